@@ -1,0 +1,65 @@
+/**
+ * Secret scrubbing shared by the audit log, error messages and every reporter.
+ *
+ * Two layers: key names that always hold secrets are dropped, and any string shaped like an
+ * opendeploy token (`od_` + kind byte + base62) is replaced wherever it appears. Values that are
+ * known secrets at run time (the token in use, bind_sig, env values) can be registered so they are
+ * scrubbed from free text too, even when they do not look like a token.
+ */
+
+/** `od_` + one kind letter + at least 16 base62 chars: real tokens carry 43. */
+export const TOKEN_PATTERN = /od_[a-z][A-Za-z0-9]{16,}/g;
+
+const EXACT_SECRET_KEYS = new Set(['api_key', 'bind_sig', 'password', 'token', 'authorization', 'private_key']);
+
+/** True for key names whose values must never be written anywhere. */
+export function isSecretKey(key: string): boolean {
+  const lower = key.toLowerCase();
+  return EXACT_SECRET_KEYS.has(lower) || lower.includes('secret') || lower.includes('authorization');
+}
+
+const registered = new Set<string>();
+
+/**
+ * Registers a value that must never be printed or logged (the token in use, bind_sig, env values).
+ * Very short values are ignored: scrubbing "1" out of every message would destroy the text.
+ */
+export function registerSecret(value: string | undefined | null): void {
+  if (typeof value === 'string' && value.length >= 6) registered.add(value);
+}
+
+/** For tests: forget registered values. */
+export function clearRegisteredSecrets(): void {
+  registered.clear();
+}
+
+/** Scrubs token-shaped strings and registered secret values out of free text. */
+export function scrubText(text: string): string {
+  let out = text.replace(TOKEN_PATTERN, (match) => `${match.slice(0, 4)}***`);
+  for (const secret of registered) {
+    if (out.includes(secret)) out = out.split(secret).join('***');
+  }
+  return out;
+}
+
+/** Deep copy of a value with secret keys dropped and every string scrubbed. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 20) return '[depth]';
+  if (typeof value === 'string') return scrubText(value);
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      if (isSecretKey(key)) continue;
+      out[key] = redact(inner, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** A short, scrubbed excerpt of a response body for error messages and the audit log. */
+export function excerpt(body: string, max = 256): string {
+  const clean = scrubText(body.replace(/\s+/g, ' ').trim());
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
