@@ -63,3 +63,22 @@ export function excerpt(body: string, max = 256): string {
   const clean = scrubText(body.replace(/\s+/g, ' ').trim());
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
+
+/**
+ * Like scrubText, but leaves the given exact strings intact. The claim URL is the one place where
+ * bind_sig may be shown (inside the full URL, never alone), so the final report passes it here.
+ */
+export function scrubTextExcept(text: string, allowed: readonly string[]): string {
+  const kept = allowed.filter((value) => value.length > 0 && text.includes(value));
+  if (kept.length === 0) return scrubText(text);
+  const placeholders = kept.map((_, index) => `\u0000ALLOWED${index}\u0000`);
+  let masked = text;
+  kept.forEach((value, index) => {
+    masked = masked.split(value).join(placeholders[index]!);
+  });
+  let out = scrubText(masked);
+  kept.forEach((value, index) => {
+    out = out.split(placeholders[index]!).join(value);
+  });
+  return out;
+}

@@ -1,0 +1,117 @@
+import path from 'node:path';
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { OdError } from '../../errors.js';
+import { createAuditLogger } from '../../audit/index.js';
+import { createDeployContext, runDeployPipeline } from '../../deploy/pipeline.js';
+import { LOCAL_GATEWAY_MARKER, readProjectState } from '../../deploy/state.js';
+import type { DeployInputs } from '../../deploy/context.js';
+import type { GlobalOptions } from '../context.js';
+import { runHandler, type RunIo } from '../run.js';
+import { pollIntervalFor, readEnvFile, resolveEnvironment } from '../options.js';
+import { resolveHome } from '../../auth/index.js';
+import { startEmbeddedGateway, type EmbeddedGateway } from '../local.js';
+import { withInterrupt } from '../interrupt.js';
+
+export interface DeployOptions extends GlobalOptions {
+  name?: string;
+  subdomain?: string;
+  git?: string;
+  branch?: string;
+  envFile?: string;
+  force?: boolean;
+  dataDir?: string;
+}
+
+export function registerDeploy(program: Command, io: () => RunIo, setExit: (code: number) => void): void {
+  program
+    .command('deploy [path]', { isDefault: true })
+    .description('deploy a folder (first deploy, or a new-source redeploy of a linked folder)')
+    .option('--name <name>', 'project name (default: from the package manifest or folder name)')
+    .option('--subdomain <prefix>', 'claim <prefix>.opendeploy.run after a successful deploy (production only)')
+    .option('--git <url>', 'deploy a Git repository instead of uploading the folder')
+    .option('--branch <branch>', 'branch for --git (default: main)')
+    .option('--env-file <file>', 'runtime variables for the service, in dotenv format (highest precedence)')
+    .option('--force', 're-upload the source even when it is unchanged since the last upload')
+    .option('--data-dir <dir>', 'with --local: where the embedded gateway keeps its state')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ opendeploy                      deploy the current folder\n  $ opendeploy ./api --subdomain my-api\n  $ opendeploy --local --yes --json   rehearse against the embedded local gateway\n',
+    )
+    .action(async (target: string | undefined, _options: DeployOptions, command: Command) => {
+      const options = command.optsWithGlobals<DeployOptions>();
+      setExit(await runHandler(options, io(), (env) => deployCommand(target, options, env)));
+    });
+}
+
+async function deployCommand(target: string | undefined, options: DeployOptions, { exec, reporter }: Parameters<Parameters<typeof runHandler>[2]>[0]): Promise<number> {
+  const root = path.resolve(exec.cwd, target ?? '.');
+  const info = await stat(root).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new OdError('invalid_input', `${root} is not a folder.`, { nextAction: 'Pass the path of the project folder to deploy.' });
+  }
+  if (options.branch && !options.git) {
+    throw new OdError('invalid_input', '--branch only applies to --git deploys.', { nextAction: 'Add --git <url>, or drop --branch.' });
+  }
+  const linked = await readProjectState(root);
+  const environment = resolveEnvironment(options.env, exec.env, linked?.environment);
+  const home = resolveHome(exec.env);
+  const useLocal = options.local === true || (linked?.gateway === LOCAL_GATEWAY_MARKER && !options.gateway && !exec.env.OD_GATEWAY);
+  const userEnv = options.envFile ? await readEnvFile(path.resolve(exec.cwd, options.envFile)) : {};
+
+  let embedded: EmbeddedGateway | undefined;
+  try {
+    let runEnv = exec.env;
+    let flagGateway = options.gateway;
+    let flagAuthFile = options.authFile;
+    if (useLocal) {
+      embedded = await startEmbeddedGateway(options.dataDir);
+      flagGateway = embedded.gateway.url;
+      flagAuthFile = embedded.authFile;
+      // The local gateway has its own credential; a hosted token must never be sent to it.
+      runEnv = { ...exec.env };
+      delete runEnv.OPENDEPLOY_TOKEN;
+      reporter.info(`Using the local gateway at ${embedded.gateway.url} (data in ${embedded.gateway.dataDir})`);
+    }
+    const inputs: DeployInputs = {
+      root,
+      environment,
+      userEnv,
+      force: options.force === true,
+      home,
+      pollIntervalMs: pollIntervalFor(flagGateway ?? runEnv.OD_GATEWAY ?? (linked?.gateway !== LOCAL_GATEWAY_MARKER ? linked?.gateway : undefined)),
+      domainWaitMs: 30_000,
+      ...(options.name ? { name: options.name } : {}),
+      ...(options.subdomain ? { subdomain: options.subdomain } : {}),
+      ...(options.git ? { git: { url: options.git, ...(options.branch ? { branch: options.branch } : {}) } } : {}),
+      ...(runEnv.OD_REGION_ID ? { regionId: runEnv.OD_REGION_ID } : {}),
+      ...(flagAuthFile ? { flagAuthFile } : {}),
+      ...(flagGateway ? { flagGateway } : {}),
+    };
+    if (inputs.subdomain) {
+      const { validateSubdomain } = await import('../../deploy/subdomain.js');
+      validateSubdomain(inputs.subdomain);
+    }
+    const audit = createAuditLogger({ home });
+    try {
+      await withInterrupt(async (signal) => {
+        const ctx = await createDeployContext(inputs, {
+          exec: { ...exec, env: runEnv, yes: exec.yes || useLocal },
+          reporter,
+          audit,
+          signal,
+          ...(useLocal ? { gatewayLabel: LOCAL_GATEWAY_MARKER } : {}),
+        });
+        await runDeployPipeline(ctx);
+      });
+    } catch (error) {
+      if (error instanceof OdError) audit.error('deploy', { error_code: error.code, message: error.message, status: error.status ?? null });
+      throw error;
+    } finally {
+      await audit.flush();
+    }
+    return 0;
+  } finally {
+    await embedded?.gateway.close();
+  }
+}

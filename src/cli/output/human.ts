@@ -1,0 +1,120 @@
+import kleur from 'kleur';
+import ora, { type Ora } from 'ora';
+import { scrubText, scrubTextExcept } from '../../redact.js';
+import type { OdError } from '../../errors.js';
+import type { LogEvent, Reporter } from './reporter.js';
+import type { Streams } from './json.js';
+
+export interface HumanOptions {
+  color: boolean;
+  spinner: boolean;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+/**
+ * Stage lines and spinners go to stderr so stdout carries only the final report (pipe-friendly).
+ * The spinner is used only when stderr is a TTY; otherwise each finished stage is one plain line.
+ */
+export class HumanReporter implements Reporter {
+  private readonly paint: typeof kleur;
+  private spinner: Ora | undefined;
+
+  constructor(
+    private readonly streams: Streams,
+    private readonly options: HumanOptions,
+  ) {
+    kleur.enabled = options.color;
+    this.paint = kleur;
+  }
+
+  private err(line: string): void {
+    this.pauseSpinner(() => this.streams.stderr.write(`${scrubText(line)}\n`));
+  }
+
+  private pauseSpinner(write: () => void): void {
+    if (this.spinner?.isSpinning) {
+      const text = this.spinner.text;
+      this.spinner.stop();
+      write();
+      this.spinner.start(text);
+    } else {
+      write();
+    }
+  }
+
+  stageStart(_stage: string, text: string): void {
+    if (!this.options.spinner) return;
+    this.spinner?.stop();
+    this.spinner = ora({ text: scrubText(text), stream: process.stderr, color: 'cyan' }).start();
+  }
+
+  private finishSpinner(): void {
+    if (this.spinner) {
+      this.spinner.stop();
+      this.spinner = undefined;
+    }
+  }
+
+  stageDone(_stage: string, text: string): void {
+    this.finishSpinner();
+    if (this.options.quiet) return;
+    this.err(`${this.paint.green('✔')} ${text}`);
+  }
+
+  stageSkip(_stage: string, text: string): void {
+    this.finishSpinner();
+    if (this.options.quiet) return;
+    this.err(`${this.paint.dim('↷')} ${this.paint.dim(text)}`);
+  }
+
+  progress(_stage: string, text: string): void {
+    if (this.spinner?.isSpinning) {
+      this.spinner.text = scrubText(text);
+      return;
+    }
+    if (!this.options.quiet) this.err(`  ${this.paint.dim(text)}`);
+  }
+
+  log(event: LogEvent): void {
+    if (this.options.quiet) return;
+    const stamp = event.timestamp ? `${this.paint.dim(event.timestamp)} ` : '';
+    this.err(`  ${stamp}${event.message}`);
+  }
+
+  warn(message: string): void {
+    this.err(`${this.paint.yellow('!')} ${message}`);
+  }
+
+  info(message: string): void {
+    if (!this.options.quiet) this.err(message);
+  }
+
+  debug(message: string): void {
+    if (this.options.verbose) this.err(this.paint.dim(`debug: ${message}`));
+  }
+
+  result(_data: Record<string, unknown>, human: string[], allowed: string[] = []): void {
+    this.finishSpinner();
+    for (const line of human) this.streams.stdout.write(`${scrubTextExcept(line, allowed)}\n`);
+  }
+
+  document(_data: unknown, human: string[]): void {
+    this.finishSpinner();
+    for (const line of human) this.streams.stdout.write(`${scrubText(line)}\n`);
+  }
+
+  error(error: OdError): void {
+    if (this.spinner) {
+      this.spinner.fail();
+      this.spinner = undefined;
+    }
+    this.err(`${this.paint.red('✖')} ${error.message}`);
+    if (error.nextAction) this.err(`  ${this.paint.bold('→')} ${error.nextAction}`);
+    if (this.options.verbose && error.stack) this.err(this.paint.dim(error.stack));
+  }
+
+  close(): void {
+    this.finishSpinner();
+  }
+}

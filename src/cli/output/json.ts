@@ -1,0 +1,75 @@
+import { scrubText, scrubTextExcept } from '../../redact.js';
+import type { OdError } from '../../errors.js';
+import type { LogEvent, Reporter } from './reporter.js';
+
+export interface Streams {
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
+}
+
+/** NDJSON on stdout, human warnings on stderr. Every line is scrubbed before it is written. */
+export class JsonReporter implements Reporter {
+  constructor(
+    private readonly streams: Streams,
+    private readonly verbose: boolean,
+  ) {}
+
+  private emit(event: Record<string, unknown>, allowed: string[] = []): void {
+    const line = JSON.stringify(event);
+    this.streams.stdout.write(`${allowed.length > 0 ? scrubTextExcept(line, allowed) : scrubText(line)}\n`);
+  }
+
+  stageStart(): void {
+    // JSON consumers get one event per finished stage; a start event would only be noise.
+  }
+
+  stageDone(stage: string, text: string, fields: Record<string, unknown> = {}): void {
+    this.emit({ type: 'stage', stage, status: 'done', message: text, ...fields });
+  }
+
+  stageSkip(stage: string, text: string, fields: Record<string, unknown> = {}): void {
+    this.emit({ type: 'stage', stage, status: 'skipped', message: text, ...fields });
+  }
+
+  progress(stage: string, text: string, fields: Record<string, unknown> = {}): void {
+    this.emit({ type: 'progress', stage, message: text, ...fields });
+  }
+
+  log(event: LogEvent): void {
+    this.emit({ type: 'log', ...event });
+  }
+
+  warn(message: string): void {
+    this.streams.stderr.write(`warning: ${scrubText(message)}\n`);
+  }
+
+  info(message: string): void {
+    this.streams.stderr.write(`${scrubText(message)}\n`);
+  }
+
+  debug(message: string): void {
+    if (this.verbose) this.streams.stderr.write(`debug: ${scrubText(message)}\n`);
+  }
+
+  result(data: Record<string, unknown>, _human: string[], allowed: string[] = []): void {
+    this.emit({ type: 'result', ...data }, allowed);
+  }
+
+  document(data: unknown): void {
+    this.streams.stdout.write(`${scrubText(JSON.stringify(data, null, 2))}\n`);
+  }
+
+  error(error: OdError): void {
+    const event: Record<string, unknown> = {
+      type: 'error',
+      error_code: error.code,
+      message: error.message,
+      retryable: error.retryable,
+      next_action: error.nextAction,
+    };
+    if (Object.keys(error.details).length > 0) event.details = error.details;
+    this.emit(event);
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,42 @@
+import type { OdError } from '../../errors.js';
+
+/** A deploy log line as shown to the user (timestamps kept). */
+export interface LogEvent {
+  timestamp?: string;
+  level?: string;
+  message: string;
+  source?: string;
+}
+
+/**
+ * Commands never print directly: they hand events to a reporter. The human reporter draws stage
+ * lines and spinners on stderr and the final report on stdout; the JSON reporter writes NDJSON
+ * events on stdout. Both scrub every string they write.
+ */
+export interface Reporter {
+  /** A stage starts (spinner on a TTY; nothing in JSON mode). */
+  stageStart(stage: string, text: string): void;
+  /** A stage finished: one line in human mode, one `{"type":"stage"}` event in JSON mode. */
+  stageDone(stage: string, text: string, fields?: Record<string, unknown>): void;
+  /** A stage was skipped because saved state already covers it. */
+  stageSkip(stage: string, text: string, fields?: Record<string, unknown>): void;
+  /** Progress inside a running stage (upload bytes, build percent). */
+  progress(stage: string, text: string, fields?: Record<string, unknown>): void;
+  /** A deploy/build log line. */
+  log(event: LogEvent): void;
+  /** Human text for stderr (both modes); never on stdout in JSON mode. */
+  warn(message: string): void;
+  info(message: string): void;
+  /** Verbose-only diagnostics on stderr. */
+  debug(message: string): void;
+  /**
+   * The final result. `human` is the report printed on stdout in human mode; `data` is the JSON
+   * result object. `allowed` lists exact strings (the claim URL) that must survive scrubbing.
+   */
+  result(data: Record<string, unknown>, human: string[], allowed?: string[]): void;
+  /** A one-shot command's whole JSON output (exactly one object) or human text. */
+  document(data: unknown, human: string[]): void;
+  error(error: OdError): void;
+  /** Stops any running spinner (called before exit or on Ctrl-C). */
+  close(): void;
+}

@@ -1,0 +1,54 @@
+import { OdError, toOdError } from '../errors.js';
+import { buildExecutionContext, type ExecutionContext, type GlobalOptions } from './context.js';
+import { createReporter, type Reporter, type Streams } from './output/index.js';
+
+export interface CommandEnv {
+  exec: ExecutionContext;
+  reporter: Reporter;
+  streams: Streams;
+}
+
+export interface RunIo {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  streams: Streams;
+  stdinIsTTY: boolean;
+  stderrIsTTY: boolean;
+}
+
+export function defaultIo(): RunIo {
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    streams: { stdout: process.stdout, stderr: process.stderr },
+    stdinIsTTY: process.stdin.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+  };
+}
+
+/**
+ * The one place where errors become exit codes and output. Handlers return an exit code (0 on
+ * success) or throw; only `main` exits.
+ */
+export async function runHandler(
+  options: GlobalOptions,
+  io: RunIo,
+  handler: (env: CommandEnv) => Promise<number | void>,
+): Promise<number> {
+  const exec = buildExecutionContext(options, io.env, { stdinIsTTY: io.stdinIsTTY, stderrIsTTY: io.stderrIsTTY }, io.cwd);
+  const reporter = createReporter(exec, io.streams);
+  try {
+    const code = await handler({ exec, reporter, streams: io.streams });
+    reporter.close();
+    return code ?? 0;
+  } catch (thrown) {
+    const error = toOdError(thrown);
+    reporter.error(error);
+    reporter.close();
+    return error.exitCode;
+  }
+}
+
+export function usageError(message: string, nextAction = 'Run `opendeploy --help` for usage.'): OdError {
+  return new OdError('invalid_input', message, { nextAction });
+}

@@ -1,0 +1,145 @@
+import { chmod, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { OdError } from '../../errors.js';
+import { registerSecret } from '../../redact.js';
+import { sleep } from '../../util/sleep.js';
+import { requireClient, type DeployContext } from '../context.js';
+import { saveState } from '../persist.js';
+import { stateDir, writeJsonAtomic } from '../state.js';
+
+/** Engine names the gateway provisions, keyed by every spelling analysis may use. */
+const ENGINE_ALIASES: Record<string, string> = {
+  postgres: 'postgres',
+  postgresql: 'postgres',
+  mysql: 'mysql',
+  mariadb: 'mysql',
+  mongodb: 'mongodb',
+  mongo: 'mongodb',
+  redis: 'redis',
+  valkey: 'redis',
+  clickhouse: 'clickhouse',
+};
+
+/** The managed engines this deploy needs: each distinct engine once, in a stable order. */
+export function enginesFor(services: { dependencies: string[]; database_type: string }[]): string[] {
+  const engines = new Set<string>();
+  for (const service of services) {
+    for (const name of [service.database_type, ...service.dependencies]) {
+      const engine = ENGINE_ALIASES[name.toLowerCase()];
+      if (engine) engines.add(engine);
+    }
+  }
+  return [...engines];
+}
+
+const DEPENDENCY_READY_TIMEOUT_MS = 120_000;
+
+/**
+ * Connection variables exist only in the create response. If a run stops between creating a
+ * database and creating the service, the next run still needs them, so they wait in a 0600 file
+ * that is deleted as soon as the service holds them.
+ */
+function pendingEnvFile(root: string): string {
+  return path.join(stateDir(root), 'dependency-env.json');
+}
+
+export async function loadPendingDependencyEnv(root: string): Promise<Record<string, string>> {
+  try {
+    const parsed = JSON.parse(await readFile(pendingEnvFile(root), 'utf8')) as Record<string, unknown>;
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(parsed)) {
+      if (typeof value === 'string') {
+        env[key] = value;
+        registerSecret(value);
+      }
+    }
+    return env;
+  } catch {
+    return {};
+  }
+}
+
+export async function clearPendingDependencyEnv(root: string): Promise<void> {
+  await rm(pendingEnvFile(root), { force: true });
+}
+
+/** Stage 6: one managed dependency per detected engine, waited until running. */
+export async function dependenciesStage(ctx: DeployContext): Promise<void> {
+  const client = requireClient(ctx);
+  const projectId = ctx.state.project_id!;
+  const engines = enginesFor(ctx.analysis?.services ?? []);
+  if (engines.length === 0) return;
+
+  Object.assign(ctx.dependencyEnv, await loadPendingDependencyEnv(ctx.inputs.root));
+  const servicesExist = ctx.state.services.length > 0;
+
+  for (const engine of engines) {
+    if (ctx.state.dependencies.some((dep) => dep.engine === engine)) {
+      ctx.reporter.stageSkip('dependency.create', `Using existing ${engine} database`, { engine });
+      continue;
+    }
+    ctx.reporter.stageStart('dependency.create', `Provisioning ${engine}`);
+    // A run that died mid-create may have left the dependency behind: adopt it instead of a second one.
+    const existing = ctx.resumed
+      ? (await client.getDependencyStatus(projectId)).find((dep) => dep.dependency_id === engine)
+      : undefined;
+    let dependencyId: string;
+    if (existing) {
+      dependencyId = existing.id;
+      if (!servicesExist) {
+        ctx.reporter.warn(
+          `Found the ${engine} database from an interrupted run, but its connection variables were not saved; add them with \`opendeploy env set\` if the app needs them.`,
+        );
+      }
+    } else {
+      const created = await client.createDependency({
+        project_id: projectId,
+        dependency_id: engine,
+        environment: ctx.inputs.environment,
+      });
+      dependencyId = created.id;
+      const env = created.env_vars ?? {};
+      for (const value of Object.values(env)) registerSecret(value);
+      Object.assign(ctx.dependencyEnv, env);
+      await writeJsonAtomic(pendingEnvFile(ctx.inputs.root), ctx.dependencyEnv, 0o600);
+      await chmod(pendingEnvFile(ctx.inputs.root), 0o600);
+      ctx.audit.info('dependency.create', { project_id: projectId, dependency_id: dependencyId, engine, env_keys: Object.keys(env) });
+    }
+    ctx.state.dependencies.push({ engine, dependency_id: dependencyId });
+    await saveState(ctx);
+    await waitUntilRunning(ctx, projectId, dependencyId, engine);
+    ctx.reporter.stageDone('dependency.create', `Database ${engine} running (${dependencyId})`, {
+      engine,
+      dependency_id: dependencyId,
+      env_keys: Object.keys(ctx.dependencyEnv),
+    });
+  }
+}
+
+async function waitUntilRunning(ctx: DeployContext, projectId: string, dependencyId: string, engine: string): Promise<void> {
+  const client = requireClient(ctx);
+  const deadline = Date.now() + DEPENDENCY_READY_TIMEOUT_MS;
+  let lastStatus = '';
+  for (;;) {
+    const all = await client.getDependencyStatus(projectId);
+    const status = all.find((dep) => dep.id === dependencyId)?.status ?? 'pending';
+    if (status === 'running') return;
+    if (status === 'failed') {
+      throw new OdError('deploy_failed', `The managed ${engine} database failed to provision.`, {
+        nextAction: 'Open the project dashboard to remove the failed database, then re-run; or contact hi@opendeploy.dev.',
+        details: { dependency_id: dependencyId, engine },
+      });
+    }
+    if (status !== lastStatus) {
+      ctx.reporter.progress('dependency.create', `${engine}: ${status}`, { engine, status });
+      lastStatus = status;
+    }
+    if (Date.now() > deadline) {
+      throw new OdError('deploy_failed', `The ${engine} database was still "${status}" after ${DEPENDENCY_READY_TIMEOUT_MS / 1000} s.`, {
+        retryable: true,
+        nextAction: 'Re-run the same command to keep waiting; the database is kept.',
+      });
+    }
+    await sleep(Math.min(ctx.inputs.pollIntervalMs, 2000), ctx.signal);
+  }
+}

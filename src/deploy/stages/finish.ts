@@ -1,0 +1,90 @@
+import { claimUrl, dashboardUrl } from '../../auth/index.js';
+import { requireClient, type DeployContext } from '../context.js';
+import { saveState } from '../persist.js';
+import { renameAutoDomain, urlOf, waitForAutoDomain } from '../subdomain.js';
+
+/** Stage 13: claim the requested subdomain (production only) — after success, never after a failure. */
+export async function subdomainStage(ctx: DeployContext): Promise<void> {
+  const prefix = ctx.inputs.subdomain;
+  const link = ctx.state.services[0];
+  if (!prefix || !link) return;
+  if (ctx.inputs.environment === 'staging') {
+    ctx.reporter.warn(`Subdomain renames are production-only on OpenDeploy, so the staging deploy keeps its generated domain (asked for "${prefix}").`);
+    return;
+  }
+  const client = requireClient(ctx);
+  ctx.reporter.stageStart('domain.rename', `Claiming ${prefix}`);
+  const domain = await waitForAutoDomain(client, link.service_id, ctx.inputs.environment, ctx.inputs.domainWaitMs, ctx.signal);
+  if (!domain) {
+    ctx.reporter.warn('The generated domain did not appear within 30 s, so the subdomain was not renamed; run `opendeploy domain rename` later.');
+    return;
+  }
+  const renamed = await renameAutoDomain(client, domain, prefix);
+  ctx.url = urlOf(renamed.domain);
+  ctx.audit.info('domain.rename', { service_id: link.service_id, domain_id: domain.id, subdomain: renamed.prefix, suffixed: renamed.suffixed });
+  ctx.reporter.stageDone(
+    'domain.rename',
+    renamed.suffixed ? `"${prefix}" was taken; claimed ${ctx.url} instead` : `Claimed ${ctx.url}`,
+    { subdomain: renamed.prefix, url: ctx.url },
+  );
+}
+
+export interface DeployResult {
+  status: 'success';
+  project_id: string;
+  service_id: string;
+  deployment_id: string;
+  url: string | null;
+  claim_url: string | null;
+  dashboard_url: string;
+  [key: string]: unknown;
+}
+
+/** Stage 14: the live URL, the dashboard, and — only for an unclaimed credential — the claim URL. */
+export async function reportStage(ctx: DeployContext): Promise<void> {
+  const client = requireClient(ctx);
+  const link = ctx.state.services[0]!;
+  if (!ctx.url) {
+    const domain = await waitForAutoDomain(client, link.service_id, ctx.inputs.environment, ctx.inputs.domainWaitMs, ctx.signal);
+    if (domain) ctx.url = urlOf(domain);
+  }
+  const credential = ctx.credential!;
+  const projectId = ctx.state.project_id!;
+  const deploymentId = ctx.state.last_deployment?.id ?? '';
+  const dashboard = dashboardUrl(credential.gateway, projectId);
+  const claim =
+    ctx.bound === false && credential.agentId && credential.bindSig
+      ? claimUrl(credential.gateway, credential.agentId, credential.bindSig, ctx.url)
+      : null;
+  if (ctx.url) ctx.state.url = ctx.url;
+  await saveState(ctx);
+  ctx.audit.info('report', { project_id: projectId, service_id: link.service_id, deployment_id: deploymentId, url: ctx.url ?? null, bound: ctx.bound ?? null });
+
+  const result: DeployResult = {
+    status: 'success',
+    project_id: projectId,
+    service_id: link.service_id,
+    deployment_id: deploymentId,
+    url: ctx.url ?? null,
+    claim_url: claim,
+    dashboard_url: dashboard,
+  };
+  const lines = [
+    '',
+    `Deployed ${ctx.state.project_name ?? ''} → ${ctx.url ?? '(the generated domain is not ready yet; run `opendeploy status` shortly)'}`,
+    `  project     ${projectId}`,
+    `  service     ${link.name}  ${link.service_id}`,
+    `  deployment  ${deploymentId}  success`,
+  ];
+  for (const dep of ctx.state.dependencies) lines.push(`  database    ${dep.engine}  ${dep.dependency_id}`);
+  lines.push(`  dashboard   ${dashboard}`);
+  if (claim) {
+    lines.push(
+      '',
+      `  claim       ${claim}`,
+      '  This project runs on an unclaimed credential: open the claim URL and sign in within 6 hours,',
+      '  or it is removed after 6 idle hours (your local credential is kept).',
+    );
+  }
+  ctx.reporter.result(result, lines, claim ? [claim] : []);
+}

@@ -1,0 +1,126 @@
+import { mkdir, readFile, rename, open, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import { OdError } from '../errors.js';
+
+/**
+ * `.opendeploy/project.json` links a folder to what was created for it. It holds ids only (no
+ * tokens, no env values), so it is safe to commit and share with a team. It is saved after every
+ * stage, so a re-run after a crash, Ctrl-C or a failed build continues where the last one stopped.
+ */
+
+export const LOCAL_GATEWAY_MARKER = 'local';
+
+const ServiceLinkSchema = z.object({
+  name: z.string(),
+  service_id: z.string(),
+  source_path: z.string().default('.'),
+});
+
+const DependencyLinkSchema = z.object({
+  engine: z.string(),
+  dependency_id: z.string(),
+});
+
+const DeploymentLinkSchema = z.object({
+  id: z.string(),
+  service_id: z.string(),
+  status: z.string(),
+  created_at: z.string().optional(),
+});
+
+export const ProjectStateSchema = z.object({
+  version: z.literal(1),
+  /** The gateway the ids belong to, or "local" for the embedded local gateway. */
+  gateway: z.string(),
+  environment: z.enum(['production', 'staging']),
+  project_id: z.string().optional(),
+  project_name: z.string().optional(),
+  region_id: z.string().optional(),
+  services: z.array(ServiceLinkSchema).default([]),
+  dependencies: z.array(DependencyLinkSchema).default([]),
+  /** Digest of the last archive that update-source bound to the project. */
+  last_source_digest: z.string().optional(),
+  /** The gateway's path of that archive; deployments record it as a hint. */
+  last_temp_file_path: z.string().optional(),
+  last_deployment: DeploymentLinkSchema.optional(),
+  url: z.string().optional(),
+  updated_at: z.string().optional(),
+});
+
+export type ProjectState = z.infer<typeof ProjectStateSchema>;
+export type ServiceLink = z.infer<typeof ServiceLinkSchema>;
+
+export function stateDir(root: string): string {
+  return path.join(root, '.opendeploy');
+}
+
+export function statePath(root: string): string {
+  return path.join(stateDir(root), 'project.json');
+}
+
+/** Reads the link; `undefined` when the folder was never deployed. A broken file stops the run. */
+export async function readProjectState(root: string): Promise<ProjectState | undefined> {
+  const file = statePath(root);
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new OdError('invalid_input', `Could not read ${file}: ${(error as Error).message}.`, {
+      nextAction: 'Check the file permissions, then re-run.',
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new OdError('invalid_input', `${file} is not valid JSON, so opendeploy cannot tell what this folder is linked to.`, {
+      nextAction: 'Fix the file (or move it away to deploy this folder as a new project), then re-run.',
+    });
+  }
+  const parsed = ProjectStateSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown problem';
+    throw new OdError('invalid_input', `${file} does not look like an opendeploy link file (${where}).`, {
+      nextAction: 'Fix the file (or move it away to deploy this folder as a new project), then re-run.',
+    });
+  }
+  return parsed.data;
+}
+
+/** Atomic write: temp file in the same folder, fsync, rename. A crash never leaves half a file. */
+export async function writeJsonAtomic(file: string, data: unknown, mode = 0o644): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function writeProjectState(root: string, state: ProjectState): Promise<void> {
+  const next: ProjectState = { ...state, updated_at: new Date().toISOString() };
+  await writeJsonAtomic(statePath(root), next);
+}
+
+/** analysis.json: the last local analysis (never contains env values). */
+export async function writeAnalysisFile(root: string, analysis: unknown): Promise<void> {
+  await writeJsonAtomic(path.join(stateDir(root), 'analysis.json'), analysis);
+}
+
+/** For tests and `status`: read a JSON file written by writeJsonAtomic. */
+export async function readJsonFile(file: string): Promise<unknown> {
+  return JSON.parse(await readFile(file, 'utf8')) as unknown;
+}

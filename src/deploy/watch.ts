@@ -1,0 +1,125 @@
+import { OdError } from '../errors.js';
+import type { GatewayClient, Deployment } from '../gateway/index.js';
+import type { Reporter } from '../cli/output/index.js';
+import type { AuditLogger } from '../audit/index.js';
+import { sleep } from '../util/sleep.js';
+import { diagnoseFailure } from './failure.js';
+
+export const TERMINAL_STATUSES = new Set(['success', 'failed', 'cancelled', 'rolled_back']);
+
+export interface WatchOptions {
+  client: GatewayClient;
+  reporter: Reporter;
+  audit: AuditLogger;
+  signal: AbortSignal;
+  pollIntervalMs: number;
+  /** Streams log lines while watching (SSE); turned off for quiet runs. */
+  streamLogs: boolean;
+}
+
+export interface WatchResult {
+  deployment: Deployment;
+  lastPhase: string;
+  durationSeconds: number;
+}
+
+/**
+ * Polls `GET /v1/deployments/:id` (the only supported poll; `/status` is a 404) until a terminal
+ * status, showing status and percent changes, while the SSE stream shows log lines.
+ */
+export async function watchDeployment(deploymentId: string, options: WatchOptions): Promise<WatchResult> {
+  const { client, reporter } = options;
+  const started = Date.now();
+  const streamAbort = new AbortController();
+  const onAbort = (): void => streamAbort.abort();
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  const stream = options.streamLogs ? followLogs(client, deploymentId, reporter, streamAbort.signal) : Promise.resolve();
+
+  let lastShown = '';
+  let lastPhase = 'pending';
+  try {
+    for (;;) {
+      const deployment = await client.getDeployment(deploymentId);
+      const status = deployment.status;
+      if (!TERMINAL_STATUSES.has(status)) lastPhase = status;
+      const percent = deployment.progress_percent ?? deployment.progress ?? null;
+      const shown = `${status}:${percent ?? ''}`;
+      if (shown !== lastShown) {
+        lastShown = shown;
+        const label = status === 'building' && deployment.build_percent != null ? `Build ${deployment.build_percent}%` : `${capitalise(status)}${percent != null ? ` ${percent}%` : ''}`;
+        reporter.progress('deploy.watch', label, { deployment_id: deploymentId, status, progress: percent });
+      }
+      if (TERMINAL_STATUSES.has(status)) {
+        // Give the log stream a moment to deliver the last lines before we print the verdict.
+        await Promise.race([stream, sleep(300)]).catch(() => undefined);
+        return { deployment, lastPhase, durationSeconds: Math.round((Date.now() - started) / 1000) };
+      }
+      await sleep(options.pollIntervalMs, options.signal);
+    }
+  } finally {
+    streamAbort.abort();
+    options.signal.removeEventListener('abort', onAbort);
+    await stream.catch(() => undefined);
+  }
+}
+
+async function followLogs(client: GatewayClient, deploymentId: string, reporter: Reporter, signal: AbortSignal): Promise<void> {
+  try {
+    for await (const event of client.streamDeploymentLogs(deploymentId, { signal })) {
+      if (event.event === 'end') return;
+      if (event.event !== 'log' && event.event !== 'message') continue;
+      const data = event.data as { timestamp?: string; level?: string; message?: string; source?: string } | string;
+      if (typeof data === 'string') reporter.log({ message: data });
+      else if (data && typeof data.message === 'string') {
+        reporter.log({
+          message: data.message,
+          ...(data.timestamp ? { timestamp: data.timestamp } : {}),
+          ...(data.level ? { level: data.level } : {}),
+          ...(data.source ? { source: data.source } : {}),
+        });
+      }
+    }
+  } catch (error) {
+    // Log streaming is a nicety: status polling decides the outcome, so a broken stream is not fatal.
+    if (!signal.aborted) reporter.debug(`log stream ended: ${(error as Error).message}`);
+  }
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Turns a terminal non-success deployment into the error the user sees: the last 300 log lines
+ * are fetched and matched against known failure signatures.
+ */
+export async function failureError(
+  client: GatewayClient,
+  result: WatchResult,
+): Promise<{ error: OdError; rebindSource: boolean; evidence: string[] }> {
+  const { deployment } = result;
+  const logs = await client.getDeploymentLogs(deployment.id, { tail: 300 }).catch(() => ({ logs: [], total: 0 }));
+  const lines = logs.logs.map((line) => line.message ?? '').filter((line) => line !== '');
+  const diagnosis = diagnoseFailure(
+    {
+      status: deployment.status,
+      progress: deployment.progress ?? null,
+      error_msg: deployment.error_msg ?? deployment.message ?? null,
+      lastPhase: result.lastPhase,
+      durationSeconds: result.durationSeconds,
+    },
+    lines,
+  );
+  const statusWord = deployment.status === 'rolled_back' ? 'was rolled back' : deployment.status;
+  const error = new OdError(diagnosis.code, `Deployment ${deployment.id} ${statusWord}: ${diagnosis.cause}.`, {
+    nextAction: diagnosis.nextAction,
+    details: {
+      deployment_id: deployment.id,
+      status: deployment.status,
+      progress: deployment.progress ?? null,
+      cause: diagnosis.cause,
+      evidence: diagnosis.evidence,
+    },
+  });
+  return { error, rebindSource: diagnosis.rebindSource, evidence: diagnosis.evidence };
+}
