@@ -77,10 +77,12 @@ export function diagnoseFailure(facts: FailedDeploymentFacts, logLines: string[]
       rebindSource: true,
     };
   }
-  const haystack = [...logLines, facts.error_msg ?? ''];
-  for (const rule of RULES) {
-    const evidence = haystack.filter((line) => rule.pattern.test(line)).slice(-5);
-    if (evidence.length > 0) {
+  // Log lines are the evidence; the gateway's own error_msg is only consulted when they name nothing.
+  const errorMessage = facts.error_msg ? [facts.error_msg] : [];
+  for (const haystack of [logLines, errorMessage]) {
+    for (const rule of RULES) {
+      const evidence = haystack.filter((line) => rule.pattern.test(line)).slice(-5);
+      if (evidence.length === 0) continue;
       // A build error pattern seen after the build finished is not a build failure.
       if (rule.code === 'build_failed' && facts.lastPhase && facts.lastPhase !== 'building' && facts.lastPhase !== 'pending') continue;
       return { code: rule.code, cause: rule.cause, nextAction: rule.nextAction, evidence, rebindSource: false };

@@ -288,7 +288,7 @@ describe('failed deployments (exit 5)', () => {
     expect(String(error.message)).toContain('the source was never bound');
     const again = await runCli(['deploy', app, '--json'], { env });
     expect(again.code).toBe(0);
-    expect(again.events.find((event) => event.stage === 'upload')?.status).toBe('done');
+    expect(again.events.find((event) => event.type === 'stage' && event.stage === 'upload')?.status).toBe('done');
   });
 
   it('cancelled: a deployment cancelled while it builds ends with exit 5', async () => {
@@ -322,7 +322,7 @@ describe('interruption', () => {
       const error = errorEvent(run);
       expect(error.error_code).toBe('interrupted');
       expect(error.retryable).toBe(true);
-      const started = run.events.find((event) => event.stage === 'deploy.create')!;
+      const started = run.events.find((event) => event.type === 'stage' && event.stage === 'deploy.create')!;
       const resumed = await runCli(['deploy', app, '--json'], { env });
       expect(resumed.code).toBe(0);
       expect(lastEvent(resumed)!.deployment_id).toBe(started.deployment_id);

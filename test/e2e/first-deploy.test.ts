@@ -101,7 +101,7 @@ describe('first deploy of a Node HTTP app with a freshly minted credential', () 
       type: 'web',
       environment: 'production',
       port: 3000,
-      start_command: 'node server.js',
+      start_command: 'npm start',
       runtime_variables: { PORT: '3000' },
       cpu_request: '500m',
       cpu_limit: '1',

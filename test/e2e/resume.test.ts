@@ -27,7 +27,7 @@ describe('a deploy killed after project create', () => {
       },
     });
     expect(killed.signal).toBe('SIGKILL');
-    const created = killed.events.find((event) => event.stage === 'project.create')!;
+    const created = killed.events.find((event) => event.type === 'stage' && event.stage === 'project.create')!;
     const saved = JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as Record<string, unknown>;
     expect(saved.project_id).toBe(created.project_id);
 
@@ -35,7 +35,7 @@ describe('a deploy killed after project create', () => {
     expect(resumed.code).toBe(0);
     const second = lastEvent(resumed)!;
     expect(second.project_id).toBe(created.project_id);
-    expect(resumed.events.find((event) => event.stage === 'project.create')?.status).toBe('skipped');
+    expect(resumed.events.find((event) => event.type === 'stage' && event.stage === 'project.create')?.status).toBe('skipped');
 
     const projects = (await gw.requests()).filter((request) => request.method === 'POST' && request.path === '/api/v1/projects/');
     expect(projects).toHaveLength(1);
@@ -48,8 +48,8 @@ describe('a deploy killed after project create', () => {
     expect(redeploy.deployment_id).not.toBe(second.deployment_id);
     const services = (await gw.requests()).filter((request) => request.method === 'POST' && /\/services\/$/.test(request.path));
     expect(services).toHaveLength(1);
-    expect(third.events.find((event) => event.stage === 'service.create')?.status).toBe('skipped');
-    expect(third.events.find((event) => event.stage === 'upload')?.status).toBe('done');
+    expect(third.events.find((event) => event.type === 'stage' && event.stage === 'service.create')?.status).toBe('skipped');
+    expect(third.events.find((event) => event.type === 'stage' && event.stage === 'upload')?.status).toBe('done');
   });
 
   it('a re-run with unchanged source skips the upload and still deploys the same service', async () => {
@@ -61,7 +61,7 @@ describe('a deploy killed after project create', () => {
     expect(first.code).toBe(0);
     const again = await runCli(['deploy', app, '--json'], { env });
     expect(again.code).toBe(0);
-    expect(again.events.find((event) => event.stage === 'upload')?.status).toBe('skipped');
+    expect(again.events.find((event) => event.type === 'stage' && event.stage === 'upload')?.status).toBe('skipped');
     expect(lastEvent(again)!.service_id).toBe(lastEvent(first)!.service_id);
     expect(lastEvent(again)!.deployment_id).not.toBe(lastEvent(first)!.deployment_id);
   });

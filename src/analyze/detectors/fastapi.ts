@@ -1,0 +1,52 @@
+/**
+ * FastAPI: a `fastapi` dependency. The ASGI target `module:object` comes from parsing
+ * `X = FastAPI(`; started with uvicorn (a dependency, or `fastapi[standard]` which ships it) or
+ * hypercorn on $PORT. Default port 8000 (uvicorn).
+ */
+import { TIER, type Conclusions, type FrameworkDetector } from '../types.js';
+import { moduleOf, pickAppObject, pythonDependency, runtimePrefix } from './python.js';
+
+const PREFERRED = ['main.py', 'app.py', 'app/main.py', 'src/main.py', 'api/main.py', 'server.py', 'asgi.py', 'application.py', 'src/app/main.py'];
+
+export const fastapi: FrameworkDetector = {
+  id: 'fastapi',
+  kind: 'framework',
+  runtimes: ['python'],
+  async detect(ctx) {
+    const dep = await pythonDependency(ctx, 'fastapi');
+    if (!dep) return null;
+    const prefix = runtimePrefix(ctx.runtime);
+    const fields: Conclusions = {
+      framework: { value: 'fastapi', evidence: dep.evidence },
+      project_type: { value: 'web', evidence: dep.evidence },
+    };
+    const portDefault = { value: 8000, evidence: 'FastAPI (uvicorn) default port 8000' };
+
+    const app = pickAppObject(ctx.scan.pyApps, 'FastAPI', ctx.dir, PREFERRED);
+    if (!app) {
+      ctx.warnings.add('fastapi is a dependency but no `app = FastAPI(...)` was found; the start command is unknown');
+      return { id: 'fastapi', tier: TIER.backend, fields, portDefault };
+    }
+    const module = moduleOf(ctx.dir, app.file);
+    const where = `${app.file}:${app.line} ${app.variable} = FastAPI(...)`;
+    const local = ctx.dir === '' ? app.file : app.file.slice(ctx.dir.length + 1);
+    fields.entry_point = { value: local, evidence: where };
+
+    const uvicorn = (await pythonDependency(ctx, 'uvicorn')) ?? (dep.extras.some((e) => e === 'standard' || e === 'all') ? dep : undefined);
+    const hypercorn = uvicorn ? undefined : await pythonDependency(ctx, 'hypercorn');
+    if (uvicorn) {
+      fields.scripts_start = {
+        value: `${prefix}uvicorn ${module}:${app.variable} --host 0.0.0.0 --port $PORT`,
+        evidence: `${uvicorn.evidence}; ASGI app at ${where}`,
+      };
+    } else if (hypercorn) {
+      fields.scripts_start = {
+        value: `${prefix}hypercorn ${module}:${app.variable} --bind 0.0.0.0:$PORT`,
+        evidence: `${hypercorn.evidence}; ASGI app at ${where}`,
+      };
+    } else {
+      ctx.warnings.add('fastapi is a dependency but no ASGI server (uvicorn, hypercorn) is; add uvicorn so the app can be started');
+    }
+    return { id: 'fastapi', tier: TIER.backend, fields, portDefault };
+  },
+};

@@ -1,0 +1,43 @@
+/**
+ * Fastify: a `dependencies.fastify` entry. Refines the node runtime.
+ *
+ * Fastify has no fixed default port (`listen()` without a port picks a free one) and binds to
+ * localhost unless told otherwise, so this detector gives no default port and warns when no listen
+ * call passes a `host` (the app would be unreachable from outside its container).
+ */
+import { TIER, type FrameworkDetector } from '../types.js';
+import { hasDependency } from './node.js';
+
+export const fastify: FrameworkDetector = {
+  id: 'fastify',
+  kind: 'framework',
+  runtimes: ['node'],
+  async detect(ctx) {
+    const pkg = await ctx.manifests.packageJson(ctx.dir);
+    const evidence = pkg ? hasDependency(pkg, 'fastify') : undefined;
+    if (!evidence) return null;
+
+    const listeners = ctx.scan.httpHits.filter((hit) => /\.[cm]?[jt]sx?$/.test(hit.file));
+    let bindsAllInterfaces = false;
+    for (const hit of listeners) {
+      const text = (await ctx.fs.read(hit.file))?.text ?? '';
+      if (/\.listen\(\s*\{[^}]*\bhost\s*:/s.test(text) || /\.listen\(\s*[^,)]+,\s*['"](?:0\.0\.0\.0|::)['"]/.test(text)) {
+        bindsAllInterfaces = true;
+        break;
+      }
+    }
+    if (listeners.length > 0 && !bindsAllInterfaces) {
+      ctx.warnings.add(
+        "Fastify listens on localhost unless a host is given: pass { host: '0.0.0.0' } to listen() so the platform can reach it",
+      );
+    }
+    return {
+      id: 'fastify',
+      tier: TIER.backend,
+      fields: {
+        framework: { value: 'fastify', evidence },
+        project_type: { value: 'web', evidence },
+      },
+    };
+  },
+};

@@ -1,0 +1,59 @@
+/**
+ * Flask: a `flask` dependency. The WSGI target comes from parsing `X = Flask(` (or a
+ * `create_app()` factory). With gunicorn installed the start command is gunicorn bound to $PORT;
+ * without it, `python app.py` when the file calls `.run(`, else `flask --app <module> run`.
+ * Default port 5000.
+ */
+import { TIER, type Conclusions, type FrameworkDetector } from '../types.js';
+import { moduleOf, pickAppObject, pythonDependency, runtimePrefix } from './python.js';
+
+const PREFERRED = ['app.py', 'wsgi.py', 'main.py', 'application.py', 'server.py', 'app/__init__.py', 'src/app.py'];
+
+export const flask: FrameworkDetector = {
+  id: 'flask',
+  kind: 'framework',
+  runtimes: ['python'],
+  async detect(ctx) {
+    const dep = await pythonDependency(ctx, 'flask');
+    if (!dep) return null;
+    const prefix = runtimePrefix(ctx.runtime);
+    const fields: Conclusions = {
+      framework: { value: 'flask', evidence: dep.evidence },
+      project_type: { value: 'web', evidence: dep.evidence },
+    };
+
+    const app = pickAppObject(ctx.scan.pyApps, 'Flask', ctx.dir, PREFERRED);
+    const factory = app ? undefined : ctx.scan.pyFactories.find((f) => ctx.dir === '' || f.file.startsWith(`${ctx.dir}/`));
+    const target = app ?? factory;
+    if (!target) {
+      ctx.warnings.add('flask is a dependency but no `app = Flask(...)` or `create_app()` was found; the start command is unknown');
+      return { id: 'flask', tier: TIER.backend, fields, portDefault: { value: 5000, evidence: 'Flask default port 5000' } };
+    }
+    const module = moduleOf(ctx.dir, target.file);
+    const object = app ? app.variable : `${target.variable}()`;
+    const where = `${target.file}:${target.line}`;
+    const local = ctx.dir === '' ? target.file : target.file.slice(ctx.dir.length + 1);
+    fields.entry_point = { value: local, evidence: app ? `${where} ${app.variable} = Flask(...)` : `${where} def ${target.variable}()` };
+
+    const gunicorn = await pythonDependency(ctx, 'gunicorn');
+    if (gunicorn) {
+      fields.scripts_start = {
+        value: `${prefix}gunicorn ${module}:${object} --bind 0.0.0.0:$PORT`,
+        evidence: `${gunicorn.evidence}; WSGI app ${module}:${object} at ${where}`,
+      };
+    } else {
+      const text = (await ctx.fs.read(target.file))?.text ?? '';
+      if (/\.run\(/.test(text) && /__name__\s*==\s*['"]__main__['"]/.test(text)) {
+        fields.scripts_start = { value: `${prefix}python ${local}`, evidence: `${target.file} runs the app itself; gunicorn is not a dependency` };
+        ctx.warnings.add(`gunicorn is not a dependency: ${local} runs Flask's development server in production; add gunicorn`);
+      } else {
+        fields.scripts_start = {
+          value: `${prefix}flask --app ${module} run --host 0.0.0.0 --port $PORT`,
+          evidence: `Flask app at ${where}; gunicorn is not a dependency`,
+        };
+        ctx.warnings.add("gunicorn is not a dependency: the app is started with Flask's development server; add gunicorn");
+      }
+    }
+    return { id: 'flask', tier: TIER.backend, fields, portDefault: { value: 5000, evidence: 'Flask default port 5000' } };
+  },
+};

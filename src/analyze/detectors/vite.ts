@@ -1,0 +1,76 @@
+/**
+ * Vite: a `vite` dependency with no server framework of its own (those are ordered before this
+ * detector, and then Vite is reported as `build_tool`). A Vite app builds to static files (`dist`,
+ * or `build.outDir` from vite.config) that the platform serves; no process is started. When the
+ * start script runs `vite preview`, it is a web process on Vite's preview port (4173).
+ */
+import { chain, nodeRunScript, nodeStartCommand } from '../package-manager.js';
+import { TIER, inDir, type Conclusion, type FrameworkDetector } from '../types.js';
+import { hasAnyDependency, managerOf, nodeExec } from './node.js';
+
+const CONFIG_FILES = ['vite.config.ts', 'vite.config.js', 'vite.config.mjs', 'vite.config.mts', 'vite.config.cjs', 'vite.config.cts'];
+
+export const vite: FrameworkDetector = {
+  id: 'vite',
+  kind: 'framework',
+  runtimes: ['node'],
+  async detect(ctx) {
+    const pkg = await ctx.manifests.packageJson(ctx.dir);
+    const evidence = pkg ? hasAnyDependency(pkg, 'vite') : undefined;
+    if (!pkg || !evidence) return null;
+    const manager = managerOf(ctx.runtime);
+    const install = ctx.runtime.toolchain?.install ?? '';
+
+    let outDir = 'dist';
+    let outEvidence = 'Vite default build.outDir';
+    for (const file of CONFIG_FILES) {
+      const rel = inDir(ctx.dir, file);
+      const text = (await ctx.fs.read(rel))?.text;
+      if (text === undefined) continue;
+      const match = /\boutDir\s*:\s*['"]([^'"]+)['"]/.exec(text);
+      if (match) {
+        outDir = (match[1] as string).replace(/^\.\//, '');
+        outEvidence = `${rel}: build.outDir`;
+      }
+      break;
+    }
+
+    const build: Conclusion<string> =
+      pkg.scripts.build !== undefined
+        ? { value: chain(install, nodeRunScript(manager, 'build')), evidence: `${pkg.path}: scripts.build "${pkg.scripts.build}"` }
+        : { value: chain(install, nodeExec(manager, 'vite build')), evidence: `${evidence}; ${pkg.path} has no scripts.build` };
+
+    const start = pkg.scripts.start;
+    if (start !== undefined && /\bvite\s+preview\b/.test(start)) {
+      const port = /--port[=\s]+(\d{2,5})\b/.exec(start);
+      return {
+        id: 'vite',
+        tier: TIER.runnable,
+        fields: {
+          framework: { value: 'vite', evidence },
+          project_type: { value: 'web', evidence: `${pkg.path}: scripts.start "${start}"` },
+          output_directory: { value: outDir, evidence: outEvidence },
+          scripts_build: build,
+          scripts_start: { value: nodeStartCommand(manager), evidence: `${pkg.path}: scripts.start "${start}"` },
+          entry_point: { value: '', evidence: 'vite preview has no entry file' },
+        },
+        portHints: port ? [{ value: Number(port[1]), evidence: `${pkg.path}: scripts.start "${start}"` }] : [],
+        portDefault: { value: 4173, evidence: 'vite preview default port 4173' },
+      };
+    }
+
+    return {
+      id: 'vite',
+      tier: TIER.frontend,
+      servesStatically: true,
+      fields: {
+        framework: { value: 'vite', evidence },
+        project_type: { value: 'static', evidence: `${evidence} with no server framework: the build output is served as files` },
+        output_directory: { value: outDir, evidence: outEvidence },
+        scripts_build: build,
+        scripts_start: { value: '', evidence: 'a Vite build is served as static files; no process to start' },
+        entry_point: { value: '', evidence: 'a Vite build has no server entry' },
+      },
+    };
+  },
+};

@@ -1,0 +1,101 @@
+/**
+ * Reads a service's Dockerfile: the ports its final stage EXPOSEs (port priority 1), its build
+ * ARGs (build-time variables) and whether it defines how to start (CMD / ENTRYPOINT).
+ * Dockerfile syntax is line-oriented with `\` continuations; this follows that grammar.
+ */
+import type { DetectContext } from './types.js';
+import { inDir } from './types.js';
+
+export interface DockerfileInfo {
+  path: string;
+  /** EXPOSEd ports of the final stage, in order. */
+  exposes: Array<{ port: number; line: number }>;
+  args: Array<{ name: string; default: string; line: number }>;
+  /** Line of the final stage's CMD or ENTRYPOINT, or 0 when there is none. */
+  startLine: number;
+}
+
+export const DOCKERFILE_NAMES = ['Dockerfile', 'Containerfile'];
+
+function substitute(token: string, vars: Map<string, string>): string {
+  return token.replace(/\$\{(\w+)(?::?[-=]([^}]*))?\}|\$(\w+)/g, (_all, braced: string | undefined, dflt: string | undefined, bare: string | undefined) => {
+    const name = (braced ?? bare) as string;
+    return vars.get(name) ?? dflt ?? '';
+  });
+}
+
+export function parseDockerfile(path: string, text: string): DockerfileInfo {
+  const info: DockerfileInfo = { path, exposes: [], args: [], startLine: 0 };
+  const vars = new Map<string, string>();
+  const lines = text.split(/\r?\n/);
+  let logical = '';
+  let startLine = 0;
+  for (let i = 0; i < lines.length; i += 1) {
+    const raw = lines[i] as string;
+    if (logical === '') {
+      if (/^\s*#/.test(raw)) continue;
+      startLine = i + 1;
+    }
+    if (/\\\s*$/.test(raw)) {
+      logical += `${raw.replace(/\\\s*$/, '')} `;
+      continue;
+    }
+    logical += raw;
+    const line = logical.trim();
+    logical = '';
+    if (line === '') continue;
+    const match = /^(\w+)\s+(.*)$/s.exec(line);
+    if (!match) continue;
+    const instruction = (match[1] as string).toUpperCase();
+    const rest = (match[2] as string).trim();
+    switch (instruction) {
+      case 'FROM':
+        info.exposes = [];
+        info.startLine = 0;
+        break;
+      case 'ARG': {
+        const arg = /^(\w+)(?:=(.*))?$/.exec(rest);
+        if (arg) {
+          const value = (arg[2] ?? '').replace(/^(['"])(.*)\1$/, '$2');
+          info.args.push({ name: arg[1] as string, default: value, line: startLine });
+          if (!vars.has(arg[1] as string)) vars.set(arg[1] as string, value);
+        }
+        break;
+      }
+      case 'ENV': {
+        const pairs = rest.includes('=') ? [...rest.matchAll(/(\w+)=("[^"]*"|'[^']*'|\S*)/g)] : [];
+        for (const pair of pairs) vars.set(pair[1] as string, (pair[2] as string).replace(/^(['"])(.*)\1$/, '$2'));
+        if (pairs.length === 0) {
+          const single = /^(\w+)\s+(.*)$/.exec(rest);
+          if (single) vars.set(single[1] as string, single[2] as string);
+        }
+        break;
+      }
+      case 'EXPOSE':
+        for (const token of rest.split(/\s+/)) {
+          const value = substitute(token, vars).replace(/\/(?:tcp|udp)$/i, '');
+          const port = Number(value);
+          if (/^\d+$/.test(value) && port >= 1 && port <= 65535) info.exposes.push({ port, line: startLine });
+        }
+        break;
+      case 'CMD':
+      case 'ENTRYPOINT':
+        info.startLine = startLine;
+        break;
+      default:
+        break;
+    }
+  }
+  return info;
+}
+
+export async function readDockerfile(ctx: DetectContext): Promise<DockerfileInfo | null> {
+  for (const name of DOCKERFILE_NAMES) {
+    const rel = inDir(ctx.dir, name);
+    if (!ctx.fs.has(rel)) continue;
+    const text = await ctx.manifests.text(rel);
+    if (text === null) return null;
+    return parseDockerfile(rel, text);
+  }
+  return null;
+}

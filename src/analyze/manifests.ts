@@ -1,0 +1,483 @@
+/**
+ * Parsed project manifests. "Parse, don't grep": package.json, composer.json and friends go through
+ * JSON.parse and zod, pyproject.toml / Pipfile / Cargo.toml through a TOML parser. Each manifest is
+ * parsed once per folder and cached; a manifest that is malformed, binary or larger than the read cap
+ * becomes a warning and is treated as absent (never a crash).
+ *
+ * requirements.txt, go.mod and Gemfile have no structured parser in our dependency set; they are
+ * line-oriented formats and are read line by line with their documented grammar.
+ */
+import { z } from 'zod';
+import { parse as parseToml } from 'smol-toml';
+import { formatBytes, type FsSnapshot } from './fs-snapshot.js';
+import type { Warnings } from './warnings.js';
+
+export type Ecosystem = 'npm' | 'pypi' | 'go' | 'cargo' | 'composer' | 'rubygems';
+
+/** One declared dependency, with where it was declared (for evidence). */
+export interface Dependency {
+  ecosystem: Ecosystem;
+  /** Normalised name: npm names as written, PyPI names per PEP 503 (lowercase, `-`). */
+  name: string;
+  /** Extras for PyPI (`celery[redis]` → `["redis"]`), features elsewhere. */
+  extras: string[];
+  /** Version requirement as written (may be empty). */
+  spec: string;
+  /** `package.json: dependencies.express`, `requirements.txt:3`, ... */
+  source: string;
+  /** Development-only (devDependencies, dev groups): not counted as runtime needs. */
+  dev: boolean;
+}
+
+const StringRecord = z.record(z.string(), z.string());
+
+export interface PackageJson {
+  path: string;
+  name: string | undefined;
+  main: string | undefined;
+  type: string | undefined;
+  packageManager: string | undefined;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  optionalDependencies: Record<string, string>;
+  enginesNode: string | undefined;
+  workspaces: boolean;
+}
+
+export interface RequirementLine {
+  name: string;
+  extras: string[];
+  spec: string;
+  line: number;
+  file: string;
+  /** Exactly pinned (`==1.2.3` or `===`), so an install cannot drift. */
+  pinned: boolean;
+}
+
+export interface PyProject {
+  path: string;
+  name: string | undefined;
+  requiresPython: string | undefined;
+  /** PEP 621 `[project].dependencies` present (even when empty). */
+  hasProjectTable: boolean;
+  dependencies: Dependency[];
+  poetry: boolean;
+  uv: boolean;
+  pythonFromPoetry: string | undefined;
+  hasBuildSystem: boolean;
+}
+
+export interface GoMod {
+  path: string;
+  module: string | undefined;
+  goVersion: string | undefined;
+  requires: Dependency[];
+}
+
+export function normalisePyName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+function join(dir: string, file: string): string {
+  return dir === '' || dir === '.' ? file : `${dir}/${file}`;
+}
+
+const PEP508 = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?\s*(.*)$/;
+
+/** Parses one PEP 508 requirement (`celery[redis]>=5; python_version>"3.8"`). */
+export function parsePep508(text: string): { name: string; extras: string[]; spec: string } | null {
+  const withoutMarker = text.split(';')[0] ?? '';
+  const match = PEP508.exec(withoutMarker);
+  if (!match) return null;
+  const name = match[1] as string;
+  const extras = (match[2] ?? '')
+    .split(',')
+    .map((extra) => extra.trim().toLowerCase())
+    .filter((extra) => extra !== '');
+  const spec = (match[3] ?? '').trim();
+  return { name: normalisePyName(name), extras, spec };
+}
+
+function isExactPin(spec: string): boolean {
+  return /^===?\s*[^,*\s]+$/.test(spec.trim());
+}
+
+export class Manifests {
+  private readonly cache = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly fs: FsSnapshot,
+    private readonly warnings: Warnings,
+  ) {}
+
+  private once<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.cache.get(key);
+    if (hit) return hit as Promise<T>;
+    const pending = load();
+    this.cache.set(key, pending);
+    return pending;
+  }
+
+  /** Text of a manifest, or null (absent, unreadable, binary, or too large to parse safely). */
+  async text(rel: string): Promise<string | null> {
+    const result = await this.fs.read(rel);
+    if (!result) return null;
+    if (result.truncated) {
+      this.warnings.add(
+        `${rel} is ${formatBytes(result.size)}, larger than the ${formatBytes(this.fs.limits.maxFileBytes)} read cap; it was not parsed`,
+      );
+      return null;
+    }
+    return result.text;
+  }
+
+  private async json(rel: string): Promise<Record<string, unknown> | null> {
+    const text = await this.text(rel);
+    if (text === null) return null;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      // Keep only the position: newer V8 messages quote a snippet of the file, which is not ours to copy.
+      const message = error instanceof Error ? error.message : '';
+      const position = /position \d+(?: \(line \d+ column \d+\))?/.exec(message)?.[0];
+      const where = position ? `syntax error at ${position}` : /end of JSON input/.test(message) ? 'unexpected end of input' : 'syntax error';
+      this.warnings.add(`${rel} is not valid JSON (${where}); it was ignored`);
+      return null;
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      this.warnings.add(`${rel} is not a JSON object; it was ignored`);
+      return null;
+    }
+    return value as Record<string, unknown>;
+  }
+
+  private async toml(rel: string): Promise<Record<string, unknown> | null> {
+    const text = await this.text(rel);
+    if (text === null) return null;
+    try {
+      return parseToml(text) as Record<string, unknown>;
+    } catch (error) {
+      const detail = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+      this.warnings.add(`${rel} is not valid TOML (${detail}); it was ignored`);
+      return null;
+    }
+  }
+
+  /** Reads one field with a zod schema; a field of the wrong type is a warning and counts as absent. */
+  private field<T>(rel: string, obj: Record<string, unknown>, key: string, schema: z.ZodType<T>): T | undefined {
+    if (!(key in obj) || obj[key] === undefined) return undefined;
+    const parsed = schema.safeParse(obj[key]);
+    if (parsed.success) return parsed.data;
+    this.warnings.add(`${rel}: field "${key}" has an unexpected shape; it was ignored`);
+    return undefined;
+  }
+
+  packageJson(dir: string): Promise<PackageJson | null> {
+    const rel = join(dir, 'package.json');
+    return this.once(`pkg:${rel}`, async () => {
+      const obj = await this.json(rel);
+      if (!obj) return null;
+      const engines = this.field(rel, obj, 'engines', z.record(z.string(), z.unknown()));
+      const node = engines?.node;
+      const workspaces = obj.workspaces;
+      return {
+        path: rel,
+        name: this.field(rel, obj, 'name', z.string()),
+        main: this.field(rel, obj, 'main', z.string()),
+        type: this.field(rel, obj, 'type', z.string()),
+        packageManager: this.field(rel, obj, 'packageManager', z.string()),
+        scripts: this.field(rel, obj, 'scripts', StringRecord) ?? {},
+        dependencies: this.field(rel, obj, 'dependencies', StringRecord) ?? {},
+        devDependencies: this.field(rel, obj, 'devDependencies', StringRecord) ?? {},
+        optionalDependencies: this.field(rel, obj, 'optionalDependencies', StringRecord) ?? {},
+        enginesNode: typeof node === 'string' ? node : undefined,
+        workspaces: Array.isArray(workspaces) || (typeof workspaces === 'object' && workspaces !== null),
+      } satisfies PackageJson;
+    });
+  }
+
+  /** requirements.txt with `-r` includes followed (once each). */
+  requirements(dir: string, file = 'requirements.txt'): Promise<RequirementLine[] | null> {
+    const rel = join(dir, file);
+    return this.once(`req:${rel}`, async () => {
+      const visited = new Set<string>();
+      const out: RequirementLine[] = [];
+      const load = async (current: string): Promise<boolean> => {
+        if (visited.has(current)) return true;
+        visited.add(current);
+        const text = await this.text(current);
+        if (text === null) return false;
+        const lines = text.split(/\r?\n/);
+        let logical = '';
+        let startLine = 0;
+        for (let i = 0; i < lines.length; i += 1) {
+          const raw = lines[i] as string;
+          if (logical === '') startLine = i + 1;
+          if (raw.endsWith('\\')) {
+            logical += `${raw.slice(0, -1)} `;
+            continue;
+          }
+          logical += raw;
+          const line = logical.replace(/(^|\s)#.*$/, '').trim();
+          logical = '';
+          if (line === '') continue;
+          const include = /^(?:-r|--requirement)\s*=?\s*(\S+)/.exec(line);
+          if (include) {
+            const base = current.includes('/') ? current.slice(0, current.lastIndexOf('/')) : '';
+            await load(join(base, include[1] as string));
+            continue;
+          }
+          if (line.startsWith('-') || line.startsWith('.') || line.startsWith('/')) continue;
+          let requirement = line.replace(/\s--hash[=\s]\S+/g, '').trim();
+          const egg = /#egg=([A-Za-z0-9._-]+)/.exec(raw);
+          if (/^[a-z+]+:\/\//i.test(requirement)) {
+            if (!egg) continue;
+            out.push({ name: normalisePyName(egg[1] as string), extras: [], spec: requirement, line: startLine, file: current, pinned: false });
+            continue;
+          }
+          requirement = requirement.split(/\s+--/)[0] ?? requirement;
+          const parsed = parsePep508(requirement);
+          if (!parsed) continue;
+          out.push({ ...parsed, line: startLine, file: current, pinned: isExactPin(parsed.spec) });
+        }
+        return true;
+      };
+      const found = await load(rel);
+      return found ? out : null;
+    });
+  }
+
+  pyproject(dir: string): Promise<PyProject | null> {
+    const rel = join(dir, 'pyproject.toml');
+    return this.once(`pyproject:${rel}`, async () => {
+      const doc = await this.toml(rel);
+      if (!doc) return null;
+      const project = asRecord(doc.project);
+      const tool = asRecord(doc.tool);
+      const poetry = asRecord(tool?.poetry);
+      const deps: Dependency[] = [];
+      const projectDeps = project?.dependencies;
+      if (Array.isArray(projectDeps)) {
+        projectDeps.forEach((entry, index) => {
+          if (typeof entry !== 'string') return;
+          const parsed = parsePep508(entry);
+          if (parsed) deps.push({ ecosystem: 'pypi', ...parsed, source: `${rel}: project.dependencies[${index}]`, dev: false });
+        });
+      }
+      const poetryDeps = asRecord(poetry?.dependencies);
+      if (poetryDeps) {
+        for (const [name, spec] of Object.entries(poetryDeps)) {
+          if (name.toLowerCase() === 'python') continue;
+          const extras = Array.isArray(asRecord(spec)?.extras) ? (asRecord(spec)?.extras as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+          deps.push({
+            ecosystem: 'pypi',
+            name: normalisePyName(name),
+            extras,
+            spec: typeof spec === 'string' ? spec : '',
+            source: `${rel}: tool.poetry.dependencies.${name}`,
+            dev: false,
+          });
+        }
+      }
+      const python = poetryDeps?.python;
+      return {
+        path: rel,
+        name: typeof project?.name === 'string' ? project.name : typeof poetry?.name === 'string' ? poetry.name : undefined,
+        requiresPython: typeof project?.['requires-python'] === 'string' ? project['requires-python'] : undefined,
+        hasProjectTable: project !== undefined,
+        dependencies: deps,
+        poetry: poetry !== undefined,
+        uv: asRecord(tool?.uv) !== undefined,
+        pythonFromPoetry: typeof python === 'string' ? python : undefined,
+        hasBuildSystem: asRecord(doc['build-system']) !== undefined,
+      } satisfies PyProject;
+    });
+  }
+
+  pipfile(dir: string): Promise<{ path: string; dependencies: Dependency[]; pythonVersion: string | undefined } | null> {
+    const rel = join(dir, 'Pipfile');
+    return this.once(`pipfile:${rel}`, async () => {
+      const doc = await this.toml(rel);
+      if (!doc) return null;
+      const deps: Dependency[] = [];
+      for (const [section, dev] of [['packages', false], ['dev-packages', true]] as const) {
+        const table = asRecord(doc[section]);
+        if (!table) continue;
+        for (const [name, spec] of Object.entries(table)) {
+          const extras = asRecord(spec)?.extras;
+          deps.push({
+            ecosystem: 'pypi',
+            name: normalisePyName(name),
+            extras: Array.isArray(extras) ? extras.filter((x): x is string => typeof x === 'string') : [],
+            spec: typeof spec === 'string' ? spec : '',
+            source: `${rel}: ${section}.${name}`,
+            dev,
+          });
+        }
+      }
+      const requires = asRecord(doc.requires);
+      const pythonVersion = requires?.python_full_version ?? requires?.python_version;
+      return { path: rel, dependencies: deps, pythonVersion: typeof pythonVersion === 'string' ? pythonVersion : undefined };
+    });
+  }
+
+  goMod(dir: string): Promise<GoMod | null> {
+    const rel = join(dir, 'go.mod');
+    return this.once(`gomod:${rel}`, async () => {
+      const text = await this.text(rel);
+      if (text === null) return null;
+      let module: string | undefined;
+      let goVersion: string | undefined;
+      const requires: Dependency[] = [];
+      let inRequire = false;
+      text.split(/\r?\n/).forEach((rawLine, index) => {
+        const line = rawLine.replace(/\/\/.*$/, '').trim();
+        if (line === '') return;
+        if (inRequire) {
+          if (line === ')') {
+            inRequire = false;
+            return;
+          }
+          const [name, version] = line.split(/\s+/);
+          if (name) requires.push({ ecosystem: 'go', name, extras: [], spec: version ?? '', source: `${rel}:${index + 1}`, dev: false });
+          return;
+        }
+        const moduleMatch = /^module\s+(\S+)/.exec(line);
+        if (moduleMatch) module = moduleMatch[1];
+        const goMatch = /^go\s+(\d+(?:\.\d+){0,2})/.exec(line);
+        if (goMatch) goVersion = goMatch[1];
+        if (/^require\s*\($/.test(line)) {
+          inRequire = true;
+          return;
+        }
+        const single = /^require\s+(\S+)\s+(\S+)/.exec(line);
+        if (single) requires.push({ ecosystem: 'go', name: single[1] as string, extras: [], spec: single[2] as string, source: `${rel}:${index + 1}`, dev: false });
+      });
+      return { path: rel, module, goVersion, requires } satisfies GoMod;
+    });
+  }
+
+  cargoToml(dir: string): Promise<{ path: string; name: string | undefined; rustVersion: string | undefined; dependencies: Dependency[]; workspace: boolean } | null> {
+    const rel = join(dir, 'Cargo.toml');
+    return this.once(`cargo:${rel}`, async () => {
+      const doc = await this.toml(rel);
+      if (!doc) return null;
+      const pkg = asRecord(doc.package);
+      const deps: Dependency[] = [];
+      for (const [section, dev] of [['dependencies', false], ['dev-dependencies', true]] as const) {
+        const table = asRecord(doc[section]);
+        if (!table) continue;
+        for (const [name, spec] of Object.entries(table)) {
+          const features = asRecord(spec)?.features;
+          deps.push({
+            ecosystem: 'cargo',
+            name,
+            extras: Array.isArray(features) ? features.filter((x): x is string => typeof x === 'string') : [],
+            spec: typeof spec === 'string' ? spec : String(asRecord(spec)?.version ?? ''),
+            source: `${rel}: ${section}.${name}`,
+            dev,
+          });
+        }
+      }
+      const rustVersion = pkg?.['rust-version'];
+      return {
+        path: rel,
+        name: typeof pkg?.name === 'string' ? pkg.name : undefined,
+        rustVersion: typeof rustVersion === 'string' ? rustVersion : undefined,
+        dependencies: deps,
+        workspace: asRecord(doc.workspace) !== undefined,
+      };
+    });
+  }
+
+  composerJson(dir: string): Promise<{ path: string; name: string | undefined; phpVersion: string | undefined; dependencies: Dependency[] } | null> {
+    const rel = join(dir, 'composer.json');
+    return this.once(`composer:${rel}`, async () => {
+      const obj = await this.json(rel);
+      if (!obj) return null;
+      const deps: Dependency[] = [];
+      let phpVersion: string | undefined;
+      for (const [section, dev] of [['require', false], ['require-dev', true]] as const) {
+        const table = this.field(rel, obj, section, StringRecord) ?? {};
+        for (const [name, spec] of Object.entries(table)) {
+          if (name === 'php') {
+            if (!dev) phpVersion = spec;
+            continue;
+          }
+          deps.push({ ecosystem: 'composer', name: name.toLowerCase(), extras: [], spec, source: `${rel}: ${section}.${name}`, dev });
+        }
+      }
+      return { path: rel, name: this.field(rel, obj, 'name', z.string()), phpVersion, dependencies: deps };
+    });
+  }
+
+  gemfile(dir: string): Promise<{ path: string; rubyVersion: string | undefined; dependencies: Dependency[] } | null> {
+    const rel = join(dir, 'Gemfile');
+    return this.once(`gemfile:${rel}`, async () => {
+      const text = await this.text(rel);
+      if (text === null) return null;
+      const deps: Dependency[] = [];
+      let rubyVersion: string | undefined;
+      let devDepth = 0;
+      text.split(/\r?\n/).forEach((rawLine, index) => {
+        const line = rawLine.replace(/#.*$/, '').trim();
+        if (/^group\b.*\b(?:do)$/.test(line)) {
+          devDepth += /:(?:development|test)\b/.test(line) && !/:production\b/.test(line) ? 1 : 0;
+          return;
+        }
+        if (line === 'end' && devDepth > 0) {
+          devDepth -= 1;
+          return;
+        }
+        const ruby = /^ruby\s+['"]([^'"]+)['"]/.exec(line);
+        if (ruby) rubyVersion = ruby[1];
+        const gem = /^gem\s+['"]([^'"]+)['"](?:\s*,\s*['"]([^'"]+)['"])?/.exec(line);
+        if (gem) {
+          deps.push({ ecosystem: 'rubygems', name: gem[1] as string, extras: [], spec: gem[2] ?? '', source: `${rel}:${index + 1}`, dev: devDepth > 0 });
+        }
+      });
+      return { path: rel, rubyVersion, dependencies: deps };
+    });
+  }
+
+  /** Python dependencies from every manifest in the folder: requirements.txt, pyproject.toml, Pipfile. */
+  async pythonDependencies(dir: string): Promise<Dependency[]> {
+    const out: Dependency[] = [];
+    const requirements = await this.requirements(dir);
+    for (const req of requirements ?? []) {
+      out.push({ ecosystem: 'pypi', name: req.name, extras: req.extras, spec: req.spec, source: `${req.file}:${req.line}`, dev: false });
+    }
+    out.push(...((await this.pyproject(dir))?.dependencies ?? []));
+    out.push(...((await this.pipfile(dir))?.dependencies ?? []));
+    return out;
+  }
+
+  /** Every declared dependency of the folder, across ecosystems, in a fixed order. */
+  async allDependencies(dir: string): Promise<Dependency[]> {
+    const out: Dependency[] = [];
+    const pkg = await this.packageJson(dir);
+    if (pkg) {
+      for (const [section, dev] of [
+        ['dependencies', false],
+        ['optionalDependencies', false],
+        ['devDependencies', true],
+      ] as const) {
+        for (const [name, spec] of Object.entries(pkg[section])) {
+          out.push({ ecosystem: 'npm', name, extras: [], spec, source: `${pkg.path}: ${section}.${name}`, dev });
+        }
+      }
+    }
+    out.push(...(await this.pythonDependencies(dir)));
+    out.push(...((await this.goMod(dir))?.requires ?? []));
+    out.push(...((await this.cargoToml(dir))?.dependencies ?? []));
+    out.push(...((await this.composerJson(dir))?.dependencies ?? []));
+    out.push(...((await this.gemfile(dir))?.dependencies ?? []));
+    return out;
+  }
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}

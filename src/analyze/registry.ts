@@ -1,0 +1,119 @@
+/**
+ * The ordered detector registry and the precedence rules.
+ *
+ * 1. Every runtime detector looks at the folder (python, go, rust, ruby, php, node, static).
+ * 2. For each runtime that matched, its framework detectors run in order and the first match
+ *    refines it (its fields override the runtime's; django before fastapi before flask; next,
+ *    express, fastify before vite, so a server that also bundles with Vite is that server).
+ * 3. The refined detection with the highest tier wins (backend evidence > runnable entry >
+ *    front-end tooling > static HTML > bare manifest); ties go to registry order.
+ * 4. A front-end bundler present next to a different winner is reported as `build_tool`.
+ *
+ * Detectors write warnings into a buffer; only the winner's warnings reach the analysis, so a
+ * losing candidate cannot add noise about a runtime that was not chosen.
+ *
+ * Adding a framework: write `detectors/<name>.ts`, add it to FRAMEWORKS below, add a fixture.
+ */
+import { django } from './detectors/django.js';
+import { express } from './detectors/express.js';
+import { fastapi } from './detectors/fastapi.js';
+import { fastify } from './detectors/fastify.js';
+import { flask } from './detectors/flask.js';
+import { go } from './detectors/go.js';
+import { next } from './detectors/next.js';
+import { node } from './detectors/node.js';
+import { php } from './detectors/php.js';
+import { python } from './detectors/python.js';
+import { ruby } from './detectors/ruby.js';
+import { rust } from './detectors/rust.js';
+import { staticSite } from './detectors/static.js';
+import { vite } from './detectors/vite.js';
+import { inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector, type RuntimeDetector } from './types.js';
+import { Warnings } from './warnings.js';
+
+export const RUNTIMES: readonly RuntimeDetector[] = [python, go, rust, ruby, php, node, staticSite];
+
+export const FRAMEWORKS: readonly FrameworkDetector[] = [django, fastapi, flask, next, express, fastify, vite];
+
+/** Front-end bundlers reported as `build_tool` when they are not the framework itself. */
+const BUNDLERS = ['vite', 'webpack', 'parcel'];
+
+export interface Decision {
+  /** The runtime detection, refined by its framework when one matched. */
+  detection: Detection;
+  runtimeId: string;
+  frameworkId: string | null;
+  /** Other runtimes that matched the folder but lost (for warnings). */
+  losers: string[];
+}
+
+function merge(runtime: Detection, framework: Detection | null): Detection {
+  if (!framework) return runtime;
+  const fields: Conclusions = { ...runtime.fields, ...framework.fields };
+  const merged: Detection = {
+    id: framework.id,
+    tier: Math.max(runtime.tier, framework.tier),
+    fields,
+    portHints: [...(framework.portHints ?? []), ...(runtime.portHints ?? [])],
+  };
+  const portDefault = framework.portDefault ?? runtime.portDefault;
+  if (portDefault) merged.portDefault = portDefault;
+  const servesStatically = framework.servesStatically ?? runtime.servesStatically;
+  if (servesStatically !== undefined) merged.servesStatically = servesStatically;
+  if (runtime.toolchain) merged.toolchain = runtime.toolchain;
+  const healthCheck = framework.healthCheck ?? runtime.healthCheck;
+  if (healthCheck) merged.healthCheck = healthCheck;
+  return merged;
+}
+
+interface Candidate {
+  runtimeId: string;
+  frameworkId: string | null;
+  detection: Detection;
+  warnings: Warnings;
+}
+
+export async function decide(ctx: DetectContext): Promise<Decision | null> {
+  const candidates: Candidate[] = [];
+  for (const runtimeDetector of RUNTIMES) {
+    const buffer = new Warnings();
+    const scoped: DetectContext = { ...ctx, warnings: buffer };
+    const runtime = await runtimeDetector.detect(scoped);
+    if (!runtime) continue;
+    let framework: Detection | null = null;
+    for (const frameworkDetector of FRAMEWORKS) {
+      if (!frameworkDetector.runtimes.includes(runtimeDetector.id)) continue;
+      framework = await frameworkDetector.detect({ ...scoped, runtime });
+      if (framework) break;
+    }
+    candidates.push({ runtimeId: runtimeDetector.id, frameworkId: framework?.id ?? null, detection: merge(runtime, framework), warnings: buffer });
+  }
+  if (candidates.length === 0) return null;
+
+  let winner = candidates[0] as Candidate;
+  for (const candidate of candidates.slice(1)) if (candidate.detection.tier > winner.detection.tier) winner = candidate;
+  for (const message of winner.warnings.all()) ctx.warnings.add(message);
+
+  const losers = candidates.filter((c) => c !== winner && c.runtimeId !== 'static').map((c) => c.runtimeId);
+  const detection = winner.detection;
+
+  // A bundler next to a different framework (Vite in an Express or Django project) is the build tool.
+  const pkg = await ctx.manifests.packageJson(ctx.dir);
+  if (pkg) {
+    const framework = detection.fields.framework?.value ?? '';
+    for (const bundler of BUNDLERS) {
+      const declared = pkg.dependencies[bundler] !== undefined ? 'dependencies' : pkg.devDependencies[bundler] !== undefined ? 'devDependencies' : null;
+      if (declared && framework !== bundler) {
+        detection.fields.build_tool = { value: bundler, evidence: `${pkg.path}: ${declared}.${bundler}` };
+        break;
+      }
+    }
+  }
+  if (losers.length > 0) {
+    const chosen = detection.fields.language?.value ?? winner.runtimeId;
+    ctx.warnings.add(
+      `${inDir(ctx.dir, '') || 'the project root'} also has ${losers.join(', ')} manifests; ${chosen} was chosen (backend evidence wins over front-end tooling)`,
+    );
+  }
+  return { detection, runtimeId: winner.runtimeId, frameworkId: winner.frameworkId, losers };
+}

@@ -1,0 +1,574 @@
+/**
+ * One pass over the service's source files. Grep is the right tool here (design.md: "Grep is for
+ * source code scans"): env references, listen calls, health routes, app objects and mining markers.
+ * Structured files are never grepped for their structure; they are read by `manifests.ts`.
+ *
+ * Every file is read once, without caching, with a file-count, byte and time budget, and in parallel;
+ * results are kept in file order, so the output does not depend on timing.
+ */
+import path from 'node:path';
+import { formatBytes, type FsSnapshot } from './fs-snapshot.js';
+import type { Warnings } from './warnings.js';
+
+export type SourceLanguage = 'js' | 'py' | 'go' | 'rs' | 'rb' | 'php' | 'java' | 'cs' | 'ex' | 'sh';
+
+const CODE_EXTENSIONS: Readonly<Record<string, SourceLanguage>> = {
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+  '.jsx': 'js',
+  '.ts': 'js',
+  '.tsx': 'js',
+  '.mts': 'js',
+  '.cts': 'js',
+  '.vue': 'js',
+  '.svelte': 'js',
+  '.astro': 'js',
+  '.py': 'py',
+  '.go': 'go',
+  '.rs': 'rs',
+  '.rb': 'rb',
+  '.php': 'php',
+  '.java': 'java',
+  '.kt': 'java',
+  '.kts': 'java',
+  '.cs': 'cs',
+  '.ex': 'ex',
+  '.exs': 'ex',
+  '.sh': 'sh',
+  '.bash': 'sh',
+};
+
+/** Text files scanned only for refusal markers (configs and scripts can launch a miner too). */
+const CONFIG_EXTENSIONS = new Set(['.json', '.yaml', '.yml', '.toml', '.ini', '.cfg', '.conf', '.txt', '.service', '.example', '.sample', '.template', '.ps1', '.bat', '.cmd', '.html', '.htm']);
+const CONFIG_NAMES = /^(?:Dockerfile.*|Containerfile.*|Procfile.*|Makefile|Justfile|Gemfile|Pipfile|\.env\.(?:example|sample|template)|crontab)$/;
+
+/** Lockfiles are large, generated, and list package names only: not scanned. */
+const LOCKFILES = new Set([
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'bun.lock',
+  'poetry.lock',
+  'uv.lock',
+  'Pipfile.lock',
+  'Cargo.lock',
+  'composer.lock',
+  'Gemfile.lock',
+  'go.sum',
+  'mix.lock',
+]);
+
+const TEST_DIRS = new Set(['test', 'tests', '__tests__', '__mocks__', 'spec', 'e2e', 'cypress', 'playwright', 'fixtures', 'testdata']);
+const TEST_FILE = /(?:\.(?:test|spec|e2e)\.[a-z]+$|^test_.*\.py$|_test\.(?:py|go)$|^conftest\.py$)/;
+const BUILD_CONFIG = /^(?:vite|vitest|next|nuxt|astro|svelte|webpack|rollup|tailwind|postcss|babel|remix|gatsby-config|gatsby-node|tsup|esbuild)(?:\.config)?\.[cm]?[jt]s$/;
+const ENTRYPOINT_SCRIPTS = /^(?:docker-)?entrypoint\.sh$|^start\.sh$/;
+
+/** Names the OS or runtime always sets; they are not configuration. */
+const IGNORED_ENV_NAMES = new Set(['NODE_ENV', 'PATH', 'HOME', 'PWD', 'USER', 'SHELL', 'TERM', 'LANG', 'HOSTNAME', 'TMPDIR', 'CI']);
+/** `import.meta.env` built-ins of Vite. */
+const VITE_BUILTINS = new Set(['MODE', 'DEV', 'PROD', 'SSR', 'BASE_URL']);
+export const PUBLIC_PREFIXES = ['NEXT_PUBLIC_', 'VITE_', 'REACT_APP_', 'PUBLIC_', 'NUXT_PUBLIC_', 'EXPO_PUBLIC_', 'GATSBY_'];
+
+export interface Hit {
+  file: string;
+  /** 1-based; 0 when the hit is the file name itself. */
+  line: number;
+}
+
+export interface EnvRef extends Hit {
+  name: string;
+  /** How the code copes when the variable is unset. */
+  fallback: 'none' | 'default' | 'tolerant';
+  /** Literal default found in code (empty when none or not a literal). */
+  default: string;
+  /** Read at build time: public client prefix, build config file, compile-time macro. */
+  build: boolean;
+}
+
+export interface PortHint extends Hit {
+  port: number;
+  snippet: string;
+}
+
+export interface HealthRoute extends Hit {
+  path: string;
+}
+
+export interface MiningHit extends Hit {
+  marker: string;
+}
+
+export interface PyAppObject extends Hit {
+  variable: string;
+  factory: string;
+}
+
+export interface ScanResult {
+  envRefs: EnvRef[];
+  portHints: PortHint[];
+  /** Code that starts an HTTP server (listen calls, server constructors). */
+  httpHits: Hit[];
+  healthRoutes: HealthRoute[];
+  miningHits: MiningHit[];
+  pyApps: PyAppObject[];
+  /** `def create_app(` style factories. */
+  pyFactories: PyAppObject[];
+  scannedFiles: number;
+}
+
+export interface ScanLimits {
+  maxFiles: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_SCAN_LIMITS: ScanLimits = { maxFiles: 20_000, maxBytes: 64 * 1024 * 1024 };
+
+export function sourceLanguageOf(file: string): SourceLanguage | undefined {
+  return CODE_EXTENSIONS[path.posix.extname(file).toLowerCase()];
+}
+
+export function isTestPath(file: string): boolean {
+  const parts = file.split('/');
+  const base = parts[parts.length - 1] ?? '';
+  return parts.slice(0, -1).some((part) => TEST_DIRS.has(part)) || TEST_FILE.test(base);
+}
+
+function isMinified(file: string): boolean {
+  return /\.min\.[cm]?js$/.test(file);
+}
+
+export function hasPublicPrefix(name: string): boolean {
+  return PUBLIC_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+/** Line lookup built on first use; most files have no hits at all. */
+class Lines {
+  private starts: number[] | null = null;
+  constructor(private readonly text: string) {}
+  at(index: number): number {
+    if (!this.starts) {
+      const starts = [0];
+      for (let i = 0; i < this.text.length; i += 1) if (this.text.charCodeAt(i) === 10) starts.push(i + 1);
+      this.starts = starts;
+    }
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] as number) <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mining markers (spec/analysis.md "Refusal checklist").
+const MINING_WORDS = /\b(xmrig|ethminer|cgminer|gminer|lolminer)\b/gi;
+/** `t-rex` is also a dinosaur (and Chrome's offline game): only the miner's binary and flags count. */
+const TREX = /(?:\.\/|\/)t-rex\b|\bt-rex(?:\.exe\b|-\d|\s+-{1,2}[a-z])/gi;
+const STRATUM = /stratum\d?\+(?:tcp|ssl|tls):\/\//gi;
+const MINER_FILE = /^(xmrig|ethminer|cgminer|t-rex|gminer|lolminer)(?:\.exe)?$/i;
+
+function scanMining(file: string, text: string, lines: Lines, out: MiningHit[]): void {
+  const lower = text.toLowerCase();
+  if (!/miner|xmrig|t-rex|stratum/.test(lower)) return;
+  const seen = new Set<string>();
+  for (const regex of [MINING_WORDS, TREX, STRATUM]) {
+    regex.lastIndex = 0;
+    for (let m = regex.exec(text); m; m = regex.exec(text)) {
+      const marker = regex === STRATUM ? m[0].toLowerCase() : regex === TREX ? 't-rex' : (m[1] as string).toLowerCase();
+      const line = lines.at(m.index);
+      const key = `${marker}:${line}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ file, line, marker: marker === 'lolminer' ? 'lolMiner' : marker });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment references (spec/analysis.md "Environment variables").
+type FallbackInfo = Pick<EnvRef, 'fallback' | 'default'>;
+
+const NAME = '[A-Za-z_][A-Za-z0-9_]*';
+const STRING_LITERAL = /^\s*(?:(['"`])((?:\\.|(?!\1)[^\\\n])*)\1|(-?\d+(?:\.\d+)?)\b|(true|false|True|False)\b)/;
+
+function literalDefault(text: string): string | undefined {
+  const m = STRING_LITERAL.exec(text);
+  if (!m) return undefined;
+  if (m[1] === '`' && (m[2] ?? '').includes('${')) return undefined;
+  return m[2] ?? m[3] ?? m[4] ?? '';
+}
+
+/** JS/TS: what follows `process.env.X` decides whether the code has a fallback. */
+function jsFallback(before: string, after: string): FallbackInfo {
+  const op = /^\s*(?:\)\s*)?(\|\||\?\?)/.exec(after);
+  if (op) return { fallback: 'default', default: literalDefault(after.slice(op[0].length)) ?? '' };
+  if (/^\s*(?:===?|!==?|\?(?![?.]))/.test(after)) return { fallback: 'tolerant', default: '' };
+  if (/(?:!|\bif\s*\(\s*|Boolean\(\s*|&&\s*|\?\?\s*|\|\|\s*)$/.test(before)) return { fallback: 'tolerant', default: '' };
+  return { fallback: 'none', default: '' };
+}
+
+/** Python/Ruby/PHP/Elixir call with an optional second argument: `getenv("X", "d")`. */
+function argFallback(arg: string | undefined, tolerantWithout: boolean, after: string): FallbackInfo {
+  if (arg !== undefined && arg.trim() !== '') {
+    const trimmed = arg.trim();
+    if (/^(?:None|nil|null)$/.test(trimmed)) return { fallback: 'tolerant', default: '' };
+    return { fallback: 'default', default: literalDefault(trimmed) ?? '' };
+  }
+  const orMatch = /^\s*(?:\)\s*)?(?:\bor\b|\|\||\?\?|\?:)\s*/.exec(after);
+  if (orMatch) return { fallback: 'default', default: literalDefault(after.slice(orMatch[0].length)) ?? '' };
+  return tolerantWithout ? { fallback: 'tolerant', default: '' } : { fallback: 'none', default: '' };
+}
+
+interface EnvPattern {
+  regex: RegExp;
+  /** Index of the capture group holding the name. */
+  nameGroup: number;
+  fallback: (m: RegExpExecArray, before: string, after: string) => FallbackInfo;
+  build?: boolean;
+}
+
+const JS_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\bprocess\\.env\\.(${NAME})`, 'g'), nameGroup: 1, fallback: (_m, b, a) => jsFallback(b, a) },
+  { regex: new RegExp(`\\bprocess\\.env\\[\\s*(['"\`])(${NAME})\\1\\s*\\]`, 'g'), nameGroup: 2, fallback: (_m, b, a) => jsFallback(b, a) },
+  { regex: new RegExp(`\\bimport\\.meta\\.env\\.(${NAME})`, 'g'), nameGroup: 1, fallback: (_m, b, a) => jsFallback(b, a) },
+  { regex: new RegExp(`\\bBun\\.env\\.(${NAME})`, 'g'), nameGroup: 1, fallback: (_m, b, a) => jsFallback(b, a) },
+  { regex: new RegExp(`\\bDeno\\.env\\.get\\(\\s*(['"])(${NAME})\\1\\s*\\)`, 'g'), nameGroup: 2, fallback: (_m, b, a) => jsFallback(b, a) },
+];
+
+const PY_ENV: EnvPattern[] = [
+  {
+    regex: new RegExp(`\\bos\\.getenv\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]*))?\\)`, 'g'),
+    nameGroup: 2,
+    fallback: (m, _b, a) => argFallback(m[3], true, a),
+  },
+  {
+    regex: new RegExp(`\\b(?:os\\.)?environ\\.get\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]*))?\\)`, 'g'),
+    nameGroup: 2,
+    fallback: (m, _b, a) => argFallback(m[3], true, a),
+  },
+  {
+    // os.environ["X"]; an assignment (os.environ["X"] = ...) is not a read and is dropped below.
+    regex: new RegExp(`\\b(?:os\\.)?environ\\[\\s*(['"])(${NAME})\\1\\s*\\](?!\\s*=[^=])`, 'g'),
+    nameGroup: 2,
+    fallback: (_m, _b, a) => argFallback(undefined, false, a),
+  },
+  {
+    // django-environ / python-decouple: env("X", default=...), config("X", default=...)
+    regex: new RegExp(`\\b(?:env|config)(?:\\.(?:str|bool|int|list|url|db_url|cache_url))?\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*(?:default\\s*=\\s*)?([^)\\n]*))?\\)`, 'g'),
+    nameGroup: 2,
+    fallback: (m, _b, a) => argFallback(m[3]?.replace(/^cast\s*=\s*\w+\s*,?\s*(?:default\s*=\s*)?/, ''), false, a),
+  },
+];
+
+const GO_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\bos\\.Getenv\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'tolerant', default: '' }) },
+  { regex: new RegExp(`\\bos\\.LookupEnv\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'tolerant', default: '' }) },
+];
+
+const RS_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\b(?:std::)?env::var(?:_os)?\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => (/^\s*\.(?:unwrap_or|ok\(\)|is_ok|is_err|unwrap_or_else|unwrap_or_default)/.test(a) ? { fallback: /^\s*\.unwrap_or\(\s*"/.test(a) ? 'default' : 'tolerant', default: literalDefault(a.replace(/^\s*\.unwrap_or\(\s*/, '')) ?? '' } : { fallback: 'none', default: '' }) },
+  { regex: new RegExp(`\\benv!\\(\\s*"(${NAME})"`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'none', default: '' }), build: true },
+  { regex: new RegExp(`\\boption_env!\\(\\s*"(${NAME})"`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'tolerant', default: '' }), build: true },
+];
+
+const RB_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\bENV\\[\\s*(['"])(${NAME})\\1\\s*\\](?!\\s*=[^=])`, 'g'), nameGroup: 2, fallback: (_m, _b, a) => argFallback(undefined, true, a) },
+  { regex: new RegExp(`\\bENV\\.fetch\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]*))?\\)`, 'g'), nameGroup: 2, fallback: (m, _b, a) => argFallback(m[3], false, a) },
+];
+
+const PHP_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\bgetenv\\(\\s*(['"])(${NAME})\\1\\s*\\)`, 'g'), nameGroup: 2, fallback: (_m, _b, a) => argFallback(undefined, true, a) },
+  { regex: new RegExp(`\\$_ENV\\[\\s*(['"])(${NAME})\\1\\s*\\]`, 'g'), nameGroup: 2, fallback: (_m, _b, a) => argFallback(undefined, true, a) },
+  { regex: new RegExp(`(?<![\\w$>:])env\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]*))?\\)`, 'g'), nameGroup: 2, fallback: (m, _b, a) => argFallback(m[3], true, a) },
+];
+
+const JAVA_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\bSystem\\.getenv\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'tolerant', default: '' }) },
+];
+
+const CS_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\bEnvironment\\.GetEnvironmentVariable\\(\\s*"(${NAME})"`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => argFallback(undefined, true, a) },
+];
+
+const EX_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\bSystem\\.get_env\\(\\s*"(${NAME})"\\s*(?:,\\s*([^)\\n]*))?\\)`, 'g'), nameGroup: 1, fallback: (m, _b, a) => argFallback(m[2], true, a) },
+  { regex: new RegExp(`\\bSystem\\.fetch_env!\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'none', default: '' }) },
+];
+
+const SH_ENV: EnvPattern[] = [
+  {
+    regex: /\$\{([A-Z_][A-Z0-9_]*)(?:(:?[-=])([^}]*))?\}|\$([A-Z_][A-Z0-9_]*)/g,
+    nameGroup: 1,
+    fallback: (m) => (m[2] ? { fallback: 'default', default: m[3] ?? '' } : { fallback: 'tolerant', default: '' }),
+  },
+];
+
+const ENV_PATTERNS: Readonly<Record<SourceLanguage, EnvPattern[]>> = {
+  js: JS_ENV,
+  py: PY_ENV,
+  go: GO_ENV,
+  rs: RS_ENV,
+  rb: RB_ENV,
+  php: PHP_ENV,
+  java: JAVA_ENV,
+  cs: CS_ENV,
+  ex: EX_ENV,
+  sh: SH_ENV,
+};
+
+const ENV_PREFILTER: Readonly<Record<SourceLanguage, RegExp>> = {
+  js: /process\.env|import\.meta\.env|Bun\.env|Deno\.env/,
+  py: /environ|getenv|env\(|config\(/,
+  go: /os\.(?:Getenv|LookupEnv)/,
+  rs: /env/,
+  rb: /ENV/,
+  php: /env|ENV/,
+  java: /getenv/,
+  cs: /GetEnvironmentVariable/,
+  ex: /_env/,
+  sh: /\$/,
+};
+
+/** `const { A, B = "x" } = process.env` */
+const JS_DESTRUCTURE = /\b(?:const|let|var)\s*\{([^}]*)\}\s*=\s*process\.env\b/g;
+
+function scanEnv(file: string, lang: SourceLanguage, text: string, lines: Lines, build: boolean, out: EnvRef[]): void {
+  if (!ENV_PREFILTER[lang].test(text)) return;
+  const found: EnvRef[] = [];
+  for (const pattern of ENV_PATTERNS[lang]) {
+    pattern.regex.lastIndex = 0;
+    for (let m = pattern.regex.exec(text); m; m = pattern.regex.exec(text)) {
+      const name = m[pattern.nameGroup] ?? m[4];
+      if (!name) continue;
+      const end = m.index + m[0].length;
+      const before = text.slice(Math.max(0, m.index - 24), m.index);
+      const after = text.slice(end, end + 160);
+      const info = pattern.fallback(m, before, after);
+      const isMeta = m[0].startsWith('import.meta.env');
+      if (isMeta && VITE_BUILTINS.has(name)) continue;
+      found.push({ file, line: lines.at(m.index), name, ...info, build: build || pattern.build === true || hasPublicPrefix(name) });
+    }
+  }
+  if (lang === 'js') {
+    JS_DESTRUCTURE.lastIndex = 0;
+    for (let m = JS_DESTRUCTURE.exec(text); m; m = JS_DESTRUCTURE.exec(text)) {
+      const line = lines.at(m.index);
+      for (const part of (m[1] ?? '').split(',')) {
+        const d = new RegExp(`^\\s*(${NAME})\\s*(?::\\s*${NAME}\\s*)?(?:=\\s*(.*))?$`, 's').exec(part);
+        if (!d) continue;
+        const name = d[1] as string;
+        const dflt = d[2];
+        found.push({
+          file,
+          line,
+          name,
+          fallback: dflt !== undefined ? 'default' : 'none',
+          default: dflt !== undefined ? (literalDefault(dflt) ?? '') : '',
+          build: build || hasPublicPrefix(name),
+        });
+      }
+    }
+  }
+  found.sort((a, b) => a.line - b.line);
+  for (const ref of found) if (!IGNORED_ENV_NAMES.has(ref.name)) out.push(ref);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listen calls and port literals (spec/analysis.md "Port", priority 3).
+const PORT_PATTERNS: Readonly<Partial<Record<SourceLanguage, RegExp[]>>> = {
+  js: [
+    /\.listen\(\s*(\d{2,5})\s*[,)]/g,
+    /\.listen\(\s*\{[^}]*?\bport\s*:\s*['"]?(\d{2,5})\b/g,
+    /\b(?:const|let|var)\s+(?:PORT|port)\s*=\s*['"]?(\d{2,5})['"]?\s*;?\s*$/gm,
+  ],
+  py: [
+    /\.run\([^)\n]*\bport\s*=\s*(\d{2,5})\b/g,
+    /\b(?:HTTPServer|ThreadingHTTPServer|TCPServer|ThreadingTCPServer|make_server)\(\s*\(?\s*['"][^'"]*['"]\s*,\s*(\d{2,5})\s*\)?/g,
+    /^(?:PORT|port)\s*=\s*(\d{2,5})\s*$/gm,
+  ],
+  go: [/\b(?:ListenAndServe(?:TLS)?|Run|Start|Listen)\(\s*"[^":]*:(\d{2,5})"/g],
+  rs: [/\.bind\(\s*\(\s*"[^"]*"\s*,\s*(\d{2,5})\s*\)/g, /"(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]):(\d{2,5})"/g],
+  sh: [/--port[=\s]+(\d{2,5})\b/g, /--bind[=\s]+\S*:(\d{2,5})\b/g],
+};
+
+function scanPorts(file: string, lang: SourceLanguage, text: string, lines: Lines, out: PortHint[]): void {
+  for (const regex of PORT_PATTERNS[lang] ?? []) {
+    regex.lastIndex = 0;
+    for (let m = regex.exec(text); m; m = regex.exec(text)) {
+      const port = Number(m[1]);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) continue;
+      out.push({ file, line: lines.at(m.index), port, snippet: m[0].trim().slice(0, 80) });
+    }
+  }
+}
+
+const HTTP_PATTERNS: Readonly<Partial<Record<SourceLanguage, RegExp>>> = {
+  js: /\.listen\(|\bcreateServer\(|\bBun\.serve\(|\bDeno\.serve\(/,
+  py: /\b(?:HTTPServer|ThreadingHTTPServer|TCPServer|ThreadingTCPServer|make_server)\(|\.serve_forever\(|\bweb\.run_app\(|\buvicorn\.run\(/,
+  go: /\bListenAndServe(?:TLS)?\(/,
+  rs: /\bHttpServer::new\b|\baxum::serve\b|\bTcpListener::bind\b/,
+};
+
+function scanHttp(file: string, lang: SourceLanguage, text: string, lines: Lines, out: Hit[]): void {
+  const regex = HTTP_PATTERNS[lang];
+  if (!regex) return;
+  const m = regex.exec(text);
+  if (m) out.push({ file, line: lines.at(m.index) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health routes: a string search in source is enough here (brief).
+const HEALTH_ORDER = ['/health', '/healthz', '/api/health', '/api/healthz', '/ready', '/readyz', '/livez'];
+const HEALTH_LITERAL = /(['"`])(\/(?:api\/)?(?:health|healthz|ready|readyz|livez))\1/g;
+const DJANGO_HEALTH = /\b(?:re_)?path\(\s*r?['"]\^?((?:api\/)?(?:health|healthz|ready|readyz|livez))(\/?)\$?['"]/g;
+
+function scanHealth(file: string, lang: SourceLanguage, text: string, lines: Lines, out: HealthRoute[]): void {
+  if (!/health|ready|livez/.test(text)) return;
+  HEALTH_LITERAL.lastIndex = 0;
+  for (let m = HEALTH_LITERAL.exec(text); m; m = HEALTH_LITERAL.exec(text)) {
+    out.push({ file, line: lines.at(m.index), path: m[2] as string });
+  }
+  if (lang === 'py') {
+    DJANGO_HEALTH.lastIndex = 0;
+    for (let m = DJANGO_HEALTH.exec(text); m; m = DJANGO_HEALTH.exec(text)) {
+      out.push({ file, line: lines.at(m.index), path: `/${m[1] as string}${m[2] as string}` });
+    }
+  }
+}
+
+export function healthRank(route: string): number {
+  const index = HEALTH_ORDER.indexOf(route.replace(/\/$/, ''));
+  return index === -1 ? HEALTH_ORDER.length : index;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python application objects: `app = FastAPI(` / `app = Flask(__name__)`.
+const PY_APP = /^([A-Za-z_]\w*)\s*(?::\s*[\w.[\]]+\s*)?=\s*(?:[\w.]+\.)?(FastAPI|Flask|Starlette|Quart|Sanic)\(/gm;
+const PY_FACTORY = /^def\s+(create_app|make_app)\s*\(/gm;
+
+function scanPyApps(file: string, text: string, lines: Lines, apps: PyAppObject[], factories: PyAppObject[]): void {
+  if (!/FastAPI|Flask|Starlette|Quart|Sanic|_app/.test(text)) return;
+  PY_APP.lastIndex = 0;
+  for (let m = PY_APP.exec(text); m; m = PY_APP.exec(text)) {
+    apps.push({ file, line: lines.at(m.index), variable: m[1] as string, factory: m[2] as string });
+  }
+  PY_FACTORY.lastIndex = 0;
+  for (let m = PY_FACTORY.exec(text); m; m = PY_FACTORY.exec(text)) {
+    factories.push({ file, line: lines.at(m.index), variable: m[1] as string, factory: 'function' });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface FileResult {
+  env: EnvRef[];
+  ports: PortHint[];
+  http: Hit[];
+  health: HealthRoute[];
+  mining: MiningHit[];
+  pyApps: PyAppObject[];
+  pyFactories: PyAppObject[];
+  truncated: boolean;
+}
+
+/** Scans the files under `dir` (relative to the snapshot root, `''` for the root). */
+export async function scanSources(
+  fs: FsSnapshot,
+  dir: string,
+  warnings: Warnings,
+  limits: ScanLimits = DEFAULT_SCAN_LIMITS,
+): Promise<ScanResult> {
+  const result: ScanResult = { envRefs: [], portHints: [], httpHits: [], healthRoutes: [], miningHits: [], pyApps: [], pyFactories: [], scannedFiles: 0 };
+  const candidates: string[] = [];
+  for (const file of fs.filesUnder(dir)) {
+    const base = path.posix.basename(file);
+    if (MINER_FILE.test(base)) result.miningHits.push({ file, line: 0, marker: base.toLowerCase().replace(/\.exe$/, '') });
+    if (LOCKFILES.has(base)) continue;
+    const ext = path.posix.extname(base).toLowerCase();
+    if (CODE_EXTENSIONS[ext] || CONFIG_EXTENSIONS.has(ext) || CONFIG_NAMES.test(base)) candidates.push(file);
+  }
+
+  let selected = candidates;
+  if (candidates.length > limits.maxFiles) {
+    selected = candidates.slice(0, limits.maxFiles);
+    warnings.add(
+      `scanned the first ${limits.maxFiles} of ${candidates.length} source and config files; env references and refusal markers in the rest were not checked`,
+    );
+  }
+
+  // Synchronous reads in batches, yielding between batches: much faster than one async read per
+  // file, and the event loop (spinners, signals) still runs. Budgets are checked per batch.
+  let bytes = 0;
+  let budgetHit: 'bytes' | 'time' | null = null;
+  const perFile: Array<FileResult | null> = new Array<FileResult | null>(selected.length).fill(null);
+  const BATCH = 256;
+  for (let start = 0; start < selected.length && !budgetHit; start += BATCH) {
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (fs.remainingMs() <= 0) {
+      budgetHit = 'time';
+      break;
+    }
+    const end = Math.min(start + BATCH, selected.length);
+    for (let i = start; i < end; i += 1) {
+      const file = selected[i] as string;
+      const read = fs.readSyncUncached(file);
+      if (!read) continue;
+      bytes += Math.min(read.size, fs.limits.maxFileBytes);
+      perFile[i] = scanFile(file, read.text, read.truncated);
+      if (bytes > limits.maxBytes) {
+        budgetHit = 'bytes';
+        break;
+      }
+    }
+  }
+
+  const truncated: string[] = [];
+  for (const file of perFile) {
+    if (!file) continue;
+    result.scannedFiles += 1;
+    result.envRefs.push(...file.env);
+    result.portHints.push(...file.ports);
+    result.httpHits.push(...file.http);
+    result.healthRoutes.push(...file.health);
+    result.miningHits.push(...file.mining);
+    result.pyApps.push(...file.pyApps);
+    result.pyFactories.push(...file.pyFactories);
+  }
+  perFile.forEach((file, index) => {
+    if (file?.truncated) truncated.push(selected[index] as string);
+  });
+  if (truncated.length > 0) {
+    const shown = truncated.slice(0, 5).join(', ');
+    warnings.add(
+      `${truncated.length} file(s) larger than ${formatBytes(fs.limits.maxFileBytes)} were only partly scanned: ${shown}${truncated.length > 5 ? ` and ${truncated.length - 5} more` : ''}`,
+    );
+  }
+  if (budgetHit === 'bytes') {
+    warnings.add(`stopped scanning source after ${formatBytes(limits.maxBytes)}; env references and refusal markers in the rest were not checked`);
+  } else if (budgetHit === 'time') {
+    warnings.add('stopped scanning source when the time budget ran out; env references and refusal markers in the rest were not checked');
+  }
+  result.miningHits.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+  return result;
+}
+
+function scanFile(file: string, text: string, truncated: boolean): FileResult {
+  const out: FileResult = { env: [], ports: [], http: [], health: [], mining: [], pyApps: [], pyFactories: [], truncated };
+  const lines = new Lines(text);
+  scanMining(file, text, lines, out.mining);
+  const base = path.posix.basename(file);
+  let lang = sourceLanguageOf(file);
+  if (lang === 'sh' && !ENTRYPOINT_SCRIPTS.test(base)) lang = undefined;
+  if (!lang || isTestPath(file) || isMinified(file) || file.endsWith('.d.ts')) return out;
+  scanEnv(file, lang, text, lines, BUILD_CONFIG.test(base), out.env);
+  scanPorts(file, lang, text, lines, out.ports);
+  scanHttp(file, lang, text, lines, out.http);
+  scanHealth(file, lang, text, lines, out.health);
+  if (lang === 'py') scanPyApps(file, text, lines, out.pyApps, out.pyFactories);
+  return out;
+}

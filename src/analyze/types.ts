@@ -1,0 +1,111 @@
+/**
+ * The detector plugin contract. A detector looks at evidence (manifests, config files, lockfiles,
+ * the source scan) and returns what it concluded, with the evidence behind every field. It never
+ * fabricates: a field it cannot establish is simply absent from its result.
+ */
+import type { FsSnapshot } from './fs-snapshot.js';
+import type { Manifests } from './manifests.js';
+import type { ScanResult } from './scan.js';
+import type { AnalyzedService, DependencyResolution, ProjectType } from './schema.js';
+import type { Warnings } from './warnings.js';
+
+/** A value and the file/line or manifest key it came from. */
+export interface Conclusion<T> {
+  value: T;
+  evidence: string;
+}
+
+/** The service fields a detector may decide (the shared pieces decide the rest). */
+export interface DetectedFields {
+  name: string;
+  language: string;
+  language_version: string;
+  framework: string;
+  project_type: ProjectType;
+  package_manager: string;
+  package_manager_version: string;
+  lockfile: string;
+  dependency_resolution: DependencyResolution;
+  build_tool: string;
+  entry_point: string;
+  output_directory: string;
+  scripts_build: string;
+  scripts_start: string;
+}
+
+export type Conclusions = { [K in keyof DetectedFields]?: Conclusion<DetectedFields[K]> };
+
+/**
+ * How strongly a detection claims the folder, used by the registry to decide precedence:
+ * backend evidence beats front-end tooling, which beats plain static files.
+ */
+export const TIER = {
+  /** A runtime manifest with nothing runnable (no start script, no entry file, no framework). */
+  bare: 0,
+  /** Static HTML only. */
+  static: 1,
+  /** Front-end tooling (a bundler, an SPA) with no server of its own. */
+  frontend: 2,
+  /** A runtime with a runnable entry point or an SSR framework. */
+  runnable: 3,
+  /** Backend evidence: a server framework, manage.py, go.mod, Cargo.toml, Gemfile, composer.json. */
+  backend: 4,
+} as const;
+
+export interface Detection {
+  /** Detector id (`node`, `express`, ...). */
+  id: string;
+  tier: number;
+  fields: Conclusions;
+  /** Ports the framework configuration states (`next start -p 4000`): port priority 3. */
+  portHints?: Conclusion<number>[];
+  /** The framework's documented default port: port priority 4. */
+  portDefault?: Conclusion<number>;
+  /** True when the platform serves files and no process listens (static sites). */
+  servesStatically?: boolean;
+  /** A health route known from file-based routing (`app/api/health/route.ts`). */
+  healthCheck?: Conclusion<string>;
+  /** Set by runtime detectors: what framework detectors need to write commands. */
+  toolchain?: Toolchain;
+}
+
+export interface Toolchain {
+  /** Install step for a clean build (`npm ci`), `''` when there is nothing to install. */
+  install: string;
+  /** Prefix for commands that run inside the manager's environment (`poetry run `), or `''`. */
+  runPrefix: string;
+}
+
+export interface DetectContext {
+  /** Service folder relative to the root (`''` for the root). */
+  dir: string;
+  fs: FsSnapshot;
+  manifests: Manifests;
+  scan: ScanResult;
+  warnings: Warnings;
+  /** For framework detectors: the runtime detection they refine. */
+  runtime?: Detection;
+}
+
+export interface RuntimeDetector {
+  id: string;
+  kind: 'runtime';
+  detect(ctx: DetectContext): Promise<Detection | null>;
+}
+
+export interface FrameworkDetector {
+  id: string;
+  kind: 'framework';
+  /** Runtime detector ids this framework refines. */
+  runtimes: readonly string[];
+  detect(ctx: DetectContext & { runtime: Detection }): Promise<Detection | null>;
+}
+
+export type Detector = RuntimeDetector | FrameworkDetector;
+
+export type ServiceDraft = Omit<AnalyzedService, 'evidence'>;
+
+/** Path inside the service folder, relative to the root. */
+export function inDir(dir: string, file: string): string {
+  return dir === '' || dir === '.' ? file : `${dir}/${file}`;
+}

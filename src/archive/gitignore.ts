@@ -1,0 +1,125 @@
+/**
+ * `.gitignore` / `.opendeployignore` evaluation with git's relative semantics.
+ *
+ * Git decides a path with the patterns of every `.gitignore` from the path's folder up to the
+ * repository root, deeper files winning over shallower ones and later lines over earlier ones; a
+ * path inside an excluded folder is excluded whatever the deeper files say. That is exactly "one
+ * pattern list, last match wins, excluded parents stay excluded", provided each nested file's
+ * patterns are rewritten to be relative to one origin and appended after the shallower ones. So
+ * instead of stacking one `ignore` instance per file (whose verdicts cannot be combined correctly:
+ * `ignore` reports a child as ignored because of its parent even when a deeper file re-included that
+ * parent), every folder with a `.gitignore` gets one `ignore` instance holding the rewritten patterns
+ * of its whole chain, and folders without one share their parent's instance.
+ *
+ * `.opendeployignore` and `extraIgnore` patterns go last, so they win over `.gitignore`, including
+ * with `!negations` that re-include a gitignored path. They cannot re-include the built-in
+ * exclusions of rules.ts, which are checked before these rules.
+ *
+ * Matching is case-sensitive, as git is on the Linux builders that receive the archive.
+ */
+import ignore from 'ignore';
+
+type Matcher = ReturnType<typeof ignore>;
+
+/** Characters that are special in a gitignore pattern and must be escaped in a literal folder name. */
+const GLOB_SPECIAL = /[\\*?[\]]/g;
+
+function escapeLiteral(segment: string): string {
+  return segment.replace(GLOB_SPECIAL, (ch) => `\\${ch}`);
+}
+
+/**
+ * Rewrites one gitignore line written in folder `base` (origin-relative, no trailing slash, `''` for
+ * the origin itself) so it means the same thing when evaluated from the origin. Comments and blank
+ * lines become `null`.
+ *
+ * Git's rule: a pattern with a slash at the start or in the middle is anchored to its file's folder;
+ * otherwise it matches at any depth below it (a trailing slash only restricts it to folders).
+ */
+export function rebasePattern(line: string, base: string): string | null {
+  if (line.trim() === '' || line.startsWith('#')) return null;
+  if (base === '') return line;
+  let negation = '';
+  let body = line;
+  if (body.startsWith('!')) {
+    negation = '!';
+    body = body.slice(1);
+  }
+  const prefix = base.split('/').map(escapeLiteral).join('/');
+  const withoutTrailingSlash = body.endsWith('/') ? body.slice(0, -1) : body;
+  const anchored = withoutTrailingSlash.includes('/');
+  if (anchored) {
+    const rest = body.startsWith('/') ? body.slice(1) : body;
+    return `${negation}/${prefix}/${rest}`;
+  }
+  return `${negation}/${prefix}/**/${body}`;
+}
+
+/** Rewrites a whole rules file; see `rebasePattern`. */
+export function rebaseRules(text: string, base: string): string[] {
+  const out: string[] = [];
+  // A UTF-8 BOM at the start of the file is not part of the first pattern.
+  for (const line of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
+    const rebased = rebasePattern(line, base);
+    if (rebased !== null) out.push(rebased);
+  }
+  return out;
+}
+
+/** A rules source: the file's text and its folder relative to the evaluation origin. */
+export interface RulesSource {
+  base: string;
+  text: string;
+}
+
+/**
+ * The ignore rules in force in one folder of the walk. Immutable: `withGitignore` returns a new
+ * instance for a subfolder that has its own `.gitignore`, so concurrent walks of sibling folders
+ * never see each other's rules.
+ */
+export class IgnoreRules {
+  private readonly matcher: Matcher;
+
+  private constructor(
+    /** Path of the source root relative to the evaluation origin, `''` or ending in `/`. */
+    private readonly prefix: string,
+    private readonly gitPatterns: readonly string[],
+    private readonly lastPatterns: readonly string[],
+  ) {
+    this.matcher = ignore({ ignorecase: false }).add([...gitPatterns, ...lastPatterns]);
+  }
+
+  /**
+   * @param prefix  the source root relative to the evaluation origin (the enclosing git repository
+   *                root when `.gitignore` files above the source root apply), `''` or ending in `/`
+   * @param outer   `.gitignore` files above the source root, shallowest first, bases origin-relative
+   * @param last    `.opendeployignore` text and extra patterns, relative to the source root
+   */
+  static create(prefix: string, outer: readonly RulesSource[], last: readonly string[]): IgnoreRules {
+    const git = outer.flatMap((source) => rebaseRules(source.text, source.base));
+    const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+    const tail = last.flatMap((text) => rebaseRules(text, base));
+    return new IgnoreRules(prefix, git, tail);
+  }
+
+  /** Rules for a folder (source-root-relative `relDir`) that holds a `.gitignore` with `text`. */
+  withGitignore(relDir: string, text: string): IgnoreRules {
+    const base = `${this.prefix}${relDir}`.replace(/\/$/, '');
+    const added = rebaseRules(text, base);
+    if (added.length === 0) return this;
+    return new IgnoreRules(this.prefix, [...this.gitPatterns, ...added], this.lastPatterns);
+  }
+
+  /**
+   * Whether the source root itself is ignored by the `.gitignore` files above it (only possible
+   * when the root is a subfolder of a repository).
+   */
+  ignoresRoot(): boolean {
+    return this.prefix !== '' && this.matcher.ignores(this.prefix);
+  }
+
+  /** Whether a source-root-relative path (forward slashes) is ignored. */
+  ignores(rel: string, isDir: boolean): boolean {
+    return this.matcher.ignores(`${this.prefix}${rel}${isDir ? '/' : ''}`);
+  }
+}

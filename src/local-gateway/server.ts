@@ -1,0 +1,288 @@
+/**
+ * The embedded local gateway: a real HTTP server on 127.0.0.1 that speaks the OpenDeploy gateway
+ * contract (spec/gateway-api.md) with simulated builds, so the CLI and its tests run end-to-end
+ * without a network. This file wires the pieces together and owns the request pipeline:
+ *
+ *   /__local/*  test control endpoints (loopback only, no auth)
+ *   /claim/*    the claim page a user would open to bind an agent
+ *   /api/*      the contract: journal → scripted fault → trailing-slash rule → auth → handler
+ */
+
+import { EventEmitter } from 'node:events';
+import { chmod, mkdir } from 'node:fs/promises';
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { App } from './app.js';
+import { Timers } from './app.js';
+import { authenticate } from './auth.js';
+import type { FaultAction } from './faults.js';
+import { FaultQueue, MALFORMED_BODY } from './faults.js';
+import { HttpError, NOT_FOUND_TEXT, RequestContext, Router, toggleTrailingSlash } from './http.js';
+import { RequestRecorder } from './recorder.js';
+import { registerAccountRoutes } from './routes/account.js';
+import { registerAgentRoutes, registerClaimRoutes } from './routes/agents.js';
+import { registerControlRoutes } from './routes/control.js';
+import { registerDependencyRoutes } from './routes/dependencies.js';
+import { registerDeploymentRoutes } from './routes/deployments.js';
+import { registerDomainRoutes } from './routes/domains.js';
+import { registerLogRoutes } from './routes/logs.js';
+import { registerProjectRoutes } from './routes/projects.js';
+import { registerServiceRoutes } from './routes/services.js';
+import { pruneExpiredUploads, registerUploadRoutes } from './routes/upload.js';
+import { Simulator } from './simulator.js';
+import type { SseStream } from './sse.js';
+import { Store } from './store.js';
+
+export interface LocalGatewayOptions {
+  port?: number; // 0 (default) = pick a free port
+  dataDir: string; // state + uploads live here; created 0700 if missing
+  simulate?: boolean; // simulated builds (default true; the only mode for now)
+  buildDurationMs?: number; // total simulated pending→success time, default 1000
+  registerLimitPerHour?: number; // default 5 per source IP
+  log?: (line: string) => void; // optional request log sink (method path status ms), never tokens
+}
+
+export interface LocalGateway {
+  url: string; // "http://127.0.0.1:<port>/api"
+  port: number;
+  dataDir: string;
+  close(): Promise<void>; // stops timers, closes sockets (server.closeAllConnections), flushes state
+}
+
+interface Routers {
+  api: Router;
+  control: Router;
+  pages: Router;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
+  if (options.simulate === false) {
+    throw new Error('local gateway: only simulated builds are supported (simulate must be true or omitted)');
+  }
+  const buildDurationMs = options.buildDurationMs ?? 1000;
+  const registerLimitPerHour = options.registerLimitPerHour ?? 5;
+  if (!Number.isFinite(buildDurationMs) || buildDurationMs < 0) throw new Error('local gateway: buildDurationMs must be >= 0');
+  if (!Number.isInteger(registerLimitPerHour) || registerLimitPerHour < 0) {
+    throw new Error('local gateway: registerLimitPerHour must be a non-negative integer');
+  }
+  const sink = options.log;
+  // A throwing log sink must never take the server down: it runs inside socket callbacks.
+  const log = (line: string): void => {
+    try {
+      sink?.(line);
+    } catch {
+      /* ignored */
+    }
+  };
+  const dataDir = path.resolve(options.dataDir);
+  await ensurePrivateDir(dataDir);
+  const store = await Store.open(dataDir, log);
+
+  // The simulator needs the app and the app holds the simulator: fill it in right after.
+  const app = {
+    store,
+    settings: { simulate: true, buildDurationMs, registerLimitPerHour },
+    origin: '',
+    url: '',
+    dataDir,
+    uploadsDir: path.join(dataDir, 'uploads'),
+    projectsDir: path.join(dataDir, 'projects'),
+    events: new EventEmitter().setMaxListeners(0),
+    timers: new Timers(),
+    faults: new FaultQueue(),
+    recorder: new RequestRecorder(),
+    streams: new Set<SseStream>(),
+    log,
+  } as Omit<App, 'simulator'> as App;
+  app.simulator = new Simulator(app);
+  await pruneExpiredUploads(app);
+
+  const routers: Routers = { api: new Router(), control: new Router(), pages: new Router() };
+  registerAgentRoutes(routers.api);
+  registerAccountRoutes(routers.api);
+  registerProjectRoutes(routers.api);
+  registerDependencyRoutes(routers.api);
+  registerServiceRoutes(routers.api);
+  registerUploadRoutes(routers.api);
+  registerDeploymentRoutes(routers.api);
+  registerLogRoutes(routers.api);
+  registerDomainRoutes(routers.api);
+  registerControlRoutes(routers.control);
+  registerClaimRoutes(routers.pages);
+
+  const server = http.createServer((req, res) => {
+    void handleRequest(app, routers, req, res);
+  });
+  const port = await listen(server, options.port ?? 0);
+  app.origin = `http://127.0.0.1:${port}`;
+  app.url = `${app.origin}/api`;
+  app.simulator.resumeAll();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: app.url,
+    port,
+    dataDir,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        app.timers.stopAll();
+        for (const stream of [...app.streams]) stream.close();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function ensurePrivateDir(dir: string): Promise<void> {
+  const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+  // mkdir's mode is filtered by the umask; set it explicitly on a directory we created.
+  if (created !== undefined) await chmod(dir, 0o700);
+}
+
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+async function handleRequest(app: App, routers: Routers, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now();
+  res.once('close', () => {
+    const status = res.headersSent ? String(res.statusCode) : 'dropped';
+    app.log(`${req.method ?? 'GET'} ${(req.url ?? '/').split('?')[0]} ${status} ${Math.round(performance.now() - started)}ms`);
+  });
+
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const isApi = url.pathname === '/api' || url.pathname.startsWith('/api/');
+  // Only contract traffic is journaled; control and claim requests are not what tests assert on.
+  const ctx = new RequestContext(req, res, app, isApi ? app.recorder.start(req, url.pathname, url.searchParams) : undefined);
+  try {
+    if (ctx.path === '/__local' || ctx.path.startsWith('/__local/')) {
+      if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) throw new HttpError(403, { error: 'control endpoints are loopback-only' });
+      await dispatchPlain(ctx, routers.control);
+    } else if (ctx.path.startsWith('/claim/')) {
+      await dispatchPlain(ctx, routers.pages);
+    } else if (isApi) {
+      const fault = app.faults.take(ctx.method, ctx.path);
+      if (fault && ctx.entry) ctx.entry.fault = fault.route;
+      if (fault && (await applyFault(ctx, fault))) return;
+      await dispatchApi(ctx, routers.api);
+    } else {
+      ctx.sendText(404, NOT_FOUND_TEXT);
+    }
+  } catch (err) {
+    sendError(ctx, err);
+  }
+}
+
+async function dispatchPlain(ctx: RequestContext, router: Router): Promise<void> {
+  const match = router.match(ctx.method, ctx.path);
+  if (!match) {
+    ctx.sendText(404, NOT_FOUND_TEXT);
+    return;
+  }
+  ctx.params = match.params;
+  await match.handler(ctx);
+}
+
+async function dispatchApi(ctx: RequestContext, api: Router): Promise<void> {
+  // The DELETE guard is gateway middleware in front of every route: authenticated od_* callers
+  // are refused whatever the path, and nothing is ever deleted.
+  if (ctx.method === 'DELETE') {
+    ctx.principal = authenticate(ctx.app, ctx.req.headers.authorization);
+    throw new HttpError(403, {
+      error: 'agent_delete_forbidden',
+      error_code: 'agent_delete_forbidden',
+      message: 'DELETE is not allowed with an API token; delete from the dashboard instead.',
+      retryable: false,
+      next_action: 'dashboard_handoff',
+      method: 'DELETE',
+      path: ctx.path,
+    });
+  }
+  const match = api.match(ctx.method, ctx.path);
+  if (!match) {
+    // Router-level rule (before auth, like Gin's RedirectTrailingSlash): the other slash form
+    // exists → 301 there, for every method. Clients must not follow it for a POST.
+    const alternative = toggleTrailingSlash(ctx.path);
+    if (ctx.path !== '/api/' && api.match(ctx.method, alternative)) {
+      const location = alternative + ctx.search;
+      ctx.write(301, `<a href="${location}">Moved Permanently</a>.\n`, { location, 'content-type': 'text/html; charset=utf-8' });
+      return;
+    }
+    ctx.sendText(404, NOT_FOUND_TEXT);
+    return;
+  }
+  ctx.params = match.params;
+  if (!match.options.anonymous) ctx.principal = authenticate(ctx.app, ctx.req.headers.authorization);
+  await match.handler(ctx);
+}
+
+function sendError(ctx: RequestContext, err: unknown): void {
+  if (ctx.res.headersSent) {
+    ctx.res.end();
+    return;
+  }
+  if (err instanceof HttpError) {
+    if (typeof err.body === 'string') ctx.sendText(err.status, err.body, err.headers);
+    else ctx.send(err.status, err.body, err.headers);
+    return;
+  }
+  ctx.app.log(`local-gateway: internal error on ${ctx.method} ${ctx.path}: ${err instanceof Error ? err.message : String(err)}`);
+  ctx.send(500, { error: 'internal server error' });
+}
+
+/**
+ * Plays a scripted fault. Returns true when the fault answered the request, false when it only
+ * delayed it and normal handling should follow.
+ */
+async function applyFault(ctx: RequestContext, fault: FaultAction): Promise<boolean> {
+  // Parse JSON bodies first so the journal shows what the client sent even when it got a fault.
+  if (ctx.contentType.includes('json') && !fault.drop) await ctx.json().catch(() => undefined);
+  if (fault.delayMs > 0) {
+    const stillThere = await new Promise<boolean>((resolve) => {
+      const onClose = (): void => resolve(false);
+      ctx.res.once('close', onClose);
+      const handle = ctx.app.timers.after(fault.delayMs, () => {
+        ctx.res.off('close', onClose);
+        resolve(true);
+      });
+      if (!handle) resolve(false); // gateway already closing
+    });
+    if (!stillThere) return true;
+  }
+  if (fault.drop) {
+    // No response at all: the client sees a reset / "socket hang up".
+    ctx.req.socket.destroy();
+    return true;
+  }
+  if (fault.malformed) {
+    const body = typeof fault.body === 'string' ? fault.body : MALFORMED_BODY;
+    ctx.write(fault.status ?? 200, body, { 'content-type': 'application/json; charset=utf-8', ...fault.headers });
+    return true;
+  }
+  if (fault.status !== undefined) {
+    const headers = fault.headers;
+    if (typeof fault.body === 'string') {
+      const looksJson = /^\s*[[{]/.test(fault.body);
+      ctx.write(fault.status, fault.body, { 'content-type': looksJson ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8', ...headers });
+    } else {
+      const body = fault.body ?? { error: http.STATUS_CODES[fault.status] ?? 'injected fault' };
+      ctx.send(fault.status, body, headers);
+    }
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { buildExecutionContext, colorEnabled } from '../../src/cli/context.js';
+import { resolveEnvironment, pollIntervalFor } from '../../src/cli/options.js';
+import { OdError } from '../../src/errors.js';
+
+describe('execution context: may we prompt, animate, or must we fail fast?', () => {
+  const cases: [string, Record<string, string>, { stdinIsTTY: boolean; stderrIsTTY: boolean }, { interactive: boolean; spinner: boolean; ci: boolean }][] = [
+    ['person at a terminal', {}, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: true, spinner: true, ci: false }],
+    ['CI=true with a TTY', { CI: 'true' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: false, spinner: false, ci: true }],
+    ['CI=false is not CI', { CI: 'false' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: true, spinner: true, ci: false }],
+    ['CI=0 is not CI', { CI: '0' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: true, spinner: true, ci: false }],
+    ['piped stdin (agent)', {}, { stdinIsTTY: false, stderrIsTTY: true }, { interactive: false, spinner: true, ci: false }],
+    ['no TTY at all', {}, { stdinIsTTY: false, stderrIsTTY: false }, { interactive: false, spinner: false, ci: false }],
+  ];
+  for (const [name, env, terminal, expected] of cases) {
+    it(name, () => {
+      const ctx = buildExecutionContext({}, env, terminal, '/tmp');
+      expect({ interactive: ctx.interactive, spinner: ctx.spinner, ci: ctx.ci }).toEqual(expected);
+    });
+  }
+
+  it('never animates in JSON or quiet mode', () => {
+    expect(buildExecutionContext({ json: true }, {}, { stdinIsTTY: true, stderrIsTTY: true }, '/').spinner).toBe(false);
+    expect(buildExecutionContext({ quiet: true }, {}, { stdinIsTTY: true, stderrIsTTY: true }, '/').spinner).toBe(false);
+  });
+
+  it('colour follows --no-color, NO_COLOR, FORCE_COLOR, then the TTY', () => {
+    expect(colorEnabled({ color: false }, { FORCE_COLOR: '1' }, true)).toBe(false);
+    expect(colorEnabled({}, { NO_COLOR: '1' }, true)).toBe(false);
+    expect(colorEnabled({}, { FORCE_COLOR: '1' }, false)).toBe(true);
+    expect(colorEnabled({}, { FORCE_COLOR: '0' }, true)).toBe(false);
+    expect(colorEnabled({}, {}, true)).toBe(true);
+    expect(colorEnabled({}, {}, false)).toBe(false);
+  });
+});
+
+describe('environment selection', () => {
+  it('flag > OD_ENVIRONMENT > linked > production', () => {
+    expect(resolveEnvironment('staging', { OD_ENVIRONMENT: 'production' }, 'production')).toBe('staging');
+    expect(resolveEnvironment(undefined, { OD_ENVIRONMENT: 'staging' }, 'production')).toBe('staging');
+    expect(resolveEnvironment(undefined, {}, 'staging')).toBe('staging');
+    expect(resolveEnvironment(undefined, {}, undefined)).toBe('production');
+  });
+
+  it('rejects anything else with invalid_input naming the source', () => {
+    const fromFlag = (() => {
+      try {
+        resolveEnvironment('prod', {}, undefined);
+      } catch (error) {
+        return error as OdError;
+      }
+      return undefined;
+    })();
+    expect(fromFlag?.code).toBe('invalid_input');
+    expect(fromFlag?.message).toBe('--env is "prod", but only "production" and "staging" exist.');
+    expect(fromFlag?.exitCode).toBe(2);
+  });
+
+  it('polls the embedded gateway fast and the hosted one gently', () => {
+    expect(pollIntervalFor('http://127.0.0.1:4000/api')).toBe(250);
+    expect(pollIntervalFor('https://dashboard.dev.opendeploy.dev/api')).toBe(2000);
+    expect(pollIntervalFor(undefined)).toBe(2000);
+  });
+});
