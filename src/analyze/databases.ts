@@ -162,7 +162,7 @@ export async function detectDatabases(
     const rel = inDir(ctx.dir, file);
     const text = (await ctx.fs.read(rel))?.text;
     if (text === undefined) continue;
-    const provider = /datasource\s+\w+\s*\{[^}]*\bprovider\s*=\s*"(\w+)"/s.exec(text)?.[1];
+    const provider = /datasource\s+\w+\s*\{[^}]{0,2000}?\bprovider\s*=\s*"(\w+)"/.exec(text)?.[1];
     const engine = provider === 'postgresql' || provider === 'cockroachdb' ? 'postgres' : provider === 'mysql' ? 'mysql' : provider === 'mongodb' ? 'mongodb' : null;
     if (engine) note(engine, `${rel}: datasource provider "${provider}"`);
     break;

@@ -28,7 +28,7 @@ import { ruby } from './detectors/ruby.js';
 import { rust } from './detectors/rust.js';
 import { staticSite } from './detectors/static.js';
 import { vite } from './detectors/vite.js';
-import { inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector, type RuntimeDetector } from './types.js';
+import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector, type RuntimeDetector } from './types.js';
 import { Warnings } from './warnings.js';
 
 export const RUNTIMES: readonly RuntimeDetector[] = [python, go, rust, ruby, php, node, staticSite];
@@ -111,9 +111,13 @@ export async function decide(ctx: DetectContext): Promise<Decision | null> {
   }
   if (losers.length > 0) {
     const chosen = detection.fields.language?.value ?? winner.runtimeId;
-    ctx.warnings.add(
-      `${inDir(ctx.dir, '') || 'the project root'} also has ${losers.join(', ')} manifests; ${chosen} was chosen (backend evidence wins over front-end tooling)`,
-    );
+    const why =
+      detection.tier >= TIER.backend
+        ? 'backend evidence wins over front-end tooling'
+        : detection.tier >= TIER.runnable
+          ? 'it is the one with something to run'
+          : 'the other manifests have nothing to run or build';
+    ctx.warnings.add(`${inDir(ctx.dir, '') || 'the project root'} also has ${losers.join(', ')} manifests; ${chosen} was chosen (${why})`);
   }
   return { detection, runtimeId: winner.runtimeId, frameworkId: winner.frameworkId, losers };
 }

@@ -242,12 +242,12 @@ const JS_ENV: EnvPattern[] = [
 
 const PY_ENV: EnvPattern[] = [
   {
-    regex: new RegExp(`\\bos\\.getenv\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]*))?\\)`, 'g'),
+    regex: new RegExp(`\\bos\\.getenv\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]{0,200}))?\\)`, 'g'),
     nameGroup: 2,
     fallback: (m, _b, a) => argFallback(m[3], true, a),
   },
   {
-    regex: new RegExp(`\\b(?:os\\.)?environ\\.get\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]*))?\\)`, 'g'),
+    regex: new RegExp(`\\b(?:os\\.)?environ\\.get\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]{0,200}))?\\)`, 'g'),
     nameGroup: 2,
     fallback: (m, _b, a) => argFallback(m[3], true, a),
   },
@@ -259,7 +259,7 @@ const PY_ENV: EnvPattern[] = [
   },
   {
     // django-environ / python-decouple: env("X", default=...), config("X", default=...)
-    regex: new RegExp(`\\b(?:env|config)(?:\\.(?:str|bool|int|list|url|db_url|cache_url))?\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*(?:default\\s*=\\s*)?([^)\\n]*))?\\)`, 'g'),
+    regex: new RegExp(`\\b(?:env|config)(?:\\.(?:str|bool|int|list|url|db_url|cache_url))?\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*(?:default\\s*=\\s*)?([^)\\n]{0,200}))?\\)`, 'g'),
     nameGroup: 2,
     fallback: (m, _b, a) => argFallback(m[3]?.replace(/^cast\s*=\s*\w+\s*,?\s*(?:default\s*=\s*)?/, ''), false, a),
   },
@@ -278,13 +278,13 @@ const RS_ENV: EnvPattern[] = [
 
 const RB_ENV: EnvPattern[] = [
   { regex: new RegExp(`\\bENV\\[\\s*(['"])(${NAME})\\1\\s*\\](?!\\s*=[^=])`, 'g'), nameGroup: 2, fallback: (_m, _b, a) => argFallback(undefined, true, a) },
-  { regex: new RegExp(`\\bENV\\.fetch\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]*))?\\)`, 'g'), nameGroup: 2, fallback: (m, _b, a) => argFallback(m[3], false, a) },
+  { regex: new RegExp(`\\bENV\\.fetch\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]{0,200}))?\\)`, 'g'), nameGroup: 2, fallback: (m, _b, a) => argFallback(m[3], false, a) },
 ];
 
 const PHP_ENV: EnvPattern[] = [
   { regex: new RegExp(`\\bgetenv\\(\\s*(['"])(${NAME})\\1\\s*\\)`, 'g'), nameGroup: 2, fallback: (_m, _b, a) => argFallback(undefined, true, a) },
   { regex: new RegExp(`\\$_ENV\\[\\s*(['"])(${NAME})\\1\\s*\\]`, 'g'), nameGroup: 2, fallback: (_m, _b, a) => argFallback(undefined, true, a) },
-  { regex: new RegExp(`(?<![\\w$>:])env\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]*))?\\)`, 'g'), nameGroup: 2, fallback: (m, _b, a) => argFallback(m[3], true, a) },
+  { regex: new RegExp(`(?<![\\w$>:])env\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]{0,200}))?\\)`, 'g'), nameGroup: 2, fallback: (m, _b, a) => argFallback(m[3], true, a) },
 ];
 
 const JAVA_ENV: EnvPattern[] = [
@@ -296,7 +296,7 @@ const CS_ENV: EnvPattern[] = [
 ];
 
 const EX_ENV: EnvPattern[] = [
-  { regex: new RegExp(`\\bSystem\\.get_env\\(\\s*"(${NAME})"\\s*(?:,\\s*([^)\\n]*))?\\)`, 'g'), nameGroup: 1, fallback: (m, _b, a) => argFallback(m[2], true, a) },
+  { regex: new RegExp(`\\bSystem\\.get_env\\(\\s*"(${NAME})"\\s*(?:,\\s*([^)\\n]{0,200}))?\\)`, 'g'), nameGroup: 1, fallback: (m, _b, a) => argFallback(m[2], true, a) },
   { regex: new RegExp(`\\bSystem\\.fetch_env!\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'none', default: '' }) },
 ];
 
@@ -335,7 +335,7 @@ const ENV_PREFILTER: Readonly<Record<SourceLanguage, RegExp>> = {
 };
 
 /** `const { A, B = "x" } = process.env` */
-const JS_DESTRUCTURE = /\b(?:const|let|var)\s*\{([^}]*)\}\s*=\s*process\.env\b/g;
+const JS_DESTRUCTURE = /\b(?:const|let|var)\s*\{([^}]{0,500})\}\s*=\s*process\.env\b/g;
 
 function scanEnv(file: string, lang: SourceLanguage, text: string, lines: Lines, build: boolean, out: EnvRef[]): void {
   if (!ENV_PREFILTER[lang].test(text)) return;
@@ -383,16 +383,16 @@ function scanEnv(file: string, lang: SourceLanguage, text: string, lines: Lines,
 const PORT_PATTERNS: Readonly<Partial<Record<SourceLanguage, RegExp[]>>> = {
   js: [
     /\.listen\(\s*(\d{2,5})\s*[,)]/g,
-    /\.listen\(\s*\{[^}]*?\bport\s*:\s*['"]?(\d{2,5})\b/g,
+    /\.listen\(\s*\{[^}]{0,300}?\bport\s*:\s*['"]?(\d{2,5})\b/g,
     /\b(?:const|let|var)\s+(?:PORT|port)\s*=\s*['"]?(\d{2,5})['"]?\s*;?\s*$/gm,
   ],
   py: [
-    /\.run\([^)\n]*\bport\s*=\s*(\d{2,5})\b/g,
-    /\b(?:HTTPServer|ThreadingHTTPServer|TCPServer|ThreadingTCPServer|make_server)\(\s*\(?\s*['"][^'"]*['"]\s*,\s*(\d{2,5})\s*\)?/g,
+    /\.run\([^)\n]{0,300}\bport\s*=\s*(\d{2,5})\b/g,
+    /\b(?:HTTPServer|ThreadingHTTPServer|TCPServer|ThreadingTCPServer|make_server)\(\s*\(?\s*['"][^'"\n]{0,100}['"]\s*,\s*(\d{2,5})\s*\)?/g,
     /^(?:PORT|port)\s*=\s*(\d{2,5})\s*$/gm,
   ],
-  go: [/\b(?:ListenAndServe(?:TLS)?|Run|Start|Listen)\(\s*"[^":]*:(\d{2,5})"/g],
-  rs: [/\.bind\(\s*\(\s*"[^"]*"\s*,\s*(\d{2,5})\s*\)/g, /"(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]):(\d{2,5})"/g],
+  go: [/\b(?:ListenAndServe(?:TLS)?|Run|Start|Listen)\(\s*"[^":\n]{0,100}:(\d{2,5})"/g],
+  rs: [/\.bind\(\s*\(\s*"[^"\n]{0,100}"\s*,\s*(\d{2,5})\s*\)/g, /"(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]):(\d{2,5})"/g],
   sh: [/--port[=\s]+(\d{2,5})\b/g, /--bind[=\s]+\S*:(\d{2,5})\b/g],
 };
 

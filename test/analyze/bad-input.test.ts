@@ -175,6 +175,19 @@ describe('bad input', () => {
     );
   });
 
+  it('pathological source (one 256 KiB line of unterminated patterns) is scanned without blowing up', async () => {
+    const js = ['const { A', '.listen({ port', 'process.env.X || ', 'HTTPServer(("', '.run(port'].map((p) => p.repeat(12_000)).join('').slice(0, 256 * 1024);
+    const py = ['os.getenv("X", ', 'os.environ.get("Y", ', 'env("Z", ', 'app = a.a.a.a.'].map((p) => p.repeat(15_000)).join('').slice(0, 256 * 1024);
+    const dir = await project({
+      'package.json': JSON.stringify({ name: 'evil', scripts: { start: 'node server.js' }, dependencies: { fastify: '^5' } }),
+      'server.js': SERVER,
+      'evil.js': js,
+      'evil.py': py,
+    });
+    const analysis = await analyze(dir);
+    expect(analysis.services[0]?.framework).toBe('fastify');
+  });
+
   it('an empty folder: no service, refused, no crash', async () => {
     const dir = await project({});
     const analysis = await analyze(dir);

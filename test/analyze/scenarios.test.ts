@@ -217,11 +217,14 @@ describe('precedence', () => {
   });
 
   it('index.html next to a package.json with nothing to run is a static site', async () => {
-    const { service: s } = await service({
+    const { service: s, analysis } = await service({
       'package.json': pkg({ name: 'site', devDependencies: { prettier: '^3' } }),
       'index.html': '<h1>hi</h1>',
     });
     expect([s.language, s.framework, s.project_type]).toEqual(['static', 'static', 'static']);
+    expect(analysis.warnings).toEqual([
+      'the project root also has node manifests; static was chosen (the other manifests have nothing to run or build)',
+    ]);
   });
 
   it('a Next.js static export is a static site served from out/', async () => {

@@ -21,7 +21,7 @@ export const fastify: FrameworkDetector = {
     let bindsAllInterfaces = false;
     for (const hit of listeners) {
       const text = (await ctx.fs.read(hit.file))?.text ?? '';
-      if (/\.listen\(\s*\{[^}]*\bhost\s*:/s.test(text) || /\.listen\(\s*[^,)]+,\s*['"](?:0\.0\.0\.0|::)['"]/.test(text)) {
+      if (/\.listen\(\s*\{[^}]{0,300}\bhost\s*:/.test(text) || /\.listen\(\s*[^,)]{1,200},\s*['"](?:0\.0\.0\.0|::)['"]/.test(text)) {
         bindsAllInterfaces = true;
         break;
       }
