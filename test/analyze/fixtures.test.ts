@@ -1,5 +1,5 @@
 /**
- * Golden tests: every fixture app's WHOLE analysis equals its committed expected-analysis.json.
+ * Golden tests: every fixture app's WHOLE analysis equals its committed fixtures/expected/<name>.json.
  * The fixture is analyzed from a temp copy (same folder name, without the golden itself) with the
  * cwd set to that copy, so `root` is "."; the archive field is the default (the archive module is
  * tested on its own).
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeProject } from '../../src/analyze/index.js';
 import { AnalysisSchema, type Analysis } from '../../src/analyze/schema.js';
-import { FIXTURES, GOLDEN_NAME, copyFixture } from './helpers.js';
+import { FIXTURES, copyFixture, goldenPath } from './helpers.js';
 
 const REQUIRED_FIXTURES = [
   'node-http',
@@ -48,22 +48,22 @@ async function analyzeFixture(name: string): Promise<Analysis> {
 describe('fixture apps', () => {
   it('include every required fixture, each with a golden file', () => {
     for (const name of REQUIRED_FIXTURES) expect(fixtureNames).toContain(name);
-    for (const name of fixtureNames) expect(existsSync(path.join(FIXTURES, name, GOLDEN_NAME)), `${name}/${GOLDEN_NAME}`).toBe(true);
+    for (const name of fixtureNames) expect(existsSync(goldenPath(name)), goldenPath(name)).toBe(true);
   });
 
   for (const name of fixtureNames) {
     it(`${name}: whole analysis equals the golden`, async () => {
       const analysis = await analyzeFixture(name);
-      const goldenPath = path.join(FIXTURES, name, GOLDEN_NAME);
-      if (process.env.UPDATE_GOLDENS === '1') writeFileSync(goldenPath, `${JSON.stringify(analysis, null, 2)}\n`);
-      const golden: unknown = JSON.parse(readFileSync(goldenPath, 'utf8'));
+      const file = goldenPath(name);
+      if (process.env.UPDATE_GOLDENS === '1') writeFileSync(file, `${JSON.stringify(analysis, null, 2)}\n`);
+      const golden: unknown = JSON.parse(readFileSync(file, 'utf8'));
       expect(analysis).toEqual(golden);
     });
 
     it(`${name}: output and golden validate against the schema`, async () => {
       const analysis = await analyzeFixture(name);
       expect(AnalysisSchema.safeParse(analysis).success).toBe(true);
-      const golden: unknown = JSON.parse(readFileSync(path.join(FIXTURES, name, GOLDEN_NAME), 'utf8'));
+      const golden: unknown = JSON.parse(readFileSync(goldenPath(name), 'utf8'));
       const parsed = AnalysisSchema.safeParse(golden);
       expect(parsed.success, parsed.success ? '' : parsed.error.message).toBe(true);
     });

@@ -4,11 +4,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/apps');
-export const GOLDEN_NAME = 'expected-analysis.json';
+/** Goldens live outside the apps, so deploying or analyzing a fixture never sees its own expectations. */
+export const EXPECTED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/expected');
+
+export function goldenPath(name: string): string {
+  return path.join(EXPECTED, `${name}.json`);
+}
 
 /**
- * Copies a fixture into a fresh temp folder with the same base name, leaving out its golden file
- * (it quotes the markers it expects, so it must not be part of what is analyzed) and any
+ * Copies a fixture into a fresh temp folder with the same base name, leaving out any
  * `.opendeploy/` state a CLI run may have left behind.
  */
 export async function copyFixture(name: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -19,7 +23,7 @@ export async function copyFixture(name: string): Promise<{ dir: string; cleanup:
     recursive: true,
     filter: (from) => {
       const rel = path.relative(source, from);
-      return rel !== GOLDEN_NAME && rel.split(path.sep)[0] !== '.opendeploy';
+      return rel.split(path.sep)[0] !== '.opendeploy';
     },
   });
   return { dir, cleanup: () => rm(parent, { recursive: true, force: true }) };
