@@ -2,12 +2,14 @@ import path from 'node:path';
 import { OdError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { resolveCredential, isBound, authInvalidError, resolveHome, type ResolvedCredential } from '../auth/index.js';
-import { GatewayClient, type Service } from '../gateway/index.js';
+import type { GatewayClient, Service } from '../gateway/index.js';
 import { createAuditLogger, type AuditLogger } from '../audit/index.js';
 import { readProjectState, LOCAL_GATEWAY_MARKER, type ProjectState } from '../deploy/state.js';
 import type { ExecutionContext, GlobalOptions } from '../cli/context.js';
 import type { Reporter } from '../cli/output/index.js';
-import { startEmbeddedGateway, type EmbeddedGateway } from '../cli/local.js';
+import type { EmbeddedGateway } from '../cli/local.js';
+import { selectGateway } from '../cli/gateway-selection.js';
+import { createGatewayClient } from '../gateway/factory.js';
 import { askChoice } from '../cli/prompt.js';
 import { resolveEnvironment } from '../cli/options.js';
 import { VERSION } from '../version.js';
@@ -62,19 +64,7 @@ export async function resolveOpsTarget(input: ResolveTargetInput): Promise<OpsTa
   }
   const environment = resolveEnvironment(options.env, exec.env, state?.environment);
   const home = resolveHome(exec.env);
-  const useLocal = options.local === true || (state?.gateway === LOCAL_GATEWAY_MARKER && !options.gateway && !exec.env.OD_GATEWAY);
-
-  let embedded: EmbeddedGateway | undefined;
-  let env = exec.env;
-  let flagGateway = options.gateway;
-  let flagAuthFile = options.authFile;
-  if (useLocal) {
-    embedded = await startEmbeddedGateway(options.dataDir);
-    flagGateway = embedded.gateway.url;
-    flagAuthFile = embedded.authFile;
-    env = { ...exec.env };
-    delete env.OPENDEPLOY_TOKEN;
-  }
+  const { embedded, env, flagGateway, flagAuthFile } = await selectGateway(options, exec.env, state);
   const audit = createAuditLogger({ home });
   const close = async (): Promise<void> => {
     await audit.flush();
@@ -91,14 +81,14 @@ export async function resolveOpsTarget(input: ResolveTargetInput): Promise<OpsTa
       yes: false,
       // Day-2 operations act on an existing project: a freshly minted credential could not own it.
       confirmMint: async () => false,
-      clientFor: (gateway: string, token?: string) => newClient(gateway, token, reporter),
+      clientFor: (gateway: string, token?: string) => createGatewayClient(gateway, token, (line) => reporter.debug(line)),
       cliVersion: VERSION,
       audit,
       warn: (message: string) => reporter.warn(message),
     });
     registerSecret(credential.token);
     registerSecret(credential.bindSig);
-    const client = newClient(credential.gateway, credential.token, reporter);
+    const client = createGatewayClient(credential.gateway, credential.token, (line) => reporter.debug(line));
     let bound: boolean;
     try {
       bound = await isBound(credential, client);
@@ -125,16 +115,6 @@ export async function resolveOpsTarget(input: ResolveTargetInput): Promise<OpsTa
     await close();
     throw error;
   }
-}
-
-function newClient(gateway: string, token: string | undefined, reporter: Reporter): GatewayClient {
-  return new GatewayClient({
-    baseUrl: gateway,
-    ...(token === undefined ? {} : { token }),
-    userAgent: `opendeploy/${VERSION} (${process.platform}; node ${process.versions.node})`,
-    onRequest: (info) =>
-      reporter.debug(`${info.method} ${info.path} → ${info.status ?? info.error ?? '?'} in ${Math.round(info.ms)} ms (attempt ${info.attempt})`),
-  });
 }
 
 /**

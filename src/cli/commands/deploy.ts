@@ -10,7 +10,8 @@ import type { GlobalOptions } from '../context.js';
 import { runHandler, type RunIo } from '../run.js';
 import { pollIntervalFor, readEnvFile, resolveEnvironment } from '../options.js';
 import { resolveHome } from '../../auth/index.js';
-import { startEmbeddedGateway, type EmbeddedGateway } from '../local.js';
+import { selectGateway } from '../gateway-selection.js';
+import { validateSubdomain } from '../../deploy/subdomain.js';
 import { withInterrupt } from '../interrupt.js';
 
 export interface DeployOptions extends GlobalOptions {
@@ -56,23 +57,12 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
   const linked = await readProjectState(root);
   const environment = resolveEnvironment(options.env, exec.env, linked?.environment);
   const home = resolveHome(exec.env);
-  const useLocal = options.local === true || (linked?.gateway === LOCAL_GATEWAY_MARKER && !options.gateway && !exec.env.OD_GATEWAY);
   const userEnv = options.envFile ? await readEnvFile(path.resolve(exec.cwd, options.envFile)) : {};
+  if (options.subdomain) validateSubdomain(options.subdomain);
 
-  let embedded: EmbeddedGateway | undefined;
+  const { useLocal, embedded, env: runEnv, flagGateway, flagAuthFile } = await selectGateway(options, exec.env, linked);
   try {
-    let runEnv = exec.env;
-    let flagGateway = options.gateway;
-    let flagAuthFile = options.authFile;
-    if (useLocal) {
-      embedded = await startEmbeddedGateway(options.dataDir);
-      flagGateway = embedded.gateway.url;
-      flagAuthFile = embedded.authFile;
-      // The local gateway has its own credential; a hosted token must never be sent to it.
-      runEnv = { ...exec.env };
-      delete runEnv.OPENDEPLOY_TOKEN;
-      reporter.info(`Using the local gateway at ${embedded.gateway.url} (data in ${embedded.gateway.dataDir})`);
-    }
+    if (embedded) reporter.info(`Using the local gateway at ${embedded.gateway.url} (data in ${embedded.gateway.dataDir})`);
     const inputs: DeployInputs = {
       root,
       environment,
@@ -88,10 +78,6 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
       ...(flagAuthFile ? { flagAuthFile } : {}),
       ...(flagGateway ? { flagGateway } : {}),
     };
-    if (inputs.subdomain) {
-      const { validateSubdomain } = await import('../../deploy/subdomain.js');
-      validateSubdomain(inputs.subdomain);
-    }
     const audit = createAuditLogger({ home });
     try {
       await withInterrupt(async (signal) => {

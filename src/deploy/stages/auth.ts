@@ -1,7 +1,8 @@
 import { OdError } from '../../errors.js';
-import { GatewayClient } from '../../gateway/index.js';
+import type { GatewayClient } from '../../gateway/index.js';
+import { createGatewayClient } from '../../gateway/factory.js';
 import { resolveCredential, isBound, authInvalidError } from '../../auth/index.js';
-import { sourceHint, VERSION } from '../../version.js';
+import { VERSION } from '../../version.js';
 import { registerSecret } from '../../redact.js';
 import type { DeployContext } from '../context.js';
 import { LOCAL_GATEWAY_MARKER } from '../state.js';
@@ -81,16 +82,7 @@ function describeGateway(label: string): string {
 }
 
 function clientFor(ctx: DeployContext, gateway: string, token?: string): GatewayClient {
-  return new GatewayClient({
-    baseUrl: gateway,
-    ...(token === undefined ? {} : { token }),
-    userAgent: `opendeploy/${VERSION} (${process.platform}; node ${process.versions.node})`,
-    onRequest: (info) => {
-      ctx.reporter.debug(
-        `${info.method} ${info.path} → ${info.status ?? info.error ?? '?'} in ${Math.round(info.ms)} ms (attempt ${info.attempt})`,
-      );
-    },
-  });
+  return createGatewayClient(gateway, token, (line) => ctx.reporter.debug(line));
 }
 
 export function pickRegion<T extends { id: string; name?: string | null; status?: string | null }>(
@@ -115,4 +107,3 @@ export function pickRegion<T extends { id: string; name?: string | null; status?
   return { ...active, name: active.name ?? active.id };
 }
 
-export { sourceHint };
