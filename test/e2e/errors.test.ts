@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, lastEvent, type CliRun } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
+import { patToken } from '../helpers/tokens.js';
 
 let gw: TestGateway;
-let tokenSeq = 0;
 
 beforeAll(async () => {
   gw = await startTestGateway();
@@ -16,11 +16,6 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-/** A fresh well-formed dashboard token per test: each is its own bound user on the local gateway. */
-function patToken(): string {
-  tokenSeq += 1;
-  return `od_k${String(tokenSeq).padStart(4, '0')}${'P'.repeat(39)}`;
-}
 
 function errorEvent(run: CliRun): Record<string, unknown> {
   const event = lastEvent(run);

@@ -6,9 +6,9 @@ import { OdError } from '../../src/errors.js';
 import { runCli, lastEvent, type CliRun } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
+import { patToken } from '../helpers/tokens.js';
 
 let gw: TestGateway;
-let tokenSeq = 0;
 
 beforeAll(async () => {
   gw = await startTestGateway();
@@ -18,10 +18,6 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-function patToken(): string {
-  tokenSeq += 1;
-  return `od_k${String(tokenSeq).padStart(4, '0')}${'Q'.repeat(39)}`;
-}
 
 async function deploy(fixture: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   return runCli(['deploy', await copyFixture(fixture), '--json', ...args], {
