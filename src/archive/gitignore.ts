@@ -86,7 +86,9 @@ export class IgnoreRules {
     private readonly gitPatterns: readonly string[],
     private readonly lastPatterns: readonly string[],
   ) {
-    this.matcher = ignore({ ignorecase: false }).add([...gitPatterns, ...lastPatterns]);
+    // allowRelativePaths: never let the matcher throw on a real file name (some `ignore` releases
+    // took names like `...` for a non-relative path and threw).
+    this.matcher = ignore({ ignorecase: false, allowRelativePaths: true }).add([...gitPatterns, ...lastPatterns]);
   }
 
   /**

@@ -186,15 +186,14 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
   let ignoredCount = 0;
   let rootError: NodeJS.ErrnoException | undefined;
 
-  let outer = await outerGitignores(realRoot, warnings);
+  const outer = await outerGitignores(realRoot, warnings);
   const deployIgnore = await readOptionalText(path.join(realRoot, '.opendeployignore'), '.opendeployignore', warnings);
   const last = [deployIgnore ?? '', (options.extraIgnore ?? []).join('\n')];
   let rules = IgnoreRules.create(outer.prefix, outer.sources, last);
   if (rules.ignoresRoot()) {
     // The user asked to deploy this folder: an enclosing repository that ignores it wholesale (a
     // dotfiles repo with `*`, say) would otherwise leave nothing to upload.
-    warnings.push(`the source folder is ignored by .gitignore files above it; those files were not applied`);
-    outer = { prefix: '', sources: [] };
+    warnings.push('the source folder is ignored by .gitignore files above it; those files were not applied');
     rules = IgnoreRules.create('', [], last);
   }
   const buildIsOutput = buildDirIsGeneratedOutput(await readPackageJson(realRoot, warnings));

@@ -86,9 +86,10 @@ class HashingPassThrough extends Transform {
 const SMALL_FILE_BYTES = 256 * 1024;
 
 /**
- * How many files are opened and read ahead of the one being compressed. Reading ahead hides the
- * per-file open/stat/read/close round trips to the thread pool, which otherwise dominate a tree of
- * many small files; with SMALL_FILE_BYTES it bounds memory to 32 x 256 KiB = 8 MiB.
+ * How many files are opened and read ahead of the one being compressed, and how many read files may
+ * wait in the archiver's queue. Reading ahead hides the per-file open/stat/read/close round trips to
+ * the thread pool, which otherwise dominate a tree of many small files. With SMALL_FILE_BYTES this
+ * bounds the file data held in memory to 2 x 32 x 256 KiB = 16 MiB, whatever the project size.
  */
 const READ_AHEAD = 32;
 
@@ -183,8 +184,13 @@ interface WriteOutcome {
 async function writeZip(zipPath: string, files: readonly SelectedFile[]): Promise<WriteOutcome> {
   // 'wx': the name is fresh inside a fresh mkdtemp folder; never reuse or follow anything there.
   const out = await open(zipPath, 'wx', 0o600);
-  // The mode argument is filtered by the umask, which can only remove bits; chmod makes it exact.
-  await out.chmod(0o600);
+  try {
+    // The mode argument is filtered by the umask, which can only remove bits; chmod makes it exact.
+    await out.chmod(0o600);
+  } catch (error) {
+    await out.close();
+    throw error;
+  }
   const sink = out.createWriteStream();
   const coalescer = new ChunkCoalescer();
   const archive = new ZipArchive({ zlib: { level: COMPRESSION_LEVEL } });
@@ -227,9 +233,9 @@ async function writeZip(zipPath: string, files: readonly SelectedFile[]): Promis
     const file = files[index];
     if (file !== undefined && loads[index] === undefined) loads[index] = load(file, warnings);
   };
-  let index = 0;
+  let streaming: NodeJS.ReadableStream & { destroy(): void } | undefined;
   try {
-    for (; index < files.length; index += 1) {
+    for (let index = 0; index < files.length; index += 1) {
       for (let ahead = index; ahead < Math.min(files.length, index + READ_AHEAD); ahead += 1) startLoad(ahead);
       const loaded = await Promise.race([loads[index] as Promise<Loaded>, failed]);
       loads[index] = undefined;
@@ -245,6 +251,7 @@ async function writeZip(zipPath: string, files: readonly SelectedFile[]): Promis
         await drainTo(READ_AHEAD);
       } else {
         const source = loaded.handle.createReadStream({ start: 0 });
+        streaming = source;
         const hashing = new HashingPassThrough();
         // archiver re-pipes the stream it is given, which does not forward errors: route them here.
         source.on('error', fail);
@@ -254,6 +261,7 @@ async function writeZip(zipPath: string, files: readonly SelectedFile[]): Promis
         appended += 1;
         // The hash is complete only once the archiver has consumed the whole stream.
         await drainTo(0);
+        streaming = undefined;
         size = hashing.bytes;
         contentHash = hashing.hash.digest('hex');
       }
@@ -270,6 +278,7 @@ async function writeZip(zipPath: string, files: readonly SelectedFile[]): Promis
   } catch (error) {
     archive.abort();
     sink.destroy();
+    streaming?.destroy();
     // Close whatever the read-ahead still holds open.
     for (const pending of loads) {
       const left = await pending?.catch(() => undefined);

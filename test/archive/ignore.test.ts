@@ -93,6 +93,11 @@ describe('.gitignore semantics', () => {
     expect(await selected(root)).toEqual(['[id]/.gitignore', '[id]/page.js', 'd/page.tmp', 'i/.gitignore']);
   });
 
+  it('copes with names that look like relative paths', async () => {
+    const root = project('dots', { '....': 'a file named ....', '.../inner.js': 'x', '..x': 'x', '.gitignore': '*.tmp\n' });
+    expect(await selected(root)).toEqual(['....', '.../inner.js', '..x', '.gitignore']);
+  });
+
   it('applies .opendeployignore after .gitignore, so it can also re-include', async () => {
     const root = project('deployignore', {
       '.gitignore': 'generated/\n*.csv\n',

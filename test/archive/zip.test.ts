@@ -128,6 +128,28 @@ describe('buildArchive', () => {
     expect(after.digest).not.toBe(before.digest);
   });
 
+  it('streams files too big to read whole, with the same content and digest rules', async () => {
+    const root = project('bigfile');
+    const { randomBytes, createHash } = await import('node:crypto');
+    const big = randomBytes(3 * 1024 * 1024 + 17);
+    writeFileSync(path.join(root, 'assets.bin'), big);
+    const first = await build(root);
+    const entries = await readZip(first.path);
+    const entry = entries.find((candidate) => candidate.name === 'assets.bin');
+    expect(entry?.content.equals(big)).toBe(true);
+    expect(createHash('sha256').update(entry?.content ?? '').digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
+    const selection = await selectFiles(root);
+    expect(selection.files.find((file) => file.rel === 'assets.bin')?.size).toBe(big.length);
+    expect(first.sourceBytes).toBe(selection.totalBytes);
+    expect(first.warnings).toEqual([]);
+    const second = await build(root);
+    expect(second.digest).toBe(first.digest);
+    big[1_000_000] = (big[1_000_000] ?? 0) ^ 0xff;
+    writeFileSync(path.join(root, 'assets.bin'), big);
+    const third = await build(root);
+    expect(third.digest).not.toBe(first.digest);
+  });
+
   it('uses a selection it is given instead of walking again', async () => {
     const root = project('given');
     const selection = await selectFiles(root);
