@@ -188,6 +188,20 @@ describe('input and analysis errors', () => {
     expect(mutations).toHaveLength(0);
   });
 
+  it('analysis_incomplete: a web app whose port cannot be established stops before any mutation (exit 2)', async () => {
+    const app = path.join(await tempDir('od-portless-'), 'portless');
+    await mkdir(app, { recursive: true });
+    await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'portless', version: '1.0.0', scripts: { start: 'node index.js' } }));
+    await writeFile(path.join(app, 'index.js'), "require('http').createServer((q, s) => s.end('hi')).listen(process.env.LISTEN_ADDR);\n");
+    await gw.clearRequests();
+    const run = await deployBound(app);
+    expect(run.code).toBe(2);
+    const error = errorEvent(run);
+    expect(error.error_code).toBe('analysis_incomplete');
+    expect(String(error.message)).toBe('Could not tell which port portless listens on, and opendeploy never guesses.');
+    expect((await gw.requests()).filter((request) => request.method !== 'GET')).toHaveLength(0);
+  });
+
   it('not_found: a linked project that no longer exists says how to start over (exit 1)', async () => {
     const app = await copyFixture('node-http');
     await mkdir(path.join(app, '.opendeploy'), { recursive: true });
@@ -224,6 +238,21 @@ describe('transport errors', () => {
     expect(error.error_code).toBe('gateway_unreachable');
     expect(String(error.message)).toContain('http://127.0.0.1:9/api');
     expect(error.retryable).toBe(true);
+  });
+
+  it('human mode: one sentence and the fix on stderr, nothing on stdout, no stack trace', async () => {
+    const home = await tempDir('od-home-');
+    const run = await runCli(['deploy', await copyFixture('node-http')], {
+      env: { OD_GATEWAY: 'http://127.0.0.1:9/api', OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: patToken() },
+    });
+    expect(run.code).toBe(6);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trim().split('\n');
+    expect(lines.slice(-2)).toEqual([
+      '✖ Could not reach the gateway at http://127.0.0.1:9/api (connection refused).',
+      '  → Check OD_GATEWAY or your network, then re-run.',
+    ]);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('server_error: a GET failing with 503 is retried a bounded number of times, then reported (exit 1)', async () => {
