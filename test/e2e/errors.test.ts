@@ -174,7 +174,9 @@ describe('input and analysis errors', () => {
   it('invalid_input: an unknown flag is a usage error in the JSON shape (exit 2)', async () => {
     const run = await runCli(['deploy', '--json', '--frobnicate']);
     expect(run.code).toBe(2);
-    expect(errorEvent(run).error_code).toBe('invalid_input');
+    expect(errorEvent(run)).toMatchObject({ error_code: 'invalid_input', message: "Unknown option '--frobnicate'." });
+    // No raw commander text next to the JSON error.
+    expect(run.stderr).toBe('');
   });
 
   it('refused: crypto-mining markers stop the deploy before any mutation (exit 7)', async () => {

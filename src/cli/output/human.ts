@@ -99,9 +99,9 @@ export class HumanReporter implements Reporter {
     for (const line of human) this.streams.stdout.write(`${scrubTextExcept(line, allowed)}\n`);
   }
 
-  document(_data: unknown, human: string[]): void {
+  document(_data: unknown, human: string[], allowed: string[] = []): void {
     this.finishSpinner();
-    for (const line of human) this.streams.stdout.write(`${scrubText(line)}\n`);
+    for (const line of human) this.streams.stdout.write(`${scrubTextExcept(line, allowed)}\n`);
   }
 
   error(error: OdError): void {

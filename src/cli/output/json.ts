@@ -55,8 +55,9 @@ export class JsonReporter implements Reporter {
     this.emit({ type: 'result', ...data }, allowed);
   }
 
-  document(data: unknown): void {
-    this.streams.stdout.write(`${scrubText(JSON.stringify(data, null, 2))}\n`);
+  document(data: unknown, _human: string[], allowed: string[] = []): void {
+    const text = JSON.stringify(data, null, 2);
+    this.streams.stdout.write(`${allowed.length > 0 ? scrubTextExcept(text, allowed) : scrubText(text)}\n`);
   }
 
   error(error: OdError): void {

@@ -34,8 +34,11 @@ export interface Reporter {
    * result object. `allowed` lists exact strings (the claim URL) that must survive scrubbing.
    */
   result(data: Record<string, unknown>, human: string[], allowed?: string[]): void;
-  /** A one-shot command's whole JSON output (exactly one object) or human text. */
-  document(data: unknown, human: string[]): void;
+  /**
+   * A one-shot command's whole JSON output (exactly one object) or human text. `allowed` lists
+   * exact strings the user asked to see (`--show-secrets`) that must survive scrubbing.
+   */
+  document(data: unknown, human: string[], allowed?: string[]): void;
   error(error: OdError): void;
   /** Stops any running spinner (called before exit or on Ctrl-C). */
   close(): void;

@@ -1,0 +1,98 @@
+/**
+ * "Create a deployment of the source the service already has, and watch it to the end": what an env
+ * change needs to reach the pods (a restart keeps stale env). No upload, no update-source: the
+ * project's bound source is rebuilt. Same body and watch as the deploy pipeline's deployment stage.
+ */
+import { OdError } from '../errors.js';
+import type { Deployment } from '../gateway/index.js';
+import type { ExecutionContext } from '../cli/context.js';
+import type { Reporter } from '../cli/output/index.js';
+import { pollIntervalFor } from '../cli/options.js';
+import { failureError, watchDeployment } from '../deploy/watch.js';
+import { writeProjectState, type ProjectState } from '../deploy/state.js';
+import type { OpsTarget } from './target.js';
+
+export interface DeployCurrentResult {
+  deployment: Deployment;
+  durationSeconds: number;
+  /** The live URL recorded in project.json, when the folder is linked to this project. */
+  url: string | undefined;
+}
+
+export async function deployCurrentSource(target: OpsTarget, exec: ExecutionContext, reporter: Reporter, signal: AbortSignal): Promise<DeployCurrentResult> {
+  const service = target.service;
+  if (!service) throw new OdError('internal', 'deployCurrentSource needs a resolved service.');
+  const { client, audit } = target;
+  const linked: ProjectState | undefined = target.state?.project_id === target.projectId ? target.state : undefined;
+
+  const tempFilePath = linked?.last_temp_file_path ?? (await lastSourcePath(target, service.id));
+  if (!tempFilePath) {
+    throw new OdError('invalid_input', `No uploaded source is known for service ${service.name}, so there is nothing to redeploy.`, {
+      nextAction: 'Run `opendeploy` in the project folder to upload and deploy it.',
+    });
+  }
+  const dependencies = linked ? linked.dependencies.map((dep) => dep.dependency_id) : (await client.getDependencyStatus(target.projectId)).map((dep) => dep.id);
+
+  reporter.stageStart('deploy.create', `Starting a new deployment of ${service.name}`);
+  let created: Deployment;
+  try {
+    created = await client.createDeployment({
+      project_id: target.projectId,
+      service_id: service.id,
+      environment: target.environment,
+      source: 'zip',
+      temp_file_path: tempFilePath,
+      dependencies,
+    });
+  } catch (error) {
+    if (error instanceof OdError) audit.error('deploy.create', { project_id: target.projectId, service_id: service.id, error_code: error.code, status: error.status ?? null });
+    throw error;
+  }
+  audit.info('deploy.create', { project_id: target.projectId, service_id: service.id, deployment_id: created.id });
+  if (linked) {
+    linked.last_deployment = { id: created.id, service_id: service.id, status: created.status, created_at: created.created_at ?? new Date().toISOString() };
+    await writeProjectState(target.root, linked);
+  }
+  reporter.stageDone('deploy.create', `Deployment ${created.id} started`, { deployment_id: created.id, service_id: service.id });
+
+  reporter.stageStart('deploy.watch', 'Building and deploying');
+  const result = await watchDeployment(created.id, {
+    client,
+    reporter,
+    audit,
+    signal,
+    pollIntervalMs: pollIntervalFor(target.gatewayUrl),
+    streamLogs: !exec.quiet,
+  });
+  const status = result.deployment.status;
+  audit[status === 'success' ? 'info' : 'error']('deploy.terminal', {
+    deployment_id: created.id,
+    service_id: service.id,
+    status,
+    duration_seconds: result.durationSeconds,
+  });
+  if (linked) {
+    linked.last_deployment = { id: created.id, service_id: service.id, status, created_at: linked.last_deployment?.created_at };
+    await writeProjectState(target.root, linked);
+  }
+  if (status !== 'success') {
+    const failure = await failureError(client, result);
+    for (const line of failure.evidence) reporter.log({ message: line, source: 'evidence' });
+    throw failure.error;
+  }
+  reporter.stageDone('deploy.terminal', `Deployment ${created.id} succeeded in ${result.durationSeconds} s`, {
+    deployment_id: created.id,
+    status,
+    duration_seconds: result.durationSeconds,
+  });
+  return { deployment: result.deployment, durationSeconds: result.durationSeconds, url: linked?.url };
+}
+
+/** The archive path the service's latest deployment was built from (for --project without a linked folder). */
+async function lastSourcePath(target: OpsTarget, serviceId: string): Promise<string | undefined> {
+  const deployments = await target.client.listDeployments(target.projectId);
+  const mine = deployments
+    .filter((d) => d.service_id === serviceId && typeof d.temp_file_path === 'string' && d.temp_file_path !== '')
+    .sort((a, b) => String(b.created_at ?? '').localeCompare(String(a.created_at ?? '')));
+  return mine[0]?.temp_file_path ?? undefined;
+}

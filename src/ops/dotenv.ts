@@ -1,0 +1,139 @@
+/**
+ * Dotenv reading and writing for `env rotate --from` and `env pull`. Parsing is Node's own
+ * `util.parseEnv`; writing picks, per value, the first quoting that parses back to exactly the
+ * same value, so a pulled file can be fed to `env rotate --from` unchanged.
+ */
+import { parseEnv } from 'node:util';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { OdError } from '../errors.js';
+import { registerSecret } from '../redact.js';
+
+/** Variable names the gateway accepts: letters, digits, underscores, not starting with a digit. */
+export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const MAX_ENV_KEY_LENGTH = 128;
+export const MAX_ENV_VALUE_BYTES = 32 * 1024;
+
+export function envKeyProblem(key: string): string | undefined {
+  if (key.length > MAX_ENV_KEY_LENGTH) return `is longer than ${MAX_ENV_KEY_LENGTH} characters`;
+  if (!ENV_KEY_PATTERN.test(key)) return 'must use letters, digits and underscores and not start with a digit';
+  return undefined;
+}
+
+/** `invalid_input` for a bad key name (the name is shown cut to 40 characters: it is not a secret). */
+export function assertEnvKey(key: string): void {
+  const problem = envKeyProblem(key);
+  if (problem) {
+    const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+    throw new OdError('invalid_input', `The variable name "${shown}" ${problem}.`, {
+      nextAction: 'Use a name like DATABASE_URL: letters, digits and underscores, at most 128 characters.',
+    });
+  }
+}
+
+/** `invalid_input` for a value over 32 KiB (the gateway's limit); the value itself is never shown. */
+export function assertEnvValue(key: string, value: string): void {
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > MAX_ENV_VALUE_BYTES) {
+    throw new OdError('invalid_input', `The value of ${key} is ${bytes} bytes; the gateway accepts at most 32 KiB (${MAX_ENV_VALUE_BYTES} bytes).`, {
+      nextAction: 'Store large data elsewhere (a file in the source, a database) and keep only a reference in the variable.',
+    });
+  }
+}
+
+/** Parses dotenv text; every value is registered as a secret before anything could print it. */
+export function parseDotenv(text: string, label: string): Record<string, string> {
+  const parsed = parseEnv(text);
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (value === undefined) continue;
+    registerSecret(value);
+    const problem = envKeyProblem(key);
+    if (problem) {
+      throw new OdError('invalid_input', `${label} has a variable name that ${problem}: "${key.slice(0, 40)}".`, {
+        nextAction: 'Fix the name in the file: letters, digits and underscores, at most 128 characters.',
+      });
+    }
+    assertEnvValue(key, value);
+    out[key] = value;
+  }
+  return out;
+}
+
+export async function readDotenvFile(file: string): Promise<Record<string, string>> {
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new OdError('invalid_input', `Could not read the dotenv file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {
+      nextAction: 'Check the path given to --from.',
+    });
+  }
+  return parseDotenv(raw, file);
+}
+
+const UNQUOTED_SAFE = /^[A-Za-z0-9_./:@%+,=-]+$/;
+
+/** One `KEY=value` line whose value parses back exactly, or undefined when no quoting can carry it. */
+export function formatDotenvLine(key: string, value: string): string | undefined {
+  const candidates = [
+    ...(UNQUOTED_SAFE.test(value) || value === '' ? [value] : []),
+    `'${value}'`,
+    `"${value}"`,
+    `\`${value}\``,
+  ];
+  for (const candidate of candidates) {
+    const line = `${key}=${candidate}`;
+    const parsed = parseEnv(`${line}\n`);
+    // Exactly this one key with exactly this value: a value can never smuggle in another line.
+    if (Object.keys(parsed).length === 1 && parsed[key] === value) return line;
+  }
+  return undefined;
+}
+
+/**
+ * Dotenv text for a whole map, keys sorted. Throws `invalid_input` naming (never showing) the
+ * values no dotenv quoting can represent, rather than writing a file that reads back differently.
+ */
+export function formatDotenv(variables: Record<string, string>, header: string[] = []): string {
+  const lines = header.map((line) => `# ${line}`);
+  const impossible: string[] = [];
+  for (const key of Object.keys(variables).sort()) {
+    const line = formatDotenvLine(key, variables[key]!);
+    if (line === undefined) impossible.push(key);
+    else lines.push(line);
+  }
+  if (impossible.length > 0) {
+    throw new OdError('invalid_input', `The values of ${impossible.join(', ')} cannot be written to a dotenv file so that they read back unchanged (they mix quote characters with line breaks or carriage returns).`, {
+      nextAction: 'Read those variables one by one with `opendeploy env get KEY --show-secrets`.',
+      details: { keys: impossible },
+    });
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Writes a file that holds secrets: mode 0600 from the first byte (a temp file in the same folder,
+ * fsync, rename), so a crash never leaves half a file and nobody else can ever read it.
+ */
+export async function writeSecretFileAtomic(file: string, text: string): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.chmod(0o600);
+    await handle.writeFile(text);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
