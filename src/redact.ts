@@ -20,12 +20,15 @@ export function isSecretKey(key: string): boolean {
 
 const registered = new Set<string>();
 
+/** Loopback addresses are never secret (a local database's HOST); scrubbing them breaks local URLs. */
+const NEVER_SECRET = new Set(['127.0.0.1', 'localhost', '0.0.0.0', '::1', '[::1]']);
+
 /**
  * Registers a value that must never be printed or logged (the token in use, bind_sig, env values).
  * Very short values are ignored: scrubbing "1" out of every message would destroy the text.
  */
 export function registerSecret(value: string | undefined | null): void {
-  if (typeof value === 'string' && value.length >= 6) registered.add(value);
+  if (typeof value === 'string' && value.length >= 6 && !NEVER_SECRET.has(value)) registered.add(value);
 }
 
 /** For tests: forget registered values. */

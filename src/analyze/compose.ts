@@ -1,9 +1,16 @@
 /**
- * Reads a compose file with a real YAML parser: container ports of the app service (port
- * priority 2), database/cache images (dependencies), and the app's `environment:` key names.
- *
- * This version analyses the folder as one service; a compose file with several repo-local `build:`
- * services is reported as a warning (the service split of spec/analysis.md comes later).
+ * Reads a compose file with a real YAML parser into a model of its services, then classifies them
+ * (spec/analysis.md "Service split", rule 1):
+ * - repo-local `build:` services with a web or worker role are services to deploy;
+ * - database / cache images are dependencies (postgres, mysql/mariadb → mysql, mongo → mongodb,
+ *   redis/valkey → redis, clickhouse);
+ * - `image:`-only entries are prebuilt sidecars, reported as warnings (queues and search engines
+ *   as external services the user must provide);
+ * - dev/test/tooling entries (devcontainer, test, e2e, mock, storybook, docs, seed, one-shot init
+ *   and migration jobs, admin UIs, mail catchers, `profiles: [dev]`) and locally built reverse
+ *   proxies are ignored.
+ * Per service it gives the container ports (port priority 2), `environment:` key names and the
+ * engines that service uses (its `depends_on`, or engines its environment points at).
  */
 import { parse as parseYaml } from 'yaml';
 import type { Engine } from './schema.js';
@@ -12,13 +19,44 @@ import { inDir } from './types.js';
 
 export const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 
+/** The compose view of one deployed service: what port, env and database decisions need. */
 export interface ComposeInfo {
   path: string;
-  /** The repo-local service analysed as this folder (`build:` context `.`), or null. */
+  /** The repo-local compose service analysed as this service, or null. */
   appService: string | null;
   ports: Array<{ port: number; evidence: string }>;
   envNames: Array<{ name: string; evidence: string }>;
   engines: Array<{ engine: Engine; evidence: string }>;
+}
+
+export interface ComposeService {
+  name: string;
+  image: string;
+  /** Build context relative to the repository root (`''` for the root), or null without `build:`. */
+  context: string | null;
+  /** `build.dockerfile` relative to the repository root, or `''`. */
+  dockerfile: string;
+  /** The build context is outside the repository (`../x`, absolute, or a URL). */
+  external: boolean;
+  command: string;
+  dependsOn: string[];
+  profiles: string[];
+  ports: Array<{ port: number; evidence: string }>;
+  envNames: Array<{ name: string; evidence: string }>;
+  /** `environment:` values, to see which database service a URL points at. */
+  envValues: string[];
+  engine: Engine | null;
+}
+
+export interface ComposeFile {
+  path: string;
+  services: ComposeService[];
+}
+
+export type ComposeRole = 'web' | 'worker';
+
+export interface ComposeSplit {
+  apps: Array<{ service: ComposeService; role: ComposeRole }>;
 }
 
 const IMAGE_ENGINES: ReadonlyArray<readonly [RegExp, Engine]> = [
@@ -29,14 +67,27 @@ const IMAGE_ENGINES: ReadonlyArray<readonly [RegExp, Engine]> = [
   [/^clickhouse/, 'clickhouse'],
 ];
 
+/** Services opendeploy does not manage: the app needs them, the user provides them. */
+const EXTERNAL_SERVICES = /^(?:rabbitmq|elasticsearch|opensearch|meilisearch|minio|typesense|kafka|cp-kafka|zookeeper|nats|memcached|qdrant|weaviate|chromadb|chroma|milvus|neo4j|cassandra|localstack)/;
+
 /** `bitnami/postgresql:16` → `postgres`. */
 export function engineOfImage(image: string): Engine | null {
-  const name = (image.split('@')[0] ?? '').split(':')[0]?.split('/').pop()?.toLowerCase() ?? '';
+  const name = imageName(image);
   for (const [regex, engine] of IMAGE_ENGINES) if (regex.test(name)) return engine;
   return null;
 }
 
-const TOOLING = /(?:^|[-_])(?:devcontainer|test|tests|e2e|mock|mocks|storybook|docs|seed|init|migrate|migrations|adminer|pgadmin|mailhog|mailpit)(?:$|[-_])/i;
+function imageName(image: string): string {
+  return (image.split('@')[0] ?? '').split(':')[0]?.split('/').pop()?.toLowerCase() ?? '';
+}
+
+const TOOLING = /(?:^|[-_])(?:devcontainer|dev-?container|test|tests|e2e|mock|mocks|storybook|docs|seed|seeder|init|migrate|migration|migrations|adminer|pgadmin|phpmyadmin|mailhog|mailpit|mailcatcher|maildev|redis-?commander|mongo-express|prometheus|grafana|jaeger|otel-collector)(?:$|[-_])/i;
+const TOOLING_PROFILES = /^(?:dev|development|test|tests|testing|debug|tools|tooling|e2e|ci|docs)$/i;
+const PROXY = /^(?:nginx|caddy|traefik|haproxy|envoy|proxy|reverse-proxy|gateway-proxy)$/i;
+const WORKER_NAME = /(?:^|[-_])(?:worker|workers|queue|queues|celery|celeryworker|sidekiq|scheduler|beat|celerybeat|cron|clock|jobs?|consumer|rq)(?:$|[-_])/i;
+const WORKER_COMMAND = /\bcelery\b[^\n]*\b(?:worker|beat)\b|\bsidekiq\b|\brq\s+worker\b|\bqueue:work\b|\bhorizon\b|\bmanage\.py\s+(?:rqworker|qcluster|runworker)\b|\bworker\b/;
+/** Commands that run a development server: the Dockerfile's own CMD is used instead. */
+const DEV_COMMAND = /\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?dev\b|\bnext\s+dev\b|\bnodemon\b|\brunserver\b|--reload\b|\bflask\s+run\b|\b(?:vite|astro|nuxt)\s+dev\b|--watch\b/;
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -58,7 +109,28 @@ export function containerPort(entry: unknown): number | null {
   return port >= 1 && port <= 65535 ? port : null;
 }
 
-export async function readCompose(ctx: DetectContext): Promise<ComposeInfo | null> {
+/** `./api/` → `api`, `.` → `''`; null when it leaves the repository. */
+function repoPath(base: string, raw: string): string | null {
+  if (/^[a-z][\w+.-]*:\/\//i.test(raw) || raw.startsWith('/') || /^git@/.test(raw)) return null;
+  const parts = base === '' ? [] : base.split('/');
+  for (const part of raw.replace(/\\/g, '/').split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (parts.length === 0) return null;
+      parts.pop();
+    } else parts.push(part);
+  }
+  return parts.join('/');
+}
+
+function stringList(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((x): x is string => typeof x === 'string');
+  const record = asRecord(value);
+  return record ? Object.keys(record) : [];
+}
+
+/** The compose file of the folder, parsed into services; null when absent, unreadable or not a compose document. */
+export async function loadCompose(ctx: DetectContext): Promise<ComposeFile | null> {
   const rel = COMPOSE_NAMES.map((name) => inDir(ctx.dir, name)).find((name) => ctx.fs.has(name));
   if (!rel) return null;
   const text = await ctx.manifests.text(rel);
@@ -74,60 +146,139 @@ export async function readCompose(ctx: DetectContext): Promise<ComposeInfo | nul
   const services = asRecord(asRecord(doc)?.services);
   if (!services) return null;
 
-  const info: ComposeInfo = { path: rel, appService: null, ports: [], envNames: [], engines: [] };
-  const built: string[] = [];
-  const sidecars: string[] = [];
+  const file: ComposeFile = { path: rel, services: [] };
   for (const [name, value] of Object.entries(services)) {
     const service = asRecord(value);
     if (!service) continue;
     const image = typeof service.image === 'string' ? service.image : '';
-    const engine = image ? engineOfImage(image) : null;
-    if (engine) {
-      info.engines.push({ engine, evidence: `${rel}: services.${name}.image ${image}` });
-      continue;
+    const build = service.build;
+    const buildRecord = asRecord(build);
+    let context: string | null = null;
+    let dockerfile = '';
+    let external = false;
+    if (build !== undefined && build !== null) {
+      const rawContext = typeof build === 'string' ? build : typeof buildRecord?.context === 'string' ? buildRecord.context : '.';
+      const resolved = repoPath(ctx.dir, rawContext);
+      if (resolved === null) external = true;
+      else {
+        context = resolved;
+        if (typeof buildRecord?.dockerfile === 'string') dockerfile = repoPath(resolved, buildRecord.dockerfile) ?? '';
+      }
     }
-    if (TOOLING.test(name)) continue;
-    if (service.build !== undefined) {
-      built.push(name);
-      continue;
-    }
-    if (image) sidecars.push(`${name} (${image})`);
-  }
+    const rawCommand = service.command;
+    const command = typeof rawCommand === 'string' ? rawCommand : Array.isArray(rawCommand) ? rawCommand.filter((x) => typeof x === 'string' || typeof x === 'number').join(' ') : '';
 
-  const contextOf = (name: string): string => {
-    const build = services[name];
-    const spec = asRecord(build)?.build;
-    const context = typeof spec === 'string' ? spec : typeof asRecord(spec)?.context === 'string' ? (asRecord(spec)?.context as string) : '.';
-    return context.replace(/^\.\/?/, '').replace(/\/$/, '');
-  };
-  const app = built.find((name) => contextOf(name) === '') ?? (built.length === 1 ? (built[0] as string) : null);
-  info.appService = app;
-  if (built.length > 1) {
-    ctx.warnings.add(
-      `${rel} defines ${built.length} services built from this repository (${built.join(', ')}); this version analyses the folder as one service${app ? ` (${app})` : ''}`,
-    );
-  }
-  if (sidecars.length > 0) {
-    ctx.warnings.add(`${rel}: prebuilt image sidecars are not deployed by opendeploy: ${sidecars.join(', ')}`);
-  }
-  if (app) {
-    const service = asRecord(services[app]) ?? {};
-    const ports = Array.isArray(service.ports) ? service.ports : [];
-    ports.forEach((entry, index) => {
+    const ports: ComposeService['ports'] = [];
+    (Array.isArray(service.ports) ? service.ports : []).forEach((entry, index) => {
       const port = containerPort(entry);
-      if (port !== null) info.ports.push({ port, evidence: `${rel}: services.${app}.ports[${index}] ${JSON.stringify(entry)}` });
+      if (port !== null) ports.push({ port, evidence: `${rel}: services.${name}.ports[${index}] ${JSON.stringify(entry)}` });
     });
+    const envNames: ComposeService['envNames'] = [];
+    const envValues: string[] = [];
     const environment = service.environment;
     if (Array.isArray(environment)) {
       environment.forEach((entry, index) => {
-        const name = typeof entry === 'string' ? /^([A-Za-z_]\w*)/.exec(entry)?.[1] : undefined;
-        if (name) info.envNames.push({ name, evidence: `${rel}: services.${app}.environment[${index}]` });
+        if (typeof entry !== 'string') return;
+        const match = /^([A-Za-z_]\w*)(?:=(.*))?$/.exec(entry);
+        if (!match) return;
+        envNames.push({ name: match[1] as string, evidence: `${rel}: services.${name}.environment[${index}]` });
+        if (match[2]) envValues.push(match[2]);
       });
-    } else if (asRecord(environment)) {
-      for (const name of Object.keys(asRecord(environment) ?? {})) {
-        if (/^[A-Za-z_]\w*$/.test(name)) info.envNames.push({ name, evidence: `${rel}: services.${app}.environment.${name}` });
+    } else {
+      for (const [key, raw] of Object.entries(asRecord(environment) ?? {})) {
+        if (!/^[A-Za-z_]\w*$/.test(key)) continue;
+        envNames.push({ name: key, evidence: `${rel}: services.${name}.environment.${key}` });
+        if (typeof raw === 'string') envValues.push(raw);
       }
     }
+    file.services.push({
+      name,
+      image,
+      context,
+      dockerfile,
+      external,
+      command,
+      dependsOn: stringList(service.depends_on),
+      profiles: stringList(service.profiles),
+      ports,
+      envNames,
+      envValues,
+      engine: image ? engineOfImage(image) : null,
+    });
   }
-  return info;
+  return file;
+}
+
+function isTooling(service: ComposeService): boolean {
+  return TOOLING.test(service.name) || service.profiles.some((profile) => TOOLING_PROFILES.test(profile));
+}
+
+/**
+ * Classifies the services: apps to deploy (with their role), and warnings for sidecars, external
+ * services, proxies and builds from outside the repository.
+ */
+export function splitCompose(file: ComposeFile, warnings: { add(message: string): void }): ComposeSplit {
+  const apps: ComposeSplit['apps'] = [];
+  const sidecars: string[] = [];
+  const externals: string[] = [];
+  for (const service of file.services) {
+    if (service.engine) continue;
+    if (isTooling(service)) continue;
+    if (service.context === null && !service.external) {
+      if (!service.image) continue;
+      if (EXTERNAL_SERVICES.test(imageName(service.image))) externals.push(`${service.name} (${service.image})`);
+      else sidecars.push(`${service.name} (${service.image})`);
+      continue;
+    }
+    if (service.external) {
+      warnings.add(`${file.path}: services.${service.name} is built from outside this repository; it is not deployed`);
+      continue;
+    }
+    if (PROXY.test(service.name)) {
+      warnings.add(`${file.path}: services.${service.name} is a reverse proxy; the platform routes traffic to the services itself, so it is not deployed`);
+      continue;
+    }
+    const role: ComposeRole = WORKER_NAME.test(service.name) || (service.command !== '' && WORKER_COMMAND.test(service.command) && service.ports.length === 0) ? 'worker' : 'web';
+    apps.push({ service, role });
+  }
+  if (sidecars.length > 0) warnings.add(`${file.path}: prebuilt image sidecars are not deployed by opendeploy: ${sidecars.join(', ')}`);
+  if (externals.length > 0) warnings.add(`${file.path}: ${externals.join(', ')} ${externals.length === 1 ? 'is an external service' : 'are external services'} opendeploy does not manage; provide the connection settings yourself`);
+  return { apps };
+}
+
+/** A compose `command:` usable as a production start command, or '' (absent, or a development server). */
+export function productionCommand(service: ComposeService): string {
+  return service.command !== '' && !DEV_COMMAND.test(service.command) ? service.command : '';
+}
+
+/**
+ * Engines a compose service uses: the database services it `depends_on` or whose name its
+ * environment points at (`postgres://db:5432`); with `all`, every database service of the file.
+ */
+export function enginesOf(file: ComposeFile, app: ComposeService, all: boolean): ComposeInfo['engines'] {
+  const out: ComposeInfo['engines'] = [];
+  for (const service of file.services) {
+    if (!service.engine) continue;
+    const mentioned = app.envValues.some((value) => new RegExp(`(?:^|[@/:=,\\s])${service.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:[:/,\\s]|$)`).test(value));
+    if (all || app.dependsOn.includes(service.name) || mentioned) out.push({ engine: service.engine, evidence: `${file.path}: services.${service.name}.image ${service.image}` });
+  }
+  return out;
+}
+
+/** The compose view of one app service. */
+export function composeInfoFor(file: ComposeFile, app: ComposeService | null, allEngines: boolean): ComposeInfo {
+  const engines = app ? enginesOf(file, app, allEngines) : file.services.flatMap((s) => (s.engine ? [{ engine: s.engine, evidence: `${file.path}: services.${s.name}.image ${s.image}` }] : []));
+  return { path: file.path, appService: app?.name ?? null, ports: app?.ports ?? [], envNames: app?.envNames ?? [], engines };
+}
+
+/**
+ * The compose view for a folder analysed as one service: the repo-local service built from the
+ * folder itself (or the only one), with every database of the file.
+ */
+export async function readCompose(ctx: DetectContext): Promise<ComposeInfo | null> {
+  const file = await loadCompose(ctx);
+  if (!file) return null;
+  const { apps } = splitCompose(file, ctx.warnings);
+  const own = apps.find((app) => app.service.context === ctx.dir) ?? (apps.length === 1 ? apps[0] : undefined);
+  return composeInfoFor(file, own?.service ?? null, true);
 }

@@ -22,6 +22,8 @@ const BY_NAME: Readonly<Record<Ecosystem, Readonly<Record<string, Engine>>>> = {
     '@vercel/postgres': 'postgres',
     '@neondatabase/serverless': 'postgres',
     slonik: 'postgres',
+    'pg-boss': 'postgres',
+    'graphile-worker': 'postgres',
     mysql: 'mysql',
     mysql2: 'mysql',
     mariadb: 'mysql',
@@ -58,6 +60,14 @@ const BY_NAME: Readonly<Record<Ecosystem, Readonly<Record<string, Engine>>>> = {
     rq: 'redis',
     'clickhouse-driver': 'clickhouse',
     'clickhouse-connect': 'clickhouse',
+    'clickhouse-sqlalchemy': 'clickhouse',
+    aiochclient: 'clickhouse',
+    asynch: 'clickhouse',
+    'psycopg-pool': 'postgres',
+    mariadb: 'mysql',
+    odmantic: 'mongodb',
+    'redis-om': 'redis',
+    valkey: 'redis',
   },
   go: {
     'github.com/lib/pq': 'postgres',
@@ -74,38 +84,110 @@ const BY_NAME: Readonly<Record<Ecosystem, Readonly<Record<string, Engine>>>> = {
     'github.com/go-redis/redis/v8': 'redis',
     'github.com/ClickHouse/clickhouse-go': 'clickhouse',
     'github.com/ClickHouse/clickhouse-go/v2': 'clickhouse',
+    'github.com/go-pg/pg/v10': 'postgres',
+    'github.com/uptrace/bun/dialect/pgdialect': 'postgres',
+    'github.com/uptrace/bun/driver/pgdriver': 'postgres',
+    'github.com/uptrace/bun/dialect/mysqldialect': 'mysql',
+    'github.com/gomodule/redigo': 'redis',
+    'github.com/redis/rueidis': 'redis',
   },
   cargo: {
     'tokio-postgres': 'postgres',
     postgres: 'postgres',
+    'deadpool-postgres': 'postgres',
+    'bb8-postgres': 'postgres',
     mysql: 'mysql',
     mysql_async: 'mysql',
     mongodb: 'mongodb',
     redis: 'redis',
+    'deadpool-redis': 'redis',
+    'bb8-redis': 'redis',
+    fred: 'redis',
     clickhouse: 'clickhouse',
+    'clickhouse-rs': 'clickhouse',
+    klickhouse: 'clickhouse',
   },
   composer: {
     'predis/predis': 'redis',
     'mongodb/mongodb': 'mongodb',
+    'mongodb/laravel-mongodb': 'mongodb',
+    'jenssegers/mongodb': 'mongodb',
+    'smi2/phpclickhouse': 'clickhouse',
   },
   rubygems: {
     pg: 'postgres',
     mysql2: 'mysql',
+    trilogy: 'mysql',
     mongoid: 'mongodb',
     mongo: 'mongodb',
     redis: 'redis',
     sidekiq: 'redis',
+    resque: 'redis',
+    'redis-client': 'redis',
+    'click_house': 'clickhouse',
+    'clickhouse-activerecord': 'clickhouse',
+  },
+  maven: {
+    'org.postgresql:postgresql': 'postgres',
+    'org.postgresql:r2dbc-postgresql': 'postgres',
+    'io.r2dbc:r2dbc-postgresql': 'postgres',
+    'com.mysql:mysql-connector-j': 'mysql',
+    'mysql:mysql-connector-java': 'mysql',
+    'org.mariadb.jdbc:mariadb-java-client': 'mysql',
+    'io.asyncer:r2dbc-mysql': 'mysql',
+    'org.springframework.boot:spring-boot-starter-data-mongodb': 'mongodb',
+    'org.springframework.boot:spring-boot-starter-data-mongodb-reactive': 'mongodb',
+    'org.mongodb:mongodb-driver-sync': 'mongodb',
+    'org.mongodb:mongodb-driver-reactivestreams': 'mongodb',
+    'org.springframework.boot:spring-boot-starter-data-redis': 'redis',
+    'org.springframework.boot:spring-boot-starter-data-redis-reactive': 'redis',
+    'redis.clients:jedis': 'redis',
+    'io.lettuce:lettuce-core': 'redis',
+    'org.redisson:redisson': 'redis',
+    'com.clickhouse:clickhouse-jdbc': 'clickhouse',
+    'com.clickhouse:client-v2': 'clickhouse',
+  },
+  nuget: {
+    npgsql: 'postgres',
+    'npgsql.entityframeworkcore.postgresql': 'postgres',
+    'mysql.data': 'mysql',
+    mysqlconnector: 'mysql',
+    'pomelo.entityframeworkcore.mysql': 'mysql',
+    'mysql.entityframeworkcore': 'mysql',
+    'mongodb.driver': 'mongodb',
+    'mongodb.entityframeworkcore': 'mongodb',
+    'stackexchange.redis': 'redis',
+    'microsoft.extensions.caching.stackexchangeredis': 'redis',
+    'clickhouse.client': 'clickhouse',
+  },
+  hex: {
+    postgrex: 'postgres',
+    myxql: 'mysql',
+    mongodb_driver: 'mongodb',
+    redix: 'redis',
+    ch: 'clickhouse',
+    ecto_ch: 'clickhouse',
   },
 };
 
+/** Go module paths carry a major-version suffix (`/v9`); match on the path without it. */
+const GO_PREFIXES: ReadonlyArray<readonly [string, Engine]> = [
+  ['github.com/jackc/pgx', 'postgres'],
+  ['github.com/go-redis/redis', 'redis'],
+  ['github.com/redis/go-redis', 'redis'],
+  ['go.mongodb.org/mongo-driver', 'mongodb'],
+  ['github.com/ClickHouse/clickhouse-go', 'clickhouse'],
+];
+
 const MATCHERS: Matcher[] = [
-  (dep) => BY_NAME[dep.ecosystem][dep.name] ?? null,
+  (dep) => BY_NAME[dep.ecosystem][dep.ecosystem === 'nuget' ? dep.name.toLowerCase() : dep.name] ?? null,
+  (dep) => (dep.ecosystem === 'go' ? (GO_PREFIXES.find(([prefix]) => dep.name === prefix || dep.name.startsWith(`${prefix}/`))?.[1] ?? null) : null),
   // celery[redis], sqlx/diesel features
   (dep) => (dep.ecosystem === 'pypi' && dep.name === 'celery' && dep.extras.includes('redis') ? 'redis' : null),
   (dep) => {
-    if (dep.ecosystem !== 'cargo' || (dep.name !== 'sqlx' && dep.name !== 'diesel')) return null;
-    if (dep.extras.some((f) => f.startsWith('postgres'))) return 'postgres';
-    if (dep.extras.some((f) => f.startsWith('mysql'))) return 'mysql';
+    if (dep.ecosystem !== 'cargo' || !['sqlx', 'diesel', 'sea-orm', 'diesel-async', 'sea-query'].includes(dep.name)) return null;
+    if (dep.extras.some((f) => /(?:^|-)postgres/.test(f))) return 'postgres';
+    if (dep.extras.some((f) => /(?:^|-)mysql/.test(f))) return 'mysql';
     return null;
   },
 ];
@@ -126,6 +208,15 @@ const URL_SCHEMES: ReadonlyArray<readonly [RegExp, Engine]> = [
   [/^clickhouse:\/\//i, 'clickhouse'],
 ];
 
+/** The engine a dependency stands for, or null. */
+export function engineOfDependency(dep: Dependency): Engine | null {
+  for (const matcher of MATCHERS) {
+    const engine = matcher(dep);
+    if (engine) return engine;
+  }
+  return null;
+}
+
 /** `package.json: dependencies.pg`, `requirements.txt:3 psycopg2-binary`, `requirements.txt:2 celery[redis]`. */
 export function describeDependency(dep: Dependency): string {
   const extras = dep.extras.length > 0 && dep.ecosystem === 'pypi' ? `[${dep.extras.join(',')}]` : '';
@@ -140,7 +231,17 @@ export interface DatabaseResult {
 
 export async function detectDatabases(
   ctx: DetectContext,
-  input: { compose: ComposeInfo | null; envNames: Map<string, string>; exampleValues: Map<string, string> },
+  input: {
+    compose: ComposeInfo | null;
+    envNames: Map<string, string>;
+    exampleValues: Map<string, string>;
+    /** Engines named by the framework's own configuration (database.yml, DB_CONNECTION, ...). */
+    frameworkEngines?: ReadonlyArray<{ engine: Engine; evidence: string }>;
+    /** Env names the framework's generated config reads regardless of use: not engine evidence. */
+    boilerplateEnv?: RegExp | undefined;
+    /** Engines whose declared drivers the framework's default configuration does not use. */
+    optionalEngines?: { engines: Engine[]; reason: string } | undefined;
+  },
 ): Promise<DatabaseResult> {
   const found = new Map<Engine, string>();
   const note = (engine: Engine, evidence: string): void => {
@@ -148,15 +249,17 @@ export async function detectDatabases(
   };
 
   for (const { engine, evidence } of input.compose?.engines ?? []) note(engine, evidence);
+  for (const { engine, evidence } of input.frameworkEngines ?? []) note(engine, evidence);
+  const unused = new Set<Engine>();
   for (const dep of await ctx.manifests.allDependencies(ctx.dir)) {
     if (dep.dev) continue;
-    for (const matcher of MATCHERS) {
-      const engine = matcher(dep);
-      if (engine) {
-        note(engine, describeDependency(dep));
-        break;
-      }
-    }
+    const engine = engineOfDependency(dep);
+    if (!engine) continue;
+    if (input.optionalEngines?.engines.includes(engine)) unused.add(engine);
+    else note(engine, describeDependency(dep));
+  }
+  if (unused.size > 0) {
+    ctx.warnings.add(`${[...unused].join(', ')} driver(s) are declared but ${input.optionalEngines?.reason}; no database is provisioned for them`);
   }
   for (const file of ['prisma/schema.prisma', 'schema.prisma']) {
     const rel = inDir(ctx.dir, file);
@@ -168,6 +271,7 @@ export async function detectDatabases(
     break;
   }
   for (const [name, source] of input.envNames) {
+    if (input.boilerplateEnv?.test(name)) continue;
     for (const [regex, engine] of ENV_ENGINES) if (regex.test(name)) note(engine, `env ${name} (${source})`);
     const value = input.exampleValues.get(name);
     if (value && /_URL$|_URI$|^DATABASE_URL$/.test(name)) {

@@ -13,6 +13,10 @@ export interface DockerfileInfo {
   args: Array<{ name: string; default: string; line: number }>;
   /** Line of the final stage's CMD or ENTRYPOINT, or 0 when there is none. */
   startLine: number;
+  /** Number of FROM instructions (0: not a usable Dockerfile). */
+  stages: number;
+  /** The final stage's CMD (or ENTRYPOINT) as written. */
+  command: string;
 }
 
 export const DOCKERFILE_NAMES = ['Dockerfile', 'Containerfile'];
@@ -25,7 +29,7 @@ function substitute(token: string, vars: Map<string, string>): string {
 }
 
 export function parseDockerfile(path: string, text: string): DockerfileInfo {
-  const info: DockerfileInfo = { path, exposes: [], args: [], startLine: 0 };
+  const info: DockerfileInfo = { path, exposes: [], args: [], startLine: 0, stages: 0, command: '' };
   const vars = new Map<string, string>();
   const lines = text.split(/\r?\n/);
   let logical = '';
@@ -52,6 +56,8 @@ export function parseDockerfile(path: string, text: string): DockerfileInfo {
       case 'FROM':
         info.exposes = [];
         info.startLine = 0;
+        info.command = '';
+        info.stages += 1;
         break;
       case 'ARG': {
         const arg = /^(\w+)(?:=(.*))?$/.exec(rest);
@@ -81,6 +87,7 @@ export function parseDockerfile(path: string, text: string): DockerfileInfo {
       case 'CMD':
       case 'ENTRYPOINT':
         info.startLine = startLine;
+        if (instruction === 'CMD' || info.command === '') info.command = rest;
         break;
       default:
         break;
@@ -97,5 +104,18 @@ export async function readDockerfile(ctx: DetectContext): Promise<DockerfileInfo
     if (text === null) return null;
     return parseDockerfile(rel, text);
   }
+  return null;
+}
+
+/** A start command that runs a development server (file watching, hot reload), not the app. */
+const DEV_SERVER = /\b(?:npm|pnpm|yarn|bun)["',\s]+(?:run["',\s]+)?dev\b|\b(?:next|nuxt|nuxi|astro|vite|remix|react-router)["',\s]+dev\b|\bnodemon\b|\bng["',\s]+serve\b|\breact-scripts["',\s]+start\b|\bwebpack-dev-server\b/;
+
+/**
+ * Why a Dockerfile should not be used, or null when it is sane: it must have a FROM, and its final
+ * stage must not start a development server (a dev Dockerfile does not build the production app).
+ */
+export function dockerfileProblem(info: DockerfileInfo): string | null {
+  if (info.stages === 0) return 'has no FROM instruction';
+  if (DEV_SERVER.test(info.command)) return `starts a development server (${info.command.slice(0, 80)})`;
   return null;
 }

@@ -16,7 +16,7 @@ import { OdError } from '../errors.js';
 import { detectAi } from './ai.js';
 import { readCompose } from './compose.js';
 import { detectDatabases } from './databases.js';
-import { readDockerfile } from './dockerfile.js';
+import { dockerfileProblem, parseDockerfile, readDockerfile, type DockerfileInfo } from './dockerfile.js';
 import { collectEnvVars } from './env-vars.js';
 import { DEFAULT_LIMITS, FsSnapshot, type Clock, type SnapshotLimits } from './fs-snapshot.js';
 import { Manifests } from './manifests.js';
@@ -25,6 +25,7 @@ import { decidePort } from './port.js';
 import { readProcfile } from './procfile.js';
 import { decideRefusal } from './refusal.js';
 import { decide } from './registry.js';
+import { planServices, scopeScan, type ServicePlan } from './services.js';
 import { DEFAULT_SCAN_LIMITS, healthRank, scanSources, type ScanLimits } from './scan.js';
 import {
   AnalysisSchema,
@@ -103,19 +104,27 @@ export async function analyzeProject(root: string, options: AnalyzeOptions = {})
   const scan = await scanSources(fs, '', warnings, { ...DEFAULT_SCAN_LIMITS, ...options.scanLimits });
   const ctx: DetectContext = { dir: '', fs, manifests, scan, warnings };
 
-  const decision = await decide(ctx);
-  const dockerfile = await readDockerfile(ctx);
   const services: AnalyzedService[] = [];
   const dockerStart = new Map<string, string>();
-  let envNames = new Map<string, string>();
-
-  if (decision || dockerfile) {
+  const envNames = new Map<string, string>();
+  for (const plan of await planServices(ctx)) {
+    const serviceCtx: DetectContext = {
+      ...ctx,
+      dir: plan.dir,
+      scan: scopeScan(scan, plan.dir, plan.exclude),
+      ...(plan.workspace ? { workspace: plan.workspace } : {}),
+      ...(plan.target !== undefined ? { target: plan.target } : {}),
+    };
+    const decision = await decide(serviceCtx);
+    const dockerfile = await usableDockerfile(serviceCtx, plan.dockerfile);
+    if (!decision && !dockerfile) continue;
     const detection: Detection = decision?.detection ?? { id: 'dockerfile', tier: 0, fields: {} };
-    const built = await buildService(ctx, detection, absRoot, dockerfile);
+    const built = await buildService(serviceCtx, detection, absRoot, dockerfile, plan);
     services.push(built.service);
-    envNames = built.envNames;
-    if (dockerfile && dockerfile.startLine > 0) dockerStart.set(built.service.source_path, `${dockerfile.path}:${dockerfile.startLine}`);
+    for (const [name, source] of built.envNames) if (!envNames.has(name)) envNames.set(name, source);
+    if (dockerfile && dockerfile.startLine > 0 && plan.role !== 'worker') dockerStart.set(built.service.source_path, `${dockerfile.path}:${dockerfile.startLine}`);
   }
+  uniqueNames(services);
 
   const refusal = decideRefusal({
     services,
@@ -123,7 +132,7 @@ export async function analyzeProject(root: string, options: AnalyzeOptions = {})
     envNames: envNames.size > 0 ? envNames : new Map(scan.envRefs.map((ref) => [ref.name, `${ref.file}:${ref.line}`] as const)),
     dockerStart,
     noServiceReason:
-      'no deployable service found: no usable package.json, requirements.txt, pyproject.toml, Pipfile, manage.py, go.mod, Cargo.toml, Gemfile, composer.json, Dockerfile or index.html (see warnings for files that could not be read or parsed)',
+      'no deployable service found: no usable package.json, requirements.txt, pyproject.toml, Pipfile, manage.py, go.mod, Cargo.toml, Gemfile, composer.json, pom.xml, build.gradle, *.csproj, mix.exs, Dockerfile or index.html (see warnings for files that could not be read or parsed)',
   });
 
   const analysis: Analysis = {
@@ -147,27 +156,72 @@ export async function analyzeProject(root: string, options: AnalyzeOptions = {})
   return checked.data;
 }
 
+/** The service's Dockerfile (compose `build.dockerfile`, else Dockerfile/Containerfile), when it is usable. */
+async function usableDockerfile(ctx: DetectContext, path: string | undefined): Promise<DockerfileInfo | null> {
+  let info: DockerfileInfo | null;
+  if (path) {
+    const text = await ctx.manifests.text(path);
+    info = text === null ? null : parseDockerfile(path, text);
+  } else info = await readDockerfile(ctx);
+  if (!info) return null;
+  const problem = dockerfileProblem(info);
+  if (!problem) return info;
+  ctx.warnings.add(`${info.path} ${problem}; it was not used (the service is built from the detected framework instead)`);
+  return null;
+}
+
+/** Service names are unique: a repeated name gets the next free `-2`, `-3`, ... suffix. */
+function uniqueNames(services: AnalyzedService[]): void {
+  const taken = new Set<string>();
+  for (const service of services) {
+    let name = service.name;
+    for (let n = 2; taken.has(name); n += 1) name = `${service.name.slice(0, 60 - String(n).length)}-${n}`;
+    if (name !== service.name) service.evidence.push({ decision: 'name', value: name, evidence: `"${service.name}" is already the name of another service` });
+    service.name = name;
+    taken.add(name);
+  }
+}
+
 async function buildService(
   ctx: DetectContext,
   detection: Detection,
   absRoot: string,
-  dockerfile: Awaited<ReturnType<typeof readDockerfile>>,
+  dockerfile: DockerfileInfo | null,
+  plan: ServicePlan,
 ): Promise<{ service: AnalyzedService; envNames: Map<string, string> }> {
   const fields = { ...detection.fields };
   const evidence: Evidence[] = [];
   const value = <K extends keyof DetectedFields>(key: K, fallback: DetectedFields[K]): DetectedFields[K] =>
     (fields[key] as Conclusion<DetectedFields[K]> | undefined)?.value ?? fallback;
 
-  // Name: manifest name, else the folder name.
+  // Name: the split's name, else manifest name, else the folder name.
   const fromManifest = fields.name ? dnsName(fields.name.value) : '';
-  const folder = dnsName(path.basename(absRoot));
-  if (fromManifest) fields.name = { value: fromManifest, evidence: fields.name?.evidence ?? '' };
-  else if (folder) fields.name = { value: folder, evidence: `folder name "${path.basename(absRoot)}"` };
+  const folderName = path.basename(ctx.dir === '' ? absRoot : ctx.dir);
+  const folder = dnsName(folderName);
+  if (plan.name) fields.name = plan.name;
+  else if (fromManifest) fields.name = { value: fromManifest, evidence: fields.name?.evidence ?? '' };
+  else if (folder) fields.name = { value: folder, evidence: `folder name "${folderName}"` };
   else fields.name = { value: 'app', evidence: 'no usable manifest or folder name' };
+  if (plan.nameSuffix) fields.name = { value: dnsName(`${fields.name.value.slice(0, 62 - plan.nameSuffix.length)}-${plan.nameSuffix}`), evidence: `${fields.name.evidence}, process ${plan.nameSuffix}` };
 
-  const compose = await readCompose(ctx);
-  const procfile = await readProcfile(ctx);
-  if (procfile?.web) {
+  const compose = plan.compose !== undefined ? plan.compose : await readCompose(ctx);
+  const procfile = plan.procfile !== undefined ? plan.procfile : await readProcfile(ctx);
+  if (plan.start) {
+    fields.scripts_start = plan.start;
+    if (plan.entry) fields.entry_point = { value: plan.entry, evidence: plan.start.evidence };
+    else if (fields.entry_point && !plan.start.value.includes(fields.entry_point.value)) delete fields.entry_point;
+  }
+  if (plan.workspace) {
+    // Filtered commands run from the workspace root, where the lockfile is.
+    const root = `run from the workspace root (${plan.workspace.marker})`;
+    for (const key of ['scripts_build', 'scripts_start'] as const) {
+      const conclusion = fields[key];
+      if (conclusion && conclusion.value !== '') fields[key] = { value: conclusion.value, evidence: `${conclusion.evidence}; ${root}` };
+    }
+  }
+  if (plan.role === 'worker') {
+    fields.project_type = { value: 'worker', evidence: plan.split };
+  } else if (procfile?.web) {
     fields.scripts_start = procfile.web;
     if (procfile.entry) fields.entry_point = { value: procfile.entry, evidence: procfile.web.evidence };
     else if (fields.entry_point && !procfile.web.value.includes(fields.entry_point.value)) delete fields.entry_point;
@@ -177,7 +231,7 @@ async function buildService(
   const projectType = value('project_type', '');
   const runnable = value('scripts_start', '') !== '' || value('entry_point', '') !== '' || (dockerfile?.startLine ?? 0) > 0;
   const listens = runnable && !detection.servesStatically && projectType !== 'worker' && projectType !== 'cron';
-  const port = decidePort({
+  const port = plan.role === 'worker' ? null : decidePort({
     dockerfile,
     compose,
     configHints: [...(detection.portHints ?? []), ...(procfile?.port ? [procfile.port] : [])],
@@ -191,12 +245,34 @@ async function buildService(
 
   const pkg = await ctx.manifests.packageJson(ctx.dir);
   const env = await collectEnvVars(ctx, { dockerfile, compose, buildScript: pkg?.scripts.build ?? '' });
-  const dbs = await detectDatabases(ctx, { compose, envNames: env.names, exampleValues: env.exampleValues });
+  for (const variable of env.runtime) {
+    const decided = detection.envDefaults?.[variable.name];
+    if (!decided) continue;
+    variable.default = decided.value;
+    variable.required = false;
+    env.evidence.push({ decision: 'runtime_var_default', value: `${variable.name}=${decided.value}`, evidence: decided.evidence });
+  }
+  const dbs = await detectDatabases(ctx, {
+    compose,
+    envNames: env.names,
+    exampleValues: env.exampleValues,
+    frameworkEngines: detection.engines ?? [],
+    boilerplateEnv: detection.boilerplateEnv,
+    optionalEngines: detection.optionalEngines,
+  });
   const ai = detectAi(await ctx.manifests.allDependencies(ctx.dir), env.names);
 
   const routed = [...ctx.scan.healthRoutes].sort((a, b) => healthRank(a.path) - healthRank(b.path))[0];
-  const health = routed ? { path: routed.path, evidence: `${routed.file}:${routed.line}` } : detection.healthCheck ? { path: detection.healthCheck.value, evidence: detection.healthCheck.evidence } : undefined;
+  const health =
+    projectType === 'worker' || projectType === 'static'
+      ? undefined
+      : routed
+        ? { path: routed.path, evidence: `${routed.file}:${routed.line}` }
+        : detection.healthCheck
+          ? { path: detection.healthCheck.value, evidence: detection.healthCheck.evidence }
+          : undefined;
 
+  if (plan.split) evidence.push({ decision: 'service', value: value('name', 'app'), evidence: plan.split });
   for (const key of EVIDENCE_ORDER) {
     const conclusion = fields[key] as Conclusion<unknown> | undefined;
     if (conclusion) evidence.push({ decision: key, value: String(conclusion.value), evidence: conclusion.evidence });

@@ -10,9 +10,22 @@
 import { z } from 'zod';
 import { parse as parseToml } from 'smol-toml';
 import { formatBytes, type FsSnapshot } from './fs-snapshot.js';
+import {
+  parseCsproj,
+  parseGradle,
+  parseGradleSettings,
+  parseMixExs,
+  parsePom,
+  parseVersionCatalog,
+  type Csproj,
+  type GradleBuild,
+  type GradleSettings,
+  type MixExs,
+  type PomXml,
+} from './manifests-backend.js';
 import type { Warnings } from './warnings.js';
 
-export type Ecosystem = 'npm' | 'pypi' | 'go' | 'cargo' | 'composer' | 'rubygems';
+export type Ecosystem = 'npm' | 'pypi' | 'go' | 'cargo' | 'composer' | 'rubygems' | 'maven' | 'nuget' | 'hex';
 
 /** One declared dependency, with where it was declared (for evidence). */
 export interface Dependency {
@@ -73,6 +86,24 @@ export interface GoMod {
   module: string | undefined;
   goVersion: string | undefined;
   requires: Dependency[];
+}
+
+export interface CargoToml {
+  path: string;
+  name: string | undefined;
+  rustVersion: string | undefined;
+  dependencies: Dependency[];
+  workspace: boolean;
+  /** A [package] table exists (a workspace root may have none). */
+  hasPackage: boolean;
+  defaultRun: string | undefined;
+  /** `[[bin]]` targets. */
+  bins: Array<{ name: string; path: string | undefined }>;
+  /** `[workspace] members` / `exclude` globs. */
+  members: string[];
+  exclude: string[];
+  /** Features of each [workspace.dependencies] entry, for members that inherit them. */
+  workspaceFeatures: Record<string, string[]>;
 }
 
 export function normalisePyName(name: string): string {
@@ -198,8 +229,17 @@ export class Manifests {
     });
   }
 
-  /** requirements.txt with `-r` includes followed (once each). */
-  requirements(dir: string, file = 'requirements.txt'): Promise<RequirementLine[] | null> {
+  /**
+   * The folder's requirements file: `requirements.txt`, else the production file of a
+   * `requirements/` folder (cookiecutter-django: `requirements/production.txt` includes base.txt).
+   */
+  requirementsFile(dir: string): string {
+    const candidates = ['requirements.txt', 'requirements/production.txt', 'requirements/prod.txt', 'requirements/base.txt', 'requirements/common.txt'];
+    return candidates.find((file) => this.fs.has(join(dir, file))) ?? 'requirements.txt';
+  }
+
+  /** requirements.txt (see requirementsFile) with `-r` includes followed (once each). */
+  requirements(dir: string, file = this.requirementsFile(dir)): Promise<RequirementLine[] | null> {
     const rel = join(dir, file);
     return this.once(`req:${rel}`, async () => {
       const visited = new Set<string>();
@@ -341,7 +381,9 @@ export class Manifests {
             return;
           }
           const [name, version] = line.split(/\s+/);
-          if (name) requires.push({ ecosystem: 'go', name, extras: [], spec: version ?? '', source: `${rel}:${index + 1}`, dev: false });
+          // `// indirect` marks a module the code does not import itself.
+          const extras = /\/\/\s*indirect\b/.test(rawLine) ? ['indirect'] : [];
+          if (name) requires.push({ ecosystem: 'go', name, extras, spec: version ?? '', source: `${rel}:${index + 1}`, dev: false });
           return;
         }
         const moduleMatch = /^module\s+(\S+)/.exec(line);
@@ -353,13 +395,16 @@ export class Manifests {
           return;
         }
         const single = /^require\s+(\S+)\s+(\S+)/.exec(line);
-        if (single) requires.push({ ecosystem: 'go', name: single[1] as string, extras: [], spec: single[2] as string, source: `${rel}:${index + 1}`, dev: false });
+        if (single) {
+          const extras = /\/\/\s*indirect\b/.test(rawLine) ? ['indirect'] : [];
+          requires.push({ ecosystem: 'go', name: single[1] as string, extras, spec: single[2] as string, source: `${rel}:${index + 1}`, dev: false });
+        }
       });
       return { path: rel, module, goVersion, requires } satisfies GoMod;
     });
   }
 
-  cargoToml(dir: string): Promise<{ path: string; name: string | undefined; rustVersion: string | undefined; dependencies: Dependency[]; workspace: boolean } | null> {
+  cargoToml(dir: string): Promise<CargoToml | null> {
     const rel = join(dir, 'Cargo.toml');
     return this.once(`cargo:${rel}`, async () => {
       const doc = await this.toml(rel);
@@ -382,17 +427,51 @@ export class Manifests {
         }
       }
       const rustVersion = pkg?.['rust-version'];
+      const workspace = asRecord(doc.workspace);
+      const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((x): x is string => typeof x === 'string') : []);
+      const bins = Array.isArray(doc.bin)
+        ? doc.bin.map(asRecord).flatMap((bin) => (bin && typeof bin.name === 'string' ? [{ name: bin.name, path: typeof bin.path === 'string' ? bin.path : undefined }] : []))
+        : [];
+      // Workspace-inherited dependencies (`sqlx = { workspace = true }`) take their features from
+      // [workspace.dependencies] of this file or of the workspace root above; merge them so engines
+      // behind features (sqlx "postgres") are still recognised.
+      const shared = asRecord(workspace?.dependencies);
+      const workspaceFeatures: Record<string, string[]> = {};
+      for (const [name, spec] of Object.entries(shared ?? {})) workspaceFeatures[name] = strings(asRecord(spec)?.features);
+      const inheriting = deps.filter((dep) => asRecord(asRecord(doc[dep.dev ? 'dev-dependencies' : 'dependencies'])?.[dep.name])?.workspace === true);
+      let rootFeatures: Record<string, string[]> = workspaceFeatures;
+      if (inheriting.length > 0 && !workspace && dir !== '' && dir !== '.') {
+        const parts = dir.split('/');
+        for (let up = parts.length - 1; up >= 0 && up >= parts.length - 3; up -= 1) {
+          const root = await this.cargoToml(parts.slice(0, up).join('/'));
+          if (root?.workspace) {
+            rootFeatures = root.workspaceFeatures;
+            break;
+          }
+        }
+      }
+      for (const dep of inheriting) {
+        for (const feature of rootFeatures[dep.name] ?? []) if (!dep.extras.includes(feature)) dep.extras.push(feature);
+      }
       return {
         path: rel,
         name: typeof pkg?.name === 'string' ? pkg.name : undefined,
         rustVersion: typeof rustVersion === 'string' ? rustVersion : undefined,
         dependencies: deps,
-        workspace: asRecord(doc.workspace) !== undefined,
-      };
+        workspace: workspace !== undefined,
+        hasPackage: pkg !== undefined,
+        defaultRun: typeof pkg?.['default-run'] === 'string' ? pkg['default-run'] : undefined,
+        bins,
+        members: strings(workspace?.members),
+        exclude: strings(workspace?.exclude),
+        workspaceFeatures,
+      } satisfies CargoToml;
     });
   }
 
-  composerJson(dir: string): Promise<{ path: string; name: string | undefined; phpVersion: string | undefined; dependencies: Dependency[] } | null> {
+  composerJson(
+    dir: string,
+  ): Promise<{ path: string; name: string | undefined; phpVersion: string | undefined; dependencies: Dependency[]; scripts: Record<string, string[]> } | null> {
     const rel = join(dir, 'composer.json');
     return this.once(`composer:${rel}`, async () => {
       const obj = await this.json(rel);
@@ -409,7 +488,16 @@ export class Manifests {
           deps.push({ ecosystem: 'composer', name: name.toLowerCase(), extras: [], spec, source: `${rel}: ${section}.${name}`, dev });
         }
       }
-      return { path: rel, name: this.field(rel, obj, 'name', z.string()), phpVersion, dependencies: deps };
+      // Composer scripts are a command or a list of commands.
+      const scripts: Record<string, string[]> = {};
+      const rawScripts = obj.scripts;
+      if (rawScripts && typeof rawScripts === 'object' && !Array.isArray(rawScripts)) {
+        for (const [name, value] of Object.entries(rawScripts as Record<string, unknown>)) {
+          const list = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((x): x is string => typeof x === 'string') : [];
+          if (list.length > 0) scripts[name] = list;
+        }
+      }
+      return { path: rel, name: this.field(rel, obj, 'name', z.string()), phpVersion, dependencies: deps, scripts };
     });
   }
 
@@ -420,25 +508,88 @@ export class Manifests {
       if (text === null) return null;
       const deps: Dependency[] = [];
       let rubyVersion: string | undefined;
-      let devDepth = 0;
+      // A stack of open `do` blocks: true for a development/test-only group.
+      const blocks: boolean[] = [];
       text.split(/\r?\n/).forEach((rawLine, index) => {
         const line = rawLine.replace(/#.*$/, '').trim();
-        if (/^group\b.*\b(?:do)$/.test(line)) {
-          devDepth += /:(?:development|test)\b/.test(line) && !/:production\b/.test(line) ? 1 : 0;
+        if (/\bdo(?:\s*\|[^|]*\|)?$/.test(line)) {
+          blocks.push(/^group\b/.test(line) && /:(?:development|test)\b/.test(line) && !/:production\b/.test(line));
           return;
         }
-        if (line === 'end' && devDepth > 0) {
-          devDepth -= 1;
+        if (line === 'end') {
+          blocks.pop();
           return;
         }
         const ruby = /^ruby\s+['"]([^'"]+)['"]/.exec(line);
         if (ruby) rubyVersion = ruby[1];
         const gem = /^gem\s+['"]([^'"]+)['"](?:\s*,\s*['"]([^'"]+)['"])?/.exec(line);
         if (gem) {
-          deps.push({ ecosystem: 'rubygems', name: gem[1] as string, extras: [], spec: gem[2] ?? '', source: `${rel}:${index + 1}`, dev: devDepth > 0 });
+          const inline = /\bgroups?:\s*(\[[^\]]*\]|%i\[[^\]]*\]|:\w+)/.exec(line)?.[1];
+          const inlineDev = inline !== undefined && /\b(?:development|test)\b/.test(inline) && !/\bproduction\b/.test(inline);
+          deps.push({ ecosystem: 'rubygems', name: gem[1] as string, extras: [], spec: gem[2] ?? '', source: `${rel}:${index + 1}`, dev: blocks.includes(true) || inlineDev });
         }
       });
       return { path: rel, rubyVersion, dependencies: deps };
+    });
+  }
+
+  pomXml(dir: string): Promise<PomXml | null> {
+    const rel = join(dir, 'pom.xml');
+    return this.once(`pom:${rel}`, async () => {
+      const text = await this.text(rel);
+      if (text === null) return null;
+      const pom = parsePom(text, rel);
+      if (!pom) this.warnings.add(`${rel} has no <project> element; it was ignored`);
+      return pom;
+    });
+  }
+
+  /** build.gradle.kts or build.gradle, with the version catalog (gradle/libs.versions.toml) resolved. */
+  gradleBuild(dir: string, catalogDir = dir): Promise<GradleBuild | null> {
+    return this.once(`gradle:${join(dir, 'build.gradle')}`, async () => {
+      const rel = [join(dir, 'build.gradle.kts'), join(dir, 'build.gradle')].find((file) => this.fs.has(file));
+      if (!rel) return null;
+      const text = await this.text(rel);
+      if (text === null) return null;
+      const catalogRel = join(catalogDir, 'gradle/libs.versions.toml');
+      const catalogText = this.fs.has(catalogRel) ? await this.text(catalogRel) : null;
+      const catalog = catalogText === null ? null : parseVersionCatalog(catalogText);
+      if (catalogText !== null && !catalog) this.warnings.add(`${catalogRel} is not valid TOML; catalog dependencies were not resolved`);
+      return parseGradle(text, rel, catalog);
+    });
+  }
+
+  gradleSettings(dir: string): Promise<GradleSettings | null> {
+    return this.once(`gradle-settings:${join(dir, 'settings.gradle')}`, async () => {
+      const rel = [join(dir, 'settings.gradle.kts'), join(dir, 'settings.gradle')].find((file) => this.fs.has(file));
+      if (!rel) return null;
+      const text = await this.text(rel);
+      return text === null ? null : parseGradleSettings(text, rel);
+    });
+  }
+
+  /** The *.csproj files directly in the folder, parsed, in name order. */
+  csprojs(dir: string): Promise<Csproj[]> {
+    return this.once(`csproj:${dir}`, async () => {
+      const out: Csproj[] = [];
+      for (const name of this.fs.list(dir)) {
+        if (!name.endsWith('.csproj')) continue;
+        const rel = join(dir, name);
+        const text = await this.text(rel);
+        if (text === null) continue;
+        const project = parseCsproj(text, rel);
+        if (project) out.push(project);
+        else this.warnings.add(`${rel} has no <Project> element; it was ignored`);
+      }
+      return out;
+    });
+  }
+
+  mixExs(dir: string): Promise<MixExs | null> {
+    const rel = join(dir, 'mix.exs');
+    return this.once(`mix:${rel}`, async () => {
+      const text = await this.text(rel);
+      return text === null ? null : parseMixExs(text, rel);
     });
   }
 
@@ -474,6 +625,10 @@ export class Manifests {
     out.push(...((await this.cargoToml(dir))?.dependencies ?? []));
     out.push(...((await this.composerJson(dir))?.dependencies ?? []));
     out.push(...((await this.gemfile(dir))?.dependencies ?? []));
+    out.push(...((await this.pomXml(dir))?.dependencies ?? []));
+    out.push(...((await this.gradleBuild(dir))?.dependencies ?? []));
+    for (const project of await this.csprojs(dir)) out.push(...project.packages);
+    out.push(...((await this.mixExs(dir))?.dependencies ?? []));
     return out;
   }
 }

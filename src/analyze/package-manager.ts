@@ -96,16 +96,18 @@ export async function detectNodePackageManager(ctx: DetectContext, pkg: PackageJ
   }
 
   const berry = manager === 'yarn' && (ctx.fs.has(inDir(ctx.dir, '.yarnrc.yml')) || /^[2-9]|^\d{2,}/.test(version));
-  let install = '';
-  if (hasDependencies) {
-    install = {
-      npm: locked ? 'npm ci' : 'npm install',
-      pnpm: locked ? 'pnpm install --frozen-lockfile' : 'pnpm install',
-      yarn: locked ? (berry ? 'yarn install --immutable' : 'yarn install --frozen-lockfile') : 'yarn install',
-      bun: locked ? 'bun install --frozen-lockfile' : 'bun install',
-    }[manager];
-  }
+  const install = hasDependencies ? nodeInstallCommand(manager, locked, berry) : '';
   return { manager, version, lockfile, locked, hasDependencies, install, fields };
+}
+
+/** Install step for a clean build: `npm ci`, `pnpm install --frozen-lockfile`, ... */
+export function nodeInstallCommand(manager: NodeManager, locked: boolean, berry: boolean): string {
+  return {
+    npm: locked ? 'npm ci' : 'npm install',
+    pnpm: locked ? 'pnpm install --frozen-lockfile' : 'pnpm install',
+    yarn: locked ? (berry ? 'yarn install --immutable' : 'yarn install --frozen-lockfile') : 'yarn install',
+    bun: locked ? 'bun install --frozen-lockfile' : 'bun install',
+  }[manager];
 }
 
 /** `npm run build`, `pnpm run build`, ... */
@@ -132,6 +134,7 @@ export async function detectPythonPackageManager(ctx: DetectContext): Promise<Py
   const at = (file: string): string => inDir(ctx.dir, file);
   const has = (file: string): boolean => ctx.fs.has(at(file));
   const pyproject = await ctx.manifests.pyproject(ctx.dir);
+  const reqFile = ctx.manifests.requirementsFile(ctx.dir);
   const requirements = await ctx.manifests.requirements(ctx.dir);
   const pipfile = has('Pipfile') ? await ctx.manifests.pipfile(ctx.dir) : null;
 
@@ -158,6 +161,24 @@ export async function detectPythonPackageManager(ctx: DetectContext): Promise<Py
     return { manager, version, lockfile, locked, hasDependencies, install: hasDependencies ? install : '', fields, runPrefix };
   };
 
+  // A uv workspace member: one lockfile and one environment at the workspace root; commands run
+  // from the root, selecting the member (`uv sync --package`) and running in its folder.
+  const uvMember = ctx.workspace && ctx.workspace.marker.endsWith('pyproject.toml') ? ctx.workspace : undefined;
+  if (uvMember) {
+    const lock = inDir(uvMember.root, 'uv.lock');
+    const locked = ctx.fs.has(lock);
+    const fields: Conclusions = {
+      package_manager: { value: 'uv', evidence: `${uvMember.marker}: [tool.uv.workspace]` },
+      dependency_resolution: locked
+        ? { value: 'locked', evidence: lock }
+        : { value: 'unlocked', evidence: `${uvMember.marker} declares a uv workspace but no uv.lock exists` },
+    };
+    if (locked) fields.lockfile = { value: 'uv.lock', evidence: `${lock} exists (workspace root)` };
+    else ctx.warnings.add(`${uvMember.marker} declares a uv workspace but no uv.lock exists: clean cloud builds may resolve different dependency versions`);
+    const install = `uv sync ${locked ? '--frozen ' : ''}--no-dev --package ${uvMember.name}`;
+    const runPrefix = `uv run --directory ${ctx.dir.slice(uvMember.root === '' ? 0 : uvMember.root.length + 1)} `;
+    return { manager: 'uv', version: '', lockfile: locked ? 'uv.lock' : '', locked, hasDependencies: true, install, fields, runPrefix };
+  }
   if (has('uv.lock')) {
     return finish('uv', `${at('uv.lock')} exists`, 'uv.lock', true, at('uv.lock'), true, 'uv sync --frozen --no-dev');
   }
@@ -194,19 +215,19 @@ export async function detectPythonPackageManager(ctx: DetectContext): Promise<Py
   if (requirements) {
     const unpinned = requirements.filter((req) => !req.pinned);
     if (requirements.length === 0) {
-      return finish('pip', `${at('requirements.txt')} exists`, '', true, `${at('requirements.txt')} lists no packages: nothing to resolve`, false, '');
+      return finish('pip', `${at(reqFile)} exists`, '', true, `${at(reqFile)} lists no packages: nothing to resolve`, false, '');
     }
     const locked = unpinned.length === 0;
     return finish(
       'pip',
-      `${at('requirements.txt')} exists`,
-      locked ? 'requirements.txt' : '',
+      `${at(reqFile)} exists`,
+      locked ? reqFile : '',
       locked,
       locked
-        ? `${at('requirements.txt')}: every requirement is pinned with ==`
-        : `${at('requirements.txt')} has unpinned requirements (${unpinned.slice(0, 5).map((req) => req.name).join(', ')})`,
+        ? `${at(reqFile)}: every requirement is pinned with ==`
+        : `${at(reqFile)} has unpinned requirements (${unpinned.slice(0, 5).map((req) => req.name).join(', ')})`,
       true,
-      'pip install -r requirements.txt',
+      `pip install -r ${reqFile}`,
     );
   }
   if (pyproject) {

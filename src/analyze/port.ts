@@ -15,8 +15,29 @@ import type { Warnings } from './warnings.js';
 
 /** Common HTTP ports, preferred in this order when a Dockerfile exposes several. */
 const HTTP_PORTS = [80, 8080, 3000, 3001, 4173, 5000, 8000, 8081];
-/** SSH, SMTP, and database/cache ports: never the HTTP port when there is another choice. */
-const NON_HTTP_PORTS = new Set([22, 2222, 25, 465, 587, 5432, 3306, 27017, 6379, 9000, 8123, 11211, 5672, 15672, 9200, 9300]);
+/** SSH, SMTP, database, cache and broker ports: never chosen as the HTTP port. */
+const NEVER_HTTP: ReadonlyMap<number, string> = new Map([
+  [22, 'SSH'],
+  [2222, 'SSH'],
+  [25, 'SMTP'],
+  [465, 'SMTPS'],
+  [587, 'SMTP submission'],
+  [5432, 'PostgreSQL'],
+  [3306, 'MySQL'],
+  [33060, 'MySQL X'],
+  [27017, 'MongoDB'],
+  [6379, 'Redis'],
+  [11211, 'Memcached'],
+  [5672, 'AMQP'],
+  [9300, 'Elasticsearch transport'],
+]);
+/** Ports that are usually not the app's HTTP port: chosen only when nothing else is exposed. */
+const NON_HTTP_PORTS = new Set([...NEVER_HTTP.keys(), 9000, 8123, 15672, 9200]);
+
+function describePort(port: number): string {
+  const what = NEVER_HTTP.get(port);
+  return what ? `${port} (${what})` : String(port);
+}
 
 export interface PortInput {
   dockerfile: DockerfileInfo | null;
@@ -37,7 +58,8 @@ export interface PortInput {
 
 /** Picks the HTTP port among several: a preferred HTTP port, else the only non-infrastructure one. */
 export function pickHttpPort(ports: number[]): { port: number | null; ambiguous: boolean } {
-  const unique = [...new Set(ports)];
+  const unique = [...new Set(ports)].filter((port) => !NEVER_HTTP.has(port));
+  if (unique.length === 0) return { port: null, ambiguous: false };
   if (unique.length === 1) return { port: unique[0] as number, ambiguous: false };
   for (const preferred of HTTP_PORTS) if (unique.includes(preferred)) return { port: preferred, ambiguous: false };
   const others = unique.filter((port) => !NON_HTTP_PORTS.has(port));
@@ -49,13 +71,22 @@ export function decidePort(input: PortInput): Conclusion<number> | null {
   const { dockerfile, compose, warnings } = input;
 
   if (dockerfile && dockerfile.exposes.length > 0) {
-    const picked = pickHttpPort(dockerfile.exposes.map((e) => e.port));
+    const exposed = [...new Set(dockerfile.exposes.map((e) => e.port))];
+    const picked = pickHttpPort(exposed);
     if (picked.port !== null) {
       const line = dockerfile.exposes.find((e) => e.port === picked.port)?.line ?? 0;
+      const others = exposed.filter((port) => port !== picked.port);
+      if (others.length > 0) {
+        warnings.add(
+          `${dockerfile.path} exposes ${exposed.join(', ')}; ${picked.port} was chosen as the HTTP port and ${others.map(describePort).join(', ')} ${others.length === 1 ? 'is' : 'are'} not exposed (only one HTTP port is routed)`,
+        );
+      }
       return { value: picked.port, evidence: `${dockerfile.path}:${line} EXPOSE ${picked.port}` };
     }
     warnings.add(
-      `${dockerfile.path} exposes several ports (${dockerfile.exposes.map((e) => e.port).join(', ')}) and none is a usual HTTP port; the port was taken from later evidence`,
+      exposed.length === 1
+        ? `${dockerfile.path} exposes only ${describePort(exposed[0] as number)}, which is not an HTTP port; the port was taken from later evidence`
+        : `${dockerfile.path} exposes several ports (${exposed.map(describePort).join(', ')}) and none is a usual HTTP port; the port was taken from later evidence`,
     );
   }
 

@@ -59,7 +59,22 @@ function describeMissingStart(service: AnalyzedService): string {
       return 'no framework app object and no server.py, app.py or main.py with a server or __main__ block';
     case '':
       return 'no language could be identified';
+    case 'go':
+      return 'no main package (package main with func main) at the module root, in cmd/* or a top-level folder; add a Dockerfile with CMD or a Procfile web entry';
+    case 'rust':
+      return 'Cargo.toml builds no binary (no src/main.rs, src/bin/ or [[bin]]); add a Dockerfile with CMD or a Procfile web entry';
+    case 'ruby':
+      return 'no Rails app, config.ru or Sinatra file that runs; add a Dockerfile with CMD or a Procfile web entry';
+    case 'php':
+      return 'no front controller (public/index.php or index.php); add a Dockerfile with CMD or a Procfile web entry';
+    case 'java':
+    case 'kotlin':
+      return 'no Spring Boot application or Gradle application plugin; add a Dockerfile with CMD or a Procfile web entry';
+    case 'csharp':
+      return 'no web, worker or executable project; add a Dockerfile with CMD or a Procfile web entry';
+    case 'elixir':
+      return 'no Phoenix dependency; add a Dockerfile with CMD or a Procfile web entry';
     default:
-      return `start commands for ${service.language} are not derived yet; add a Dockerfile with CMD or a Procfile web entry`;
+      return `start commands for ${service.language} are not derived; add a Dockerfile with CMD or a Procfile web entry`;
   }
 }

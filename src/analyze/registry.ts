@@ -1,10 +1,15 @@
 /**
  * The ordered detector registry and the precedence rules.
  *
- * 1. Every runtime detector looks at the folder (python, go, rust, ruby, php, node, static).
+ * 1. Every runtime detector looks at the folder (python, go, rust, ruby, php, java, dotnet, elixir,
+ *    deno, node, static).
  * 2. For each runtime that matched, its framework detectors run in order and the first match
- *    refines it (its fields override the runtime's; django before fastapi before flask; next,
- *    express, fastify before vite, so a server that also bundles with Vite is that server).
+ *    refines it (its fields override the runtime's; django before fastapi before flask; rails
+ *    before sinatra; laravel before symfony; the meta-frameworks (next, nuxt, astro, sveltekit,
+ *    react-router, remix) before nestjs before the servers (express, fastify, hono, koa) before
+ *    static builders (CRA, Gatsby, Docusaurus, Vue CLI, VitePress, Eleventy, Angular) before vite,
+ *    so a server that also bundles with Vite is that server; bun last: it names the runtime only
+ *    when no framework did).
  * 3. The refined detection with the highest tier wins (backend evidence > runnable entry >
  *    front-end tooling > static HTML > bare manifest); ties go to registry order.
  * 4. A front-end bundler present next to a different winner is reported as `build_tool`.
@@ -14,26 +19,84 @@
  *
  * Adding a framework: write `detectors/<name>.ts`, add it to FRAMEWORKS below, add a fixture.
  */
+import { actix } from './detectors/actix.js';
+import { aspnet } from './detectors/aspnet.js';
+import { axum } from './detectors/axum.js';
+import { astro } from './detectors/astro.js';
+import { bun } from './detectors/bun.js';
+import { deno } from './detectors/deno.js';
 import { django } from './detectors/django.js';
+import { dotnet } from './detectors/dotnet.js';
+import { echo } from './detectors/echo.js';
+import { elixir } from './detectors/elixir.js';
 import { express } from './detectors/express.js';
 import { fastapi } from './detectors/fastapi.js';
 import { fastify } from './detectors/fastify.js';
+import { fiber } from './detectors/fiber.js';
 import { flask } from './detectors/flask.js';
+import { gin } from './detectors/gin.js';
+import { hono } from './detectors/hono.js';
 import { go } from './detectors/go.js';
+import { java } from './detectors/java.js';
+import { koa } from './detectors/koa.js';
+import { laravel } from './detectors/laravel.js';
+import { nestjs } from './detectors/nestjs.js';
 import { next } from './detectors/next.js';
 import { node } from './detectors/node.js';
+import { nuxt } from './detectors/nuxt.js';
 import { php } from './detectors/php.js';
+import { phoenix } from './detectors/phoenix.js';
 import { python } from './detectors/python.js';
+import { rails } from './detectors/rails.js';
+import { reactRouter } from './detectors/react-router.js';
+import { remix } from './detectors/remix.js';
+import { rocket } from './detectors/rocket.js';
 import { ruby } from './detectors/ruby.js';
 import { rust } from './detectors/rust.js';
+import { sinatra } from './detectors/sinatra.js';
+import { springBoot } from './detectors/spring-boot.js';
+import { staticBuilders } from './detectors/static-builders.js';
 import { staticSite } from './detectors/static.js';
+import { sveltekit } from './detectors/sveltekit.js';
+import { symfony } from './detectors/symfony.js';
 import { vite } from './detectors/vite.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector, type RuntimeDetector } from './types.js';
 import { Warnings } from './warnings.js';
 
-export const RUNTIMES: readonly RuntimeDetector[] = [python, go, rust, ruby, php, node, staticSite];
+export const RUNTIMES: readonly RuntimeDetector[] = [python, go, rust, ruby, php, java, dotnet, elixir, deno, node, staticSite];
 
-export const FRAMEWORKS: readonly FrameworkDetector[] = [django, fastapi, flask, next, express, fastify, vite];
+export const FRAMEWORKS: readonly FrameworkDetector[] = [
+  django,
+  fastapi,
+  flask,
+  rails,
+  sinatra,
+  laravel,
+  symfony,
+  phoenix,
+  springBoot,
+  aspnet,
+  gin,
+  echo,
+  fiber,
+  actix,
+  axum,
+  rocket,
+  next,
+  nuxt,
+  astro,
+  sveltekit,
+  reactRouter,
+  remix,
+  nestjs,
+  express,
+  fastify,
+  hono,
+  koa,
+  staticBuilders,
+  vite,
+  bun,
+];
 
 /** Front-end bundlers reported as `build_tool` when they are not the framework itself. */
 const BUNDLERS = ['vite', 'webpack', 'parcel'];
@@ -63,6 +126,14 @@ function merge(runtime: Detection, framework: Detection | null): Detection {
   if (runtime.toolchain) merged.toolchain = runtime.toolchain;
   const healthCheck = framework.healthCheck ?? runtime.healthCheck;
   if (healthCheck) merged.healthCheck = healthCheck;
+  const engines = [...(framework.engines ?? []), ...(runtime.engines ?? [])];
+  if (engines.length > 0) merged.engines = engines;
+  const boilerplateEnv = framework.boilerplateEnv ?? runtime.boilerplateEnv;
+  if (boilerplateEnv) merged.boilerplateEnv = boilerplateEnv;
+  const optionalEngines = framework.optionalEngines ?? runtime.optionalEngines;
+  if (optionalEngines) merged.optionalEngines = optionalEngines;
+  const envDefaults = { ...runtime.envDefaults, ...framework.envDefaults };
+  if (Object.keys(envDefaults).length > 0) merged.envDefaults = envDefaults;
   return merged;
 }
 

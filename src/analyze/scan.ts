@@ -10,7 +10,7 @@ import path from 'node:path';
 import { formatBytes, type FsSnapshot } from './fs-snapshot.js';
 import type { Warnings } from './warnings.js';
 
-export type SourceLanguage = 'js' | 'py' | 'go' | 'rs' | 'rb' | 'php' | 'java' | 'cs' | 'ex' | 'sh';
+export type SourceLanguage = 'js' | 'py' | 'go' | 'rs' | 'rb' | 'php' | 'java' | 'cs' | 'ex' | 'sh' | 'props';
 
 const CODE_EXTENSIONS: Readonly<Record<string, SourceLanguage>> = {
   '.js': 'js',
@@ -40,7 +40,7 @@ const CODE_EXTENSIONS: Readonly<Record<string, SourceLanguage>> = {
 };
 
 /** Text files scanned only for refusal markers (configs and scripts can launch a miner too). */
-const CONFIG_EXTENSIONS = new Set(['.json', '.yaml', '.yml', '.toml', '.ini', '.cfg', '.conf', '.txt', '.service', '.example', '.sample', '.template', '.ps1', '.bat', '.cmd', '.html', '.htm']);
+const CONFIG_EXTENSIONS = new Set(['.json', '.yaml', '.yml', '.toml', '.ini', '.cfg', '.conf', '.txt', '.service', '.example', '.sample', '.template', '.ps1', '.bat', '.cmd', '.html', '.htm', '.properties']);
 const CONFIG_NAMES = /^(?:Dockerfile.*|Containerfile.*|Procfile.*|Makefile|Justfile|Gemfile|Pipfile|\.env\.(?:example|sample|template)|crontab)$/;
 
 /** Lockfiles are large, generated, and list package names only: not scanned. */
@@ -64,6 +64,12 @@ const TEST_DIRS = new Set(['test', 'tests', '__tests__', '__mocks__', 'spec', 'e
 const TEST_FILE = /(?:\.(?:test|spec|e2e)\.[a-z]+$|^test_.*\.py$|_test\.(?:py|go)$|^conftest\.py$)/;
 const BUILD_CONFIG = /^(?:vite|vitest|next|nuxt|astro|svelte|webpack|rollup|tailwind|postcss|babel|remix|gatsby-config|gatsby-node|tsup|esbuild)(?:\.config)?\.[cm]?[jt]s$/;
 const ENTRYPOINT_SCRIPTS = /^(?:docker-)?entrypoint\.sh$|^start\.sh$/;
+/**
+ * Spring Boot configuration (`${NAME:default}` placeholders) and Symfony configuration
+ * (`%env(NAME)%`) are env reads (spec "Environment variables"), scanned as the `props` language.
+ */
+// Only the default profile's files: application-<profile>.* apply when that profile is active.
+const SPRING_CONFIG = /^application\.(?:properties|ya?ml)$/;
 
 /** Names the OS or runtime always sets; they are not configuration. */
 const IGNORED_ENV_NAMES = new Set(['NODE_ENV', 'PATH', 'HOME', 'PWD', 'USER', 'SHELL', 'TERM', 'LANG', 'HOSTNAME', 'TMPDIR', 'CI']);
@@ -220,6 +226,8 @@ function argFallback(arg: string | undefined, tolerantWithout: boolean, after: s
     return { fallback: 'default', default: literalDefault(trimmed) ?? '' };
   }
   const orMatch = /^\s*(?:\)\s*)?(?:\bor\b|\|\||\?\?|\?:)\s*/.exec(after);
+  // `System.get_env("X") || raise "..."` (Elixir, Ruby): the alternative is failing, not a default.
+  if (orMatch && /^raise\b/.test(after.slice(orMatch[0].length))) return { fallback: 'none', default: '' };
   if (orMatch) return { fallback: 'default', default: literalDefault(after.slice(orMatch[0].length)) ?? '' };
   return tolerantWithout ? { fallback: 'tolerant', default: '' } : { fallback: 'none', default: '' };
 }
@@ -270,15 +278,38 @@ const GO_ENV: EnvPattern[] = [
   { regex: new RegExp(`\\bos\\.LookupEnv\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'tolerant', default: '' }) },
 ];
 
+/**
+ * Rust: what the statement does with the `Result` of `env::var("X")`. A literal in `unwrap_or("3000")`,
+ * `unwrap_or_else(|_| "3000".to_string())` or `.ok().and_then(..).unwrap_or(8080)` is the default;
+ * other non-failing handling is tolerant; `?`, `.unwrap()`, `.expect()` fail without it.
+ */
+function rustFallback(after: string): FallbackInfo {
+  const statement = after.split(';')[0] ?? '';
+  const literal = /\.unwrap_or(?:_else)?\(\s*(?:(?:move\s*)?\|[^|]*\|\s*)?(?:"([^"\n]*)"|(\d+))/.exec(statement);
+  if (literal) return { fallback: 'default', default: literal[1] ?? literal[2] ?? '' };
+  if (/^\s*\.(?:unwrap_or|ok\(\)|is_ok|is_err|unwrap_or_else|unwrap_or_default)/.test(after)) return { fallback: 'tolerant', default: '' };
+  return { fallback: 'none', default: '' };
+}
+
 const RS_ENV: EnvPattern[] = [
-  { regex: new RegExp(`\\b(?:std::)?env::var(?:_os)?\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => (/^\s*\.(?:unwrap_or|ok\(\)|is_ok|is_err|unwrap_or_else|unwrap_or_default)/.test(a) ? { fallback: /^\s*\.unwrap_or\(\s*"/.test(a) ? 'default' : 'tolerant', default: literalDefault(a.replace(/^\s*\.unwrap_or\(\s*/, '')) ?? '' } : { fallback: 'none', default: '' }) },
+  { regex: new RegExp(`\\b(?:std::)?env::var(?:_os)?\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => rustFallback(a) },
   { regex: new RegExp(`\\benv!\\(\\s*"(${NAME})"`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'none', default: '' }), build: true },
   { regex: new RegExp(`\\boption_env!\\(\\s*"(${NAME})"`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'tolerant', default: '' }), build: true },
 ];
 
 const RB_ENV: EnvPattern[] = [
-  { regex: new RegExp(`\\bENV\\[\\s*(['"])(${NAME})\\1\\s*\\](?!\\s*=[^=])`, 'g'), nameGroup: 2, fallback: (_m, _b, a) => argFallback(undefined, true, a) },
-  { regex: new RegExp(`\\bENV\\.fetch\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]{0,200}))?\\)`, 'g'), nameGroup: 2, fallback: (m, _b, a) => argFallback(m[3], false, a) },
+  // ENV["X"] = ... and ENV["X"] ||= ... set the variable (the app's own default), they do not read config.
+  { regex: new RegExp(`\\bENV\\[\\s*(['"])(${NAME})\\1\\s*\\](?!\\s*(?:\\|\\|)?=[^=])`, 'g'), nameGroup: 2, fallback: (_m, _b, a) => argFallback(undefined, true, a) },
+  {
+    regex: new RegExp(`\\bENV\\.fetch\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*([^)\\n]{0,200}))?\\)`, 'g'),
+    nameGroup: 2,
+    fallback: (m, _b, a) => {
+      // `ENV.fetch("PORT") { 3000 }`: the block is the default.
+      const block = m[3] === undefined ? /^\s*\{\s*(?:\|[^|]*\|\s*)?([^}\n]{1,100}?)\s*\}/.exec(a) : null;
+      if (block) return { fallback: 'default', default: literalDefault(block[1] as string) ?? '' };
+      return argFallback(m[3], false, a);
+    },
+  },
 ];
 
 const PHP_ENV: EnvPattern[] = [
@@ -293,6 +324,16 @@ const JAVA_ENV: EnvPattern[] = [
 
 const CS_ENV: EnvPattern[] = [
   { regex: new RegExp(`\\bEnvironment\\.GetEnvironmentVariable\\(\\s*"(${NAME})"`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => argFallback(undefined, true, a) },
+];
+
+const PROPS_ENV: EnvPattern[] = [
+  // Symfony: '%env(resolve:DATABASE_URL)%', '%env(int:PORT)%'
+  { regex: /%env\((?:[\w-]+:)*([A-Z][A-Z0-9_]*)\)%/g, nameGroup: 1, fallback: () => ({ fallback: 'none', default: '' }) },
+  {
+    regex: /\$\{([A-Z][A-Z0-9_]*)(?::([^}\n]*))?\}/g,
+    nameGroup: 1,
+    fallback: (m) => (m[2] === undefined ? { fallback: 'none', default: '' } : m[2] === '' ? { fallback: 'tolerant', default: '' } : { fallback: 'default', default: m[2] }),
+  },
 ];
 
 const EX_ENV: EnvPattern[] = [
@@ -319,6 +360,7 @@ const ENV_PATTERNS: Readonly<Record<SourceLanguage, EnvPattern[]>> = {
   cs: CS_ENV,
   ex: EX_ENV,
   sh: SH_ENV,
+  props: PROPS_ENV,
 };
 
 const ENV_PREFILTER: Readonly<Record<SourceLanguage, RegExp>> = {
@@ -332,6 +374,7 @@ const ENV_PREFILTER: Readonly<Record<SourceLanguage, RegExp>> = {
   cs: /GetEnvironmentVariable/,
   ex: /_env/,
   sh: /\$/,
+  props: /\$\{|%env\(/,
 };
 
 /** `const { A, B = "x" } = process.env` */
@@ -385,14 +428,26 @@ const PORT_PATTERNS: Readonly<Partial<Record<SourceLanguage, RegExp[]>>> = {
     /\.listen\(\s*(\d{2,5})\s*[,)]/g,
     /\.listen\(\s*\{[^}]{0,300}?\bport\s*:\s*['"]?(\d{2,5})\b/g,
     /\b(?:const|let|var)\s+(?:PORT|port)\s*=\s*['"]?(\d{2,5})['"]?\s*;?\s*$/gm,
+    // Bun.serve({ port: 3000 }), Deno.serve({ port: 8000 }, h), @hono/node-server serve({ fetch, port: 3000 })
+    /\b(?:Bun\.serve|Deno\.serve|serve)\(\s*\{[^}]{0,300}?\bport\s*:\s*['"]?(\d{2,5})\b/g,
+    // export default { port: 3000, fetch: app.fetch } (Bun)
+    /\bexport\s+default\s*\{[^}]{0,300}?\bport\s*:\s*['"]?(\d{2,5})\b/g,
   ],
   py: [
     /\.run\([^)\n]{0,300}\bport\s*=\s*(\d{2,5})\b/g,
     /\b(?:HTTPServer|ThreadingHTTPServer|TCPServer|ThreadingTCPServer|make_server)\(\s*\(?\s*['"][^'"\n]{0,100}['"]\s*,\s*(\d{2,5})\s*\)?/g,
     /^(?:PORT|port)\s*=\s*(\d{2,5})\s*$/gm,
   ],
-  go: [/\b(?:ListenAndServe(?:TLS)?|Run|Start|Listen)\(\s*"[^":\n]{0,100}:(\d{2,5})"/g],
+  go: [
+    /\b(?:ListenAndServe(?:TLS)?|Run|Start|Listen)\(\s*"[^":\n]{0,100}:(\d{2,5})"/g,
+    // `port := "8080"` / `port = "8080"` (the usual fallback after os.Getenv("PORT")), `addr := ":8080"`
+    /\b(?:[pP]ort|PORT|[aA]ddr|ADDR)\s*:?=\s*":?(\d{2,5})"/g,
+    // http.Server{Addr: ":8080"}
+    /\bAddr\s*:\s*"[^":\n]{0,100}:(\d{2,5})"/g,
+  ],
   rs: [/\.bind\(\s*\(\s*"[^"\n]{0,100}"\s*,\s*(\d{2,5})\s*\)/g, /"(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\]):(\d{2,5})"/g],
+  rb: [/\bset\s+:port\s*,\s*(\d{2,5})\b/g],
+  cs: [/\b(?:UseUrls|Urls\.Add|\.Run)\(\s*"https?:\/\/[^":/\n]{1,100}:(\d{2,5})/g, /\bListen(?:AnyIP|Localhost)\(\s*(\d{2,5})\s*[,)]/g],
   sh: [/--port[=\s]+(\d{2,5})\b/g, /--bind[=\s]+\S*:(\d{2,5})\b/g],
 };
 
@@ -410,8 +465,8 @@ function scanPorts(file: string, lang: SourceLanguage, text: string, lines: Line
 const HTTP_PATTERNS: Readonly<Partial<Record<SourceLanguage, RegExp>>> = {
   js: /\.listen\(|\bcreateServer\(|\bBun\.serve\(|\bDeno\.serve\(/,
   py: /\b(?:HTTPServer|ThreadingHTTPServer|TCPServer|ThreadingTCPServer|make_server)\(|\.serve_forever\(|\bweb\.run_app\(|\buvicorn\.run\(/,
-  go: /\bListenAndServe(?:TLS)?\(/,
-  rs: /\bHttpServer::new\b|\baxum::serve\b|\bTcpListener::bind\b/,
+  go: /\bListenAndServe(?:TLS)?\(|\bhttp\.Serve\(|\.ListenAndServe\(/,
+  rs: /\bHttpServer::new\b|\baxum::serve\b|\bTcpListener::bind\b|\bwarp::serve\b|\bServer::bind\b|#\[(?:rocket::)?launch\]|\bPoem::|\bSalvo::|\bServer::new\(/,
 };
 
 function scanHttp(file: string, lang: SourceLanguage, text: string, lines: Lines, out: Hit[]): void {
@@ -423,12 +478,43 @@ function scanHttp(file: string, lang: SourceLanguage, text: string, lines: Lines
 
 // ---------------------------------------------------------------------------------------------
 // Health routes: a string search in source is enough here (brief).
-const HEALTH_ORDER = ['/health', '/healthz', '/api/health', '/api/healthz', '/ready', '/readyz', '/livez'];
-const HEALTH_LITERAL = /(['"`])(\/(?:api\/)?(?:health|healthz|ready|readyz|livez))\1/g;
+const HEALTH_ORDER = ['/health', '/healthz', '/api/health', '/api/healthz', '/ready', '/readyz', '/livez', '/up'];
+// Go 1.22 ServeMux patterns carry a method: "GET /healthz".
+const HEALTH_LITERAL = /(['"`])(?:(?:GET|HEAD)\s+)?(\/(?:api\/)?(?:health|healthz|ready|readyz|livez))\1/g;
 const DJANGO_HEALTH = /\b(?:re_)?path\(\s*r?['"]\^?((?:api\/)?(?:health|healthz|ready|readyz|livez))(\/?)\$?['"]/g;
+/** Rails routes (`get "up" => "rails/health#show"`, `get "healthz"`) and Laravel's `health: '/up'`. */
+const RAILS_HEALTH = /\bget\s+['"]\/?((?:api\/)?(?:up|health|healthz|ready|readyz|livez))['"]/g;
+const LARAVEL_HEALTH = /\bhealth:\s*['"](\/(?:up|health|healthz|ready|readyz|livez))['"]/g;
+
+/**
+ * Phoenix routers nest routes in `scope "/api" do ... end`: the health path is the scope prefix plus
+ * the route. Blocks are tracked line by line (`do` opens, `end` closes).
+ */
+function scanPhoenixHealth(file: string, text: string, out: HealthRoute[]): void {
+  const scopes: string[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    const route = /^(?:get|head)\s+"(\/[^"]*)"/.exec(line);
+    if (route) {
+      const full = `${scopes.join('')}${route[1] as string}`.replace(/\/{2,}/g, '/');
+      if (HEALTH_ORDER.includes(full.replace(/\/$/, '')) || /\/(?:health|healthz|ready|readyz|livez)\/?$/.test(full)) out.push({ file, line: index + 1, path: full });
+    }
+    if (/\bdo$/.test(line)) scopes.push(/^scope\s+"(\/[^"]*)"/.exec(line)?.[1]?.replace(/\/$/, '') ?? '');
+    else if (line === 'end') scopes.pop();
+  });
+}
 
 function scanHealth(file: string, lang: SourceLanguage, text: string, lines: Lines, out: HealthRoute[]): void {
   if (!/health|ready|livez/.test(text)) return;
+  if (lang === 'ex' && /\bPhoenix\.Router\b|,\s*:router\b/.test(text)) {
+    scanPhoenixHealth(file, text, out);
+    return;
+  }
+  const extra = lang === 'rb' ? RAILS_HEALTH : lang === 'php' ? LARAVEL_HEALTH : null;
+  if (extra) {
+    extra.lastIndex = 0;
+    for (let m = extra.exec(text); m; m = extra.exec(text)) out.push({ file, line: lines.at(m.index), path: `/${(m[1] as string).replace(/^\//, '')}` });
+  }
   HEALTH_LITERAL.lastIndex = 0;
   for (let m = HEALTH_LITERAL.exec(text); m; m = HEALTH_LITERAL.exec(text)) {
     out.push({ file, line: lines.at(m.index), path: m[2] as string });
@@ -564,6 +650,9 @@ function scanFile(file: string, text: string, truncated: boolean): FileResult {
   const base = path.posix.basename(file);
   let lang = sourceLanguageOf(file);
   if (lang === 'sh' && !ENTRYPOINT_SCRIPTS.test(base)) lang = undefined;
+  if (!lang && SPRING_CONFIG.test(base) && file.includes('src/main/resources/')) lang = 'props';
+  // Symfony service configuration reads env through %env(NAME)%.
+  if (!lang && /\.ya?ml$/.test(base) && /(?:^|\/)config\/(?:packages\/)?[\w.-]+$/.test(file) && text.includes('%env(')) lang = 'props';
   if (!lang || isTestPath(file) || isMinified(file) || file.endsWith('.d.ts')) return out;
   scanEnv(file, lang, text, lines, BUILD_CONFIG.test(base), out.env);
   scanPorts(file, lang, text, lines, out.ports);

@@ -6,7 +6,7 @@
 import type { FsSnapshot } from './fs-snapshot.js';
 import type { Manifests } from './manifests.js';
 import type { ScanResult } from './scan.js';
-import type { AnalyzedService, DependencyResolution, ProjectType } from './schema.js';
+import type { AnalyzedService, DependencyResolution, Engine, ProjectType } from './schema.js';
 import type { Warnings } from './warnings.js';
 
 /** A value and the file/line or manifest key it came from. */
@@ -67,6 +67,27 @@ export interface Detection {
   healthCheck?: Conclusion<string>;
   /** Set by runtime detectors: what framework detectors need to write commands. */
   toolchain?: Toolchain;
+  /**
+   * Engines the framework's own configuration names (Rails `config/database.yml` adapter, Laravel
+   * `DB_CONNECTION`, Spring `spring.datasource.url`), in addition to the shared evidence.
+   */
+  engines?: Array<{ engine: Engine; evidence: string }>;
+  /**
+   * Env names the framework's generated config reads whether or not the app uses that engine
+   * (Laravel's `REDIS_HOST`, `MYSQL_ATTR_SSL_CA`): they stay env vars but are not engine evidence.
+   */
+  boilerplateEnv?: RegExp;
+  /**
+   * Engines whose drivers are declared but that the framework's default configuration does not use
+   * (Spring Boot on embedded H2 with MySQL/PostgreSQL drivers for optional profiles): their
+   * dependencies are not provisioned, with a warning naming the reason.
+   */
+  optionalEngines?: { engines: Engine[]; reason: string };
+  /**
+   * Runtime-variable defaults the framework's configuration decides over a code fallback (Laravel's
+   * `DB_CONNECTION`: config/database.php falls back to sqlite, the app is configured for mysql).
+   */
+  envDefaults?: Record<string, Conclusion<string>>;
 }
 
 export interface Toolchain {
@@ -85,6 +106,28 @@ export interface DetectContext {
   warnings: Warnings;
   /** For framework detectors: the runtime detection they refine. */
   runtime?: Detection;
+  /** Set when the folder is a workspace member built from the workspace root (services.ts). */
+  workspace?: WorkspaceMember;
+  /** The build target inside the folder when it holds several services (a Go `cmd/<name>` main package). */
+  target?: string;
+}
+
+/**
+ * A workspace member that installs and builds from the workspace root (its lockfile is there):
+ * commands are filtered to the member (`pnpm --filter web run build`, `cargo build -p api`,
+ * `uv sync --package api`). Cargo, go.work and uv members have runner '' and no buildDeps.
+ */
+export interface WorkspaceMember {
+  /** Workspace root folder (`''` for the repository root). */
+  root: string;
+  /** The member's package name: the filter target. */
+  name: string;
+  /** The file that declares the workspace (evidence). */
+  marker: string;
+  /** Task runner configured at the root: it builds the member's local dependencies first. */
+  runner: 'turbo' | 'nx' | '';
+  /** Local packages the member depends on (transitively) that have a build script, dependencies first. */
+  buildDeps: string[];
 }
 
 export interface RuntimeDetector {
@@ -104,6 +147,13 @@ export interface FrameworkDetector {
 export type Detector = RuntimeDetector | FrameworkDetector;
 
 export type ServiceDraft = Omit<AnalyzedService, 'evidence'>;
+
+/** `a/b` for two relative paths where either may be `''` (the root); never a stray `/`. */
+export function joinRel(a: string, b: string): string {
+  if (a === '' || a === '.') return b;
+  if (b === '' || b === '.') return a;
+  return `${a}/${b}`;
+}
 
 /** Path inside the service folder, relative to the root. */
 export function inDir(dir: string, file: string): string {

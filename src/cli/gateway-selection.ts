@@ -1,5 +1,5 @@
 import { LOCAL_GATEWAY_MARKER, type ProjectState } from '../deploy/state.js';
-import { startEmbeddedGateway, type EmbeddedGateway } from './local.js';
+import { embeddedOptionsFromEnv, startEmbeddedGateway, type EmbeddedGateway } from './local.js';
 
 export interface GatewaySelection {
   useLocal: boolean;
@@ -12,11 +12,12 @@ export interface GatewaySelection {
 
 /**
  * Decides which gateway a command talks to. `--local`, or a folder linked to the local gateway
- * (unless --gateway/OD_GATEWAY say otherwise), starts the embedded gateway in-process with its own
- * credential file; a hosted OPENDEPLOY_TOKEN is then withheld so it is never sent to it.
+ * (unless --gateway/OD_GATEWAY say otherwise), uses the local gateway already serving the data
+ * folder, or starts one (in-process, or in the background with `detach`), with its own credential
+ * file; a hosted OPENDEPLOY_TOKEN is then withheld so it is never sent to it.
  */
 export async function selectGateway(
-  options: { local?: boolean; gateway?: string; authFile?: string; dataDir?: string },
+  options: { local?: boolean; gateway?: string; authFile?: string; dataDir?: string; simulate?: boolean; detach?: boolean },
   env: NodeJS.ProcessEnv,
   linked: ProjectState | undefined,
 ): Promise<GatewaySelection> {
@@ -29,7 +30,11 @@ export async function selectGateway(
       ...(options.authFile ? { flagAuthFile: options.authFile } : {}),
     };
   }
-  const embedded = await startEmbeddedGateway(options.dataDir);
+  const embedded = await startEmbeddedGateway(options.dataDir, {
+    ...embeddedOptionsFromEnv(env),
+    ...(options.simulate ? { simulate: true } : {}),
+    ...(options.detach ? { detach: true } : {}),
+  });
   const localEnv = { ...env };
   delete localEnv.OPENDEPLOY_TOKEN;
   return { useLocal, embedded, env: localEnv, flagGateway: embedded.gateway.url, flagAuthFile: embedded.authFile };

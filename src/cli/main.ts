@@ -5,10 +5,28 @@ import { defaultIo, runHandler, type RunIo } from './run.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerLocalGateway } from './commands/local-gateway.js';
+import { registerRollback } from './commands/rollback.js';
+import { registerCancel } from './commands/cancel.js';
+import { registerLogs } from './commands/logs.js';
+import { registerStatus } from './commands/status.js';
+import { registerTriage } from './commands/triage.js';
+import { registerRedeploy } from './commands/redeploy.js';
+import { registerResize } from './commands/resize.js';
+import { registerDb } from './commands/db.js';
+import { registerDomain } from './commands/domain.js';
+import { registerEnv } from './commands/env.js';
+import { registerAuth } from './commands/auth.js';
 
 /** Commander wiring only: every command is metadata plus a handler that returns an exit code. */
-export function buildProgram(io: () => RunIo, setExit: (code: number) => void): Command {
+export function buildProgram(runIo: RunIo, setExit: (code: number) => void): Command {
+  const io = (): RunIo => runIo;
   const program = new Command();
+  // Before any command is added, so every subcommand inherits it: usage errors are reported through
+  // the one JSON-aware error path in main(), never as raw text on stderr.
+  program.configureOutput({
+    writeOut: (text) => runIo.streams.stdout.write(text),
+    writeErr: () => undefined,
+  });
   program
     .name('opendeploy')
     .description('Deploy any project folder to a live URL.')
@@ -29,19 +47,25 @@ export function buildProgram(io: () => RunIo, setExit: (code: number) => void): 
   registerDeploy(program, io, setExit);
   registerAnalyze(program, io, setExit);
   registerLocalGateway(program, io, setExit);
+  registerRollback(program, io, setExit);
+  registerCancel(program, io, setExit);
+  registerLogs(program, io, setExit);
+  registerStatus(program, io, setExit);
+  registerTriage(program, io, setExit);
+  registerRedeploy(program, io, setExit);
+  registerResize(program, io, setExit);
+  registerDb(program, io, setExit);
+  registerDomain(program, io, setExit);
+  registerEnv(program, io, setExit);
+  registerAuth(program, io, setExit);
   return program;
 }
 
 /** Entry point used by bin/opendeploy.js. Returns the exit code; never calls process.exit itself. */
 export async function main(argv: string[], io: RunIo = defaultIo()): Promise<number> {
   let exitCode = 0;
-  const program = buildProgram(() => io, (code) => {
+  const program = buildProgram(io, (code) => {
     exitCode = code;
-  });
-  program.configureOutput({
-    writeOut: (text) => io.streams.stdout.write(text),
-    // Usage errors are reported through the one error path below (JSON-aware), not raw stderr.
-    writeErr: () => undefined,
   });
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -50,9 +50,11 @@ export async function waitForAutoDomain(
   }
 }
 
+/** The URL of a domain row: an explicit scheme is kept; `*.localhost` (the local gateway) is plain http. */
 export function urlOf(domain: ServiceDomain): string {
   const host = domain.domain ?? domain.url ?? '';
-  return /^https?:\/\//.test(host) ? host : `https://${host}`;
+  if (/^https?:\/\//.test(host)) return host;
+  return /^(?:[^/:]+\.)?localhost(?::\d+)?$/i.test(host) ? `http://${host}` : `https://${host}`;
 }
 
 function randomSuffix(): string {
@@ -67,14 +69,23 @@ export function withSuffix(prefix: string, suffix = randomSuffix()): string {
   return `${prefix.slice(0, 27).replace(/-+$/, '')}-${suffix}`;
 }
 
+export interface RenameOptions {
+  /**
+   * An explicit rename (`opendeploy domain rename`): a taken prefix is a `conflict` error instead of
+   * being retried with a 4-char suffix.
+   */
+  strict?: boolean;
+}
+
 /**
- * Checks, renames, and on a collision (409 or "taken") tries once more with a 4-char suffix.
- * Returns the renamed row as read back from the gateway.
+ * Checks, renames, and on a collision (409 or "taken") tries once more with a 4-char suffix (unless
+ * `strict`). Returns the renamed row as read back from the gateway.
  */
 export async function renameAutoDomain(
   client: GatewayClient,
   domain: ServiceDomain,
   prefix: string,
+  options: RenameOptions = {},
 ): Promise<{ domain: ServiceDomain; prefix: string; suffixed: boolean }> {
   validateSubdomain(prefix);
   const attempt = async (candidate: string): Promise<ServiceDomain | 'taken'> => {
@@ -95,6 +106,12 @@ export async function renameAutoDomain(
   let candidate = prefix;
   let renamed = await attempt(candidate);
   let suffixed = false;
+  if (renamed === 'taken' && options.strict) {
+    throw new OdError('conflict', `The subdomain "${prefix}" is already taken.`, {
+      nextAction: 'Pick another prefix (check it first with `opendeploy domain check <prefix>`).',
+      details: { subdomain: prefix },
+    });
+  }
   if (renamed === 'taken') {
     candidate = withSuffix(prefix);
     suffixed = true;

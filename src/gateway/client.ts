@@ -378,14 +378,15 @@ export class GatewayClient {
 
   /** Returns the deployment when the body is one, else the raw (parsed) body. */
   async cancelDeployment(id: string): Promise<Deployment | unknown> {
-    const raw = await this.callRaw({ method: 'POST', path: `/v1/deployments/${enc(id)}/cancel` });
+    // Called only after the user confirmed: the gateway's ConsentGate wants the kind named.
+    const raw = await this.callRaw({ method: 'POST', path: `/v1/deployments/${enc(id)}/cancel`, consent: ['live_service_change'] });
     const parsed = DeploymentSchema.safeParse(raw);
     return parsed.success ? parsed.data : raw;
   }
 
   /** Returns the deployment when the body is one, else the raw (parsed) body (check it for a deployment id). */
   async rollbackDeployment(id: string): Promise<Deployment | unknown> {
-    const raw = await this.callRaw({ method: 'POST', path: `/v1/deployments/${enc(id)}/rollback` });
+    const raw = await this.callRaw({ method: 'POST', path: `/v1/deployments/${enc(id)}/rollback`, consent: ['live_service_change'] });
     const parsed = DeploymentSchema.safeParse(raw);
     return parsed.success ? parsed.data : raw;
   }

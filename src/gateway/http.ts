@@ -63,6 +63,11 @@ export interface RequestSpec {
   /** Headers + body timeout for this request. */
   timeoutMs?: number;
   accept?: string;
+  /**
+   * Consent kinds for the gateway's ConsentGate (`X-OpenDeploy-Consent`), sent only after the user
+   * confirmed the action (e.g. `live_service_change` for cancel and rollback).
+   */
+  consent?: string[];
   signal?: AbortSignal;
 }
 
@@ -299,6 +304,7 @@ export class HttpTransport {
         'user-agent': this.opts.userAgent,
         accept: spec.accept ?? 'application/json',
       };
+      if (spec.consent && spec.consent.length > 0) headers['x-opendeploy-consent'] = spec.consent.join(',');
       let body: string | Readable | undefined;
       if (spec.upload) {
         headers['content-type'] = spec.upload.contentType;

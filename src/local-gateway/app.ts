@@ -6,6 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import type { FaultQueue } from './faults.js';
 import type { RequestRecorder } from './recorder.js';
+import type { LocalRuntime } from './runtime/runtime.js';
 import type { Simulator } from './simulator.js';
 import type { SseStream } from './sse.js';
 import type { Store } from './store.js';
@@ -40,6 +41,8 @@ export interface App {
   events: EventEmitter;
   timers: Timers;
   simulator: Simulator;
+  /** Real builds, processes and databases on this machine; null when simulating. */
+  runtime: LocalRuntime | null;
   faults: FaultQueue;
   recorder: RequestRecorder;
   /** Open SSE responses, closed explicitly on shutdown. */

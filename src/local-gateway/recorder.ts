@@ -15,6 +15,8 @@ export interface RecordedRequest {
   has_auth: boolean;
   user_agent: string;
   body_keys: string[];
+  /** The X-OpenDeploy-Consent header, when the client sent one. */
+  consent?: string;
   /** Parsed JSON body (JSON requests only). */
   json?: unknown;
   /** Names of multipart fields, file parts included, in arrival order. */
@@ -38,6 +40,7 @@ export class RequestRecorder {
       has_auth: typeof req.headers.authorization === 'string' && req.headers.authorization !== '',
       user_agent: req.headers['user-agent'] ?? '',
       body_keys: [],
+      ...(typeof req.headers['x-opendeploy-consent'] === 'string' ? { consent: req.headers['x-opendeploy-consent'] } : {}),
     };
     this.entries.push(entry);
     if (this.entries.length > MAX_RECORDS) this.entries.splice(0, this.entries.length - MAX_RECORDS);

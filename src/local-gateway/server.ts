@@ -1,8 +1,11 @@
 /**
  * The embedded local gateway: a real HTTP server on 127.0.0.1 that speaks the OpenDeploy gateway
- * contract (spec/gateway-api.md) with simulated builds, so the CLI and its tests run end-to-end
- * without a network. This file wires the pieces together and owns the request pipeline:
+ * contract (spec/gateway-api.md). By default deployments really build and run on this machine
+ * (./runtime/), served through this same port by Host (`<label>.localhost:<port>`); with
+ * `simulate: true` builds are simulated, so the CLI and its tests run end-to-end without running
+ * anything. This file wires the pieces together and owns the request pipeline:
  *
+ *   Host <label>.localhost  the deployed app (reverse proxy, WebSocket upgrades too; real mode only)
  *   /__local/*  test control endpoints (loopback only, no auth)
  *   /claim/*    the claim page a user would open to bind an agent
  *   /api/*      the contract: journal → scripted fault → trailing-slash rule → auth → handler
@@ -32,14 +35,24 @@ import { registerProjectRoutes } from './routes/projects.js';
 import { registerServiceRoutes } from './routes/services.js';
 import { pruneExpiredUploads, registerUploadRoutes } from './routes/upload.js';
 import { Simulator } from './simulator.js';
+import { claimGatewayFile, findRunningGateway, releaseGatewayFile } from './gateway-file.js';
+import type { RuntimeLogEvent } from './runtime/records.js';
+import { LocalRuntime, type RestorePolicy } from './runtime/runtime.js';
 import type { SseStream } from './sse.js';
 import { Store } from './store.js';
 
 export interface LocalGatewayOptions {
   port?: number; // 0 (default) = pick a free port
   dataDir: string; // state + uploads live here; created 0700 if missing
-  simulate?: boolean; // simulated builds (default true; the only mode for now)
+  /** true: simulated builds and databases (tests). Default false: real builds, processes and databases. */
+  simulate?: boolean;
   buildDurationMs?: number; // total simulated pending→success time, default 1000
+  /** Real mode: how long a started app may take to answer HTTP (default 60 000). */
+  readyTimeoutMs?: number;
+  /** Real mode: restart current releases and databases on start (`all`, default) or mark them stopped (`none`). */
+  restore?: RestorePolicy;
+  /** Real mode: one-line notices for the person running it (restarted apps, leftovers). */
+  notify?: (line: string) => void;
   registerLimitPerHour?: number; // default 5 per source IP
   log?: (line: string) => void; // optional request log sink (method path status ms), never tokens
 }
@@ -48,7 +61,10 @@ export interface LocalGateway {
   url: string; // "http://127.0.0.1:<port>/api"
   port: number;
   dataDir: string;
-  close(): Promise<void>; // stops timers, closes sockets (server.closeAllConnections), flushes state
+  simulate: boolean;
+  /** Real mode: runtime (app output) log lines of every deployment as they are written. */
+  onRuntimeLog(listener: (event: RuntimeLogEvent) => void): () => void;
+  close(): Promise<void>; // stops apps/builds/databases and timers, closes sockets, flushes state
 }
 
 interface Routers {
@@ -60,9 +76,9 @@ interface Routers {
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
-  if (options.simulate === false) {
-    throw new Error('local gateway: only simulated builds are supported (simulate must be true or omitted)');
-  }
+  const simulate = options.simulate === true;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  if (!Number.isFinite(readyTimeoutMs) || readyTimeoutMs <= 0) throw new Error('local gateway: readyTimeoutMs must be > 0');
   const buildDurationMs = options.buildDurationMs ?? 1000;
   const registerLimitPerHour = options.registerLimitPerHour ?? 5;
   if (!Number.isFinite(buildDurationMs) || buildDurationMs < 0) throw new Error('local gateway: buildDurationMs must be >= 0');
@@ -80,12 +96,17 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   };
   const dataDir = path.resolve(options.dataDir);
   await ensurePrivateDir(dataDir);
+  if (!simulate) {
+    // Two real gateways on one data folder would both start its apps and databases.
+    const running = await findRunningGateway(dataDir);
+    if (running) throw new Error(`local gateway: another local gateway (pid ${running.pid}, ${running.url}) already serves ${dataDir}`);
+  }
   const store = await Store.open(dataDir, log);
 
   // The simulator needs the app and the app holds the simulator: fill it in right after.
   const app = {
     store,
-    settings: { simulate: true, buildDurationMs, registerLimitPerHour },
+    settings: { simulate, buildDurationMs, registerLimitPerHour },
     origin: '',
     url: '',
     dataDir,
@@ -97,8 +118,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     recorder: new RequestRecorder(),
     streams: new Set<SseStream>(),
     log,
-  } as Omit<App, 'simulator'> as App;
+  } as Omit<App, 'simulator' | 'runtime'> as App;
   app.simulator = new Simulator(app);
+  app.runtime = simulate
+    ? null
+    : new LocalRuntime(app, { readyTimeoutMs, restore: options.restore ?? 'all', notify: (line) => options.notify?.(line) });
   await pruneExpiredUploads(app);
 
   const routers: Routers = { api: new Router(), control: new Router(), pages: new Router() };
@@ -115,25 +139,43 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   registerClaimRoutes(routers.pages);
 
   const server = http.createServer((req, res) => {
+    // A deployed app's host name goes to the app, whatever the path (it may have its own /api).
+    if (app.runtime?.proxyRequest(req, res)) return;
     void handleRequest(app, routers, req, res);
   });
+  const runtime = app.runtime;
+  if (runtime) {
+    server.on('upgrade', (req, socket, head) => {
+      if (runtime.proxyUpgrade(req, socket, head)) return;
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    });
+  }
   const port = await listen(server, options.port ?? 0);
   app.origin = `http://127.0.0.1:${port}`;
   app.url = `${app.origin}/api`;
-  app.simulator.resumeAll();
+  claimGatewayFile(dataDir, { url: app.url, port, simulate });
+  if (app.runtime) app.runtime.init(port);
+  else app.simulator.resumeAll();
 
   let closing: Promise<void> | undefined;
   return {
     url: app.url,
     port,
     dataDir,
+    simulate,
+    onRuntimeLog(listener) {
+      app.events.on('runtime:log', listener);
+      return () => app.events.off('runtime:log', listener);
+    },
     close(): Promise<void> {
       closing ??= (async () => {
         app.timers.stopAll();
         for (const stream of [...app.streams]) stream.close();
+        await app.runtime?.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
+        releaseGatewayFile(dataDir, port);
         await store.close();
       })();
       return closing;

@@ -101,6 +101,8 @@ export interface DependencyRow {
   env_vars: Record<string, string>;
   connection_info: { host: string; port: number; username: string; database: string };
   service_id: string | null;
+  /** Why it is stopped or failed (real local engines only). */
+  message?: string;
   created_at: string;
   updated_at: string;
 }

@@ -8,7 +8,7 @@ import type { Deployment } from '../gateway/index.js';
 import type { ExecutionContext } from '../cli/context.js';
 import type { Reporter } from '../cli/output/index.js';
 import { pollIntervalFor } from '../cli/options.js';
-import { failureError, watchDeployment } from '../deploy/watch.js';
+import { followDeployment, needsRebind, startDeployment, type DeploymentRunner } from '../deploy/run-deployment.js';
 import { writeProjectState, type ProjectState } from '../deploy/state.js';
 import type { OpsTarget } from './target.js';
 
@@ -33,58 +33,36 @@ export async function deployCurrentSource(target: OpsTarget, exec: ExecutionCont
   }
   const dependencies = linked ? linked.dependencies.map((dep) => dep.dependency_id) : (await client.getDependencyStatus(target.projectId)).map((dep) => dep.id);
 
-  reporter.stageStart('deploy.create', `Starting a new deployment of ${service.name}`);
-  let created: Deployment;
-  try {
-    created = await client.createDeployment({
-      project_id: target.projectId,
-      service_id: service.id,
-      environment: target.environment,
-      source: 'zip',
-      temp_file_path: tempFilePath,
-      dependencies,
-    });
-  } catch (error) {
-    if (error instanceof OdError) audit.error('deploy.create', { project_id: target.projectId, service_id: service.id, error_code: error.code, status: error.status ?? null });
-    throw error;
-  }
-  audit.info('deploy.create', { project_id: target.projectId, service_id: service.id, deployment_id: created.id });
+  const runner: DeploymentRunner = { client, reporter, audit, signal, pollIntervalMs: pollIntervalFor(target.gatewayUrl), streamLogs: !exec.quiet };
+  const created = await startDeployment(
+    runner,
+    { project_id: target.projectId, service_id: service.id, environment: target.environment, source: 'zip', temp_file_path: tempFilePath, dependencies },
+    `Starting a new deployment of ${service.name}`,
+  );
   if (linked) {
     linked.last_deployment = { id: created.id, service_id: service.id, status: created.status, created_at: created.created_at ?? new Date().toISOString() };
     await writeProjectState(target.root, linked);
   }
-  reporter.stageDone('deploy.create', `Deployment ${created.id} started`, { deployment_id: created.id, service_id: service.id });
-
-  reporter.stageStart('deploy.watch', 'Building and deploying');
-  const result = await watchDeployment(created.id, {
-    client,
-    reporter,
-    audit,
-    signal,
-    pollIntervalMs: pollIntervalFor(target.gatewayUrl),
-    streamLogs: !exec.quiet,
-  });
-  const status = result.deployment.status;
-  audit[status === 'success' ? 'info' : 'error']('deploy.terminal', {
-    deployment_id: created.id,
-    service_id: service.id,
-    status,
-    duration_seconds: result.durationSeconds,
-  });
+  let result;
+  try {
+    result = await followDeployment(runner, created.id, service.id);
+  } catch (error) {
+    if (linked) {
+      const status = (error as { details?: Record<string, unknown> }).details?.status;
+      if (linked.last_deployment && typeof status === 'string') linked.last_deployment.status = status;
+      if (needsRebind(error)) {
+        // The bound source is unusable: the next deploy must upload and bind it again.
+        delete linked.last_source_digest;
+        delete linked.last_temp_file_path;
+      }
+      await writeProjectState(target.root, linked);
+    }
+    throw error;
+  }
   if (linked) {
-    linked.last_deployment = { id: created.id, service_id: service.id, status, created_at: linked.last_deployment?.created_at };
+    linked.last_deployment = { id: created.id, service_id: service.id, status: 'success', created_at: linked.last_deployment?.created_at };
     await writeProjectState(target.root, linked);
   }
-  if (status !== 'success') {
-    const failure = await failureError(client, result);
-    for (const line of failure.evidence) reporter.log({ message: line, source: 'evidence' });
-    throw failure.error;
-  }
-  reporter.stageDone('deploy.terminal', `Deployment ${created.id} succeeded in ${result.durationSeconds} s`, {
-    deployment_id: created.id,
-    status,
-    duration_seconds: result.durationSeconds,
-  });
   return { deployment: result.deployment, durationSeconds: result.durationSeconds, url: linked?.url };
 }
 

@@ -91,6 +91,8 @@ export async function resolveOpsTarget(input: ResolveTargetInput): Promise<OpsTa
     const client = createGatewayClient(credential.gateway, credential.token, (line) => reporter.debug(line));
     let bound: boolean;
     try {
+      // The same sanity check as deploy: a rejected token stops here, before any mutation.
+      await client.listRegions();
       bound = await isBound(credential, client);
     } catch (error) {
       if (error instanceof OdError && error.code === 'auth_invalid') throw authInvalidError(credential);

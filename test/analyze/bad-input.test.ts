@@ -198,7 +198,7 @@ describe('bad input', () => {
       refusal: {
         refused: true,
         reasons: [
-          'no deployable service found: no usable package.json, requirements.txt, pyproject.toml, Pipfile, manage.py, go.mod, Cargo.toml, Gemfile, composer.json, Dockerfile or index.html (see warnings for files that could not be read or parsed)',
+          'no deployable service found: no usable package.json, requirements.txt, pyproject.toml, Pipfile, manage.py, go.mod, Cargo.toml, Gemfile, composer.json, pom.xml, build.gradle, *.csproj, mix.exs, Dockerfile or index.html (see warnings for files that could not be read or parsed)',
         ],
       },
       warnings: [],

@@ -8,7 +8,6 @@
  * and review the diff.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeProject } from '../../src/analyze/index.js';
 import { AnalysisSchema, type Analysis } from '../../src/analyze/schema.js';
@@ -27,6 +26,45 @@ const REQUIRED_FIXTURES = [
   'static-site',
   'refusal-miner',
   'refusal-no-entry',
+  // JS/TS frameworks and the service split
+  'nuxt-app',
+  'astro-node',
+  'sveltekit-node',
+  'react-router-app',
+  'nestjs-app',
+  'hono-node',
+  'koa-app',
+  'bun-app',
+  'deno-app',
+  'monorepo-pnpm-turbo',
+  'monorepo-npm-workspaces',
+  'compose-postgres-redis',
+  'procfile-worker',
+  'dockerfile-multi-expose',
+  'env-example-app',
+  'ai-sdk-app',
+  // Backend frameworks, backend workspaces and database engines
+  'rails-app',
+  'sinatra-app',
+  'phoenix-app',
+  'laravel-app',
+  'symfony-app',
+  'spring-boot-maven',
+  'spring-boot-gradle-kotlin',
+  'aspnet-app',
+  'go-nethttp',
+  'go-gin',
+  'go-echo',
+  'go-fiber',
+  'rust-actix',
+  'rust-axum',
+  'rust-rocket',
+  'cargo-workspace',
+  'uv-workspace',
+  'mongo-app',
+  'mysql-app',
+  'clickhouse-app',
+  'python-worker',
 ];
 
 const fixtureNames = readdirSync(FIXTURES, { withFileTypes: true })

@@ -251,7 +251,7 @@ describe('language-only detectors', () => {
   it.each([
     ['go', { 'go.mod': 'module example.com/acme/api\n\ngo 1.22.3\n\nrequire github.com/lib/pq v1.10.9\n', 'go.sum': '' }, 'api', '1.22.3', 'go.sum', ['postgres']],
     ['rust', { 'Cargo.toml': '[package]\nname = "svc"\nrust-version = "1.80"\n\n[dependencies]\nredis = "0.27"\n', 'Cargo.lock': '' }, 'svc', '1.80', 'Cargo.lock', ['redis']],
-    ['ruby', { Gemfile: "source 'https://rubygems.org'\nruby '3.3.5'\ngem 'sinatra'\ngem 'pg'\n", 'Gemfile.lock': '' }, 'project', '3.3.5', 'Gemfile.lock', ['postgres']],
+    ['ruby', { Gemfile: "source 'https://rubygems.org'\nruby '3.3.5'\ngem 'rake'\ngem 'pg'\n", 'Gemfile.lock': '' }, 'project', '3.3.5', 'Gemfile.lock', ['postgres']],
     ['php', { 'composer.json': pkg({ name: 'acme/shop', require: { php: '>=8.2', 'predis/predis': '^2' } }), 'composer.lock': '{}' }, 'shop', '>=8.2', 'composer.lock', ['redis']],
   ] as const)('%s: language, version, lockfile, engines; no framework, refused without a start command', async (language, files, name, version, lockfile, engines) => {
     const { service: s, analysis } = await service(files);
@@ -279,14 +279,13 @@ describe('language-only detectors', () => {
   });
 
   it('a Procfile web entry is the start command', async () => {
-    const { service: s, analysis } = await service({
+    const { service: s } = await service({
       'requirements.txt': 'flask==3.1.0\ngunicorn==23.0.0\n',
       'wsgi.py': 'from flask import Flask\napp = Flask(__name__)\n',
-      Procfile: 'web: gunicorn wsgi:app --workers 2 --bind 0.0.0.0:$PORT\nworker: python jobs.py\n',
+      Procfile: 'web: gunicorn wsgi:app --workers 2 --bind 0.0.0.0:$PORT\nrelease: flask db upgrade\n',
     });
     expect([s.scripts_start, s.entry_point]).toEqual(['gunicorn wsgi:app --workers 2 --bind 0.0.0.0:$PORT', 'wsgi.py']);
     expect(evidenceOf(s, 'scripts_start')).toBe('Procfile:1 web');
-    expect(analysis.warnings).toContain('Procfile declares worker process(es); this version deploys the web process only');
   });
 });
 

@@ -138,6 +138,8 @@ describe('parseDockerfile', () => {
         { name: 'NEXT_PUBLIC_API_URL', default: '', line: 4 },
       ],
       startLine: 13,
+      stages: 2,
+      command: '["node", "server.js"]',
     });
   });
 });

@@ -13,7 +13,7 @@ afterAll(async () => {
 describe('opendeploy local-gateway', () => {
   it('prints the OD_GATEWAY to use, serves a full deploy, and stops cleanly on SIGTERM', async () => {
     const dataDir = await tempDir('od-lgw-');
-    const child = spawn(process.execPath, [BIN, 'local-gateway', '--port', '0', '--data-dir', dataDir, '--json'], {
+    const child = spawn(process.execPath, [BIN, 'local-gateway', '--port', '0', '--data-dir', dataDir, '--json', '--simulate'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -55,7 +55,7 @@ describe('opendeploy --local', () => {
     const home = await tempDir('od-home-');
     const dataDir = await tempDir('od-local-');
     const app = await copyFixture('static-site');
-    const run = await runCli(['deploy', app, '--local', '--data-dir', dataDir, '--json'], {
+    const run = await runCli(['deploy', app, '--local', '--simulate', '--data-dir', dataDir, '--json'], {
       env: { OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: `od_k${'T'.repeat(43)}` },
     });
     expect(run.code).toBe(0);
@@ -67,7 +67,7 @@ describe('opendeploy --local', () => {
     expect(link.gateway).toBe('local');
 
     // A plain re-run in the linked folder keeps using the local gateway (a new port, the same project).
-    const again = await runCli(['deploy', app, '--data-dir', dataDir, '--json'], { env: { OPENDEPLOY_HOME: home } });
+    const again = await runCli(['deploy', app, '--simulate', '--data-dir', dataDir, '--json'], { env: { OPENDEPLOY_HOME: home } });
     expect(again.code).toBe(0);
     expect(lastEvent(again)!.project_id).toBe(lastEvent(run)!.project_id);
   });

@@ -68,7 +68,7 @@ async function fault(spec: Record<string, unknown>): Promise<void> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'od-contract-'));
-  gw = await startLocalGateway({ port: 0, dataDir: join(dir, 'gateway'), buildDurationMs: 300 });
+  gw = await startLocalGateway({ port: 0, dataDir: join(dir, 'gateway'), buildDurationMs: 300, simulate: true });
   anon = new GatewayClient({ baseUrl: gw.url, backoffBaseMs: 1, onRequest: (info) => log.push(info) });
 });
 

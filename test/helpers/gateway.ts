@@ -23,6 +23,7 @@ export interface RecordedRequest {
   status: number;
   has_auth: boolean;
   user_agent?: string;
+  consent?: string;
   json?: Record<string, unknown>;
   form_fields?: string[];
 }
@@ -38,12 +39,13 @@ async function control(origin: string, method: string, route: string, body?: unk
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-/** A real local gateway on 127.0.0.1:0 with its own temp data folder and fast simulated builds. */
+/** A real local gateway on 127.0.0.1:0 with its own temp data folder and fast simulated builds (`simulate: true`). */
 export async function startTestGateway(options: { buildDurationMs?: number; registerLimitPerHour?: number } = {}): Promise<TestGateway> {
   const dataDir = await tempDir('od-gw-');
   const gateway = await startLocalGateway({
     port: 0,
     dataDir,
+    simulate: true,
     buildDurationMs: options.buildDurationMs ?? 300,
     ...(options.registerLimitPerHour !== undefined ? { registerLimitPerHour: options.registerLimitPerHour } : {}),
   });

@@ -25,7 +25,7 @@ export async function makeTempDir(prefix = 'od-lgw-'): Promise<string> {
 
 export async function startHarness(options: Partial<LocalGatewayOptions> = {}): Promise<Harness> {
   const dataDir = options.dataDir ?? (await makeTempDir());
-  const gw = await startLocalGateway({ buildDurationMs: 300, ...options, dataDir });
+  const gw = await startLocalGateway({ buildDurationMs: 300, simulate: true, ...options, dataDir });
   return {
     gw,
     origin: gw.url.replace(/\/api$/, ''),

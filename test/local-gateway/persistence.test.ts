@@ -10,7 +10,7 @@ afterEach(async () => {
 });
 
 async function start(dataDir: string, buildDurationMs = 300): Promise<{ gw: LocalGateway; origin: string }> {
-  const gw = await startLocalGateway({ dataDir, buildDurationMs });
+  const gw = await startLocalGateway({ dataDir, buildDurationMs, simulate: true });
   cleanup.push(() => gw.close());
   return { gw, origin: gw.url.replace(/\/api$/, '') };
 }
@@ -39,7 +39,7 @@ describe('data folder', () => {
   it('close() is idempotent and stops answering', async () => {
     const dataDir = await makeTempDir();
     cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-    const gw = await startLocalGateway({ dataDir });
+    const gw = await startLocalGateway({ dataDir, simulate: true });
     await gw.close();
     await gw.close();
     await expect(fetch(`${gw.url}/v1/regions/`)).rejects.toThrow();
@@ -48,7 +48,7 @@ describe('data folder', () => {
   it('close() ends open SSE streams', async () => {
     const dataDir = await makeTempDir();
     cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-    const gw = await startLocalGateway({ dataDir, buildDurationMs: 60_000 });
+    const gw = await startLocalGateway({ dataDir, buildDurationMs: 60_000, simulate: true });
     const origin = gw.url.replace(/\/api$/, '');
     const pat = patToken();
     const pid = (await call(origin, 'POST', '/api/v1/projects/', { token: pat, body: { name: 'sse-close', repo_url: 'file://upload', skip_validation: true } })).json.id;

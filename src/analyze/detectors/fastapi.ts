@@ -4,7 +4,7 @@
  * hypercorn on $PORT. Default port 8000 (uvicorn).
  */
 import { TIER, type Conclusions, type FrameworkDetector } from '../types.js';
-import { moduleOf, pickAppObject, pythonDependency, runtimePrefix } from './python.js';
+import { importTarget, pickAppObject, pythonDependency, runtimePrefix } from './python.js';
 
 const PREFERRED = ['main.py', 'app.py', 'app/main.py', 'src/main.py', 'api/main.py', 'server.py', 'asgi.py', 'application.py', 'src/app/main.py'];
 
@@ -27,7 +27,7 @@ export const fastapi: FrameworkDetector = {
       ctx.warnings.add('fastapi is a dependency but no `app = FastAPI(...)` was found; the start command is unknown');
       return { id: 'fastapi', tier: TIER.backend, fields, portDefault };
     }
-    const module = moduleOf(ctx.dir, app.file);
+    const { module, root } = importTarget(ctx, app.file);
     const where = `${app.file}:${app.line} ${app.variable} = FastAPI(...)`;
     const local = ctx.dir === '' ? app.file : app.file.slice(ctx.dir.length + 1);
     fields.entry_point = { value: local, evidence: where };
@@ -36,12 +36,12 @@ export const fastapi: FrameworkDetector = {
     const hypercorn = uvicorn ? undefined : await pythonDependency(ctx, 'hypercorn');
     if (uvicorn) {
       fields.scripts_start = {
-        value: `${prefix}uvicorn ${module}:${app.variable} --host 0.0.0.0 --port $PORT`,
+        value: `${prefix}uvicorn ${module}:${app.variable}${root ? ` --app-dir ${root}` : ''} --host 0.0.0.0 --port $PORT`,
         evidence: `${uvicorn.evidence}; ASGI app at ${where}`,
       };
     } else if (hypercorn) {
       fields.scripts_start = {
-        value: `${prefix}hypercorn ${module}:${app.variable} --bind 0.0.0.0:$PORT`,
+        value: `${prefix}hypercorn ${root ? `${root}.` : ''}${module}:${app.variable} --bind 0.0.0.0:$PORT`,
         evidence: `${hypercorn.evidence}; ASGI app at ${where}`,
       };
     } else {

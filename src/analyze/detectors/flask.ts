@@ -4,8 +4,8 @@
  * without it, `python app.py` when the file calls `.run(`, else `flask --app <module> run`.
  * Default port 5000.
  */
-import { TIER, type Conclusions, type FrameworkDetector } from '../types.js';
-import { moduleOf, pickAppObject, pythonDependency, runtimePrefix } from './python.js';
+import { TIER, inDir, type Conclusions, type FrameworkDetector } from '../types.js';
+import { importTarget, pickAppObject, pythonDependency, runtimePrefix } from './python.js';
 
 const PREFERRED = ['app.py', 'wsgi.py', 'main.py', 'application.py', 'server.py', 'app/__init__.py', 'src/app.py'];
 
@@ -22,23 +22,37 @@ export const flask: FrameworkDetector = {
       project_type: { value: 'web', evidence: dep.evidence },
     };
 
-    const app = pickAppObject(ctx.scan.pyApps, 'Flask', ctx.dir, PREFERRED);
+    let app = pickAppObject(ctx.scan.pyApps, 'Flask', ctx.dir, PREFERRED);
     const factory = app ? undefined : ctx.scan.pyFactories.find((f) => ctx.dir === '' || f.file.startsWith(`${ctx.dir}/`));
+    if (factory) {
+      // `app = create_app()` in wsgi.py / app.py is the conventional WSGI target of a factory.
+      for (const name of PREFERRED) {
+        const file = inDir(ctx.dir, name);
+        const text = (await ctx.fs.read(file))?.text ?? '';
+        const m = new RegExp(`^([A-Za-z_]\\w*)\\s*=\\s*(?:[\\w.]+\\.)?${factory.variable}\\(\\s*\\)`, 'm').exec(text);
+        if (m) {
+          app = { file, line: text.slice(0, m.index).split('\n').length, variable: m[1] as string, factory: 'Flask' };
+          break;
+        }
+      }
+    }
     const target = app ?? factory;
     if (!target) {
       ctx.warnings.add('flask is a dependency but no `app = Flask(...)` or `create_app()` was found; the start command is unknown');
       return { id: 'flask', tier: TIER.backend, fields, portDefault: { value: 5000, evidence: 'Flask default port 5000' } };
     }
-    const module = moduleOf(ctx.dir, target.file);
+    const { module, root } = importTarget(ctx, target.file);
     const object = app ? app.variable : `${target.variable}()`;
+    // A factory call target needs quoting in a shell command: gunicorn 'app:create_app()'.
+    const quote = (spec: string): string => (spec.includes('(') ? `'${spec}'` : spec);
     const where = `${target.file}:${target.line}`;
     const local = ctx.dir === '' ? target.file : target.file.slice(ctx.dir.length + 1);
-    fields.entry_point = { value: local, evidence: app ? `${where} ${app.variable} = Flask(...)` : `${where} def ${target.variable}()` };
+    fields.entry_point = { value: local, evidence: app ? `${where} ${app.variable} = ${factory ? `${factory.variable}()` : 'Flask(...)'}` : `${where} def ${target.variable}()` };
 
     const gunicorn = await pythonDependency(ctx, 'gunicorn');
     if (gunicorn) {
       fields.scripts_start = {
-        value: `${prefix}gunicorn ${module}:${object} --bind 0.0.0.0:$PORT`,
+        value: `${prefix}gunicorn ${quote(`${module}:${object}`)}${root ? ` --chdir ${root}` : ''} --bind 0.0.0.0:$PORT`,
         evidence: `${gunicorn.evidence}; WSGI app ${module}:${object} at ${where}`,
       };
     } else {
@@ -48,7 +62,7 @@ export const flask: FrameworkDetector = {
         ctx.warnings.add(`gunicorn is not a dependency: ${local} runs Flask's development server in production; add gunicorn`);
       } else {
         fields.scripts_start = {
-          value: `${prefix}flask --app ${module} run --host 0.0.0.0 --port $PORT`,
+          value: `${prefix}flask --app ${root ? `${root}.` : ''}${module} run --host 0.0.0.0 --port $PORT`,
           evidence: `Flask app at ${where}; gunicorn is not a dependency`,
         };
         ctx.warnings.add("gunicorn is not a dependency: the app is started with Flask's development server; add gunicorn");

@@ -1,11 +1,13 @@
 /**
  * Next.js: a `next` dependency. SSR by default (`next start`, port 3000, output `.next`); a static
- * export (`output: 'export'` in next.config) is a static site served from `out`.
- * next.config.* is code, so the two settings read from it are matched, not evaluated.
+ * export (`output: 'export'` in next.config) is a static site served from `out`; a standalone build
+ * (`output: 'standalone'`) runs `node .next/standalone/server.js` after the static assets are copied
+ * next to it (Next.js docs: the standalone folder does not include `public` or `.next/static`).
+ * next.config.* is code, so the settings read from it are matched, not evaluated.
  */
-import { chain, nodeRunScript, nodeStartCommand } from '../package-manager.js';
+import { chain } from '../package-manager.js';
 import { TIER, inDir, type Conclusion, type FrameworkDetector } from '../types.js';
-import { hasDependency, managerOf, nodeExec } from './node.js';
+import { entryOfStartScript, fileRouteHealth, frameworkBuild, hasDependency, nodeTools, productionStart } from './node.js';
 
 const HEALTH_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^(?:src\/)?app\/health\/route\.[jt]sx?$/, '/health'],
@@ -30,11 +32,10 @@ export const next: FrameworkDetector = {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? hasDependency(pkg, 'next') : undefined;
     if (!pkg || !evidence) return null;
-    const manager = managerOf(ctx.runtime);
-    const installStep = ctx.runtime.toolchain?.install ?? '';
+    const tools = nodeTools(ctx);
 
     let distDir = '.next';
-    let staticExport = false;
+    let output = '';
     let configEvidence = '';
     for (const file of CONFIG_FILES) {
       const rel = inDir(ctx.dir, file);
@@ -43,16 +44,13 @@ export const next: FrameworkDetector = {
       configEvidence = rel;
       const dist = /\bdistDir\s*:\s*['"]([^'"]+)['"]/.exec(text);
       if (dist) distDir = dist[1] as string;
-      staticExport = /\boutput\s*:\s*['"]export['"]/.test(text);
+      output = /\boutput\s*:\s*['"](export|standalone)['"]/.exec(text)?.[1] ?? '';
       break;
     }
 
-    const build =
-      pkg.scripts.build !== undefined
-        ? { value: chain(installStep, nodeRunScript(manager, 'build')), evidence: `${pkg.path}: scripts.build "${pkg.scripts.build}"` }
-        : { value: chain(installStep, nodeExec(manager, 'next build')), evidence: `${evidence}; ${pkg.path} has no scripts.build` };
+    const build = frameworkBuild(ctx, pkg, 'next build', evidence);
 
-    if (staticExport) {
+    if (output === 'export') {
       return {
         id: 'next',
         tier: TIER.frontend,
@@ -68,23 +66,39 @@ export const next: FrameworkDetector = {
       };
     }
 
-    const start: Conclusion<string> =
-      pkg.scripts.start !== undefined
-        ? { value: nodeStartCommand(manager), evidence: `${pkg.path}: scripts.start "${pkg.scripts.start}"` }
-        : { value: nodeExec(manager, 'next start'), evidence: `${evidence}; ${pkg.path} has no scripts.start` };
-    const portHints: Conclusion<number>[] = [];
-    const scriptPort = pkg.scripts.start !== undefined ? portOfNextScript(pkg.scripts.start) : null;
-    if (scriptPort !== null) portHints.push({ value: scriptPort, evidence: `${pkg.path}: scripts.start "${pkg.scripts.start}"` });
-
-    let healthCheck: Conclusion<string> | undefined;
-    const prefix = ctx.dir === '' ? '' : `${ctx.dir}/`;
-    for (const [pattern, route] of HEALTH_ROUTES) {
-      const file = ctx.fs.filesUnder(ctx.dir).find((f) => pattern.test(f.slice(prefix.length)));
-      if (file) {
-        healthCheck = { value: route, evidence: `${file} (file-based route)` };
-        break;
-      }
+    const startScript = productionStart(ctx, pkg);
+    const usableStart = startScript !== undefined;
+    let start: Conclusion<string>;
+    let entry: Conclusion<string> = { value: '', evidence: 'next start has no entry file' };
+    let outputDirectory: Conclusion<string> = { value: distDir, evidence: configEvidence && distDir !== '.next' ? `${configEvidence}: distDir` : 'Next.js build output' };
+    let scriptsBuild = build;
+    const nextStart = startScript !== undefined && /\bnext\s+start\b/.test(startScript);
+    if (output === 'standalone' && (!usableStart || nextStart)) {
+      // In a workspace Next.js traces files from the workspace root, so the server sits under the member's path.
+      const nested = tools.workspace ? `${tools.workspace.root === '' ? ctx.dir : ctx.dir.slice(tools.workspace.root.length + 1)}/` : '';
+      const standalone = `${distDir}/standalone`;
+      const server = `${standalone}/${nested}server.js`;
+      const copies = [
+        ...(ctx.fs.hasDir(inDir(ctx.dir, 'public')) ? [`cp -r public ${standalone}/${nested}`] : []),
+        `cp -r ${distDir}/static ${standalone}/${nested}${distDir}/`,
+      ];
+      const why = `${configEvidence}: output 'standalone'`;
+      scriptsBuild = { value: chain(build.value, tools.here(copies.join(' && '))), evidence: `${build.evidence}; ${why} (static assets are copied next to the server)` };
+      start = { value: tools.here(`node ${server}`), evidence: `${why}${nextStart ? ` (next start does not serve a standalone build)` : ''}` };
+      entry = { value: server, evidence: why };
+      outputDirectory = { value: standalone, evidence: why };
+    } else if (usableStart) {
+      start = { value: tools.start(), evidence: `${pkg.path}: scripts.start "${startScript}"` };
+      const file = entryOfStartScript(startScript as string);
+      if (file) entry = { value: file, evidence: `${pkg.path}: scripts.start "${startScript}" (custom server)` };
+    } else {
+      start = { value: tools.exec('next start'), evidence: `${evidence}; ${pkg.path} has no production scripts.start` };
     }
+    const portHints: Conclusion<number>[] = [];
+    const scriptPort = usableStart ? portOfNextScript(startScript as string) : null;
+    if (scriptPort !== null) portHints.push({ value: scriptPort, evidence: `${pkg.path}: scripts.start "${startScript}"` });
+
+    const healthCheck = fileRouteHealth(ctx, HEALTH_ROUTES);
 
     return {
       id: 'next',
@@ -93,13 +107,13 @@ export const next: FrameworkDetector = {
       fields: {
         framework: { value: 'nextjs', evidence },
         project_type: { value: 'web', evidence: `${evidence} (next start serves SSR pages)` },
-        output_directory: { value: distDir, evidence: configEvidence && distDir !== '.next' ? `${configEvidence}: distDir` : 'Next.js build output' },
-        scripts_build: build,
+        output_directory: outputDirectory,
+        scripts_build: scriptsBuild,
         scripts_start: start,
-        entry_point: { value: '', evidence: 'next start has no entry file' },
+        entry_point: entry,
       },
       portHints,
-      portDefault: { value: 3000, evidence: 'Next.js default port 3000 (next start)' },
+      portDefault: { value: 3000, evidence: `Next.js default port 3000 (${output === 'standalone' ? 'standalone server' : 'next start'})` },
     };
   },
 };

@@ -9,7 +9,7 @@ import type { PyAppObject } from '../scan.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
 
 const MARKERS = ['requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'manage.py'];
-const SCRIPT_CANDIDATES = ['server.py', 'app.py', 'main.py', 'run.py', 'application.py', 'wsgi.py'];
+const SCRIPT_CANDIDATES = ['server.py', 'app.py', 'main.py', 'run.py', 'application.py', 'wsgi.py', 'worker.py', 'bot.py', '__main__.py'];
 
 /** Evidence of a runtime (non-dev) Python dependency, or undefined. */
 export async function pythonDependency(ctx: DetectContext, name: string): Promise<{ evidence: string; extras: string[] } | undefined> {
@@ -37,14 +37,29 @@ export function pickAppObject(objects: PyAppObject[], factory: string, dir: stri
   return mine[0];
 }
 
+/**
+ * A src layout (`src/<package>/main.py` with no `src/__init__.py`): `src` is an import root, not a
+ * package, so the module is `<package>.main` and the server is pointed at `src`.
+ */
+export function importTarget(ctx: DetectContext, file: string): { module: string; root: string } {
+  const rel = ctx.dir === '' ? file : file.slice(ctx.dir.length + 1);
+  if (rel.startsWith('src/') && rel.split('/').length > 2 && !ctx.fs.has(inDir(ctx.dir, 'src/__init__.py'))) {
+    return { module: moduleOf('', rel.slice(4)), root: 'src' };
+  }
+  return { module: moduleOf(ctx.dir, file), root: '' };
+}
+
 export function runtimePrefix(runtime: Detection): string {
   return runtime.toolchain?.runPrefix ?? '';
 }
 
 async function pythonVersion(ctx: DetectContext): Promise<Conclusions['language_version']> {
-  const pythonVersionFile = inDir(ctx.dir, '.python-version');
-  const first = (await ctx.manifests.text(pythonVersionFile))?.split(/\r?\n/)[0]?.trim();
-  if (first) return { value: first, evidence: pythonVersionFile };
+  // A workspace member uses the workspace's interpreter: its root .python-version counts too.
+  for (const dir of ctx.workspace ? [ctx.dir, ctx.workspace.root] : [ctx.dir]) {
+    const pythonVersionFile = inDir(dir, '.python-version');
+    const first = (await ctx.manifests.text(pythonVersionFile))?.split(/\r?\n/)[0]?.trim();
+    if (first) return { value: first, evidence: pythonVersionFile };
+  }
   const runtimeTxt = inDir(ctx.dir, 'runtime.txt');
   const runtime = (await ctx.manifests.text(runtimeTxt))?.trim();
   const match = runtime ? /^python-(\d+(?:\.\d+){0,2})/.exec(runtime) : null;

@@ -1,6 +1,7 @@
 /**
- * Static site: an `index.html` at the service root. Loses to every runtime with something to run or
- * build (the registry decides), so it only wins for plain HTML/CSS/JS folders.
+ * Static site: an `index.html` at the service root, or, for plain HTML kept in a `public/` folder,
+ * `public/index.html` (served from `public`). Loses to every runtime with something to run or build
+ * (the registry decides), so it only wins for plain HTML/CSS/JS folders.
  */
 import { TIER, inDir, type RuntimeDetector } from '../types.js';
 
@@ -8,8 +9,10 @@ export const staticSite: RuntimeDetector = {
   id: 'static',
   kind: 'runtime',
   async detect(ctx) {
-    const index = inDir(ctx.dir, 'index.html');
-    if (!ctx.fs.has(index)) return null;
+    const root = inDir(ctx.dir, 'index.html');
+    const inPublic = inDir(ctx.dir, 'public/index.html');
+    const index = ctx.fs.has(root) ? root : ctx.fs.has(inPublic) ? inPublic : null;
+    if (!index) return null;
     const evidence = `${index} with no server or build manifest`;
     return {
       id: 'static',
@@ -19,7 +22,7 @@ export const staticSite: RuntimeDetector = {
         language: { value: 'static', evidence },
         framework: { value: 'static', evidence },
         project_type: { value: 'static', evidence },
-        output_directory: { value: '.', evidence: `${index}: files are served as they are` },
+        output_directory: index === root ? { value: '.', evidence: `${index}: files are served as they are` } : { value: 'public', evidence: `${index}: the public/ folder is served as it is` },
         dependency_resolution: { value: 'locked', evidence: 'static files: no dependencies to resolve' },
       },
     };

@@ -4,9 +4,8 @@
  * or `build.outDir` from vite.config) that the platform serves; no process is started. When the
  * start script runs `vite preview`, it is a web process on Vite's preview port (4173).
  */
-import { chain, nodeRunScript, nodeStartCommand } from '../package-manager.js';
-import { TIER, inDir, type Conclusion, type FrameworkDetector } from '../types.js';
-import { hasAnyDependency, managerOf, nodeExec } from './node.js';
+import { TIER, inDir, type FrameworkDetector } from '../types.js';
+import { frameworkBuild, hasAnyDependency, nodeTools } from './node.js';
 
 const CONFIG_FILES = ['vite.config.ts', 'vite.config.js', 'vite.config.mjs', 'vite.config.mts', 'vite.config.cjs', 'vite.config.cts'];
 
@@ -18,8 +17,7 @@ export const vite: FrameworkDetector = {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? hasAnyDependency(pkg, 'vite') : undefined;
     if (!pkg || !evidence) return null;
-    const manager = managerOf(ctx.runtime);
-    const install = ctx.runtime.toolchain?.install ?? '';
+    const tools = nodeTools(ctx);
 
     let outDir = 'dist';
     let outEvidence = 'Vite default build.outDir';
@@ -35,10 +33,7 @@ export const vite: FrameworkDetector = {
       break;
     }
 
-    const build: Conclusion<string> =
-      pkg.scripts.build !== undefined
-        ? { value: chain(install, nodeRunScript(manager, 'build')), evidence: `${pkg.path}: scripts.build "${pkg.scripts.build}"` }
-        : { value: chain(install, nodeExec(manager, 'vite build')), evidence: `${evidence}; ${pkg.path} has no scripts.build` };
+    const build = frameworkBuild(ctx, pkg, 'vite build', evidence);
 
     const start = pkg.scripts.start;
     if (start !== undefined && /\bvite\s+preview\b/.test(start)) {
@@ -51,7 +46,7 @@ export const vite: FrameworkDetector = {
           project_type: { value: 'web', evidence: `${pkg.path}: scripts.start "${start}"` },
           output_directory: { value: outDir, evidence: outEvidence },
           scripts_build: build,
-          scripts_start: { value: nodeStartCommand(manager), evidence: `${pkg.path}: scripts.start "${start}"` },
+          scripts_start: { value: tools.start(), evidence: `${pkg.path}: scripts.start "${start}"` },
           entry_point: { value: '', evidence: 'vite preview has no entry file' },
         },
         portHints: port ? [{ value: Number(port[1]), evidence: `${pkg.path}: scripts.start "${start}"` }] : [],

@@ -13,6 +13,7 @@ import { resolveHome } from '../../auth/index.js';
 import { selectGateway } from '../gateway-selection.js';
 import { validateSubdomain } from '../../deploy/subdomain.js';
 import { withInterrupt } from '../interrupt.js';
+import { serveInForeground } from '../local-foreground.js';
 
 export interface DeployOptions extends GlobalOptions {
   name?: string;
@@ -22,6 +23,8 @@ export interface DeployOptions extends GlobalOptions {
   envFile?: string;
   force?: boolean;
   dataDir?: string;
+  simulate?: boolean;
+  detach?: boolean;
 }
 
 export function registerDeploy(program: Command, io: () => RunIo, setExit: (code: number) => void): void {
@@ -35,9 +38,11 @@ export function registerDeploy(program: Command, io: () => RunIo, setExit: (code
     .option('--env-file <file>', 'runtime variables for the service, in dotenv format (highest precedence)')
     .option('--force', 're-upload the source even when it is unchanged since the last upload')
     .option('--data-dir <dir>', 'with --local: where the embedded gateway keeps its state')
+    .option('--simulate', 'with --local: simulate the build instead of running the app on this machine')
+    .option('--detach', 'with --local: run the app in a background local gateway and return once it is live')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ opendeploy                      deploy the current folder\n  $ opendeploy ./api --subdomain my-api\n  $ opendeploy --local --yes --json   rehearse against the embedded local gateway\n',
+      '\nExamples:\n  $ opendeploy                      deploy the current folder\n  $ opendeploy ./api --subdomain my-api\n  $ opendeploy --local              run it on this machine at http://<name>.localhost:<port>/ until Ctrl-C\n  $ opendeploy --local --detach     the same, in a background local gateway\n',
     )
     .action(async (target: string | undefined, _options: DeployOptions, command: Command) => {
       const options = command.optsWithGlobals<DeployOptions>();
@@ -62,7 +67,10 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
 
   const { useLocal, embedded, env: runEnv, flagGateway, flagAuthFile } = await selectGateway(options, exec.env, linked);
   try {
-    if (embedded) reporter.info(`Using the local gateway at ${embedded.gateway.url} (data in ${embedded.gateway.dataDir})`);
+    if (embedded) {
+      const how = embedded.attached ? 'Using the running local gateway' : embedded.gateway.simulate ? 'Using a simulating local gateway' : 'Using the local gateway';
+      reporter.info(`${how} at ${embedded.gateway.url} (data in ${embedded.gateway.dataDir})`);
+    }
     const inputs: DeployInputs = {
       root,
       environment,
@@ -96,6 +104,8 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
     } finally {
       await audit.flush();
     }
+    // The app lives as long as the in-process gateway: stay in the foreground serving it until Ctrl-C.
+    if (embedded && !embedded.attached && !embedded.gateway.simulate) await serveInForeground(embedded.gateway, reporter);
     return 0;
   } finally {
     await embedded?.gateway.close();

@@ -3,12 +3,15 @@ import { OdError } from '../../errors.js';
 import { startLocalGateway } from '../../local-gateway/index.js';
 import type { GlobalOptions } from '../context.js';
 import { runHandler, type RunIo } from '../run.js';
-import { defaultLocalDataDir } from '../local.js';
+import { defaultLocalDataDir, stopRunningGateway } from '../local.js';
 import path from 'node:path';
 
 interface LocalGatewayOptions extends GlobalOptions {
   port?: string;
   dataDir?: string;
+  simulate?: boolean;
+  readyTimeout?: string;
+  stop?: boolean;
 }
 
 export function registerLocalGateway(program: Command, io: () => RunIo, setExit: (code: number) => void): void {
@@ -17,6 +20,9 @@ export function registerLocalGateway(program: Command, io: () => RunIo, setExit:
     .description('run the embedded local gateway on 127.0.0.1 (same HTTP contract as the hosted one)')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '0')
     .option('--data-dir <dir>', 'where state and uploaded archives are kept (default: the user data dir)')
+    .option('--simulate', 'simulate builds and databases instead of running apps on this machine')
+    .option('--ready-timeout <seconds>', 'how long a started app may take to answer HTTP on its port', '60')
+    .option('--stop', 'stop the local gateway running for the data folder (e.g. one started by deploy --local --detach)')
     .action(async (_options: LocalGatewayOptions, command: Command) => {
       const options = command.optsWithGlobals<LocalGatewayOptions>();
       setExit(
@@ -27,11 +33,32 @@ export function registerLocalGateway(program: Command, io: () => RunIo, setExit:
               nextAction: 'Use --port 0 to pick a free port.',
             });
           }
+          const readySeconds = Number(options.readyTimeout ?? '60');
+          if (!Number.isFinite(readySeconds) || readySeconds <= 0) {
+            throw new OdError('invalid_input', `--ready-timeout must be a positive number of seconds, not "${options.readyTimeout}".`, {
+              nextAction: 'Use e.g. --ready-timeout 60.',
+            });
+          }
           const dataDir = path.resolve(exec.cwd, options.dataDir ?? defaultLocalDataDir());
+          if (options.stop) {
+            const pid = await stopRunningGateway(dataDir);
+            const text = pid === null ? `No local gateway is running for ${dataDir}.` : `Stopped the local gateway (pid ${pid}) and everything it ran.`;
+            reporter.document({ status: pid === null ? 'not_running' : 'stopped', pid, data_dir: dataDir }, [text]);
+            return 0;
+          }
           const gateway = await startLocalGateway({
             port,
             dataDir,
+            simulate: options.simulate === true,
+            readyTimeoutMs: Math.round(readySeconds * 1000),
+            notify: (line: string) => reporter.info(line),
             ...(exec.verbose ? { log: (line: string) => reporter.debug(line) } : {}),
+          }).catch((error: unknown) => {
+            const message = error instanceof Error ? error.message : String(error);
+            if (!message.includes('another local gateway')) throw error;
+            throw new OdError('conflict', `${message.replace(/^local gateway: a/, 'A')}.`, {
+              nextAction: 'Use that gateway (commands with --local find it), stop it with `opendeploy local-gateway --stop`, or pass another --data-dir.',
+            });
           });
           if (exec.json) {
             reporter.result({ status: 'listening', url: gateway.url, port: gateway.port, data_dir: gateway.dataDir }, []);
@@ -39,6 +66,9 @@ export function registerLocalGateway(program: Command, io: () => RunIo, setExit:
             reporter.document({}, [
               `Local gateway listening on ${gateway.url}`,
               `Data folder: ${gateway.dataDir}`,
+              gateway.simulate
+                ? 'Builds are simulated (--simulate): deployed apps are not run.'
+                : `Deployed apps run on this machine and are served at http://<name>.localhost:${gateway.port}/`,
               '',
               `  export OD_GATEWAY=${gateway.url}`,
               '',

@@ -2,7 +2,7 @@ import kleur from 'kleur';
 import ora, { type Ora } from 'ora';
 import { scrubText, scrubTextExcept } from '../../redact.js';
 import type { OdError } from '../../errors.js';
-import type { LogEvent, Reporter } from './reporter.js';
+import { errorAllowList, type LogEvent, type Reporter } from './reporter.js';
 import type { Streams } from './json.js';
 
 export interface HumanOptions {
@@ -109,8 +109,10 @@ export class HumanReporter implements Reporter {
       this.spinner.fail();
       this.spinner = undefined;
     }
-    this.err(`${this.paint.red('✖')} ${error.message}`);
-    if (error.nextAction) this.err(`  ${this.paint.bold('→')} ${error.nextAction}`);
+    const allowed = errorAllowList(error);
+    const write = (line: string): void => this.pauseSpinner(() => this.streams.stderr.write(`${scrubTextExcept(line, allowed)}\n`));
+    write(`${this.paint.red('✖')} ${error.message}`);
+    if (error.nextAction) write(`  ${this.paint.bold('→')} ${error.nextAction}`);
     if (this.options.verbose && error.stack) this.err(this.paint.dim(error.stack));
   }
 

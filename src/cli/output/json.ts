@@ -1,6 +1,6 @@
 import { scrubText, scrubTextExcept } from '../../redact.js';
 import type { OdError } from '../../errors.js';
-import type { LogEvent, Reporter } from './reporter.js';
+import { errorAllowList, type LogEvent, type Reporter } from './reporter.js';
 
 export interface Streams {
   stdout: { write(chunk: string): unknown };
@@ -69,7 +69,7 @@ export class JsonReporter implements Reporter {
       next_action: error.nextAction,
     };
     if (Object.keys(error.details).length > 0) event.details = error.details;
-    this.emit(event);
+    this.emit(event, errorAllowList(error));
   }
 
   close(): void {}

@@ -13,6 +13,12 @@ export interface LogEvent {
  * lines and spinners on stderr and the final report on stdout; the JSON reporter writes NDJSON
  * events on stdout. Both scrub every string they write.
  */
+/** Exact strings an error may show despite scrubbing: only the full claim URL. */
+export function errorAllowList(error: OdError): string[] {
+  const claim = error.details.claim_url;
+  return typeof claim === 'string' && claim !== '' ? [claim] : [];
+}
+
 export interface Reporter {
   /** A stage starts (spinner on a TTY; nothing in JSON mode). */
   stageStart(stage: string, text: string): void;
@@ -39,6 +45,10 @@ export interface Reporter {
    * exact strings the user asked to see (`--show-secrets`) that must survive scrubbing.
    */
   document(data: unknown, human: string[], allowed?: string[]): void;
+  /**
+   * The error that ends the command. A `details.claim_url` (the one place bind_sig may appear,
+   * inside the full URL) survives scrubbing; everything else is scrubbed.
+   */
   error(error: OdError): void;
   /** Stops any running spinner (called before exit or on Ctrl-C). */
   close(): void;

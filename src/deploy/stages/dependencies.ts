@@ -3,6 +3,8 @@ import path from 'node:path';
 import { OdError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 import { sleep } from '../../util/sleep.js';
+import type { GatewayClient } from '../../gateway/index.js';
+import type { Reporter } from '../../cli/output/index.js';
 import { requireClient, type DeployContext } from '../context.js';
 import { saveState } from '../persist.js';
 import { stateDir, writeJsonAtomic } from '../state.js';
@@ -59,6 +61,12 @@ export async function loadPendingDependencyEnv(root: string): Promise<Record<str
   }
 }
 
+/** Saves connection variables that no service holds yet (0600), so an interrupted run can finish. */
+export async function savePendingDependencyEnv(root: string, env: Record<string, string>): Promise<void> {
+  await writeJsonAtomic(pendingEnvFile(root), env, 0o600);
+  await chmod(pendingEnvFile(root), 0o600);
+}
+
 export async function clearPendingDependencyEnv(root: string): Promise<void> {
   await rm(pendingEnvFile(root), { force: true });
 }
@@ -101,8 +109,7 @@ export async function dependenciesStage(ctx: DeployContext): Promise<void> {
       const env = created.env_vars ?? {};
       for (const value of Object.values(env)) registerSecret(value);
       Object.assign(ctx.dependencyEnv, env);
-      await writeJsonAtomic(pendingEnvFile(ctx.inputs.root), ctx.dependencyEnv, 0o600);
-      await chmod(pendingEnvFile(ctx.inputs.root), 0o600);
+      await savePendingDependencyEnv(ctx.inputs.root, ctx.dependencyEnv);
       ctx.audit.info('dependency.create', { project_id: projectId, dependency_id: dependencyId, engine, env_keys: Object.keys(env) });
     }
     ctx.state.dependencies.push({ engine, dependency_id: dependencyId });
@@ -117,29 +124,61 @@ export async function dependenciesStage(ctx: DeployContext): Promise<void> {
 }
 
 async function waitUntilRunning(ctx: DeployContext, projectId: string, dependencyId: string, engine: string): Promise<void> {
-  const client = requireClient(ctx);
-  const deadline = Date.now() + DEPENDENCY_READY_TIMEOUT_MS;
+  await waitForDependency(requireClient(ctx), projectId, dependencyId, engine, {
+    reporter: ctx.reporter,
+    signal: ctx.signal,
+    pollIntervalMs: ctx.inputs.pollIntervalMs,
+  });
+}
+
+export interface DependencyWaitOptions {
+  reporter: Reporter;
+  signal: AbortSignal;
+  pollIntervalMs: number;
+  /** Default 120 s. */
+  timeoutMs?: number;
+  /** The stage name of the progress events (default `dependency.create`). */
+  stage?: string;
+}
+
+/**
+ * Polls `GET /v1/dependencies/status/:project_id` until the dependency is `running` (bounded), with
+ * one progress event per status change. `failed` and the timeout end it with `deploy_failed`.
+ */
+export async function waitForDependency(
+  client: GatewayClient,
+  projectId: string,
+  dependencyId: string,
+  engine: string,
+  options: DependencyWaitOptions,
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? DEPENDENCY_READY_TIMEOUT_MS;
+  const stage = options.stage ?? 'dependency.create';
+  const deadline = Date.now() + timeoutMs;
   let lastStatus = '';
   for (;;) {
     const all = await client.getDependencyStatus(projectId);
-    const status = all.find((dep) => dep.id === dependencyId)?.status ?? 'pending';
+    const row = all.find((dep) => dep.id === dependencyId);
+    const status = row?.status ?? 'pending';
     if (status === 'running') return;
     if (status === 'failed') {
-      throw new OdError('deploy_failed', `The managed ${engine} database failed to provision.`, {
+      // The local gateway says why (e.g. the engine is not installed on this machine).
+      const reason = typeof row?.['message'] === 'string' && row['message'] !== '' ? ` ${String(row['message'])}` : '';
+      throw new OdError('deploy_failed', `The managed ${engine} database failed to provision.${reason}`, {
         nextAction: 'Open the project dashboard to remove the failed database, then re-run; or contact hi@opendeploy.dev.',
         details: { dependency_id: dependencyId, engine },
       });
     }
     if (status !== lastStatus) {
-      ctx.reporter.progress('dependency.create', `${engine}: ${status}`, { engine, status });
+      options.reporter.progress(stage, `${engine}: ${status}`, { engine, status });
       lastStatus = status;
     }
     if (Date.now() > deadline) {
-      throw new OdError('deploy_failed', `The ${engine} database was still "${status}" after ${DEPENDENCY_READY_TIMEOUT_MS / 1000} s.`, {
+      throw new OdError('deploy_failed', `The ${engine} database was still "${status}" after ${timeoutMs / 1000} s.`, {
         retryable: true,
         nextAction: 'Re-run the same command to keep waiting; the database is kept.',
       });
     }
-    await sleep(Math.min(ctx.inputs.pollIntervalMs, 2000), ctx.signal);
+    await sleep(Math.min(options.pollIntervalMs, 2000), options.signal);
   }
 }

@@ -89,6 +89,8 @@ async function register(ctx: RequestContext): Promise<void> {
     last_deployed_at: null,
   };
   state.agents.push(agent);
+  // A real local preview has no account to claim and no guest caps: its credential is claimed at once.
+  if (app.runtime) bindAgent(app, agent);
   app.store.changed();
   ctx.send(200, agentResponse(app, agent, token));
 }

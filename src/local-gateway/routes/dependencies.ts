@@ -95,7 +95,10 @@ async function create(ctx: RequestContext): Promise<void> {
   const database = optString(body, 'database_name', STRUCT) || engine.database;
   const displayName = optString(body, 'display_name', STRUCT) || engine.display_name;
   const name = `${engine.name}-${randomLowerAlnum(6)}`;
-  const host = `${name}.${project.id.slice(0, 8)}.svc.cluster.local`;
+  // Real local mode: a free 127.0.0.1 port, so the variables point at the engine it will start.
+  const local = ctx.app.runtime ? await ctx.app.runtime.allocateDependency() : null;
+  const host = local?.host ?? `${name}.${project.id.slice(0, 8)}.svc.cluster.local`;
+  const port = local?.port ?? engine.port;
   const now = nowIso();
   const row: DependencyRow = {
     id: randomUUID(),
@@ -106,15 +109,16 @@ async function create(ctx: RequestContext): Promise<void> {
     type: engine.type,
     status: 'provisioning',
     environment,
-    env_vars: engine.env(host, engine.port, user, password, database),
-    connection_info: { host, port: engine.port, username: user, database },
+    env_vars: engine.env(host, port, user, password, database),
+    connection_info: { host, port, username: user, database },
     service_id: null,
     created_at: now,
     updated_at: now,
   };
   ctx.app.store.state.dependencies.push(row);
   ctx.app.store.changed();
-  ctx.app.simulator.provisionDependency(row.id);
+  if (ctx.app.runtime) ctx.app.runtime.provisionDependency(row);
+  else ctx.app.simulator.provisionDependency(row.id);
   ctx.send(200, {
     id: row.id,
     dependency_id: row.dependency_id,

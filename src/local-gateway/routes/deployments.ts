@@ -111,7 +111,8 @@ async function createDeployment(ctx: RequestContext): Promise<void> {
   state.deployments.push(dep);
   touchAgent(ctx);
   app.store.changed();
-  app.simulator.start(dep);
+  if (app.runtime) app.runtime.start(dep);
+  else app.simulator.start(dep);
   ctx.send(201, deploymentCreatedView(dep, ctx.caller));
 }
 
@@ -153,7 +154,8 @@ function cancelDeployment(ctx: RequestContext): void {
   if (TERMINAL_STATUSES.has(dep.status)) {
     throw httpError(409, `deployment is already ${dep.status}`, { status: dep.status });
   }
-  ctx.app.simulator.cancel(dep);
+  if (ctx.app.runtime) ctx.app.runtime.cancel(dep);
+  else ctx.app.simulator.cancel(dep);
   ctx.send(200, deploymentView(dep, ctx.caller));
 }
 
@@ -193,7 +195,8 @@ function rollbackDeployment(ctx: RequestContext): void {
   state.deployments.push(dep);
   touchAgent(ctx);
   ctx.app.store.changed();
-  ctx.app.simulator.start(dep);
+  if (ctx.app.runtime) ctx.app.runtime.start(dep);
+  else ctx.app.simulator.start(dep);
   ctx.send(201, { ...deploymentView(dep, ctx.caller), deployment_id: dep.id });
 }
 

@@ -76,7 +76,8 @@ async function renameSubdomain(ctx: RequestContext): Promise<void> {
   const domains = ctx.app.store.state.domains;
   if (isTaken(domains, sub, row.id)) throw httpError(409, `subdomain "${sub}" is already taken`);
   row.subdomain = sub;
-  row.domain = `${sub}.opendeploy.run`;
+  // Real local mode routes `<sub>.localhost:<port>` to the service (the proxy reads the row per request).
+  row.domain = ctx.app.runtime ? ctx.app.runtime.domainFor(sub) : `${sub}.opendeploy.run`;
   row.updated_at = nowIso();
   ctx.app.store.changed();
   ctx.send(200, domainView(row));

@@ -1,0 +1,97 @@
+/**
+ * Bun: a bun.lock / bun.lockb lockfile, a `packageManager: bun@…` field, or a start script run with
+ * `bun`. Refines the node runtime when no web framework claimed the folder: `bun run start`, else
+ * `bun <entry>` (package.json `module`, as `bun init` writes it, or index.ts / src/index.ts).
+ * `Bun.serve()` and a default-exported `{ fetch }` listen on 3000 unless a port is given.
+ */
+import type { PackageJson } from '../manifests.js';
+import { TIER, inDir, type Conclusion, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
+import { entryOfStartScript, frameworkBuild, nodeTools, productionStart } from './node.js';
+
+const ENTRY_CANDIDATES = ['index.ts', 'src/index.ts', 'server.ts', 'src/server.ts', 'main.ts', 'src/main.ts', 'app.ts', 'src/app.ts', 'index.tsx', 'src/index.tsx', 'index.js', 'src/index.js'];
+/** Code that makes Bun listen: Bun.serve, a default-exported fetch handler, or a Node-style listen. */
+const SERVES = /\bBun\.serve\s*\(|\bexport\s+default\s+\{[^}]{0,400}\bfetch\b|\bexport\s+default\s+app\b|\.listen\s*\(/;
+
+/** Why the service runs on Bun, or undefined. */
+export function bunEvidence(runtime: Detection, pkg: PackageJson): string | undefined {
+  if (runtime.fields.package_manager?.value === 'bun') return runtime.fields.package_manager.evidence;
+  const start = pkg.scripts.start;
+  if (start !== undefined && /^\s*(?:\w+=\S+\s+)*bun\s/.test(start)) return `${pkg.path}: scripts.start "${start}"`;
+  return undefined;
+}
+
+/** The file Bun runs when there is no start script: package.json `module`/`main`, then the usual names. */
+export async function bunEntry(ctx: DetectContext, pkg: PackageJson): Promise<Conclusion<string> | null> {
+  let declared: string | undefined;
+  try {
+    const raw = JSON.parse((await ctx.fs.read(pkg.path))?.text ?? '{}') as { module?: unknown };
+    if (typeof raw.module === 'string') declared = raw.module;
+  } catch {
+    // package.json was already parsed (or reported) by the manifests; nothing more to say.
+  }
+  for (const [file, why] of [
+    [declared, `${pkg.path}: module`],
+    [pkg.main, `${pkg.path}: main`],
+  ] as const) {
+    const clean = file?.replace(/^\.\//, '');
+    if (clean && /\.[cm]?[jt]sx?$/.test(clean) && ctx.fs.has(inDir(ctx.dir, clean))) return { value: clean, evidence: why };
+  }
+  const found = ENTRY_CANDIDATES.find((file) => ctx.fs.has(inDir(ctx.dir, file)));
+  return found ? { value: found, evidence: `${inDir(ctx.dir, found)} exists` } : null;
+}
+
+/** Start command and entry of a Bun service: the start script, else `bun <entry>`. */
+export async function bunStart(ctx: DetectContext & { runtime: Detection }, pkg: PackageJson): Promise<{ start: Conclusion<string>; entry: Conclusion<string> } | null> {
+  const tools = nodeTools(ctx);
+  const script = productionStart(ctx, pkg);
+  if (script !== undefined) {
+    const evidence = `${pkg.path}: scripts.start "${script}"`;
+    // Bun runs the script even when another manager installs the dependencies.
+    const start = tools.workspace || tools.manager === 'bun' ? tools.start() : 'bun run start';
+    return { start: { value: start, evidence }, entry: { value: entryOfStartScript(script), evidence } };
+  }
+  const entry = await bunEntry(ctx, pkg);
+  if (!entry) return null;
+  return { start: { value: tools.here(`bun ${entry.value}`), evidence: `${entry.evidence}; no production scripts.start` }, entry };
+}
+
+/** A file of the service that makes Bun listen, as `file:line`, or ''. */
+export async function bunServes(ctx: DetectContext, entry: string): Promise<string> {
+  const prefix = ctx.dir === '' ? '' : `${ctx.dir}/`;
+  const hit = ctx.scan.httpHits.find((h) => h.file.startsWith(prefix) && /\.[cm]?[jt]sx?$/.test(h.file));
+  if (hit) return `${hit.file}:${hit.line}`;
+  if (!entry) return '';
+  const rel = inDir(ctx.dir, entry);
+  const text = (await ctx.fs.read(rel))?.text ?? '';
+  const match = SERVES.exec(text);
+  return match ? `${rel}:${text.slice(0, match.index).split('\n').length}` : '';
+}
+
+export const bun: FrameworkDetector = {
+  id: 'bun',
+  kind: 'framework',
+  runtimes: ['node'],
+  async detect(ctx) {
+    const pkg = await ctx.manifests.packageJson(ctx.dir);
+    const evidence = pkg ? bunEvidence(ctx.runtime, pkg) : undefined;
+    if (!pkg || !evidence) return null;
+    const started = await bunStart(ctx, pkg);
+    const fields: Detection['fields'] = {
+      framework: { value: 'bun', evidence },
+      scripts_build: frameworkBuild(ctx, pkg, '', evidence),
+    };
+    if (!started) return { id: 'bun', tier: TIER.bare, fields };
+    fields.scripts_start = started.start;
+    fields.entry_point = started.entry;
+    if (/\.[cm]?tsx?$/.test(started.entry.value)) fields.language = { value: 'typescript', evidence: `entry point ${started.entry.value}` };
+    const serves = await bunServes(ctx, started.entry.value);
+    const detection: Detection = { id: 'bun', tier: TIER.runnable, fields };
+    if (serves) {
+      fields.project_type = { value: 'web', evidence: `${serves} starts an HTTP server` };
+      detection.portDefault = { value: 3000, evidence: 'Bun.serve default port 3000' };
+    } else {
+      fields.project_type = { value: 'worker', evidence: 'a start command exists but no HTTP listener was found in the source' };
+    }
+    return detection;
+  },
+};

@@ -1,0 +1,98 @@
+/**
+ * Rails: `config/application.rb` defining a `Rails::Application` (client-rules §12), or a `rails` /
+ * `railties` gem. Start: `bundle exec rails server -b 0.0.0.0 -p $PORT` (Puma, configured by
+ * config/puma.rb). Build: `bundle install`, the JS install when package.json has dependencies
+ * (jsbundling/cssbundling run through assets:precompile), then `bundle exec rails
+ * assets:precompile` when an asset pipeline gem (sprockets, propshaft) is used and the app is not
+ * API-only. Database engine from config/database.yml (production, then default adapter) besides the
+ * driver gems. Default port 3000.
+ */
+import { parse as parseYaml } from 'yaml';
+import { chain, detectNodePackageManager } from '../package-manager.js';
+import type { Engine } from '../schema.js';
+import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
+import { gem, gemOrLocked } from './ruby.js';
+
+const ADAPTERS: Readonly<Record<string, Engine | null>> = {
+  postgresql: 'postgres',
+  postgis: 'postgres',
+  mysql2: 'mysql',
+  trilogy: 'mysql',
+  sqlite3: null,
+};
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** The production database adapter of config/database.yml (ERB tags blanked before YAML parsing). */
+export async function railsAdapter(ctx: DetectContext): Promise<{ adapter: string; evidence: string } | null> {
+  const rel = inDir(ctx.dir, 'config/database.yml');
+  const text = await ctx.manifests.text(rel);
+  if (text === null) return null;
+  let doc: Record<string, unknown> | undefined;
+  try {
+    doc = asRecord(parseYaml(text.replace(/<%[\s\S]*?%>/g, 'erb'), { merge: true, maxAliasCount: 100 }));
+  } catch {
+    ctx.warnings.add(`${rel} could not be parsed as YAML; its adapter was not read`);
+    return null;
+  }
+  const production = asRecord(doc?.production);
+  const primary = asRecord(production?.primary);
+  for (const [where, section] of [
+    ['production.adapter', production],
+    ['production.primary.adapter', primary],
+    ['default.adapter', asRecord(doc?.default)],
+  ] as const) {
+    const adapter = section?.adapter;
+    if (typeof adapter === 'string') return { adapter, evidence: `${rel}: ${where} ${adapter}` };
+  }
+  return null;
+}
+
+export const rails: FrameworkDetector = {
+  id: 'rails',
+  kind: 'framework',
+  runtimes: ['ruby'],
+  async detect(ctx) {
+    const appRb = inDir(ctx.dir, 'config/application.rb');
+    const appText = (await ctx.fs.read(appRb))?.text ?? '';
+    const railsApp = /Rails::Application\b/.test(appText);
+    const dep = (await gem(ctx, 'rails')) ?? (await gem(ctx, 'railties'));
+    if (!railsApp && !dep) return null;
+    const evidence = railsApp ? `${appRb} defines a Rails::Application` : (dep?.source as string);
+    const fields: Conclusions = {
+      framework: { value: 'rails', evidence: dep && railsApp ? `${evidence}; ${dep.source} ${dep.name}` : evidence },
+      project_type: { value: 'web', evidence },
+    };
+    const detection: Detection = { id: 'rails', tier: TIER.backend, fields, portDefault: { value: 3000, evidence: 'Rails (Puma) default port 3000' } };
+
+    // Build: gems, JS packages, compiled assets.
+    const install = ctx.runtime.toolchain?.install ?? '';
+    const pkg = await ctx.manifests.packageJson(ctx.dir);
+    const nodeInstall = pkg ? (await detectNodePackageManager(ctx, pkg)).install : '';
+    const apiOnly = /^\s*config\.api_only\s*=\s*true/m.test(appText);
+    const pipeline = (await gemOrLocked(ctx, 'propshaft')) ?? (await gemOrLocked(ctx, 'sprockets-rails')) ?? (await gemOrLocked(ctx, 'sprockets'));
+    const precompile = pipeline && !apiOnly ? 'bundle exec rails assets:precompile' : '';
+    const build = chain(install, nodeInstall, precompile);
+    if (build) {
+      const why = [install && `${inDir(ctx.dir, 'Gemfile')} gems`, nodeInstall && `${pkg?.path} dependencies`, precompile && `asset pipeline (${pipeline})`].filter(Boolean).join('; ');
+      fields.scripts_build = { value: build, evidence: why };
+    }
+    if (pipeline && apiOnly) ctx.warnings.add(`${appRb} sets config.api_only = true: assets are not precompiled`);
+
+    // Start: the Rails server (Puma reads config/puma.rb).
+    const configRu = inDir(ctx.dir, 'config.ru');
+    if (ctx.fs.has(configRu)) fields.entry_point = { value: 'config.ru', evidence: `${configRu}: the Rack app rails server runs` };
+    fields.scripts_start = { value: 'bundle exec rails server -b 0.0.0.0 -p $PORT', evidence: `${evidence}; rails server binds 0.0.0.0 on $PORT` };
+    if (!ctx.fs.has(inDir(ctx.dir, 'bin/rails'))) ctx.warnings.add('bin/rails is missing: run `bundle binstubs railties` and commit it');
+
+    const adapter = await railsAdapter(ctx);
+    if (adapter) {
+      const engine = ADAPTERS[adapter.adapter];
+      if (engine) detection.engines = [{ engine, evidence: adapter.evidence }];
+      else if (engine === null) ctx.warnings.add(`${adapter.evidence}: SQLite is a file on the service's disk, not a managed database; data is lost on redeploy without a volume`);
+    }
+    return detection;
+  },
+};

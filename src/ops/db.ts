@@ -1,0 +1,226 @@
+/**
+ * `opendeploy db add <engine>`: create a managed database for the linked project, wait until it
+ * runs, merge its connection variables into the service env (GET → merge → full PUT → read back),
+ * then redeploy the current source so the pods get them.
+ *
+ * Connection variables exist only in the create response. Until the service holds them they wait in
+ * `.opendeploy/dependency-env.json` (0600, the same file the deploy pipeline uses), so an
+ * interrupted `db add` finishes when it is run again.
+ */
+import { OdError } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import { dashboardUrl } from '../auth/index.js';
+import type { ExecutionContext } from '../cli/context.js';
+import type { Reporter } from '../cli/output/index.js';
+import { pollIntervalFor } from '../cli/options.js';
+import {
+  clearPendingDependencyEnv,
+  loadPendingDependencyEnv,
+  savePendingDependencyEnv,
+  waitForDependency,
+} from '../deploy/stages/dependencies.js';
+import { writeProjectState, type ProjectState } from '../deploy/state.js';
+import { throwIfAborted } from '../util/sleep.js';
+import { readEnv, replaceEnv } from './env.js';
+import { redeploy } from './redeploy.js';
+import type { OpsTarget } from './target.js';
+
+export const DB_ENGINES = ['postgres', 'mysql', 'mongodb', 'redis'] as const;
+export type DbEngine = (typeof DB_ENGINES)[number];
+
+const ALIASES: Record<string, DbEngine> = {
+  postgres: 'postgres',
+  postgresql: 'postgres',
+  pg: 'postgres',
+  mysql: 'mysql',
+  mongodb: 'mongodb',
+  mongo: 'mongodb',
+  redis: 'redis',
+};
+
+/** The engine for a user-typed name; anything else is invalid_input listing the four. */
+export function parseEngine(name: string): DbEngine {
+  const engine = ALIASES[name.trim().toLowerCase()];
+  if (!engine) {
+    throw new OdError('invalid_input', `"${name}" is not a database opendeploy can add. Choose one of: ${DB_ENGINES.join(', ')}.`, {
+      nextAction: 'For example: opendeploy db add postgres',
+      details: { engines: [...DB_ENGINES] },
+    });
+  }
+  return engine;
+}
+
+export interface DbAddOptions {
+  exec: ExecutionContext;
+  reporter: Reporter;
+  signal: AbortSignal;
+  /** Replace existing service variables of the same name (default: keep them). */
+  overwrite: boolean;
+  /** Redeploy the current source after merging (default true; `--no-redeploy`). */
+  redeploy: boolean;
+  /** How long to wait for the database to run. */
+  readyTimeoutMs?: number;
+}
+
+export interface DbAddResult {
+  status: 'success' | 'skipped';
+  project_id: string;
+  service_id: string;
+  engine: DbEngine;
+  dependency_id: string;
+  /** Variable names only, never values. */
+  env_added: string[];
+  env_kept: string[];
+  env_replaced: string[];
+  redeployed: boolean;
+  deployment_id: string | null;
+  url: string | null;
+  [key: string]: unknown;
+}
+
+export async function addDatabase(target: OpsTarget, engine: DbEngine, options: DbAddOptions): Promise<DbAddResult> {
+  const service = target.service;
+  if (!service) throw new OdError('internal', 'db add needs a resolved service.');
+  const { client, audit } = target;
+  const reporter = options.reporter;
+  const linked: ProjectState | undefined = target.state?.project_id === target.projectId ? target.state : undefined;
+  const base = { project_id: target.projectId, service_id: service.id, engine };
+
+  // 1. Does the project already have this engine?
+  const all = await client.getDependencyStatus(target.projectId);
+  const linkedIds = new Set((linked?.dependencies ?? []).filter((dep) => dep.engine === engine).map((dep) => dep.dependency_id));
+  const existing = all.find((dep) => dep.dependency_id === engine || linkedIds.has(dep.id));
+  const pending = linked ? await loadPendingDependencyEnv(target.root) : {};
+
+  let dependencyId: string;
+  let connection: Record<string, string>;
+  if (existing) {
+    if (existing.status === 'failed') {
+      throw new OdError('conflict', `Project ${target.projectId} already has a ${engine} database (${existing.id}), and it failed to provision.`, {
+        nextAction: `Remove the failed database in the dashboard (${dashboardUrl(target.gatewayUrl, target.projectId)}), then run \`opendeploy db add ${engine}\` again; or contact hi@opendeploy.dev.`,
+        details: { dependency_id: existing.id, engine, status: existing.status },
+      });
+    }
+    await recordDependency(target, linked, engine, existing.id);
+    if (Object.keys(pending).length === 0) {
+      reporter.stageSkip('dependency.create', `Project already has a ${engine} database (${existing.id}, ${existing.status}); nothing added`, {
+        engine,
+        dependency_id: existing.id,
+        dependency_status: existing.status,
+      });
+      audit.info('dependency.create', { ...base, dependency_id: existing.id, skipped: 'exists' });
+      return { status: 'skipped', ...base, dependency_id: existing.id, env_added: [], env_kept: [], env_replaced: [], redeployed: false, deployment_id: null, url: linked?.url ?? null };
+    }
+    // An earlier `db add` stopped after creating it: finish the merge with the saved variables.
+    reporter.stageSkip('dependency.create', `Using the ${engine} database created by the interrupted run (${existing.id})`, { engine, dependency_id: existing.id });
+    dependencyId = existing.id;
+    connection = pending;
+  } else {
+    reporter.stageStart('dependency.create', `Provisioning ${engine}`);
+    let created;
+    try {
+      created = await client.createDependency({ project_id: target.projectId, dependency_id: engine, environment: target.environment });
+    } catch (error) {
+      if (error instanceof OdError) audit.error('dependency.create', { ...base, error_code: error.code, status: error.status ?? null });
+      throw error;
+    }
+    dependencyId = created.id;
+    connection = created.env_vars ?? {};
+    for (const value of Object.values(connection)) registerSecret(value);
+    if (linked) await savePendingDependencyEnv(target.root, { ...pending, ...connection });
+    await recordDependency(target, linked, engine, dependencyId);
+    audit.info('dependency.create', { ...base, dependency_id: dependencyId, env_keys: Object.keys(connection).sort() });
+  }
+
+  // 2. Wait until it runs (bounded; a failed or slow database keeps its row and the saved variables).
+  await waitForDependency(client, target.projectId, dependencyId, engine, {
+    reporter,
+    signal: options.signal,
+    pollIntervalMs: pollIntervalFor(target.gatewayUrl),
+    ...(options.readyTimeoutMs !== undefined ? { timeoutMs: options.readyTimeoutMs } : {}),
+  });
+  reporter.stageDone('dependency.create', `Database ${engine} running (${dependencyId})`, {
+    engine,
+    dependency_id: dependencyId,
+    env_keys: Object.keys(connection).sort(),
+  });
+  throwIfAborted(options.signal);
+
+  // 3. Merge its variables into the service env: existing keys win unless --overwrite.
+  reporter.stageStart('env.merge', `Adding the ${engine} variables to ${service.name}`);
+  const before = await readEnv(target);
+  const next = { ...before };
+  const added: string[] = [];
+  const kept: string[] = [];
+  const replaced: string[] = [];
+  for (const key of Object.keys(connection).sort()) {
+    const value = connection[key]!;
+    if (!Object.hasOwn(before, key)) {
+      added.push(key);
+      next[key] = value;
+    } else if (options.overwrite && before[key] !== value) {
+      replaced.push(key);
+      next[key] = value;
+    } else {
+      kept.push(key);
+    }
+  }
+  if (added.length + replaced.length > 0) await replaceEnv(target, before, next, 'db.add');
+  if (linked) await clearPendingDependencyEnv(target.root);
+  audit.info('dependency.env_merge', { ...base, dependency_id: dependencyId, keys_added: added, keys_kept: kept, keys_replaced: replaced });
+  reporter.stageDone('env.merge', mergeSummary(service.name, added, kept, replaced), { env_added: added, env_kept: kept, env_replaced: replaced });
+  if (kept.length > 0 && !options.overwrite) {
+    reporter.warn(`${service.name} already had ${kept.join(', ')}; kept the existing value${kept.length === 1 ? '' : 's'} (use --overwrite to take the database's).`);
+  }
+
+  // 4. Env changes reach the pods only with a new deployment.
+  if (!options.redeploy) {
+    reporter.info('Not redeployed (--no-redeploy): the new variables reach the app with the next deployment (`opendeploy redeploy`).');
+    return { status: 'success', ...base, dependency_id: dependencyId, env_added: added, env_kept: kept, env_replaced: replaced, redeployed: false, deployment_id: null, url: linked?.url ?? null };
+  }
+  const deployed = await redeploy(target, { exec: options.exec, reporter, signal: options.signal });
+  return {
+    status: 'success',
+    ...base,
+    dependency_id: dependencyId,
+    env_added: added,
+    env_kept: kept,
+    env_replaced: replaced,
+    redeployed: true,
+    deployment_id: deployed.deployment_id,
+    url: deployed.url,
+  };
+}
+
+async function recordDependency(target: OpsTarget, linked: ProjectState | undefined, engine: string, dependencyId: string): Promise<void> {
+  if (!linked || linked.dependencies.some((dep) => dep.dependency_id === dependencyId)) return;
+  linked.dependencies.push({ engine, dependency_id: dependencyId });
+  await writeProjectState(target.root, linked);
+}
+
+function mergeSummary(serviceName: string, added: string[], kept: string[], replaced: string[]): string {
+  const parts: string[] = [];
+  if (added.length) parts.push(`added ${added.join(', ')}`);
+  if (replaced.length) parts.push(`replaced ${replaced.join(', ')}`);
+  if (kept.length) parts.push(`kept existing ${kept.join(', ')}`);
+  return `Variables of ${serviceName}: ${parts.length ? parts.join('; ') : 'nothing to add'}`;
+}
+
+export function humanDbAdd(result: DbAddResult, serviceName: string): string[] {
+  if (result.status === 'skipped') {
+    return [`Project ${result.project_id} already has a ${result.engine} database (${result.dependency_id}); nothing was added.`];
+  }
+  const lines = [
+    '',
+    `Added ${result.engine} (${result.dependency_id}) to ${serviceName}`,
+    `  variables   added: ${result.env_added.join(', ') || '—'}`,
+  ];
+  if (result.env_kept.length) lines.push(`              kept (already set): ${result.env_kept.join(', ')}`);
+  if (result.env_replaced.length) lines.push(`              replaced: ${result.env_replaced.join(', ')}`);
+  lines.push(
+    result.redeployed
+      ? `  deployment  ${result.deployment_id}  success  ${result.url ?? ''}`.trimEnd()
+      : '  deployment  not redeployed; run `opendeploy redeploy` to apply the variables',
+  );
+  return lines;
+}

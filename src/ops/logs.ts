@@ -1,0 +1,232 @@
+/**
+ * `opendeploy logs [deployment]`: the last N lines (one-shot), or the live stream until the
+ * deployment is over (`--follow`). Lines keep their timestamps. A broken stream is reconnected at
+ * most once, after catching up from the last timestamp seen; a second break stops the command.
+ */
+import { OdError } from '../errors.js';
+import type { ExecutionContext } from '../cli/context.js';
+import type { LogEvent, Reporter } from '../cli/output/index.js';
+import type { Deployment, LogLine } from '../gateway/index.js';
+import type { OpsTarget } from './target.js';
+import { getDeploymentById, isTerminal, serviceDeployments } from './status.js';
+
+export const DEFAULT_TAIL = 100;
+export const MAX_TAIL = 10_000;
+
+export interface LogsInput {
+  target: OpsTarget;
+  exec: ExecutionContext;
+  reporter: Reporter;
+  deploymentId?: string | undefined;
+  tail: number;
+  /** RFC3339 (already normalised by parseSince). */
+  since?: string | undefined;
+  /** Only build lines (`source == "buildctl"`). */
+  build: boolean;
+  follow: boolean;
+  signal: AbortSignal;
+}
+
+export interface LogsResult {
+  deployment_id: string;
+  count: number;
+  /** With --follow: the status the deployment ended with. */
+  status?: string;
+  [key: string]: unknown;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--since`: an RFC3339 time, or a duration back from now (`90s`, `10m`, `1h30m`, `2d`). Returns RFC3339. */
+export function parseSince(value: string, now: number = Date.now()): string {
+  const text = value.trim();
+  if (/^(?:\d+(?:ms|s|m|h|d))+$/.test(text)) {
+    let ms = 0;
+    for (const match of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) ms += Number(match[1]) * (UNIT_MS[match[2]!] ?? 0);
+    return new Date(now - ms).toISOString();
+  }
+  if (/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})$/.test(text)) {
+    const t = Date.parse(text.replace(' ', 'T'));
+    if (!Number.isNaN(t)) return new Date(t).toISOString();
+  }
+  throw new OdError('invalid_input', `--since "${value}" is neither an RFC3339 time nor a duration.`, {
+    nextAction: 'Use a time like 2026-01-02T15:04:05Z, or a duration like 30s, 10m, 1h or 1h30m.',
+  });
+}
+
+/** `--tail`: a whole number from 1 to 10000. */
+export function parseTail(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_TAIL;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_TAIL) {
+    throw new OdError('invalid_input', `--tail must be a whole number from 1 to ${MAX_TAIL}, not "${value}".`, { nextAction: 'For example: --tail 100.' });
+  }
+  return n;
+}
+
+/** `timestamp  message`, the human form of a line. */
+export function formatLine(line: { timestamp?: string | undefined; message?: string | undefined }): string {
+  return line.timestamp ? `${line.timestamp}  ${line.message ?? ''}` : (line.message ?? '');
+}
+
+function toEvent(raw: LogLine | { message?: string; timestamp?: string; level?: string; source?: string }): LogEvent {
+  const line = raw as { message?: string; timestamp?: string; level?: string; source?: string };
+  return {
+    ...(line.timestamp ? { timestamp: line.timestamp } : {}),
+    ...(line.level ? { level: line.level } : {}),
+    message: line.message ?? '',
+    ...(line.source ? { source: line.source } : {}),
+  };
+}
+
+function fromSse(data: unknown): LogEvent | undefined {
+  if (typeof data === 'string') return { message: data };
+  if (data && typeof data === 'object') {
+    const obj = data as Record<string, unknown>;
+    const message = [obj.message, obj.line, obj.msg, obj.text].find((v): v is string => typeof v === 'string');
+    if (message === undefined) return undefined;
+    return toEvent({
+      message,
+      ...(typeof obj.timestamp === 'string' ? { timestamp: obj.timestamp } : {}),
+      ...(typeof obj.level === 'string' ? { level: obj.level } : {}),
+      ...(typeof obj.source === 'string' ? { source: obj.source } : {}),
+    });
+  }
+  return undefined;
+}
+
+async function resolveDeployment(target: OpsTarget, id: string | undefined): Promise<Deployment> {
+  if (id) return getDeploymentById(target, id);
+  const service = target.service!;
+  const latest = (await serviceDeployments(target, service.id))[0];
+  if (!latest) {
+    throw new OdError('not_found', `${service.name} has no deployments yet, so there are no logs.`, {
+      nextAction: 'Run `opendeploy` to deploy it first.',
+      details: { service_id: service.id },
+    });
+  }
+  return latest;
+}
+
+/** Keeps printed lines unique across the catch-up read, the stream replay and a reconnect. */
+class LinePrinter {
+  count = 0;
+  lastTimestamp: string | undefined;
+  private lastMs = Number.NEGATIVE_INFINITY;
+  private readonly seen = new Set<string>();
+  private readonly sinceMs: number;
+
+  constructor(
+    private readonly input: LogsInput,
+  ) {
+    this.sinceMs = input.since ? Date.parse(input.since) : Number.NEGATIVE_INFINITY;
+  }
+
+  /** Prints the line unless it was printed already, is older than what was printed, or is filtered out. */
+  print(line: LogEvent): void {
+    if (this.input.build && line.source !== 'buildctl') return;
+    const key = `${line.timestamp ?? ''}\u0000${line.message}`;
+    const ms = line.timestamp ? Date.parse(line.timestamp) : Number.NaN;
+    if (!Number.isNaN(ms)) {
+      if (ms < this.sinceMs || ms < this.lastMs) return;
+    }
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    if (!Number.isNaN(ms)) {
+      this.lastMs = ms;
+      this.lastTimestamp = line.timestamp;
+    }
+    this.count += 1;
+    const { exec, reporter } = this.input;
+    if (exec.json) reporter.log(line);
+    else reporter.result({}, [formatLine(line)]);
+  }
+}
+
+/** The last lines, filtered: with --build the tail applies to build lines only. */
+async function readTail(input: LogsInput, id: string): Promise<LogEvent[]> {
+  const response = await input.target.client.getDeploymentLogs(id, {
+    tail: input.build ? MAX_TAIL : input.tail,
+    ...(input.since ? { since: input.since } : {}),
+  });
+  const lines = response.logs.map(toEvent).filter((line) => !input.build || line.source === 'buildctl');
+  return lines.slice(-input.tail);
+}
+
+/** Errors that mean the stream itself broke (worth one reconnect), not that the request is wrong. */
+function isBroken(error: unknown): boolean {
+  return error instanceof OdError ? error.code === 'gateway_unreachable' || error.code === 'server_error' : true;
+}
+
+function interrupted(id: string): OdError {
+  return new OdError('interrupted', 'Stopped following the logs.', {
+    retryable: true,
+    nextAction: `Run \`opendeploy logs ${id} --follow\` to follow again.`,
+  });
+}
+
+export async function runLogs(input: LogsInput): Promise<LogsResult> {
+  const { target, reporter, signal } = input;
+  const deployment = await resolveDeployment(target, input.deploymentId);
+  const id = deployment.id;
+  const printer = new LinePrinter(input);
+  for (const line of await readTail(input, id)) printer.print(line);
+  if (!input.follow) {
+    if (printer.count === 0) reporter.info(`No${input.build ? ' build' : ''} log lines for deployment ${id}${input.since ? ` since ${input.since}` : ''}.`);
+    return { deployment_id: id, count: printer.count };
+  }
+
+  let finalStatus: string | undefined;
+  let broken: unknown;
+  for (let attempt = 0; attempt < 2 && finalStatus === undefined; attempt++) {
+    if (attempt === 1) {
+      reporter.warn(`The log stream broke (${(broken as Error | undefined)?.message ?? 'closed early'}); reconnecting once from ${printer.lastTimestamp ?? 'the start'}.`);
+      const since = printer.lastTimestamp ?? input.since;
+      const missed = await target.client.getDeploymentLogs(id, since ? { since } : { tail: input.tail });
+      for (const line of missed.logs) printer.print(toEvent(line));
+    }
+    try {
+      for await (const event of target.client.streamDeploymentLogs(id, { signal })) {
+        if (event.event === 'log' || event.event === 'message') {
+          const line = fromSse(event.data);
+          if (line) printer.print(line);
+        } else if (event.event === 'status') {
+          const data = (event.data ?? {}) as { status?: unknown; progress?: unknown };
+          if (typeof data.status === 'string') {
+            const progress = typeof data.progress === 'number' ? data.progress : null;
+            reporter.progress('logs.follow', `Deployment ${data.status}${progress !== null ? ` ${progress}%` : ''}`, { deployment_id: id, status: data.status, progress });
+          }
+        } else if (event.event === 'end') {
+          const data = (event.data ?? {}) as { status?: unknown };
+          finalStatus = typeof data.status === 'string' ? data.status : 'ended';
+          break;
+        }
+      }
+      if (signal.aborted) throw interrupted(id);
+      if (finalStatus === undefined) {
+        // Closed without an end event: over, or broken?
+        const now = await target.client.getDeployment(id);
+        if (isTerminal(now.status)) {
+          const rest = await target.client.getDeploymentLogs(id, printer.lastTimestamp ? { since: printer.lastTimestamp } : { tail: input.tail });
+          for (const line of rest.logs) printer.print(toEvent(line));
+          finalStatus = now.status;
+        } else {
+          broken = new Error('the stream closed before the deployment finished');
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) throw interrupted(id);
+      if (!isBroken(error)) throw error;
+      broken = error;
+    }
+  }
+  if (finalStatus === undefined) {
+    const reason = broken instanceof Error ? broken.message : 'it closed early';
+    throw new OdError('gateway_unreachable', `The log stream of deployment ${id} broke twice (${reason}); stopped following.`, {
+      nextAction: `Run \`opendeploy logs ${id}\` for what was written so far, or \`opendeploy logs ${id} --follow\` to try again.`,
+      details: { deployment_id: id, last_timestamp: printer.lastTimestamp ?? null, lines: printer.count },
+    });
+  }
+  reporter.info(`Deployment ${id} is ${finalStatus}.`);
+  return { deployment_id: id, count: printer.count, status: finalStatus };
+}
