@@ -101,6 +101,45 @@ describe('managed databases', () => {
   });
 });
 
+describe('analysis drives the service body', () => {
+  async function serviceRow(serviceId: unknown): Promise<Record<string, unknown> | undefined> {
+    const state = (await gw.state()) as { services?: Record<string, unknown>[] | Record<string, Record<string, unknown>> };
+    const rows = Array.isArray(state.services) ? state.services : Object.values(state.services ?? {});
+    return rows.find((row) => row.id === serviceId);
+  }
+
+  it('a Django + Postgres app gets a postgres dependency and DATABASE_URL on its service', async () => {
+    const run = await deploy('django-postgres', []);
+    expect(run.code).toBe(0);
+    expect(run.events.find((event) => event.type === 'stage' && event.stage === 'dependency.create')).toMatchObject({ status: 'done', engine: 'postgres' });
+    const row = await serviceRow(lastEvent(run)!.service_id);
+    expect(row).toMatchObject({ type: 'web', language: 'python', framework: 'django', port: 8000 });
+    expect(String((row?.runtime_variables as Record<string, string>).DATABASE_URL)).toMatch(/^postgres(ql)?:\/\//);
+  });
+
+  it('a static site becomes a static service', async () => {
+    const run = await deploy('static-site', []);
+    expect(run.code).toBe(0);
+    const row = await serviceRow(lastEvent(run)!.service_id);
+    expect(row).toMatchObject({ name: 'static-site', type: 'static', language: 'static', framework: 'static' });
+  });
+
+  it('a compose app becomes one project with one service per built service and each database once', async () => {
+    const app = await copyFixture('compose-postgres-redis');
+    const run = await runCli(['deploy', app, '--json'], {
+      env: { OD_GATEWAY: gw.url, OPENDEPLOY_HOME: await tempDir('od-home-'), OPENDEPLOY_TOKEN: patToken() },
+    });
+    expect(run.code).toBe(0);
+    const created = run.events.filter((event) => event.type === 'stage' && event.stage === 'service.create');
+    expect(created).toHaveLength(2);
+    const engines = run.events.filter((event) => event.type === 'stage' && event.stage === 'dependency.create').map((event) => event.engine);
+    expect(engines.sort()).toEqual(['postgres', 'redis']);
+    expect(run.events.find((event) => event.type === 'stage' && event.stage === 'project.create')?.message).toMatch(/^Project compose-postgres-redis created/);
+    const terminals = run.events.filter((event) => event.type === 'stage' && event.stage === 'deploy.terminal');
+    expect(terminals).toHaveLength(2);
+  });
+});
+
 describe('request discipline across all of the above', () => {
   it('never sent DELETE, never polled /status, always used collection slashes, never sent resources', async () => {
     const requests = await gw.requests();

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { OdError } from '../../errors.js';
 import { requireClient, type DeployContext } from '../context.js';
 import { saveState } from '../persist.js';
@@ -16,13 +17,23 @@ export function dnsSafeName(raw: string): string {
 }
 
 /**
+ * One service: the project is named after it (its manifest name). Several (compose, workspaces,
+ * Procfile): after the folder, since no single service speaks for the whole project.
+ */
+function defaultProjectName(ctx: DeployContext): string {
+  const services = ctx.analysis?.services ?? [];
+  if (services.length === 1) return dnsSafeName(services[0]!.name);
+  return dnsSafeName(path.basename(ctx.inputs.root));
+}
+
+/**
  * Stage 5: the project. Saved ids are verified, never recreated. A create is never retried
  * blindly: after an ambiguous failure (or a run that died mid-create) we read back by name.
  */
 export async function projectStage(ctx: DeployContext): Promise<void> {
   const client = requireClient(ctx);
   const region = ctx.region!;
-  const name = ctx.state.project_name ?? ctx.inputs.name ?? dnsSafeName(ctx.analysis?.services[0]?.name ?? 'app');
+  const name = ctx.state.project_name ?? ctx.inputs.name ?? defaultProjectName(ctx);
 
   if (ctx.state.project_id) {
     try {
