@@ -52,17 +52,29 @@ export interface ResolveTargetInput {
   root?: string;
 }
 
-export async function resolveOpsTarget(input: ResolveTargetInput): Promise<OpsTarget> {
-  const { exec, reporter, options } = input;
-  const root = path.resolve(exec.cwd, input.root ?? '.');
-  const state = await readProjectState(root);
-  const projectId = options.project ?? state?.project_id;
-  if (!projectId) {
-    throw new OdError('invalid_input', `No project is linked to ${root}.`, {
-      nextAction: 'Run `opendeploy` here to deploy it first, or pass --project <id>.',
-    });
-  }
-  const environment = resolveEnvironment(options.env, exec.env, state?.environment);
+/** A credential that already exists, proven against the gateway, with the client that uses it. */
+export interface ConnectedCredential {
+  credential: ResolvedCredential;
+  client: GatewayClient;
+  bound: boolean;
+  audit: AuditLogger;
+  embedded?: EmbeddedGateway;
+  /** Flushes the audit log and stops the embedded gateway, if one was started. */
+  close(): Promise<void>;
+}
+
+/**
+ * Resolves the credential a day-2 command (or `auth status`) uses — never minting one, since a new
+ * credential could not own the project — proves it with `GET /v1/regions/` (401 → auth_invalid,
+ * auth.json untouched) and learns whether it is bound.
+ */
+export async function connectExistingCredential(input: {
+  exec: ExecutionContext;
+  reporter: Reporter;
+  options: OpsOptions;
+  state: ProjectState | undefined;
+}): Promise<ConnectedCredential> {
+  const { exec, reporter, options, state } = input;
   const home = resolveHome(exec.env);
   const { embedded, env, flagGateway, flagAuthFile } = await selectGateway(options, exec.env, state);
   const audit = createAuditLogger({ home });
@@ -79,7 +91,6 @@ export async function resolveOpsTarget(input: ResolveTargetInput): Promise<OpsTa
       home,
       interactive: false,
       yes: false,
-      // Day-2 operations act on an existing project: a freshly minted credential could not own it.
       confirmMint: async () => false,
       clientFor: (gateway: string, token?: string) => createGatewayClient(gateway, token, (line) => reporter.debug(line)),
       cliVersion: VERSION,
@@ -98,6 +109,27 @@ export async function resolveOpsTarget(input: ResolveTargetInput): Promise<OpsTa
       if (error instanceof OdError && error.code === 'auth_invalid') throw authInvalidError(credential);
       throw error;
     }
+    return { credential, client, bound, audit, close, ...(embedded ? { embedded } : {}) };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export async function resolveOpsTarget(input: ResolveTargetInput): Promise<OpsTarget> {
+  const { exec, reporter, options } = input;
+  const root = path.resolve(exec.cwd, input.root ?? '.');
+  const state = await readProjectState(root);
+  const projectId = options.project ?? state?.project_id;
+  if (!projectId) {
+    throw new OdError('invalid_input', `No project is linked to ${root}.`, {
+      nextAction: 'Run `opendeploy` here to deploy it first, or pass --project <id>.',
+    });
+  }
+  const environment = resolveEnvironment(options.env, exec.env, state?.environment);
+  const connection = await connectExistingCredential({ exec, reporter, options, state });
+  const { credential, client, bound, audit, embedded, close } = connection;
+  try {
     const target: OpsTarget = {
       root,
       state,

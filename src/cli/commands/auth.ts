@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
-import { OdError } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
-import { authInvalidError, claimUrl, describeToken, displayPath, isBound, resolveCredential, resolveHome, type ResolvedCredential } from '../../auth/index.js';
-import { GatewayClient } from '../../gateway/index.js';
-import { createAuditLogger } from '../../audit/index.js';
-import { LOCAL_GATEWAY_MARKER, readProjectState, type ProjectState } from '../../deploy/state.js';
-import { VERSION } from '../../version.js';
+import { claimUrl, describeToken, displayPath, type ResolvedCredential } from '../../auth/index.js';
+import { readProjectState, type ProjectState } from '../../deploy/state.js';
+import { connectExistingCredential } from '../../ops/target.js';
 import type { GlobalOptions } from '../context.js';
-import type { Reporter } from '../output/index.js';
-import { startEmbeddedGateway, type EmbeddedGateway } from '../local.js';
 import { runHandler, type CommandEnv, type RunIo } from '../run.js';
 import { emitDocument } from './env.js';
 
@@ -49,49 +43,8 @@ async function authStatus(ctx: CommandEnv, options: AuthOptions): Promise<number
     // A broken link file must not hide which credential is in use; the gateway precedence just skips it.
     state = undefined;
   }
-  const home = resolveHome(exec.env);
-  const useLocal = options.local === true || (state?.gateway === LOCAL_GATEWAY_MARKER && !options.gateway && !exec.env.OD_GATEWAY);
-  let embedded: EmbeddedGateway | undefined;
-  let env = exec.env;
-  let flagGateway = options.gateway;
-  let flagAuthFile = options.authFile;
-  const audit = createAuditLogger({ home });
-  let client: GatewayClient | undefined;
+  const { credential, bound, audit, embedded, close } = await connectExistingCredential({ exec, reporter, options, state });
   try {
-    if (useLocal) {
-      embedded = await startEmbeddedGateway(options.dataDir);
-      flagGateway = embedded.gateway.url;
-      flagAuthFile = embedded.authFile;
-      env = { ...exec.env };
-      delete env.OPENDEPLOY_TOKEN;
-    }
-    const credential = await resolveCredential({
-      env,
-      flagAuthFile,
-      flagGateway,
-      projectGateway: state && state.gateway !== LOCAL_GATEWAY_MARKER ? state.gateway : undefined,
-      home,
-      interactive: false,
-      yes: false,
-      // A status command reports; it never creates a credential.
-      confirmMint: async () => false,
-      clientFor: (gateway: string, token?: string) => newClient(gateway, token, reporter),
-      cliVersion: VERSION,
-      audit,
-      warn: (message: string) => reporter.warn(message),
-    });
-    registerSecret(credential.token);
-    registerSecret(credential.bindSig);
-    client = newClient(credential.gateway, credential.token, reporter);
-
-    let bound: boolean;
-    try {
-      await client.listRegions();
-      bound = await isBound(credential, client);
-    } catch (error) {
-      if (error instanceof OdError && error.code === 'auth_invalid' && error.status === 401) throw authInvalidError(credential);
-      throw error;
-    }
     const claim = !bound && credential.agentId && credential.bindSig ? claimUrl(credential.gateway, credential.agentId, credential.bindSig) : null;
     const token = describeToken(credential.token);
     const data = {
@@ -115,18 +68,7 @@ async function authStatus(ctx: CommandEnv, options: AuthOptions): Promise<number
     emitDocument(ctx, data, human, claim ? [claim] : []);
     return 0;
   } finally {
-    await client?.close().catch(() => undefined);
-    await audit.flush();
-    await embedded?.gateway.close();
+    await close();
   }
 }
 
-function newClient(gateway: string, token: string | undefined, reporter: Reporter): GatewayClient {
-  return new GatewayClient({
-    baseUrl: gateway,
-    ...(token === undefined ? {} : { token }),
-    userAgent: `opendeploy/${VERSION} (${process.platform}; node ${process.versions.node})`,
-    onRequest: (info) =>
-      reporter.debug(`${info.method} ${info.path} → ${info.status ?? info.error ?? '?'} in ${Math.round(info.ms)} ms (attempt ${info.attempt})`),
-  });
-}
