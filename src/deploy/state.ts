@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, open, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { OdError } from '../errors.js';
@@ -91,23 +91,9 @@ export async function readProjectState(root: string): Promise<ProjectState | und
   return parsed.data;
 }
 
-/** Atomic write: temp file in the same folder, fsync, rename. A crash never leaves half a file. */
+/** project.json and analysis.json are replaced atomically, so a crash never leaves half a file. */
 export async function writeJsonAtomic(file: string, data: unknown, mode = 0o644): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx', mode);
-  try {
-    await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
+  await writeFileAtomic(file, `${JSON.stringify(data, null, 2)}\n`, mode);
 }
 
 export async function writeProjectState(root: string, state: ProjectState): Promise<void> {

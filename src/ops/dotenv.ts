@@ -4,9 +4,8 @@
  * same value, so a pulled file can be fed to `env rotate --from` unchanged.
  */
 import { parseEnv } from 'node:util';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { OdError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 
@@ -113,27 +112,7 @@ export function formatDotenv(variables: Record<string, string>, header: string[]
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * Writes a file that holds secrets: mode 0600 from the first byte (a temp file in the same folder,
- * fsync, rename), so a crash never leaves half a file and nobody else can ever read it.
- */
-export async function writeSecretFileAtomic(file: string, text: string): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.chmod(0o600);
-    await handle.writeFile(text);
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
-  try {
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
+/** The dotenv file `env pull` writes: 0600, atomically. */
+export function writeSecretFileAtomic(file: string, text: string): Promise<void> {
+  return writeFileAtomic(file, text, 0o600);
 }
