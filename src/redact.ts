@@ -20,8 +20,11 @@ export function isSecretKey(key: string): boolean {
 
 const registered = new Set<string>();
 
-/** Loopback addresses are never secret (a local database's HOST); scrubbing them breaks local URLs. */
-const NEVER_SECRET = new Set(['127.0.0.1', 'localhost', '0.0.0.0', '::1', '[::1]']);
+/**
+ * Values that are never secret but common in env maps: loopback hosts (a local database's HOST) and
+ * environment names (NODE_ENV=production). Registering them would blank them out of every message.
+ */
+const NEVER_SECRET = new Set(['127.0.0.1', 'localhost', '0.0.0.0', '::1', '[::1]', 'production', 'staging', 'development']);
 
 /**
  * Registers a value that must never be printed or logged (the token in use, bind_sig, env values).

@@ -16,6 +16,12 @@ describe('redaction', () => {
     expect(scrubText('pw=hunter2-long-secret abc')).toBe('pw=*** abc');
   });
 
+  it('never registers loopback hosts or environment names (they are config, not secrets)', () => {
+    registerSecret('production');
+    registerSecret('127.0.0.1');
+    expect(scrubText('production at 127.0.0.1')).toBe('production at 127.0.0.1');
+  });
+
   it('keeps an allowed string (the claim URL) intact while scrubbing the rest', () => {
     registerSecret('deadbeefcafe0123');
     const claim = 'https://x/claim/1?h=deadbeefcafe0123&url=y';
