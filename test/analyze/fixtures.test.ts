@@ -14,6 +14,7 @@ import { AnalysisSchema, type Analysis } from '../../src/analyze/schema.js';
 import { FIXTURES, copyFixture, goldenPath } from './helpers.js';
 
 const REQUIRED_FIXTURES = [
+  'remix-app',
   'node-http',
   'express-app',
   'fastify-app',
