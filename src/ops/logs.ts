@@ -171,6 +171,7 @@ export async function runLogs(input: LogsInput): Promise<LogsResult> {
   const id = deployment.id;
   const printer = new LinePrinter(input);
   for (const line of await readTail(input, id)) printer.print(line);
+  if (signal.aborted) throw interrupted(id);
   if (!input.follow) {
     if (printer.count === 0) reporter.info(`No${input.build ? ' build' : ''} log lines for deployment ${id}${input.since ? ` since ${input.since}` : ''}.`);
     return { deployment_id: id, count: printer.count };
@@ -220,6 +221,8 @@ export async function runLogs(input: LogsInput): Promise<LogsResult> {
       broken = error;
     }
   }
+  // Ctrl-C that raced with the end of the stream still means "interrupted".
+  if (signal.aborted) throw interrupted(id);
   if (finalStatus === undefined) {
     const reason = broken instanceof Error ? broken.message : 'it closed early';
     throw new OdError('gateway_unreachable', `The log stream of deployment ${id} broke twice (${reason}); stopped following.`, {

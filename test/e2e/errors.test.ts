@@ -334,7 +334,7 @@ describe('failed deployments (exit 5)', () => {
 
 describe('interruption', () => {
   it('interrupted: Ctrl-C while watching exits 130 and the next run follows the same deployment', async () => {
-    const slow = await startTestGateway({ buildDurationMs: 4000 });
+    const slow = await startTestGateway({ buildDurationMs: 8000 });
     try {
       const app = await copyFixture('node-http');
       const env = { OD_GATEWAY: slow.url, OPENDEPLOY_HOME: await tempDir('od-home-'), OPENDEPLOY_TOKEN: patToken() };

@@ -83,3 +83,10 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
 export function lastEvent(run: CliRun): Record<string, unknown> | undefined {
   return run.events[run.events.length - 1];
 }
+
+/** The final `{"type":"error"}` event of a failed `--json` run (asserts that it is one). */
+export function errorOf(run: CliRun): Record<string, unknown> {
+  const event = lastEvent(run);
+  if (event?.type !== 'error') throw new Error(`expected an error event, got: ${JSON.stringify(event)}\nstderr: ${run.stderr}`);
+  return event;
+}

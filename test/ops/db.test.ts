@@ -1,7 +1,7 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastEvent, runCli, type CliRun } from '../helpers/cli.js';
+import { lastEvent, runCli, errorOf } from '../helpers/cli.js';
 import { startTestGateway, type RecordedRequest, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 
@@ -19,12 +19,6 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 
 async function projectJson(): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as Record<string, unknown>;
-}
-
-function errorOf(run: CliRun): Record<string, unknown> {
-  const event = lastEvent(run);
-  expect(event?.type).toBe('error');
-  return event!;
 }
 
 /** The service env straight from the gateway (what a pod would get on the next deployment). */

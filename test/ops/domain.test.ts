@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastEvent, runCli, type CliRun } from '../helpers/cli.js';
+import { lastEvent, runCli, type CliRun, errorOf } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 
@@ -19,12 +19,6 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 
 async function projectJson(): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as Record<string, unknown>;
-}
-
-function errorOf(run: CliRun): Record<string, unknown> {
-  const event = lastEvent(run);
-  expect(event?.type).toBe('error');
-  return event!;
 }
 
 function documentOf(run: CliRun): Record<string, unknown> {

@@ -4,7 +4,7 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, lastEvent, runCli, type CliRun } from '../helpers/cli.js';
+import { BIN, lastEvent, runCli, type CliRun, errorOf } from '../helpers/cli.js';
 import { startTestGateway, type RecordedRequest, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { formatDotenv, formatDotenvLine } from '../../src/ops/dotenv.js';
@@ -52,12 +52,6 @@ function cliWithStdin(args: string[], input: string): Promise<CliRun> {
 /** The one JSON document a one-shot command prints. */
 function doc(run: CliRun): Record<string, unknown> {
   return JSON.parse(run.stdout) as Record<string, unknown>;
-}
-
-function errorOf(run: CliRun): Record<string, unknown> {
-  const event = lastEvent(run);
-  expect(event?.type).toBe('error');
-  return event!;
 }
 
 /** No canary in stdout/stderr (stdout may be exempted for --show-secrets runs). */

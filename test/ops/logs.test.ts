@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastEvent, runCli, type CliOptions, type CliRun } from '../helpers/cli.js';
+import { lastEvent, runCli, type CliOptions, type CliRun, errorOf } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { patToken } from '../helpers/tokens.js';
@@ -24,12 +24,6 @@ function cli(args: string[], options: { env?: Record<string, string>; onEvent?: 
   });
 }
 
-function errorOf(run: CliRun): Record<string, unknown> {
-  const event = lastEvent(run);
-  expect(event?.type).toBe('error');
-  return event!;
-}
-
 async function startDeployment(): Promise<string> {
   const state = JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as {
     project_id: string;
@@ -47,7 +41,7 @@ async function startDeployment(): Promise<string> {
 
 beforeAll(async () => {
   // A slow build, so `logs --follow` connects while it is still running even on a busy machine.
-  gw = await startTestGateway({ buildDurationMs: 6000 });
+  gw = await startTestGateway({ buildDurationMs: 15000 });
   home = await tempDir('od-home-');
   app = await copyFixture('node-http');
   const run = await cli(['deploy', '--json']);

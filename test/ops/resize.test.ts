@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastEvent, runCli, type CliRun } from '../helpers/cli.js';
+import { lastEvent, runCli, type CliRun, errorOf } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { formatMemory, resizeBody } from '../../src/ops/quantity.js';
@@ -12,12 +12,6 @@ const TOKEN = `od_kResizeOps${'Z'.repeat(34)}`;
 afterAll(async () => {
   await cleanupTempDirs();
 });
-
-function errorOf(run: CliRun): Record<string, unknown> {
-  const event = lastEvent(run);
-  expect(event?.type).toBe('error');
-  return event!;
-}
 
 /** `--json` one-shot output: one pretty-printed object on stdout. */
 function documentOf(run: CliRun): Record<string, unknown> {
