@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastEvent, runCli, errorOf } from '../helpers/cli.js';
 import { startTestGateway, type RecordedRequest, type TestGateway } from '../helpers/gateway.js';
+import { readProjectJson, deployLinked } from '../helpers/linked-app.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 
 /** A bound dashboard token of its own: this file's user on the local gateway. */
@@ -17,9 +18,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   return { OD_GATEWAY: gw.url, OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN, ...extra };
 }
 
-async function projectJson(): Promise<Record<string, unknown>> {
-  return JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as Record<string, unknown>;
-}
+const projectJson = (): Promise<Record<string, unknown>> => readProjectJson(app);
 
 /** The service env straight from the gateway (what a pod would get on the next deployment). */
 async function gatewayEnv(): Promise<Record<string, string>> {
@@ -45,9 +44,7 @@ beforeAll(async () => {
   gw = await startTestGateway();
   home = await tempDir('od-home-');
   app = await copyFixture('node-http');
-  const run = await runCli(['deploy', '--json'], { cwd: app, env: env() });
-  expect(run.code).toBe(0);
-  deployed = lastEvent(run)!;
+  deployed = await deployLinked(app, env());
 });
 afterAll(async () => {
   await gw.close();

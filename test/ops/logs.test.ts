@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastEvent, runCli, type CliOptions, type CliRun, errorOf } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startDeploymentViaApi } from '../helpers/linked-app.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { patToken } from '../helpers/tokens.js';
 import { parseSince, parseTail } from '../../src/ops/logs.js';
@@ -24,20 +23,8 @@ function cli(args: string[], options: { env?: Record<string, string>; onEvent?: 
   });
 }
 
-async function startDeployment(): Promise<string> {
-  const state = JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as {
-    project_id: string;
-    services: { service_id: string }[];
-    last_temp_file_path: string;
-  };
-  const response = await fetch(`${gw.url}/v1/deployments/`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ project_id: state.project_id, service_id: state.services[0]!.service_id, environment: 'production', source: 'zip', temp_file_path: state.last_temp_file_path }),
-  });
-  expect(response.status).toBe(201);
-  return String(((await response.json()) as { id: string }).id);
-}
+/** Starts another deployment of the linked service straight through the API. */
+const startDeployment = (): Promise<string> => startDeploymentViaApi(gw, app, TOKEN);
 
 beforeAll(async () => {
   // A slow build, so `logs --follow` connects while it is still running even on a busy machine.

@@ -1,8 +1,9 @@
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastEvent, runCli, errorOf } from '../helpers/cli.js';
 import { startTestGateway, type RecordedRequest, type TestGateway } from '../helpers/gateway.js';
+import { readProjectJson, deployLinked } from '../helpers/linked-app.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 
 /** A bound dashboard token of its own: this file's user on the local gateway. */
@@ -17,9 +18,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   return { OD_GATEWAY: gw.url, OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN, ...extra };
 }
 
-async function projectJson(): Promise<Record<string, unknown>> {
-  return JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as Record<string, unknown>;
-}
+const projectJson = (): Promise<Record<string, unknown>> => readProjectJson(app);
 
 const posts = (requests: RecordedRequest[], route: string) => requests.filter((r) => r.method === 'POST' && r.path === route);
 
@@ -27,9 +26,7 @@ beforeAll(async () => {
   gw = await startTestGateway();
   home = await tempDir('od-home-');
   app = await copyFixture('node-http');
-  const run = await runCli(['deploy', '--json'], { cwd: app, env: env() });
-  expect(run.code).toBe(0);
-  deployed = lastEvent(run)!;
+  deployed = await deployLinked(app, env());
 });
 afterAll(async () => {
   await gw.close();
