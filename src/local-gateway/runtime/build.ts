@@ -12,6 +12,7 @@ import { buildEnv, parseVariables } from './env.js';
 import { DeployCancelled, DeployFailure } from './failure.js';
 import { planRun, staticRoot, type RunPlan } from './plan.js';
 import { spawnGroup, type GroupProcess } from './processes.js';
+import { hasIndexPage, singlePageAppEvidence } from './static-server.js';
 import { commandsOf, firstMissingCommand, missingCommandMessage, which } from './which.js';
 
 export interface RunSpec {
@@ -21,6 +22,8 @@ export interface RunSpec {
   workdir: string;
   start: string;
   static_root: string | null;
+  /** Static services: unknown paths fall back to index.html (a single-page app with a client router). */
+  spa?: boolean;
   path_prepend: string[];
   env: Record<string, string>;
 }
@@ -61,6 +64,17 @@ function outputDirectoryOf(project: ProjectRow, service: ServiceRow): string | u
   return typeof entry?.output_directory === 'string' ? entry.output_directory : undefined;
 }
 
+/** The analysis' evidence for the service (which commands run from the workspace root). */
+function evidenceOf(project: ProjectRow, service: ServiceRow): Array<{ decision: string; evidence: string }> | undefined {
+  const analysis = project.analyze_config as { services?: Array<{ name?: unknown; evidence?: unknown }> } | null;
+  const entry = analysis?.services?.find((s) => s.name === service.name);
+  if (!Array.isArray(entry?.evidence)) return undefined;
+  return (entry.evidence as unknown[]).filter(
+    (e): e is { decision: string; evidence: string } =>
+      typeof e === 'object' && e !== null && typeof (e as { decision?: unknown }).decision === 'string' && typeof (e as { evidence?: unknown }).evidence === 'string',
+  );
+}
+
 export async function buildRelease(ctx: BuildContext): Promise<RunSpec> {
   const { dep, service } = ctx;
   const source = dep.source_path;
@@ -79,7 +93,11 @@ export async function buildRelease(ctx: BuildContext): Promise<RunSpec> {
 
   const pathEnv = (ctx.sourceEnv ?? process.env).PATH;
   const outputDirectory = outputDirectoryOf(ctx.project, service);
-  const plan = planRun({ service, buildDir, pathEnv, ...(outputDirectory !== undefined ? { outputDirectory } : {}) });
+  const evidence = evidenceOf(ctx.project, service);
+  const plan = planRun({ service, buildDir, pathEnv, ...(outputDirectory !== undefined ? { outputDirectory } : {}), ...(evidence ? { evidence } : {}) });
+  if (plan.workspaceRoot && plan.workspaceRoot !== plan.workdir) {
+    ctx.log('buildctl', 'info', `Workspace member: installing in the workspace root ${plan.workspaceRoot}; build and start run where the plan wrote them`);
+  }
   ctx.log('buildctl', 'info', `Building ${service.name} in ${buildDir} (${plan.kind === 'static' ? 'static site' : service.language || 'app'})`);
   for (const required of plan.requires) {
     if (!which(required, pathEnv)) fail(ctx, missingCommandMessage(required));
@@ -96,12 +114,12 @@ export async function buildRelease(ctx: BuildContext): Promise<RunSpec> {
   let done = 0;
   for (const step of plan.install) {
     const from = 20 + Math.round((done / Math.max(1, steps)) * 50);
-    await runStep(ctx, step.command, plan.workdir, env, from, 20 + Math.round(((done + 1) / Math.max(1, steps)) * 50));
+    await runStep(ctx, step.command, plan.installDir, env, from, 20 + Math.round(((done + 1) / Math.max(1, steps)) * 50));
     done += 1;
   }
   if (plan.build) {
     const from = 20 + Math.round((done / Math.max(1, steps)) * 50);
-    await runStep(ctx, plan.build, plan.workdir, env, from, 70);
+    await runStep(ctx, plan.build, plan.buildCwd, env, from, 70);
   } else {
     ctx.log('buildctl', 'info', 'No build command: nothing to build');
   }
@@ -114,19 +132,26 @@ export async function buildRelease(ctx: BuildContext): Promise<RunSpec> {
 
 async function runSpecOf(ctx: BuildContext, plan: RunPlan): Promise<RunSpec> {
   let root: string | null = null;
+  let spa = false;
   if (plan.kind === 'static') {
     root = staticRoot(plan);
     if (!root) fail(ctx, `Build output not found: none of ${plan.staticCandidates.join(', ')} exists after the build`);
+    // A site without its front page would only ever answer 404: that is a failed build, not a live site.
+    if (!hasIndexPage(root)) fail(ctx, `Build output has no index.html: ${root} holds no front page to serve`);
     ctx.log('buildctl', 'info', `Static files: ${root}`);
+    const why = singlePageAppEvidence(plan.workdir, root);
+    spa = why !== null;
+    ctx.log('buildctl', 'info', why ? `Single-page app (${why}): unknown paths are answered with index.html` : 'Unknown paths are answered with 404 (the site\'s own 404.html when it has one)');
   } else if (!plan.start) {
     fail(ctx, 'No start command: the analysis found nothing to run for this service', 'runtime');
   }
   return {
     build_id: ctx.dep.id,
     kind: plan.kind,
-    workdir: plan.workdir,
+    workdir: plan.startCwd,
     start: plan.start,
     static_root: root,
+    spa,
     path_prepend: plan.pathPrepend,
     env: plan.env,
   };

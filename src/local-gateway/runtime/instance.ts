@@ -56,7 +56,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     stderrTail: [] as string[],
   };
   if (spec.kind === 'static') {
-    const server: StaticServer = await startStaticServer(spec.static_root ?? spec.workdir);
+    const server: StaticServer = await startStaticServer(spec.static_root ?? spec.workdir, { spa: spec.spa === true });
     let resolveExit: (info: ExitInfo) => void = () => undefined;
     const exited = new Promise<ExitInfo>((resolve) => {
       resolveExit = resolve;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import type { ServiceRow } from '../store.js';
 import { which } from './which.js';
+import { commandDirs, type EvidenceLike } from './workspace.js';
 
 export type Ecosystem = 'node' | 'python' | 'ruby' | 'php' | 'go' | 'elixir' | 'dotnet' | 'rust' | 'java';
 
@@ -22,6 +23,12 @@ export interface RunPlan {
   kind: 'process' | 'static';
   /** The service folder inside the build folder. */
   workdir: string;
+  /** The workspace root when the service is a workspace member (install runs there), else null. */
+  workspaceRoot: string | null;
+  /** Where the install steps, the build and the start command run (the workspace root for root-level commands). */
+  installDir: string;
+  buildCwd: string;
+  startCwd: string;
   install: InstallStep[];
   build: string;
   start: string;
@@ -79,7 +86,8 @@ function nodeInstall(dir: string): InstallStep | null {
   const manifest = readJson(path.join(dir, 'package.json'));
   if (!manifest) return null;
   const has = (file: string): boolean => existsSync(path.join(dir, file));
-  if (!hasEntries(manifest['dependencies']) && !hasEntries(manifest['devDependencies']) && !hasEntries(manifest['optionalDependencies'])) return null;
+  // A workspace root installs even without dependencies of its own: it links its members.
+  if (!hasEntries(manifest['dependencies']) && !hasEntries(manifest['devDependencies']) && !hasEntries(manifest['optionalDependencies']) && manifest['workspaces'] === undefined) return null;
   if (has('pnpm-lock.yaml')) return { ecosystem: 'node', command: 'pnpm install --frozen-lockfile' };
   if (has('yarn.lock')) return { ecosystem: 'node', command: 'yarn install' };
   if (has('bun.lockb') || has('bun.lock')) return { ecosystem: 'node', command: 'bun install' };
@@ -130,6 +138,8 @@ export interface PlanInput {
   buildDir: string;
   /** The analysis' output_directory for this service, when known. */
   outputDirectory?: string;
+  /** The analysis' evidence for this service (says which commands run from the workspace root). */
+  evidence?: EvidenceLike[];
   pathEnv: string | undefined;
 }
 
@@ -137,14 +147,20 @@ export function planRun(input: PlanInput): RunPlan {
   const { service } = input;
   const workdir = serviceDir(input.buildDir, service.source_path);
   const build = service.build_command.trim();
+  const start = service.start_command.trim();
+  const dirs = commandDirs({ buildDir: input.buildDir, member: workdir, build, start, ...(input.evidence ? { evidence: input.evidence } : {}) });
   const plan: RunPlan = {
     kind: isStaticService(service) ? 'static' : 'process',
     workdir,
+    workspaceRoot: dirs.root,
+    installDir: dirs.install,
+    buildCwd: dirs.build,
+    startCwd: dirs.start,
     install: [],
     build,
-    start: service.start_command.trim(),
+    start,
     staticCandidates: [],
-    pathPrepend: [path.join(workdir, 'node_modules', '.bin')],
+    pathPrepend: [...new Set([path.join(workdir, 'node_modules', '.bin'), path.join(dirs.install, 'node_modules', '.bin')])],
     env: {},
     requires: [],
   };
@@ -153,10 +169,10 @@ export function planRun(input: PlanInput): RunPlan {
     if (step && !buildInstalls(build, step.ecosystem)) plan.install.push(step);
   };
 
-  add(nodeInstall(workdir));
+  add(nodeInstall(dirs.install));
   if (plan.kind === 'process' && isPython(service, workdir)) {
-    const venv = path.join(workdir, '.venv');
-    const deps = pythonInstall(workdir);
+    const venv = path.join(dirs.install, '.venv');
+    const deps = pythonInstall(dirs.install);
     const needsPip = deps !== null || /\bpip3?\b|\bpoetry\b|\buv\b/.test(build);
     const python = pythonCommand(input.pathEnv);
     plan.install.push({ ecosystem: 'python', command: `${python} -m venv ${needsPip ? '' : '--without-pip '}.venv` });

@@ -1,11 +1,13 @@
 /**
  * The built-in static file server for `static` services: GET/HEAD only, correct content types,
  * `index.html` for folders, and no way out of the root (decoded `..`, NUL bytes and symlinks that
- * resolve outside it are all refused). Paths without an extension fall back to the root
- * `index.html` for HTML requests, so single-page apps with client-side routes work.
+ * resolve outside it are all refused). An unknown path is the site's own `404.html` with status 404
+ * (a plain 404 without one). Only a single-page app — a client-side router in its dependencies, or
+ * an explicit rewrite setting — answers unknown extensionless paths with `index.html` instead, and
+ * that never depends on the request's Accept header (curl, crawlers and browsers see the same page).
  */
 
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -87,15 +89,91 @@ function inside(root: string, target: string): boolean {
   return target === root || target.startsWith(root + path.sep);
 }
 
+/** Client-side routers: a build that bundles one routes in the browser from index.html. */
+const CLIENT_ROUTERS = [
+  'react-router',
+  'react-router-dom',
+  '@tanstack/react-router',
+  '@tanstack/vue-router',
+  '@tanstack/solid-router',
+  '@tanstack/router',
+  'vue-router',
+  '@angular/router',
+  '@solidjs/router',
+  'svelte-spa-router',
+  'svelte-routing',
+  'preact-router',
+  'wouter',
+  '@reach/router',
+  'navigo',
+  'page',
+];
+
+function readJsonObject(file: string): Record<string, unknown> | null {
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Why a static site is a single-page app, or null when it is not: a client-side router in the
+ * service's package.json, or an explicit setting — a `_redirects` rule `/* /index.html 200`
+ * (Netlify), `pushstate: enabled` in a `Staticfile` (Cloud Foundry), or a `static.json` route
+ * `"/**": "index.html"` (Heroku's static buildpack).
+ */
+export function singlePageAppEvidence(serviceDir: string, staticRoot: string): string | null {
+  const manifest = readJsonObject(path.join(serviceDir, 'package.json'));
+  for (const field of ['dependencies', 'devDependencies']) {
+    const deps = manifest?.[field];
+    if (!deps || typeof deps !== 'object') continue;
+    const router = CLIENT_ROUTERS.find((name) => name in deps);
+    if (router) return `package.json: ${field}.${router}`;
+  }
+  for (const dir of [...new Set([staticRoot, serviceDir])]) {
+    const redirects = readText(path.join(dir, '_redirects'));
+    if (/^\s*\/\*\s+\/index\.html\s+200\b/m.test(redirects)) return `${path.relative(serviceDir, path.join(dir, '_redirects')) || '_redirects'}: /* /index.html 200`;
+  }
+  if (/^\s*pushstate\s*:\s*enabled\s*$/m.test(readText(path.join(serviceDir, 'Staticfile')))) return 'Staticfile: pushstate: enabled';
+  const routes = readJsonObject(path.join(serviceDir, 'static.json'))?.['routes'];
+  if (routes && typeof routes === 'object' && (routes as Record<string, unknown>)['/**'] === 'index.html') return 'static.json: routes "/**": "index.html"';
+  return null;
+}
+
+/** True when the folder has an index.html to serve at `/`. */
+export function hasIndexPage(root: string): boolean {
+  try {
+    return existsSync(path.join(root, 'index.html')) && statSync(path.join(root, 'index.html')).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export interface StaticServer {
   port: number;
   close(): Promise<void>;
 }
 
-export async function startStaticServer(rootDir: string, log?: (line: string) => void): Promise<StaticServer> {
+export interface StaticServerOptions {
+  /** Answer unknown extensionless paths with the root index.html (single-page apps). */
+  spa?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function startStaticServer(rootDir: string, options: StaticServerOptions = {}): Promise<StaticServer> {
   const root = await realpath(rootDir);
   const server = http.createServer((req, res) => {
-    void handle(root, req, res, log);
+    void handle(root, req, res, options);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -115,7 +193,8 @@ export async function startStaticServer(rootDir: string, log?: (line: string) =>
   };
 }
 
-async function handle(root: string, req: http.IncomingMessage, res: http.ServerResponse, log?: (line: string) => void): Promise<void> {
+async function handle(root: string, req: http.IncomingMessage, res: http.ServerResponse, options: StaticServerOptions): Promise<void> {
+  const log = options.log;
   const method = req.method ?? 'GET';
   const urlPath = (req.url ?? '/').split('?')[0] ?? '/';
   if (method !== 'GET' && method !== 'HEAD') {
@@ -127,9 +206,9 @@ async function handle(root: string, req: http.IncomingMessage, res: http.ServerR
   let status = 200;
   if (!file) {
     const last = urlPath.split('/').pop() ?? '';
-    const wantsHtml = (req.headers.accept ?? '').includes('text/html');
-    const notFoundPage = await resolveStaticFile(root, '/404.html');
-    if (!last.includes('.') && wantsHtml && !urlPath.split('/').includes('..')) file = await resolveStaticFile(root, '/index.html');
+    // A missing asset (`/app.js`) stays a 404 even in a single-page app: only routes get the page.
+    if (options.spa && !last.includes('.') && !urlPath.split('/').includes('..')) file = await resolveStaticFile(root, '/index.html');
+    const notFoundPage = file ? null : await resolveStaticFile(root, '/404.html');
     if (!file && notFoundPage) {
       file = notFoundPage;
       status = 404;
