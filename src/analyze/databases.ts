@@ -35,6 +35,10 @@ const BY_NAME: Readonly<Record<Ecosystem, Readonly<Record<string, Engine>>>> = {
     bullmq: 'redis',
     bull: 'redis',
     'connect-redis': 'redis',
+    'bee-queue': 'redis',
+    kue: 'redis',
+    'rate-limit-redis': 'redis',
+    '@socket.io/redis-adapter': 'redis',
     '@clickhouse/client': 'clickhouse',
   },
   pypi: {
@@ -44,7 +48,6 @@ const BY_NAME: Readonly<Record<Ecosystem, Readonly<Record<string, Engine>>>> = {
     'psycopg2-binary': 'postgres',
     asyncpg: 'postgres',
     pg8000: 'postgres',
-    'dj-database-url': 'postgres',
     mysqlclient: 'mysql',
     pymysql: 'mysql',
     'mysql-connector-python': 'mysql',
@@ -58,6 +61,9 @@ const BY_NAME: Readonly<Record<Ecosystem, Readonly<Record<string, Engine>>>> = {
     aioredis: 'redis',
     'django-redis': 'redis',
     rq: 'redis',
+    'django-rq': 'redis',
+    arq: 'redis',
+    'channels-redis': 'redis',
     'clickhouse-driver': 'clickhouse',
     'clickhouse-connect': 'clickhouse',
     'clickhouse-sqlalchemy': 'clickhouse',
@@ -90,6 +96,8 @@ const BY_NAME: Readonly<Record<Ecosystem, Readonly<Record<string, Engine>>>> = {
     'github.com/uptrace/bun/dialect/mysqldialect': 'mysql',
     'github.com/gomodule/redigo': 'redis',
     'github.com/redis/rueidis': 'redis',
+    'github.com/hibiken/asynq': 'redis',
+    'github.com/gocraft/work': 'redis',
   },
   cargo: {
     'tokio-postgres': 'postgres',
@@ -223,6 +231,104 @@ export function describeDependency(dep: Dependency): string {
   return dep.source.endsWith(dep.name) && extras === '' ? dep.source : `${dep.source} ${dep.name}${extras}`;
 }
 
+/**
+ * Redis client libraries: a client alone is no evidence that the deployed app needs Redis (it is
+ * often there for a dev cache or an optional feature). It counts when something uses Redis in
+ * production: a job queue or cache/session store, the framework's config, or Redis env names.
+ */
+const REDIS_CLIENTS: Readonly<Partial<Record<Ecosystem, ReadonlySet<string>>>> = {
+  npm: new Set(['redis', 'ioredis', '@redis/client']),
+  pypi: new Set(['redis', 'aioredis', 'redis-om', 'valkey']),
+  go: new Set(['github.com/redis/go-redis/v9', 'github.com/go-redis/redis', 'github.com/go-redis/redis/v8', 'github.com/gomodule/redigo', 'github.com/redis/rueidis']),
+  cargo: new Set(['redis', 'deadpool-redis', 'bb8-redis', 'fred']),
+  rubygems: new Set(['redis', 'redis-client']),
+};
+
+/** Libraries that run on a Redis connection in production (queues, cache and session stores) without naming it. */
+const REDIS_USERS: Readonly<Partial<Record<Ecosystem, ReadonlySet<string>>>> = {
+  npm: new Set(['cache-manager-redis-store', 'cache-manager-ioredis', '@keyv/redis', 'socket.io-redis', 'express-rate-limit']),
+  pypi: new Set(['celery', 'dramatiq', 'huey', 'flask-caching', 'flask-session', 'django-cacheops', 'flask-limiter']),
+  rubygems: new Set(['redis-rails', 'redis-store', 'rack-attack', 'redis-namespace', 'actioncable']),
+  go: new Set(['github.com/go-redis/cache/v9', 'github.com/go-redis/redis_rate/v10']),
+};
+
+/** Files only the development or test environment loads: what they read is not production evidence. */
+const DEV_ONLY_FILE = /(?:^|\/)(?:config\/environments\/(?:development|test)\.rb|settings\/(?:dev|development|local|test|testing)\.py|settings_(?:dev|local|test)\.py|config\/(?:dev|test)\.exs)$/;
+
+function isRedisClient(dep: Dependency): boolean {
+  if (dep.ecosystem === 'go') return [...(REDIS_CLIENTS.go ?? [])].some((name) => dep.name === name || dep.name.startsWith(`${name}/`)) || /^github\.com\/(?:redis|go-redis)\/(?:go-)?redis(?:\/v\d+)?$/.test(dep.name);
+  return REDIS_CLIENTS[dep.ecosystem]?.has(dep.name) ?? false;
+}
+
+function engineOfUrl(value: string): Engine | null | undefined {
+  if (/^(?:sqlite|file):/i.test(value)) return null;
+  for (const [regex, engine] of URL_SCHEMES) if (regex.test(value)) return engine;
+  return undefined;
+}
+
+const SQL_ENGINES: ReadonlySet<Engine> = new Set(['postgres', 'mysql']);
+
+/** The SQL engine the app's own database configuration names (null: SQLite, a file, no server). */
+interface SqlDecision {
+  engine: Engine | null;
+  evidence: string;
+}
+
+const PRISMA_PROVIDERS: Readonly<Record<string, Engine | null>> = { postgresql: 'postgres', cockroachdb: 'postgres', mysql: 'mysql', mongodb: 'mongodb', sqlite: null, sqlserver: null };
+const DRIZZLE_DIALECTS: Readonly<Record<string, Engine | null>> = {
+  postgresql: 'postgres',
+  pg: 'postgres',
+  mysql: 'mysql',
+  mysql2: 'mysql',
+  singlestore: 'mysql',
+  sqlite: null,
+  turso: null,
+  'better-sqlite': null,
+  libsql: null,
+  d1: null,
+  'd1-http': null,
+  'durable-sqlite': null,
+  expo: null,
+  pglite: null,
+};
+
+async function prismaProvider(ctx: DetectContext): Promise<SqlDecision | null> {
+  for (const file of ['prisma/schema.prisma', 'schema.prisma', 'prisma/schema/schema.prisma']) {
+    const rel = inDir(ctx.dir, file);
+    const text = (await ctx.fs.read(rel))?.text;
+    if (text === undefined) continue;
+    const provider = /datasource\s+\w+\s*\{[^}]{0,2000}?\bprovider\s*=\s*"(\w+)"/.exec(text)?.[1];
+    if (provider === undefined || !(provider in PRISMA_PROVIDERS)) return null;
+    return { engine: PRISMA_PROVIDERS[provider] as Engine | null, evidence: `${rel}: datasource provider "${provider}"` };
+  }
+  return null;
+}
+
+/** drizzle.config.*: `dialect: "postgresql"` (drizzle-kit ≥ 0.21) or the older `driver: "pg"`. */
+async function drizzleDialect(ctx: DetectContext): Promise<SqlDecision | null> {
+  for (const file of ['drizzle.config.ts', 'drizzle.config.js', 'drizzle.config.mjs', 'drizzle.config.cjs', 'drizzle.config.mts']) {
+    const rel = inDir(ctx.dir, file);
+    const text = (await ctx.fs.read(rel))?.text;
+    if (text === undefined) continue;
+    const m = /\b(dialect|driver)\s*:\s*['"]([\w-]+)['"]/.exec(text);
+    const dialect = m?.[2];
+    if (dialect === undefined || !(dialect in DRIZZLE_DIALECTS)) return null;
+    return { engine: DRIZZLE_DIALECTS[dialect] as Engine | null, evidence: `${rel}: ${m?.[1]} "${dialect}"` };
+  }
+  return null;
+}
+
+const DATABASE_URL_NAMES = /^(?:\w+_)?(?:DATABASE_(?:URL|URI)|DB_(?:URL|URI))$|^SQLALCHEMY_DATABASE_URI$/;
+
+/**
+ * A multi-dialect ORM configured as `DATABASE_URL || "sqlite:…"` (sequelize, knex, SQLAlchemy,
+ * Prisma's `file:`): with nothing else it runs on a SQLite file and needs no database server.
+ */
+function sqliteDefault(ctx: DetectContext): SqlDecision | null {
+  const ref = ctx.scan.envRefs.find((r) => DATABASE_URL_NAMES.test(r.name) && r.fallback === 'default' && /^(?:sqlite|file):/i.test(r.default));
+  return ref ? { engine: null, evidence: `${ref.file}:${ref.line} ${ref.name} falls back to a SQLite URL` } : null;
+}
+
 export interface DatabaseResult {
   databaseType: Engine | '';
   dependencies: Engine[];
@@ -250,38 +356,73 @@ export async function detectDatabases(
 
   for (const { engine, evidence } of input.compose?.engines ?? []) note(engine, evidence);
   for (const { engine, evidence } of input.frameworkEngines ?? []) note(engine, evidence);
+
+  // The app's database configuration decides the SQL engine; other SQL drivers do not add one.
+  const frameworkSql = (input.frameworkEngines ?? []).find((e) => SQL_ENGINES.has(e.engine));
+  const prisma = await prismaProvider(ctx);
+  if (prisma?.engine) note(prisma.engine, prisma.evidence);
+  const drizzle = prisma ? null : await drizzleDialect(ctx);
+  if (drizzle?.engine) note(drizzle.engine, drizzle.evidence);
+  const sqlDecision: SqlDecision | null =
+    (frameworkSql ? { engine: frameworkSql.engine, evidence: frameworkSql.evidence } : null) ??
+    (prisma && prisma.engine !== 'mongodb' ? prisma : null) ??
+    drizzle ??
+    (input.optionalEngines?.engines.some((e) => SQL_ENGINES.has(e)) ? null : sqliteDefault(ctx));
+
+  // Env names read only by development/test configuration are not production evidence.
+  const devOnly = (name: string): boolean => {
+    if (input.exampleValues.has(name) || input.compose?.envNames.some((e) => e.name === name)) return false;
+    const refs = ctx.scan.envRefs.filter((ref) => ref.name === name && (ctx.dir === '' || ref.file.startsWith(`${ctx.dir}/`)));
+    return refs.length > 0 && refs.every((ref) => DEV_ONLY_FILE.test(ref.file));
+  };
+  const envEngines: Array<{ engine: Engine; evidence: string }> = [];
+  for (const [name, source] of input.envNames) {
+    if (input.boilerplateEnv?.test(name) || devOnly(name)) continue;
+    for (const [regex, engine] of ENV_ENGINES) if (regex.test(name)) envEngines.push({ engine, evidence: `env ${name} (${source})` });
+    const value = input.exampleValues.get(name);
+    if (value && /_URL$|_URI$|^DATABASE_URL$/.test(name)) {
+      const engine = engineOfUrl(value);
+      if (engine) envEngines.push({ engine, evidence: `env ${name} example value scheme (${source})` });
+    }
+  }
+
+  const deps = (await ctx.manifests.allDependencies(ctx.dir)).filter((dep) => !dep.dev && !(dep.ecosystem === 'go' && dep.extras.includes('indirect')));
+  const redisUsed =
+    found.has('redis') ||
+    envEngines.some((e) => e.engine === 'redis') ||
+    deps.some((dep) => (REDIS_USERS[dep.ecosystem]?.has(dep.name) ?? false) || (engineOfDependency(dep) === 'redis' && !isRedisClient(dep)));
+
   const unused = new Set<Engine>();
-  for (const dep of await ctx.manifests.allDependencies(ctx.dir)) {
-    if (dep.dev) continue;
+  const notUsedSql: string[] = [];
+  const idleRedis: string[] = [];
+  for (const dep of deps) {
     const engine = engineOfDependency(dep);
     if (!engine) continue;
     if (input.optionalEngines?.engines.includes(engine)) unused.add(engine);
+    else if (sqlDecision && SQL_ENGINES.has(engine) && engine !== sqlDecision.engine) notUsedSql.push(describeDependency(dep));
+    else if (engine === 'redis' && isRedisClient(dep) && !redisUsed) idleRedis.push(describeDependency(dep));
     else note(engine, describeDependency(dep));
   }
+  for (const { engine, evidence } of envEngines) note(engine, evidence);
   if (unused.size > 0) {
     ctx.warnings.add(`${[...unused].join(', ')} driver(s) are declared but ${input.optionalEngines?.reason}; no database is provisioned for them`);
   }
-  for (const file of ['prisma/schema.prisma', 'schema.prisma']) {
-    const rel = inDir(ctx.dir, file);
-    const text = (await ctx.fs.read(rel))?.text;
-    if (text === undefined) continue;
-    const provider = /datasource\s+\w+\s*\{[^}]{0,2000}?\bprovider\s*=\s*"(\w+)"/.exec(text)?.[1];
-    const engine = provider === 'postgresql' || provider === 'cockroachdb' ? 'postgres' : provider === 'mysql' ? 'mysql' : provider === 'mongodb' ? 'mongodb' : null;
-    if (engine) note(engine, `${rel}: datasource provider "${provider}"`);
-    break;
+  if (notUsedSql.length > 0 && sqlDecision) {
+    const what = sqlDecision.engine ? `the app's database is ${sqlDecision.engine}` : 'the app runs on SQLite (a file on the service disk)';
+    ctx.warnings.add(`${notUsedSql.join(', ')} ${notUsedSql.length === 1 ? 'is' : 'are'} declared but ${what} (${sqlDecision.evidence}); no other database is provisioned for ${notUsedSql.length === 1 ? 'it' : 'them'}`);
   }
-  for (const [name, source] of input.envNames) {
-    if (input.boilerplateEnv?.test(name)) continue;
-    for (const [regex, engine] of ENV_ENGINES) if (regex.test(name)) note(engine, `env ${name} (${source})`);
-    const value = input.exampleValues.get(name);
-    if (value && /_URL$|_URI$|^DATABASE_URL$/.test(name)) {
-      for (const [regex, engine] of URL_SCHEMES) if (regex.test(value)) note(engine, `env ${name} example value scheme (${source})`);
-    }
+  if (idleRedis.length > 0 && !found.has('redis')) {
+    ctx.warnings.add(
+      `${idleRedis.join(', ')} ${idleRedis.length === 1 ? 'is a Redis client' : 'are Redis clients'} but nothing uses Redis in production (no job queue, cache or session store, Action Cable adapter or REDIS_URL); no Redis is provisioned`,
+    );
+  }
+  if (sqlDecision?.engine === null && ![...found.keys()].some((e) => SQL_ENGINES.has(e)) && notUsedSql.length === 0) {
+    ctx.warnings.add(`${sqlDecision.evidence}: SQLite is a file on the service's disk, not a managed database; data is lost on redeploy without a volume`);
   }
 
   const dependencies = ENGINES.filter((engine) => found.has(engine));
   const primary = dependencies.find((engine) => engine !== 'redis') ?? (dependencies.includes('redis') ? 'redis' : '');
-  if (input.envNames.has('DATABASE_URL') && dependencies.every((engine) => engine === 'redis')) {
+  if (input.envNames.has('DATABASE_URL') && dependencies.every((engine) => engine === 'redis') && sqlDecision?.engine !== null) {
     ctx.warnings.add('DATABASE_URL is read but no dependency shows which database engine it is; no database will be provisioned for it');
   }
   const evidence: Evidence[] = dependencies.map((engine) => ({ decision: 'dependency', value: engine, evidence: found.get(engine) as string }));

@@ -10,7 +10,8 @@
  * --noinput` when STATIC_ROOT is set. Default port 8000.
  */
 import { chain, detectNodePackageManager, nodeRunScript } from '../package-manager.js';
-import { TIER, inDir, joinRel, type Conclusions, type DetectContext, type FrameworkDetector } from '../types.js';
+import type { Engine } from '../schema.js';
+import { TIER, inDir, joinRel, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { pythonDependency, runtimePrefix } from './python.js';
 
 interface Settings {
@@ -44,6 +45,50 @@ function setting(settings: Settings, name: string, any = false): { value: string
     const text = settings.texts[i] as string;
     const m = regex.exec(text);
     if (m) return { value: (m[1] as string).trim(), where: `${settings.files[i] as string}:${text.slice(0, m.index).split('\n').length}` };
+  }
+  return undefined;
+}
+
+const BACKENDS: Readonly<Record<string, Engine | null>> = {
+  postgresql: 'postgres',
+  postgresql_psycopg2: 'postgres',
+  postgis: 'postgres',
+  mysql: 'mysql',
+  sqlite3: null,
+  spatialite: null,
+};
+const URL_ENGINES: ReadonlyArray<readonly [RegExp, Engine | null]> = [
+  [/^(?:postgres(?:ql)?|postgis|pgsql|psql)(?:\+\w+)?:/i, 'postgres'],
+  [/^(?:mysql|mysqlgis|mariadb)(?:\+\w+)?:/i, 'mysql'],
+  [/^(?:sqlite|spatialite):/i, null],
+];
+
+/** Development and test settings (`local.py`, `dev.py`, `test.py`) never describe the deployed database. */
+const DEV_SETTINGS = /(?:^|\/)(?:local|dev|development|test|testing|ci)\.py$|settings_(?:local|dev|test)\.py$/;
+
+/**
+ * The engine of `DATABASES['default']`: the `ENGINE` backend (`django.db.backends.postgresql`, also
+ * as an env fallback), or the default URL of dj-database-url / django-environ
+ * (`dj_database_url.config(default="sqlite:///…")`). Production-named settings first.
+ */
+function databaseEngine(settings: Settings): { engine: Engine | null; where: string } | undefined {
+  const order = settings.files
+    .map((file, index) => ({ file, text: settings.texts[index] as string, rank: /(?:^|\/)(?:production|prod)\.py$/.test(file) ? 0 : index === 0 ? 1 : 2 }))
+    .filter((entry) => entry.rank < 2 || !DEV_SETTINGS.test(entry.file))
+    .sort((a, b) => a.rank - b.rank);
+  for (const { file, text } of order) {
+    const at = (index: number): string => `${file}:${text.slice(0, index).split('\n').length}`;
+    const engine = /['"]ENGINE['"]\s*:[^\n]*?(?:django\.(?:contrib\.gis\.)?db\.backends\.(\w+)|(django_cockroachdb))/.exec(text);
+    if (engine) {
+      const backend = engine[2] ? 'postgresql' : (engine[1] as string);
+      if (backend in BACKENDS) return { engine: BACKENDS[backend] as Engine | null, where: `${at(engine.index)} ENGINE ${engine[2] ?? `django.db.backends.${backend}`}` };
+    }
+    const url = /\b(?:dj_database_url\.(?:config|parse)|env\.db(?:_url)?)\([^)]*?\bdefault\s*=\s*f?['"]([\w+]+):/.exec(text);
+    if (url) {
+      const scheme = url[1] as string;
+      const hit = URL_ENGINES.find(([regex]) => regex.test(`${scheme}:`));
+      if (hit) return { engine: hit[1], where: `${at(url.index)} DATABASES default URL "${scheme}:…"` };
+    }
   }
   return undefined;
 }
@@ -134,6 +179,12 @@ export const django: FrameworkDetector = {
     } else {
       ctx.warnings.add('django is a dependency but manage.py was not found; the start command is unknown');
     }
+    // Deploys apply pending migrations before the server starts, as the established builders do
+    // (and as Rails gets db:migrate).
+    const start = fields.scripts_start;
+    if (hasManage && start) {
+      fields.scripts_start = { value: `${prefix}python ${local('manage.py')} migrate && ${start.value}`, evidence: `${start.evidence}; ${managePy} migrate runs before the server starts` };
+    }
 
     // Build: the install, a front-end build next to it (package.json `build`, its output is collected
     // as static files), then collectstatic, which needs STATIC_ROOT.
@@ -150,6 +201,15 @@ export const django: FrameworkDetector = {
     const collect = hasManage && staticRoot && staticRoot.value !== 'None' ? `${prefix}python ${local('manage.py')} collectstatic --noinput` : '';
     if (collect && staticRoot) why.push(`${staticRoot.where} STATIC_ROOT is set`);
     if (frontend || collect) fields.scripts_build = { value: chain(install, frontend, collect), evidence: why.join('; ') };
-    return { id: 'django', tier: TIER.backend, fields, portDefault };
+    const detection: Detection = { id: 'django', tier: TIER.backend, fields, portDefault };
+
+    // DATABASES decides the SQL engine; other SQL drivers in the requirements do not add one.
+    const db = settings ? databaseEngine(settings) : undefined;
+    if (db?.engine) detection.engines = [{ engine: db.engine, evidence: db.where }];
+    else if (db) {
+      ctx.warnings.add(`${db.where}: SQLite is a file on the service's disk, not a managed database; data is lost on redeploy without a volume`);
+      detection.optionalEngines = { engines: ['postgres', 'mysql'], reason: `DATABASES uses SQLite (${db.where})` };
+    }
+    return detection;
   },
 };

@@ -25,19 +25,36 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-/** The production database adapter of config/database.yml (ERB tags blanked before YAML parsing). */
+function parseErbYaml(text: string, merge: boolean): Record<string, unknown> | undefined {
+  return asRecord(parseYaml(text.replace(/<%[\s\S]*?%>/g, 'erb'), { merge, maxAliasCount: 100 }));
+}
+
+/**
+ * The production database adapter of config/database.yml (ERB tags blanked before YAML parsing).
+ * A production section that sets `url:` and no adapter of its own (`<<: *default` then
+ * `url: <%= ENV["DATABASE_URL"] %>`) takes its adapter from the URL at runtime: the driver gem
+ * the production bundle installs decides then, not the default (often sqlite3 for development).
+ */
 export async function railsAdapter(ctx: DetectContext): Promise<{ adapter: string; evidence: string } | null> {
   const rel = inDir(ctx.dir, 'config/database.yml');
   const text = await ctx.manifests.text(rel);
   if (text === null) return null;
   let doc: Record<string, unknown> | undefined;
+  let own: Record<string, unknown> | undefined;
   try {
-    doc = asRecord(parseYaml(text.replace(/<%[\s\S]*?%>/g, 'erb'), { merge: true, maxAliasCount: 100 }));
+    doc = parseErbYaml(text, true);
+    own = asRecord(parseErbYaml(text, false)?.production);
   } catch {
     ctx.warnings.add(`${rel} could not be parsed as YAML; its adapter was not read`);
     return null;
   }
   const production = asRecord(doc?.production);
+  if (own && typeof own.url === 'string' && typeof own.adapter !== 'string') {
+    for (const [name, adapter] of [['pg', 'postgresql'], ['mysql2', 'mysql2'], ['trilogy', 'trilogy']] as const) {
+      const driver = await gem(ctx, name);
+      if (driver) return { adapter, evidence: `${rel}: production.url is set at runtime; ${driver.source} ${driver.name}` };
+    }
+  }
   const primary = asRecord(production?.primary);
   for (const [where, section] of [
     ['production.adapter', production],
@@ -47,6 +64,25 @@ export async function railsAdapter(ctx: DetectContext): Promise<{ adapter: strin
     const adapter = section?.adapter;
     if (typeof adapter === 'string') return { adapter, evidence: `${rel}: ${where} ${adapter}` };
   }
+  return null;
+}
+
+/** Redis used by the production environment: Action Cable's adapter, the cache or session store. */
+async function railsRedisUse(ctx: DetectContext): Promise<string | null> {
+  const cable = inDir(ctx.dir, 'config/cable.yml');
+  const cableText = await ctx.manifests.text(cable);
+  if (cableText !== null) {
+    try {
+      const adapter = asRecord(asRecord(parseErbYaml(cableText, true)?.production))?.adapter;
+      if (adapter === 'redis') return `${cable}: production.adapter redis (Action Cable)`;
+    } catch {
+      ctx.warnings.add(`${cable} could not be parsed as YAML; its adapter was not read`);
+    }
+  }
+  const production = inDir(ctx.dir, 'config/environments/production.rb');
+  const text = (await ctx.fs.read(production))?.text ?? '';
+  const m = /^\s*config\.(cache_store|session_store)\s*=?\s*:redis_(?:cache_)?store\b/m.exec(text);
+  if (m) return `${production}:${text.slice(0, m.index).split('\n').length} ${m[1]} is Redis`;
   return null;
 }
 
@@ -87,12 +123,20 @@ export const rails: FrameworkDetector = {
     fields.scripts_start = { value: 'bundle exec rails server -b 0.0.0.0 -p $PORT', evidence: `${evidence}; rails server binds 0.0.0.0 on $PORT` };
     if (!ctx.fs.has(inDir(ctx.dir, 'bin/rails'))) ctx.warnings.add('bin/rails is missing: run `bundle binstubs railties` and commit it');
 
+    // config/database.yml decides the SQL engine; other driver gems do not add one (databases.ts).
+    const engines: NonNullable<Detection['engines']> = [];
     const adapter = await railsAdapter(ctx);
     if (adapter) {
       const engine = ADAPTERS[adapter.adapter];
-      if (engine) detection.engines = [{ engine, evidence: adapter.evidence }];
-      else if (engine === null) ctx.warnings.add(`${adapter.evidence}: SQLite is a file on the service's disk, not a managed database; data is lost on redeploy without a volume`);
+      if (engine) engines.push({ engine, evidence: adapter.evidence });
+      else if (engine === null) {
+        ctx.warnings.add(`${adapter.evidence}: SQLite is a file on the service's disk, not a managed database; data is lost on redeploy without a volume`);
+        detection.optionalEngines = { engines: ['postgres', 'mysql'], reason: `production uses SQLite (${adapter.evidence})` };
+      }
     }
+    const redis = await railsRedisUse(ctx);
+    if (redis) engines.push({ engine: 'redis', evidence: redis });
+    if (engines.length > 0) detection.engines = engines;
     return detection;
   },
 };
