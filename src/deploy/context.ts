@@ -66,6 +66,10 @@ export interface DeployContext {
   sourceChanged: boolean;
   deployments: Deployment[];
   url?: string;
+  /** Per service id: the variable names the analysis marks required. */
+  requiredVars: Record<string, string[]>;
+  /** Per service id: the required names the service does not have (warned before the build). */
+  missingRequired: Record<string, string[]>;
 }
 
 export function requireClient(ctx: DeployContext): GatewayClient {

@@ -1,9 +1,11 @@
-import { matchPlaybook, type FailureCode } from '../ops/playbook.js';
+import { describeMatch, matchPlaybook, type FailureCode, type PlaybookFacts } from '../ops/playbook.js';
 
 /** What a failed deployment most likely died of, with the log lines that show it. */
 export interface FailureDiagnosis {
   code: FailureCode;
   cause: string;
+  /** The cause with what the evidence adds — the same sentence `opendeploy triage` prints. */
+  summary: string;
   nextAction: string;
   evidence: string[];
   /** True when the source must be uploaded and bound again before a retry can work. */
@@ -14,25 +16,20 @@ export interface FailureDiagnosis {
   fixCommand: string | null;
 }
 
-export interface FailedDeploymentFacts {
-  status: string;
-  progress?: number | null;
-  error_msg?: string | null;
-  /** The last non-terminal status seen while watching (building, deploying, ...). */
-  lastPhase?: string;
-  /** Seconds between creation and failure, when known. */
-  durationSeconds?: number;
-}
+/** The facts of a failed deployment: at least its status; the more, the more exact the fix. */
+export type FailedDeploymentFacts = PlaybookFacts;
 
 /**
  * The diagnosis shown right after a failed deploy. The signatures live in one table,
- * src/ops/playbook.ts, which `opendeploy triage` uses too (with more facts about the service).
+ * src/ops/playbook.ts, which `opendeploy triage` uses too, with the same facts
+ * (src/ops/failure-facts.ts), so both name the same cause.
  */
 export function diagnoseFailure(facts: FailedDeploymentFacts, logLines: string[]): FailureDiagnosis {
   const match = matchPlaybook(facts, logLines);
   return {
     code: match.code,
     cause: match.cause,
+    summary: describeMatch(match),
     nextAction: match.nextAction,
     evidence: match.evidence,
     rebindSource: match.rebindSource,

@@ -11,6 +11,7 @@ import { projectStage } from './stages/project.js';
 import { dependenciesStage } from './stages/dependencies.js';
 import { serviceStage } from './stages/service.js';
 import { sourceStage } from './stages/source.js';
+import { requiredVarsStage } from './stages/required.js';
 import { deploymentStage } from './stages/deployment.js';
 import { subdomainStage, reportStage } from './stages/finish.js';
 
@@ -32,6 +33,7 @@ const STAGES: Stage[] = [
   projectStage,
   dependenciesStage,
   serviceStage,
+  requiredVarsStage,
   sourceStage,
   deploymentStage,
   subdomainStage,
@@ -68,6 +70,8 @@ export async function createDeployContext(inputs: DeployInputs, deps: PipelineDe
     dependencyEnv: {},
     sourceChanged: false,
     deployments: [],
+    requiredVars: {},
+    missingRequired: {},
   };
 }
 

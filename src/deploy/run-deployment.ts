@@ -4,6 +4,7 @@ import type { Reporter } from '../cli/output/index.js';
 import type { AuditLogger } from '../audit/index.js';
 import { sleep } from '../util/sleep.js';
 import { failureError, watchDeployment, type WatchResult } from './watch.js';
+import type { FailureScope } from '../ops/failure-facts.js';
 
 /**
  * Creating a deployment and following it to the end, shared by the first deploy, redeploys, env
@@ -17,6 +18,8 @@ export interface DeploymentRunner {
   signal: AbortSignal;
   pollIntervalMs: number;
   streamLogs: boolean;
+  /** The project, the credential's claim state and the service's required variables: facts for the failure diagnosis. */
+  scope?: FailureScope;
 }
 
 /** How long to wait out "source still extracting" (409 + Retry-After) before giving up. */
@@ -79,7 +82,7 @@ export async function followDeployment(run: DeploymentRunner, deploymentId: stri
     duration_seconds: result.durationSeconds,
   });
   if (status !== 'success') {
-    const failure = await failureError(run.client, result);
+    const failure = await failureError(run.client, result, run.scope);
     for (const line of failure.evidence) run.reporter.log({ message: line, source: 'evidence' });
     if (failure.rebindSource) failure.error.details.rebind_source = true;
     throw failure.error;

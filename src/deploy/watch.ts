@@ -4,6 +4,7 @@ import type { Reporter } from '../cli/output/index.js';
 import type { AuditLogger } from '../audit/index.js';
 import { sleep } from '../util/sleep.js';
 import { diagnoseFailure } from './failure.js';
+import { gatherFailureFacts, type FailureScope } from '../ops/failure-facts.js';
 
 export const TERMINAL_STATUSES = new Set(['success', 'failed', 'cancelled', 'rolled_back']);
 
@@ -90,35 +91,38 @@ function capitalise(text: string): string {
 }
 
 /**
- * Turns a terminal non-success deployment into the error the user sees: the last 300 log lines
- * are fetched and matched against known failure signatures.
+ * Turns a terminal non-success deployment into the error the user sees: the last 300 log lines are
+ * fetched and matched against the playbook with the same facts `opendeploy triage` gathers (the
+ * service, the databases, the required variables the service lacks), so both name the same cause.
  */
 export async function failureError(
   client: GatewayClient,
   result: WatchResult,
+  scope?: FailureScope,
 ): Promise<{ error: OdError; rebindSource: boolean; evidence: string[] }> {
   const { deployment } = result;
   const logs = await client.getDeploymentLogs(deployment.id, { tail: 300 }).catch(() => ({ logs: [], total: 0 }));
   const lines = logs.logs.map((line) => line.message ?? '').filter((line) => line !== '');
-  const diagnosis = diagnoseFailure(
-    {
-      status: deployment.status,
-      progress: deployment.progress ?? null,
-      error_msg: deployment.error_msg ?? deployment.message ?? null,
-      lastPhase: result.lastPhase,
-      durationSeconds: result.durationSeconds,
-    },
-    lines,
-  );
+  const facts = await gatherFailureFacts({
+    client,
+    deployment,
+    lastPhase: result.lastPhase,
+    durationSeconds: result.durationSeconds,
+    ...(scope ?? {}),
+  });
+  const diagnosis = diagnoseFailure(facts, lines);
   const statusWord = deployment.status === 'rolled_back' ? 'was rolled back' : deployment.status;
-  const error = new OdError(diagnosis.code, `Deployment ${deployment.id} ${statusWord}: ${diagnosis.cause}.`, {
+  const error = new OdError(diagnosis.code, `Deployment ${deployment.id} ${statusWord}: ${diagnosis.summary}.`, {
     nextAction: diagnosis.nextAction,
     details: {
       deployment_id: deployment.id,
       status: deployment.status,
       progress: deployment.progress ?? null,
-      cause: diagnosis.cause,
+      cause_id: diagnosis.playbookId,
+      cause: diagnosis.summary,
       evidence: diagnosis.evidence,
+      fix_command: diagnosis.fixCommand,
+      ...(facts.missingRequired && facts.missingRequired.length > 0 ? { missing_required_vars: facts.missingRequired } : {}),
     },
   });
   return { error, rebindSource: diagnosis.rebindSource, evidence: diagnosis.evidence };

@@ -11,6 +11,8 @@ import { pollIntervalFor } from '../cli/options.js';
 import { followDeployment, needsRebind, startDeployment, type DeploymentRunner } from '../deploy/run-deployment.js';
 import { writeProjectState, type ProjectState } from '../deploy/state.js';
 import type { OpsTarget } from './target.js';
+import type { FailureScope } from './failure-facts.js';
+import { readRequiredVars } from '../deploy/required-vars.js';
 
 export interface DeployCurrentResult {
   deployment: Deployment;
@@ -33,7 +35,15 @@ export async function deployCurrentSource(target: OpsTarget, exec: ExecutionCont
   }
   const dependencies = linked ? linked.dependencies.map((dep) => dep.dependency_id) : (await client.getDependencyStatus(target.projectId)).map((dep) => dep.id);
 
-  const runner: DeploymentRunner = { client, reporter, audit, signal, pollIntervalMs: pollIntervalFor(target.gatewayUrl), streamLogs: !exec.quiet };
+  const runner: DeploymentRunner = {
+    client,
+    reporter,
+    audit,
+    signal,
+    pollIntervalMs: pollIntervalFor(target.gatewayUrl),
+    streamLogs: !exec.quiet,
+    scope: await failureScope(target, service),
+  };
   const created = await startDeployment(
     runner,
     { project_id: target.projectId, service_id: service.id, environment: target.environment, source: 'zip', temp_file_path: tempFilePath, dependencies },
@@ -73,4 +83,12 @@ async function lastSourcePath(target: OpsTarget, serviceId: string): Promise<str
     .filter((d) => d.service_id === serviceId && typeof d.temp_file_path === 'string' && d.temp_file_path !== '')
     .sort((a, b) => String(b.created_at ?? '').localeCompare(String(a.created_at ?? '')));
   return mine[0]?.temp_file_path ?? undefined;
+}
+
+/** What the failure diagnosis needs besides the logs, the same facts `opendeploy triage` reads. */
+export async function failureScope(target: OpsTarget, service: { id: string }): Promise<FailureScope> {
+  const linked = target.state?.project_id === target.projectId ? target.state : undefined;
+  const link = linked?.services.find((candidate) => candidate.service_id === service.id);
+  const requiredVars = link ? await readRequiredVars(target.root, link.name) : undefined;
+  return { projectId: target.projectId, bound: target.bound, ...(requiredVars ? { requiredVars } : {}) };
 }

@@ -34,6 +34,11 @@ export interface PlaybookFacts {
   dependencies?: { engine: string; id: string; status: string }[];
   /** Whether the credential is claimed (an unclaimed one is capped at 1 CPU / 1Gi / 1 replica). */
   bound?: boolean;
+  /**
+   * Variables the analysis marks required that the service does not have (names only, sorted);
+   * `undefined` when unknown. A crash with these missing is most likely caused by them.
+   */
+  missingRequired?: string[];
 }
 
 export interface PlaybookMatch {
@@ -86,6 +91,17 @@ export const REDEPLOY = 'opendeploy redeploy';
 const DB_PORTS: Record<string, string> = { '5432': 'postgres', '3306': 'mysql', '27017': 'mongodb', '6379': 'redis' };
 
 // ----------------------------------------------------------------------------- helpers
+
+/** `A`, `A and B`, `A, B and C`. */
+export function listNames(names: readonly string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** The exact `env set` command for these names; `...` is the placeholder the user replaces. */
+export function envSetCommand(names: readonly string[]): string {
+  return `opendeploy env set ${names.map((name) => `${name}=...`).join(' ')}`;
+}
 
 function unique(lines: string[]): string[] {
   return [...new Set(lines)];
@@ -186,10 +202,13 @@ export const PLAYBOOK: Rule[] = [
     resolve(evidence, facts) {
       const text = evidence.join('\n');
       const field = /(?:field["']?\s*[:=]\s*["']?|limits\.|requests\.)(cpu_limit|memory_limit|replicas|memory|cpu)\b/i.exec(text)?.[1]?.toLowerCase();
-      const limit = /\blimit(?:ed)?["']?\s*[:=]\s*["']?(?:limits\.(?:memory|cpu)=)?([0-9][0-9.]*(?:Mi|Gi|m)?)/i.exec(text)?.[1];
+      // Every unit `resize` accepts (2G as much as 2Gi): a truncated "2" would be 2 bytes of memory.
+      const limit = /\b[Ll]imit(?:ed)?["']?\s*[:=]\s*["']?(?:limits\.(?:memory|cpu)=)?([0-9][0-9.]*(?:Ki|Mi|Gi|Ti|K|M|G|T|m)?)(?![A-Za-z])/.exec(text)?.[1];
       const flag = field?.startsWith('memory') ? '--memory' : field?.startsWith('cpu') ? '--cpu' : field === 'replicas' ? '--replicas' : undefined;
+      // A memory limit without a unit is bytes, which `resize --memory` refuses: no exact command then.
+      const usable = flag === '--memory' ? /(?:Ki|Mi|Gi|Ti|K|M|G|T)$/.test(limit ?? '') : true;
       const claim = facts.bound === false ? ' An unclaimed credential is capped at 1 CPU, 1Gi and one replica; claiming it (`opendeploy auth status` prints the claim URL) lifts the cap.' : '';
-      if (flag && limit) {
+      if (flag && limit && usable) {
         const command = `opendeploy resize ${flag} ${limit}`;
         return {
           detail: `${field} is over its limit of ${limit}`,
@@ -343,7 +362,9 @@ export const PLAYBOOK: Rule[] = [
             ...redeployAfter(`Make the app listen on 0.0.0.0 and the PORT variable (${expected}) instead of ${actual}`),
           };
         }
-        if (portEnv === String(expected)) {
+        // PORT is set and the app listens on something else: it does not read PORT, so setting
+        // PORT again cannot fix it — the code must read it.
+        if (portEnv !== undefined && portEnv !== String(actual)) {
           return {
             id: 'F4', detail: `${detail}; it ignores PORT=${portEnv}`, evidence: shown,
             ...redeployAfter(`Make the app listen on 0.0.0.0 and process.env.PORT (${expected}) instead of a hard-coded ${actual}`),
@@ -353,7 +374,9 @@ export const PLAYBOOK: Rule[] = [
         return {
           id: 'F1', detail: `${detail}; PORT is ${portEnv ? `set to ${portEnv}` : 'not set'}`, evidence: shown,
           fixCommand: command,
-          nextAction: `Tell the app which port to use with \`${command}\`, then run \`${REDEPLOY}\`.`,
+          nextAction: portEnv
+            ? `The app reads PORT, which says ${portEnv}: set it to the service port with \`${command}\`, then run \`${REDEPLOY}\`.`
+            : `Tell the app which port to use with \`${command}\`, then run \`${REDEPLOY}\` (if the app hard-codes ${actual} instead of reading PORT, make it read PORT, then run \`${REDEPLOY_SOURCE}\`).`,
         };
       }
       if (expected !== undefined && portEnv !== undefined && portEnv !== String(expected)) {
@@ -463,8 +486,48 @@ function fallback(facts: PlaybookFacts, lines: string[], tail: number): Playbook
   };
 }
 
+/** Causes that a missing required variable explains better than the log line does. */
+const EXPLAINED_BY_MISSING_VARS = new Set<string | null>([null, 'F6', 'G17', 'F13']);
+
+/**
+ * Required variables the service lacks come first. A generic crash (or an unknown failure, or a
+ * complaint about one variable) with them missing is most likely caused by them: the cause becomes
+ * G17 naming every one. Any other cause stays, and its next action starts by naming them.
+ */
+function withMissingRequired(match: PlaybookMatch, facts: PlaybookFacts): PlaybookMatch {
+  const missing = facts.missingRequired ?? [];
+  if (missing.length === 0 || match.code === 'cancelled' || match.id === 'D1') return match;
+  const logged = match.id === 'G17' ? /^opendeploy env set ([A-Za-z_][A-Za-z0-9_]*)=\.\.\.$/.exec(match.fixCommand ?? '')?.[1] : undefined;
+  const names = unique([...missing, ...(logged ? [logged] : [])]).sort();
+  const command = envSetCommand(names);
+  const how = `\`${command}\` (replace each ... with the real value) and then \`${REDEPLOY}\`, or put them in a dotenv file and deploy again with \`opendeploy --env-file <file>\``;
+  const note = `required by the analysis, not set on the service: ${names.join(', ')}`;
+  const rejected = match.id === 'F13' && !names.some((name) => match.fixCommand === `opendeploy env set ${name}=...`);
+  if (match.code !== 'build_failed' && EXPLAINED_BY_MISSING_VARS.has(match.id) && !rejected) {
+    const one = names.length === 1;
+    return {
+      id: 'G17',
+      code: 'runtime_crash',
+      cause: 'a required environment variable is missing',
+      detail: `${listNames(names)} ${one ? 'is' : 'are'} not set (the analysis lists ${one ? 'it' : 'them'} as required)`,
+      evidence: unique([note, ...match.evidence]),
+      fixCommand: command,
+      nextAction: `Set ${listNames(names)} with ${how}.`,
+      rebindSource: false,
+    };
+  }
+  return {
+    ...match,
+    nextAction: `First set ${listNames(names)}, which the analysis lists as required and the service does not have: ${how}. Then: ${match.nextAction}`,
+  };
+}
+
 /** Matches a failed deployment against the playbook. Lines are log messages, oldest first. */
 export function matchPlaybook(facts: PlaybookFacts, logLines: string[], options: MatchOptions = {}): PlaybookMatch {
+  return withMissingRequired(matchSignatures(facts, logLines, options), facts);
+}
+
+function matchSignatures(facts: PlaybookFacts, logLines: string[], options: MatchOptions): PlaybookMatch {
   const tail = options.unknownTail ?? 5;
   if (facts.status === 'cancelled') {
     return { id: null, code: 'cancelled', cause: 'the deployment was cancelled', evidence: [], fixCommand: REDEPLOY, nextAction: `Run \`${REDEPLOY}\` to deploy again.`, rebindSource: false };

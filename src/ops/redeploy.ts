@@ -158,6 +158,8 @@ async function uploadSource(target: OpsTarget, options: RedeployOptions): Promis
     dependencyEnv: {},
     sourceChanged: false,
     deployments: [],
+    requiredVars: {},
+    missingRequired: {},
     credential: target.credential,
     client: target.client,
     bound: target.bound,

@@ -11,6 +11,7 @@ import type { Reporter } from '../cli/output/index.js';
 import { pollIntervalFor } from '../cli/options.js';
 import type { Deployment } from '../gateway/index.js';
 import { followDeployment } from '../deploy/run-deployment.js';
+import { failureScope } from './deploy-current.js';
 import { writeProjectState } from '../deploy/state.js';
 import type { OpsTarget } from './target.js';
 import { field, getDeploymentById, serviceDeployments } from './status.js';
@@ -130,7 +131,7 @@ export async function runRollback(input: RollbackInput): Promise<RollbackResult>
   let watched;
   try {
     watched = await followDeployment(
-      { client, reporter, audit, signal, pollIntervalMs: pollIntervalFor(target.gatewayUrl), streamLogs: !exec.quiet },
+      { client, reporter, audit, signal, pollIntervalMs: pollIntervalFor(target.gatewayUrl), streamLogs: !exec.quiet, scope: await failureScope(target, service) },
       newId,
       service.id,
     );

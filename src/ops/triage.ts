@@ -9,6 +9,8 @@ import type { Deployment } from '../gateway/index.js';
 import type { OpsTarget } from './target.js';
 import { describeMatch, matchHealthyDeployment, matchPlaybook, type PlaybookFacts, type PlaybookMatch } from './playbook.js';
 import { getDeploymentById, isTerminal, serviceDeployments } from './status.js';
+import { failedPhase, gatherFailureFacts } from './failure-facts.js';
+import { failureScope } from './deploy-current.js';
 
 export const TRIAGE_TAIL = 300;
 export const UNKNOWN_TAIL = 20;
@@ -35,16 +37,7 @@ export interface TriageOutcome {
 
 const FAILED = new Set(['failed']);
 
-/** The phase a deployment failed in, from `error_context.phase` or the build percent. */
-export function failedPhase(deployment: Deployment): string | undefined {
-  const context = deployment.error_context;
-  const phase = context && typeof context === 'object' ? (context as Record<string, unknown>).phase : undefined;
-  if (phase === 'build') return 'building';
-  if (phase === 'deploy' || phase === 'runtime') return 'deploying';
-  if (phase === 'source') return 'pending';
-  if (typeof deployment.build_percent === 'number') return deployment.build_percent < 100 ? 'building' : 'deploying';
-  return undefined;
-}
+export { failedPhase };
 
 async function pickDeployment(target: OpsTarget, id: string | undefined): Promise<Deployment> {
   if (id) return getDeploymentById(target, id);
@@ -64,33 +57,15 @@ async function pickDeployment(target: OpsTarget, id: string | undefined): Promis
   return failed;
 }
 
+/**
+ * The same facts the deploy pipeline gathers right after a failure, plus the required variables of
+ * the folder's last analysis (when this folder is linked to the deployment's service), so triage and
+ * the deploy's failure summary name the same cause.
+ */
 async function factsFor(target: OpsTarget, deployment: Deployment): Promise<PlaybookFacts> {
-  const facts: PlaybookFacts = {
-    status: deployment.status,
-    progress: deployment.progress ?? null,
-    error_msg: deployment.error_msg || deployment.message || null,
-    bound: target.bound,
-  };
-  const phase = failedPhase(deployment);
-  if (phase) facts.lastPhase = phase;
   const serviceId = deployment.service_id ?? target.service?.id;
-  if (serviceId) {
-    const service = await target.client.getService(serviceId).catch(() => undefined);
-    if (service) {
-      const env = service.runtime_variables ?? {};
-      facts.service = {
-        port: service.port ?? null,
-        memoryLimit: service.memory_limit ?? null,
-        buildCommand: service.build_command ?? null,
-        startCommand: service.start_command ?? null,
-        envKeys: Object.keys(env),
-        portEnv: env.PORT ?? null,
-      };
-    }
-  }
-  const dependencies = await target.client.getDependencyStatus(target.projectId).catch(() => undefined);
-  if (dependencies) facts.dependencies = dependencies.map((d) => ({ engine: d.dependency_id ?? d.name ?? d.type ?? 'database', id: d.id, status: d.status ?? 'unknown' }));
-  return facts;
+  const scope = serviceId ? await failureScope(target, { id: serviceId }) : { projectId: target.projectId, bound: target.bound };
+  return gatherFailureFacts({ client: target.client, deployment, ...scope, ...(serviceId ? { serviceId } : {}) });
 }
 
 function reportOf(deployment: Deployment, match: PlaybookMatch): TriageReport {

@@ -86,6 +86,10 @@ export class HumanReporter implements Reporter {
     this.err(`${this.paint.yellow('!')} ${message}`);
   }
 
+  warning(_code: string, message: string): void {
+    this.warn(message);
+  }
+
   info(message: string): void {
     if (!this.options.quiet) this.err(message);
   }

@@ -43,6 +43,11 @@ export class JsonReporter implements Reporter {
     this.streams.stderr.write(`warning: ${scrubText(message)}\n`);
   }
 
+  warning(code: string, message: string, fields: Record<string, unknown> = {}): void {
+    this.emit({ type: 'warning', code, message, ...fields });
+    this.warn(message);
+  }
+
   info(message: string): void {
     this.streams.stderr.write(`${scrubText(message)}\n`);
   }

@@ -32,6 +32,11 @@ export interface Reporter {
   log(event: LogEvent): void;
   /** Human text for stderr (both modes); never on stdout in JSON mode. */
   warn(message: string): void;
+  /**
+   * A warning a program must be able to act on: the same stderr line as `warn`, plus (JSON mode) one
+   * `{"type":"warning","code":...}` event on stdout carrying `fields` (names, never values).
+   */
+  warning(code: string, message: string, fields?: Record<string, unknown>): void;
   info(message: string): void;
   /** Verbose-only diagnostics on stderr. */
   debug(message: string): void;

@@ -15,6 +15,9 @@ export async function deploymentStage(ctx: DeployContext): Promise<void> {
     streamLogs: !ctx.exec.quiet,
   };
   for (const link of ctx.state.services) {
+    // The failure diagnosis reads the same facts as `opendeploy triage`, required variables included.
+    const required = ctx.requiredVars[link.service_id];
+    runner.scope = { projectId: ctx.state.project_id!, ...(ctx.bound !== undefined ? { bound: ctx.bound } : {}), ...(required ? { requiredVars: required } : {}) };
     let deploymentId: string | undefined;
     const previous = ctx.state.last_deployment;
     // An unchanged source and an unfinished deployment from an interrupted run: keep watching it.

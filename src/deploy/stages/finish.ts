@@ -2,6 +2,7 @@ import { claimUrl, dashboardUrl } from '../../auth/index.js';
 import { requireClient, type DeployContext } from '../context.js';
 import { saveState } from '../persist.js';
 import { renameAutoDomain, urlOf, waitForAutoDomain } from '../subdomain.js';
+import { allMissingRequired } from './required.js';
 
 /** Stage 13: claim the requested subdomain (production only) — after success, never after a failure. */
 export async function subdomainStage(ctx: DeployContext): Promise<void> {
@@ -37,6 +38,8 @@ export interface DeployResult {
   url: string | null;
   claim_url: string | null;
   dashboard_url: string;
+  /** Required variables (names) the services do not have; the deploy warned about them before the build. */
+  missing_required_vars: string[];
   [key: string]: unknown;
 }
 
@@ -60,6 +63,7 @@ export async function reportStage(ctx: DeployContext): Promise<void> {
   await saveState(ctx);
   ctx.audit.info('report', { project_id: projectId, service_id: link.service_id, deployment_id: deploymentId, url: ctx.url ?? null, bound: ctx.bound ?? null });
 
+  const missing = allMissingRequired(ctx);
   const result: DeployResult = {
     status: 'success',
     project_id: projectId,
@@ -68,6 +72,7 @@ export async function reportStage(ctx: DeployContext): Promise<void> {
     url: ctx.url ?? null,
     claim_url: claim,
     dashboard_url: dashboard,
+    missing_required_vars: missing,
   };
   const lines = [
     '',
@@ -78,6 +83,7 @@ export async function reportStage(ctx: DeployContext): Promise<void> {
   ];
   for (const dep of ctx.state.dependencies) lines.push(`  database    ${dep.engine}  ${dep.dependency_id}`);
   lines.push(`  dashboard   ${dashboard}`);
+  if (missing.length > 0) lines.push(`  not set     ${missing.join(', ')} (required by the analysis; see the warning above)`);
   if (claim) {
     lines.push(
       '',

@@ -6,6 +6,7 @@ import { requireClient, type DeployContext } from '../context.js';
 import { saveState } from '../persist.js';
 import { clearPendingDependencyEnv } from './dependencies.js';
 import { dnsSafeName } from './project.js';
+import { reconcileLinkedService } from './reconcile.js';
 
 /** Resources of the service row. Unclaimed credentials are capped by the gateway; bound ones get more. */
 export const PENDING_RESOURCES = { cpu_request: '500m', cpu_limit: '1', memory_request: '512Mi', memory_limit: '1Gi', replicas: 1 };
@@ -71,6 +72,7 @@ export async function serviceStage(ctx: DeployContext): Promise<void> {
     const linked = ctx.state.services.find((link) => link.name === name);
     if (linked) {
       ctx.reporter.stageSkip('service.create', `Using service ${name} (${linked.service_id})`, { service_id: linked.service_id });
+      await reconcileLinkedService(ctx, linked, service);
       continue;
     }
     ctx.reporter.stageStart('service.create', `Creating service ${name}`);
