@@ -396,6 +396,23 @@ export const PLAYBOOK: Rule[] = [
     },
   },
   {
+    // The local gateway provides pnpm, Yarn and Bun from the npm registry (runtime/toolcache.ts).
+    id: 'PM1',
+    code: 'build_failed',
+    buildOnly: true,
+    pattern: /^Could not install (?:pnpm|yarn|bun) \S+ \(/,
+    cause: 'the package manager could not be installed',
+    resolve(evidence) {
+      const match = /^Could not install (pnpm|yarn|bun) (\S+) \(([^)]*)\) from the npm registry: (.*)$/.exec(evidence.at(-1) ?? '');
+      const tool = match?.[1] ?? 'the package manager';
+      const pkg = tool === 'yarn' && /^[2-9]|^\d{2,}/.test(match?.[2] ?? '') ? '@yarnpkg/cli-dist' : tool;
+      return {
+        ...(match ? { detail: `${tool} ${match[2]} (${match[3]}): ${match[4]}` } : {}),
+        ...redeployAfter(`Ask for a version the npm registry has (\`npm view ${pkg} versions\` lists them) in package.json "packageManager", or make the registry reachable from this machine`),
+      };
+    },
+  },
+  {
     id: 'E1',
     code: 'build_failed',
     buildOnly: true,

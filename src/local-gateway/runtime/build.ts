@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { DeploymentRow, LogLine, ProjectRow, ServiceRow } from '../store.js';
 import { buildEnv, parseVariables } from './env.js';
 import { DeployCancelled, DeployFailure } from './failure.js';
+import { prepareToolchain } from './node-tools.js';
 import { planRun, staticRoot, type RunPlan } from './plan.js';
 import { spawnGroup, type GroupProcess } from './processes.js';
 import { hasIndexPage, singlePageAppEvidence } from './static-server.js';
@@ -99,6 +100,9 @@ export async function buildRelease(ctx: BuildContext): Promise<RunSpec> {
     ctx.log('buildctl', 'info', `Workspace member: installing in the workspace root ${plan.workspaceRoot}; build and start run where the plan wrote them`);
   }
   ctx.log('buildctl', 'info', `Building ${service.name} in ${buildDir} (${plan.kind === 'static' ? 'static site' : service.language || 'app'})`);
+  // pnpm, Yarn or Bun the plan runs, in the version the project asks for (installed when missing).
+  await prepareToolchain({ project: ctx.project, service, buildDir, signal: ctx.signal, log: ctx.log, ...(ctx.sourceEnv ? { sourceEnv: ctx.sourceEnv } : {}) }, plan);
+  checkAborted(ctx);
   for (const required of plan.requires) {
     if (!which(required, pathEnv)) fail(ctx, missingCommandMessage(required));
   }

@@ -42,9 +42,12 @@ export interface RunPlan {
   requires: string[];
 }
 
-/** A build command that already installs (`npm ci && npm run build`) makes our own install redundant. */
+/**
+ * A build command that already installs (`npm ci && npm run build`, `yarn install --frozen-lockfile`,
+ * `yarn --immutable`) makes our own install redundant: installing twice doubles the time and the errors.
+ */
 const BUILD_INSTALLS: Array<[Ecosystem, RegExp]> = [
-  ['node', /^\s*(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:npm\s+(?:ci|install|i)\b|pnpm\s+(?:i|install)\b|yarn(?:\s+install)?\s*(?:$|&&|;)|bun\s+install\b)/],
+  ['node', /^\s*(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:npm\s+(?:ci|install|i)\b|pnpm\s+(?:i|install)\b|yarn(?:\s+install)?(?:\s+--?[A-Za-z][\w-]*(?:=\S+)?)*\s*(?:$|&&|;)|bun\s+install\b)/],
   ['python', /^\s*(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:(?:python3?\s+-m\s+)?pip3?\s+install\b|poetry\s+install\b|uv\s+(?:sync|pip\s+install)\b|pipenv\s+install\b)/],
   ['ruby', /^\s*(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*bundle(?:\s+install)?\s*(?:$|&&|;|\s-)/],
   ['php', /^\s*composer\s+install\b/],
