@@ -218,7 +218,7 @@ export const PLAYBOOK: Rule[] = [
       }
       return {
         fixCommand: 'opendeploy auth status',
-        nextAction: `The gateway did not name the resource. Upgrade or claim the account (\`opendeploy auth status\` shows the claim URL), or lower cpu/memory/replicas with \`opendeploy resize\`.${claim}`,
+        nextAction: `The gateway did not name the resource. Upgrade or claim the account (\`opendeploy auth status\` shows the claim URL), or lower cpu/memory/replicas, e.g. to the unclaimed cap with \`opendeploy resize --cpu 1 --memory 1Gi --replicas 1\`.${claim}`,
       };
     },
   },

@@ -22,15 +22,10 @@ export async function requiredVarsStage(ctx: DeployContext): Promise<void> {
     ctx.requiredVars[link.service_id] = required;
     if (missing.length === 0) continue;
     ctx.missingRequired[link.service_id] = missing;
-    const one = missing.length === 1;
-    const serviceFlag = several ? ` --service ${link.name}` : '';
     ctx.audit.warn('plan.required_vars', { service_id: link.service_id, missing });
     ctx.reporter.warning(
       'missing_required_vars',
-      `${link.name} will start without ${one ? 'a required variable' : `${missing.length} required variables`}: ${listNames(missing)} ` +
-        `(the analysis marks ${one ? 'it' : 'them'} required; the app will likely fail without ${one ? 'it' : 'them'}). ` +
-        `Pass ${one ? 'it' : 'them'} in a dotenv file with \`opendeploy --env-file <file>\`, or set ${one ? 'it' : 'them'} with ` +
-        `\`${envSetCommand(missing)}${serviceFlag}\` and then \`opendeploy redeploy${serviceFlag}\`.`,
+      missingVarsWarning(link.name, missing, several),
       { service: link.name, service_id: link.service_id, missing_required_vars: missing },
     );
   }
@@ -39,4 +34,17 @@ export async function requiredVarsStage(ctx: DeployContext): Promise<void> {
 /** Every missing name across the services, once, sorted: the `missing_required_vars` of the result. */
 export function allMissingRequired(ctx: DeployContext): string[] {
   return [...new Set(Object.values(ctx.missingRequired).flat())].sort();
+}
+
+/** The warning: names only, and the two ways to pass them (both commands parse, see test/ops/fix-commands.test.ts). */
+export function missingVarsWarning(serviceName: string, missing: readonly string[], severalServices: boolean): string {
+  const one = missing.length === 1;
+  const them = one ? 'it' : 'them';
+  const serviceFlag = severalServices ? ` --service ${serviceName}` : '';
+  return (
+    `${serviceName} will start without ${one ? 'a required variable' : `${missing.length} required variables`}: ${listNames(missing)} ` +
+    `(the analysis marks ${them} required; the app will likely fail without ${them}). ` +
+    `Pass ${them} in a dotenv file with \`opendeploy --env-file <file>\`, or set ${them} with ` +
+    `\`${envSetCommand(missing)}${serviceFlag}\` and then \`opendeploy redeploy${serviceFlag}\`.`
+  );
 }
