@@ -36,6 +36,36 @@ export function enginesFor(services: { dependencies: string[]; database_type: st
 
 const DEPENDENCY_READY_TIMEOUT_MS = 120_000;
 
+/** Variables that carry each engine's connection string when the user brings a server of their own. */
+const CONNECTION_VARIABLES: Record<string, string[]> = {
+  postgres: ['DATABASE_URL', 'POSTGRES_URL', 'POSTGRESQL_URL'],
+  mysql: ['DATABASE_URL', 'MYSQL_URL'],
+  mongodb: ['MONGODB_URI', 'MONGODB_URL', 'MONGO_URL', 'MONGO_URI', 'DATABASE_URL'],
+  redis: ['REDIS_URL', 'REDIS_URI'],
+  clickhouse: ['CLICKHOUSE_URL'],
+};
+const ENGINE_SCHEMES: Record<string, RegExp> = {
+  postgres: /^postgres(?:ql)?:/i,
+  mysql: /^(?:mysql|mariadb)[a-z0-9+]*:/i,
+  mongodb: /^mongodb(?:\+srv)?:/i,
+  redis: /^rediss?:/i,
+  clickhouse: /^(?:https?|clickhouse):/i,
+};
+
+/**
+ * The variable of the user's own values (`--env-file`) that connects the app to `engine`, or null.
+ * DATABASE_URL is shared by several engines: it counts for the one its scheme names.
+ */
+export function suppliedConnection(engine: string, userEnv: Record<string, string>): string | null {
+  for (const name of CONNECTION_VARIABLES[engine] ?? []) {
+    const value = userEnv[name]?.trim();
+    if (!value) continue;
+    if (name === 'DATABASE_URL' && /^[a-z][a-z0-9+.-]*:/i.test(value) && !ENGINE_SCHEMES[engine]?.test(value)) continue;
+    return name;
+  }
+  return null;
+}
+
 /**
  * Connection variables exist only in the create response. If a run stops between creating a
  * database and creating the service, the next run still needs them, so they wait in a 0600 file
@@ -75,7 +105,12 @@ export async function clearPendingDependencyEnv(root: string): Promise<void> {
 export async function dependenciesStage(ctx: DeployContext): Promise<void> {
   const client = requireClient(ctx);
   const projectId = ctx.state.project_id!;
-  const engines = enginesFor(ctx.analysis?.services ?? []);
+  const engines = enginesFor(ctx.analysis?.services ?? []).filter((engine) => {
+    // The user brings this database: provisioning another one would only override theirs.
+    const variable = suppliedConnection(engine, ctx.inputs.userEnv);
+    if (variable) ctx.reporter.stageSkip('dependency.create', `Not provisioning ${engine}: the app connects with the ${variable} you passed`, { engine, variable });
+    return variable === null;
+  });
   if (engines.length === 0) return;
 
   Object.assign(ctx.dependencyEnv, await loadPendingDependencyEnv(ctx.inputs.root));
@@ -165,7 +200,9 @@ export async function waitForDependency(
       // The local gateway says why (e.g. the engine is not installed on this machine).
       const reason = typeof row?.['message'] === 'string' && row['message'] !== '' ? ` ${String(row['message'])}` : '';
       throw new OdError('deploy_failed', `The managed ${engine} database failed to provision.${reason}`, {
-        nextAction: 'Open the project dashboard to remove the failed database, then re-run; or contact hi@opendeploy.dev.',
+        nextAction: reason
+          ? 'Do what the message says — install the engine, or pass your own connection string with --env-file — then run the same command again.'
+          : 'Open the project dashboard to remove the failed database, then re-run; or contact hi@opendeploy.dev.',
         details: { dependency_id: dependencyId, engine },
       });
     }

@@ -44,11 +44,67 @@ export function shellQuote(value: string): string {
 export async function startEngine(spec: EngineSpec): Promise<RunningEngine> {
   if (spec.engine === 'postgres') return startPostgres(spec);
   if (spec.engine === 'redis') return startRedis(spec);
-  const names: Record<string, string> = { mysql: 'MySQL', mongodb: 'MongoDB', clickhouse: 'ClickHouse' };
   throw new EngineError(
-    `${names[spec.engine] ?? spec.engine} cannot run in a local preview yet: only PostgreSQL and Redis are started on this machine. ` +
-      'Point the app at a server of yours with `opendeploy env set`, or deploy to the hosted gateway.',
+    `${ENGINE_NAMES[spec.engine] ?? spec.engine} cannot run in a local preview yet: only PostgreSQL and Redis are started on this machine. ` +
+      `${connectionHint(spec.engine)}, or deploy to the hosted gateway.`,
   );
+}
+
+const ENGINE_NAMES: Record<string, string> = { postgres: 'PostgreSQL', redis: 'Redis', mysql: 'MySQL', mongodb: 'MongoDB', clickhouse: 'ClickHouse' };
+
+/** The variable that carries each engine's connection string (what the gateway would set). */
+export const CONNECTION_VARIABLES: Record<string, string> = {
+  postgres: 'DATABASE_URL',
+  mysql: 'DATABASE_URL',
+  mongodb: 'MONGODB_URI',
+  redis: 'REDIS_URL',
+  clickhouse: 'CLICKHOUSE_URL',
+};
+
+const URL_EXAMPLES: Record<string, string> = {
+  postgres: 'postgresql://user:password@host:5432/app',
+  mysql: 'mysql://user:password@host:3306/app',
+  mongodb: 'mongodb://user:password@host:27017/app',
+  redis: 'redis://:password@host:6379',
+  clickhouse: 'http://user:password@host:8123/app',
+};
+
+/** "Or use a server of yours: pass its connection string with --env-file (DATABASE_URL=…)". */
+export function connectionHint(engine: string): string {
+  const variable = CONNECTION_VARIABLES[engine] ?? 'DATABASE_URL';
+  return (
+    `Use a server of yours instead: put ${variable}=${URL_EXAMPLES[engine] ?? '…'} in a file and deploy with \`--env-file <file>\` ` +
+    `(no ${engine} is provisioned then)`
+  );
+}
+
+/** Package names of the engines' servers, per package manager. */
+const PACKAGES: Record<string, Record<string, string>> = {
+  postgres: { 'apt-get': 'postgresql', dnf: 'postgresql-server', yum: 'postgresql-server', apk: 'postgresql', pacman: 'postgresql', zypper: 'postgresql-server', brew: 'postgresql@17' },
+  redis: { 'apt-get': 'redis-server', dnf: 'redis', yum: 'redis', apk: 'redis', pacman: 'redis', zypper: 'redis', brew: 'redis' },
+};
+
+/**
+ * How to install an engine's server on this machine: the command of the package manager found here
+ * (`sudo apt-get install postgresql`, `brew install redis`), or the generic advice when none is.
+ */
+export function installHint(engine: string, pathEnv: string | undefined, platform: NodeJS.Platform = process.platform, isRoot = process.getuid?.() === 0): string {
+  const packages = PACKAGES[engine];
+  const name = ENGINE_NAMES[engine] ?? engine;
+  if (!packages) return `install ${name}`;
+  const managers = platform === 'darwin' ? ['brew'] : ['apt-get', 'dnf', 'yum', 'apk', 'pacman', 'zypper', 'brew'];
+  for (const manager of managers) {
+    if (!which(manager, pathEnv)) continue;
+    const sudo = manager === 'brew' || isRoot ? '' : 'sudo ';
+    const install = manager === 'pacman' ? '-S' : manager === 'apk' ? 'add' : 'install';
+    return `install ${name} with \`${sudo}${manager} ${install} ${packages[manager]}\``;
+  }
+  return `install ${name} (the ${packages['apt-get']} package on Debian/Ubuntu, ${packages['brew']} with Homebrew)`;
+}
+
+/** The whole sentence for an engine that is not installed: how to install it, or how to skip it. */
+export function missingEngineMessage(engine: string, binaries: string, pathEnv: string | undefined): string {
+  return `${binaries}: not found on this machine — ${installHint(engine, pathEnv)} to preview this app with its ${engine === 'redis' ? 'cache' : 'database'} locally. ${connectionHint(engine)}.`;
 }
 
 // ------------------------------------------------------------------------------------ postgres
@@ -111,9 +167,7 @@ async function startPostgres(spec: EngineSpec): Promise<RunningEngine> {
   const postgres = postgresBin('postgres', spec.env.PATH);
   const initdb = postgresBin('initdb', spec.env.PATH);
   if (!postgres || !initdb) {
-    throw new EngineError(
-      'postgres: command not found on this machine — install PostgreSQL (postgres and initdb) to preview this app with its database locally',
-    );
+    throw new EngineError(missingEngineMessage('postgres', 'postgres and initdb', spec.env.PATH));
   }
   // PostgreSQL refuses to run as root: as root, run it as the `postgres` system user, with its data
   // in a folder that user owns (a root-only data folder is not reachable for it).
@@ -163,7 +217,7 @@ async function startPostgres(spec: EngineSpec): Promise<RunningEngine> {
 
 async function startRedis(spec: EngineSpec): Promise<RunningEngine> {
   const server = which('redis-server', spec.env.PATH);
-  if (!server) throw new EngineError('redis-server: command not found on this machine — install Redis to preview this app with its cache locally');
+  if (!server) throw new EngineError(missingEngineMessage('redis', 'redis-server', spec.env.PATH));
   const home = path.join(spec.baseDir, spec.id);
   await mkdir(home, { recursive: true, mode: 0o700 });
   const config = path.join(home, 'redis.conf');

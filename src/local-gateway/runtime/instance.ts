@@ -30,6 +30,8 @@ export interface Instance {
   stopped: boolean;
   /** Recent stderr lines, quoted when it crashes. */
   stderrTail: string[];
+  /** Recent stdout lines, quoted when it ends without serving. */
+  outputTail: string[];
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     inflight: 0,
     stopped: false,
     stderrTail: [] as string[],
+    outputTail: [] as string[],
   };
   if (spec.kind === 'static') {
     const server: StaticServer = await startStaticServer(spec.static_root ?? spec.workdir, { spa: spec.spa === true });
@@ -94,21 +97,22 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   }
   options.log('runtime', 'info', `$ ${spec.start}   (PORT=${port})`);
   const tail: string[] = [];
+  const output: string[] = [];
   const child = spawnGroup({
     command: spec.start,
     cwd: spec.workdir,
     env,
     onLine: (stream, line) => {
-      if (stream === 'stderr') {
-        tail.push(line);
-        if (tail.length > 20) tail.shift();
-      }
+      const lines = stream === 'stderr' ? tail : output;
+      lines.push(line);
+      if (lines.length > 20) lines.shift();
       options.log('runtime', stream === 'stderr' ? 'warn' : 'info', line);
     },
   });
   const instance: Instance = {
     ...base,
     stderrTail: tail,
+    outputTail: output,
     port,
     pid: child.pid,
     process: child,

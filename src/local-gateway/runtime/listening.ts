@@ -4,7 +4,8 @@
  * readiness timeout.
  */
 
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync, type Dirent } from 'node:fs';
+import path from 'node:path';
 
 function groupPids(pgid: number): number[] {
   const pids: number[] = [];
@@ -65,4 +66,80 @@ export function listeningPorts(pgid: number | undefined): number[] | null {
   } catch {
     return null;
   }
+}
+
+// ------------------------------------------------------------------ the hard-coded port's line
+
+const SOURCE_EXTENSIONS = /\.(?:[cm]?[jt]sx?|py|go|rb|php|java|kt|rs|exs?|cs|cr|dart|swift|scala|clj)$/;
+const SKIPPED_DIRS = new Set(['node_modules', '.venv', 'venv', 'vendor', '.git', 'target', 'dist', 'build', '.next', '.nuxt', '.output', '__pycache__', 'coverage']);
+const MAX_FILES = 400;
+const MAX_FILE_BYTES = 256 * 1024;
+
+/** How a language reads the PORT variable, for the warning's advice. */
+function portExpression(file: string): string {
+  if (/\.[cm]?[jt]sx?$/.test(file)) return 'process.env.PORT';
+  if (file.endsWith('.py')) return 'os.environ["PORT"]';
+  if (file.endsWith('.go')) return 'os.Getenv("PORT")';
+  if (file.endsWith('.rb')) return 'ENV["PORT"]';
+  if (file.endsWith('.php')) return "getenv('PORT')";
+  if (file.endsWith('.rs')) return 'std::env::var("PORT")';
+  if (file.endsWith('.java') || file.endsWith('.kt')) return 'System.getenv("PORT")';
+  if (/\.exs?$/.test(file)) return 'System.get_env("PORT")';
+  return 'the PORT variable';
+}
+
+export interface PortLine {
+  /** Relative to the folder searched. */
+  file: string;
+  line: number;
+  text: string;
+  /** How the file's language reads PORT (`process.env.PORT`). */
+  expression: string;
+}
+
+/**
+ * The source line that hard-codes `port` (a listen/bind/run call or a port setting naming it),
+ * searched in the app's own files (dependencies and build output skipped, bounded); null when none
+ * names it. Used to tell the user which line to change.
+ */
+export function findHardcodedPort(dir: string, port: number): PortLine | null {
+  const number = new RegExp(`(?<![\\w.])${port}(?![\\w.])`);
+  const usage = /listen|bind|port|serve|run\(|addr|host/i;
+  let fallback: PortLine | null = null;
+  let seen = 0;
+  const queue: Array<[string, number]> = [[dir, 0]];
+  while (queue.length > 0 && seen < MAX_FILES) {
+    const [current, depth] = queue.shift() as [string, number];
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(current, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) {
+        if (depth < 4 && !SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith('.')) queue.push([full, depth + 1]);
+        continue;
+      }
+      if (!entry.isFile() || !SOURCE_EXTENSIONS.test(entry.name)) continue;
+      seen += 1;
+      let text: string;
+      try {
+        if (statSync(full).size > MAX_FILE_BYTES) continue;
+        text = readFileSync(full, 'utf8');
+      } catch {
+        continue;
+      }
+      const lines = text.split(/\r?\n/);
+      for (let i = 0; i < lines.length; i += 1) {
+        const line = lines[i] as string;
+        if (!number.test(line) || /^\s*(?:\/\/|#|\*)/.test(line)) continue;
+        const found = { file: path.relative(dir, full), line: i + 1, text: line.trim().slice(0, 120), expression: portExpression(entry.name) };
+        if (usage.test(line)) return found;
+        fallback ??= found;
+      }
+    }
+  }
+  return fallback;
 }

@@ -22,9 +22,9 @@ import { buildRelease, buildDirOf, readRunSpec, type RunSpec } from './build.js'
 import { startEngine, type RunningEngine } from './engines.js';
 import { baseEnv, LOCAL_ID_VARIABLE, parseVariables } from './env.js';
 import { DeployCancelled, DeployFailure } from './failure.js';
-import { waitForHttp } from './health.js';
+import { probeHttp, waitForHttp, type Readiness } from './health.js';
 import { describeExit, launch, type Instance } from './instance.js';
-import { listeningPorts } from './listening.js';
+import { findHardcodedPort, listeningPorts } from './listening.js';
 import { stopLeftovers, writeProcessFile, type ProcessRecord } from './pidfile.js';
 import { freePort } from './ports.js';
 import type { GroupProcess } from './processes.js';
@@ -63,6 +63,17 @@ interface ActiveRun {
 
 /** How long an old release may finish in-flight requests after traffic moved to the new one. */
 const DRAIN_MS = 5000;
+
+/** A worker that is still running after this long has started (a crash on start shows up sooner). */
+const WORKER_SETTLE_MS = 3000;
+
+/** The message of a deployment whose program ran to its end: it is not started again on a gateway restart. */
+const COMPLETED_RUN = 'Deployment completed: the program ran and exited with code 0';
+
+/** Web services answer HTTP; workers, cron jobs and one-shot programs have no port to check. */
+function servesHttp(service: { type: string; port: number }): boolean {
+  return service.type === 'web' || (service.type === '' && service.port > 0);
+}
 
 function routeKey(serviceId: string, environment: string): string {
   return `${serviceId}\n${environment}`;
@@ -119,7 +130,7 @@ export class LocalRuntime {
       updateDeployment(this.app, dep, { status: 'pending', progress: 0, build_percent: 0, message: 'Restarted' });
       this.start(dep);
     }
-    const current = state.deployments.filter((d) => d.is_current && d.status === 'success');
+    const current = state.deployments.filter((d) => d.is_current && d.status === 'success' && d.message !== COMPLETED_RUN);
     for (const dep of current) {
       if (this.options.restore === 'all') {
         this.restore(dep).catch((error: unknown) => this.options.notify(`Could not restart deployment ${dep.id}: ${errorText(error)}`));
@@ -294,22 +305,34 @@ export class LocalRuntime {
     active.instance = instance;
     this.checkCancelled(dep, active);
 
+    if (instance.kind === 'process' && !servesHttp(service)) {
+      await this.settleWorker(dep, active, instance);
+      return;
+    }
     const what = instance.kind === 'static' ? 'the static file server' : `port ${instance.port}`;
     updateDeployment(this.app, dep, { progress: 90, message: `Waiting for ${what} to answer HTTP` });
     const waitStarted = Date.now();
-    const readiness = await waitForHttp({
+    const readiness = await this.reroute(dep, instance, await waitForHttp({
       port: instance.port,
       timeoutMs: this.options.readyTimeoutMs,
       signal: active.controller.signal,
       exited: instance.exited,
       ...(instance.pid !== undefined ? { listening: () => listeningPorts(instance.pid) } : {}),
-    });
+    }), spec);
     this.checkCancelled(dep, active);
     if (!readiness.ok) {
       if (readiness.reason === 'exited') {
-        const summary = describeExit(await instance.exited);
+        const exit = await instance.exited;
+        const summary = describeExit(exit);
         this.log(dep, 'runtime', 'error', summary);
         const last = crashLine(instance.stderrTail);
+        if (exit.code === 0 && !exit.signal) {
+          // Exit 0 from a web service is no crash: it ran to its end without ever serving.
+          const output = last ?? instance.outputTail.at(-1);
+          const message = `The program exited with code 0 before it answered HTTP on PORT=${instance.port}: a web service must keep running and listen on PORT${output ? ` (its last output: ${output})` : ''}`;
+          this.log(dep, 'runtime', 'error', message);
+          throw new DeployFailure('runtime', message);
+        }
         throw new DeployFailure('runtime', last ? `${summary}: ${last}` : summary);
       }
       const seconds = Math.round((Date.now() - waitStarted) / 1000);
@@ -322,6 +345,70 @@ export class LocalRuntime {
     }
     instance.host = readiness.host;
     this.promote(dep, instance);
+  }
+
+  /**
+   * An app that ignores PORT but answers HTTP on a port of its own is routed there for this local
+   * preview, with a warning naming the line to change (a hosted deploy routes only to PORT).
+   */
+  private async reroute(dep: DeploymentRow, instance: Instance, readiness: Readiness, spec: RunSpec): Promise<Readiness> {
+    if (readiness.ok || readiness.reason !== 'wrong_port') return readiness;
+    for (const port of readiness.ports) {
+      for (const host of ['127.0.0.1', '::1']) {
+        if (!(await probeHttp(host, port, '/', 2000))) continue;
+        const assigned = instance.port;
+        instance.port = port;
+        const found = findHardcodedPort(spec.workdir, port);
+        const fix = found
+          ? `change ${found.file}:${found.line} (\`${found.text}\`) to listen on ${found.expression}`
+          : 'listen on process.env.PORT (the PORT variable)';
+        this.log(
+          dep,
+          'runtime',
+          'warn',
+          `The app ignores PORT=${assigned} and listens on port ${port}: routed to ${port} for this local preview; ${fix} — a hosted deploy sends traffic only to PORT`,
+        );
+        return { ok: true, host };
+      }
+    }
+    return readiness;
+  }
+
+  /**
+   * A worker or one-shot program: no port to wait for. Exit 0 is a completed run (its output is in
+   * the logs); another exit within the first seconds is a failure; still running after them, it is
+   * the live release.
+   */
+  private async settleWorker(dep: DeploymentRow, active: ActiveRun, instance: Instance): Promise<void> {
+    updateDeployment(this.app, dep, { progress: 90, message: 'Starting the worker (no HTTP port to check)' });
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([
+      instance.exited,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), WORKER_SETTLE_MS);
+        active.controller.signal.addEventListener('abort', () => resolve(undefined), { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    this.checkCancelled(dep, active);
+    if (!exit) {
+      this.log(dep, 'runtime', 'info', `Worker running${instance.pid ? ` (pid ${instance.pid})` : ''}: it serves no HTTP, so there is no URL to open`);
+      this.promote(dep, instance);
+      return;
+    }
+    const summary = describeExit(exit);
+    if (exit.code !== 0 || exit.signal) {
+      this.log(dep, 'runtime', 'error', summary);
+      const last = crashLine(instance.stderrTail);
+      throw new DeployFailure('runtime', last ? `${summary}: ${last}` : summary);
+    }
+    this.instances.delete(instance);
+    markCurrent(this.app, dep);
+    ensureLocalAutoDomain(this.app, dep, this.gatewayPort);
+    setServiceStatus(this.app, dep.service_id, 'stopped');
+    const done = COMPLETED_RUN;
+    this.log(dep, 'runtime', 'info', `${done} (its output is above)`);
+    updateDeployment(this.app, dep, { status: 'success', progress: 100, build_percent: 100, message: done, error_msg: '', error_context: null });
   }
 
   private async launchInstance(dep: DeploymentRow, spec: RunSpec): Promise<Instance> {
@@ -351,7 +438,9 @@ export class LocalRuntime {
     markCurrent(this.app, dep);
     const domain = ensureLocalAutoDomain(this.app, dep, this.gatewayPort);
     setServiceStatus(this.app, dep.service_id, 'running');
-    this.log(dep, 'runtime', 'info', `Serving http://${domain.domain}/ (127.0.0.1:${instance.port}${instance.pid ? `, pid ${instance.pid}` : ''})`);
+    if (instance.kind === 'static' || !this.isWorker(dep)) {
+      this.log(dep, 'runtime', 'info', `Serving http://${domain.domain}/ (${instance.host}:${instance.port}${instance.pid ? `, pid ${instance.pid}` : ''})`);
+    }
     const done = dep.is_rollback ? 'Rollback completed successfully' : 'Deployment completed successfully';
     this.log(dep, 'runtime', 'info', done);
     updateDeployment(this.app, dep, { status: 'success', progress: 100, build_percent: 100, message: done, error_msg: '', error_context: null });
@@ -367,6 +456,11 @@ export class LocalRuntime {
     if (dep) this.log(dep, 'runtime', 'info', `Stopped: traffic moved to deployment ${replacedBy}`);
   }
 
+  private isWorker(dep: DeploymentRow): boolean {
+    const service = this.app.store.state.services.find((s) => s.id === dep.service_id);
+    return service !== undefined && !servesHttp(service);
+  }
+
   /** A live release whose process exits is taken out of routing (502) and its service marked failed. */
   private watchCrash(dep: DeploymentRow, instance: Instance): void {
     void instance.exited.then((exit) => {
@@ -375,6 +469,12 @@ export class LocalRuntime {
       const key = routeKey(dep.service_id, dep.environment);
       if (this.routes.get(key) !== instance) return;
       this.routes.delete(key);
+      if (exit.code === 0 && !exit.signal) {
+        // A worker that finished its work: done, not crashed.
+        this.log(dep, 'runtime', 'info', 'The program finished (exit code 0); it is not restarted automatically (deploy again to run it again)');
+        setServiceStatus(this.app, dep.service_id, 'stopped');
+        return;
+      }
       this.log(dep, 'runtime', 'error', `${describeExit(exit)} while serving; it is not restarted automatically (deploy again)`);
       setServiceStatus(this.app, dep.service_id, 'failed');
     });
@@ -427,7 +527,22 @@ export class LocalRuntime {
       return giveUp(errorText(error));
     }
     const controller = new AbortController();
-    const readiness = await waitForHttp({ port: instance.port, timeoutMs: this.options.readyTimeoutMs, signal: controller.signal, exited: instance.exited });
+    const readiness =
+      instance.kind === 'process' && this.isWorker(dep)
+        ? // A worker has no port: running is all there is to check.
+          await Promise.race([instance.exited.then((): Readiness => ({ ok: false, reason: 'exited' })), new Promise<Readiness>((resolve) => setTimeout(() => resolve({ ok: true, host: instance.host }), WORKER_SETTLE_MS))])
+        : await this.reroute(
+            dep,
+            instance,
+            await waitForHttp({
+              port: instance.port,
+              timeoutMs: this.options.readyTimeoutMs,
+              signal: controller.signal,
+              exited: instance.exited,
+              ...(instance.pid !== undefined ? { listening: () => listeningPorts(instance.pid) } : {}),
+            }),
+            spec,
+          );
     if (this.closed) return;
     if (!readiness.ok) {
       await instance.stop(3000);
@@ -472,7 +587,8 @@ export class LocalRuntime {
   /** The project's databases a deployment needs, started if they are not running (once each). */
   private async ensureDependencies(dep: DeploymentRow): Promise<void> {
     const rows = this.app.store.state.dependencies.filter(
-      (d) => d.project_id === dep.project_id && d.environment === dep.environment && (d.status === 'running' || d.status === 'stopped' || d.status === 'provisioning'),
+      // A failed engine is tried again: it may have been installed since.
+      (d) => d.project_id === dep.project_id && d.environment === dep.environment && ['running', 'stopped', 'provisioning', 'failed'].includes(d.status),
     );
     for (const row of rows) {
       if (this.engines.has(row.id)) continue;
