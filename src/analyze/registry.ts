@@ -24,6 +24,11 @@ import { aspnet } from './detectors/aspnet.js';
 import { axum } from './detectors/axum.js';
 import { astro } from './detectors/astro.js';
 import { bun } from './detectors/bun.js';
+import { caddy } from './detectors/caddy.js';
+import { clojure } from './detectors/clojure.js';
+import { cpp } from './detectors/cpp.js';
+import { crystal } from './detectors/crystal.js';
+import { dart } from './detectors/dart.js';
 import { deno } from './detectors/deno.js';
 import { django } from './detectors/django.js';
 import { dotnet } from './detectors/dotnet.js';
@@ -35,6 +40,8 @@ import { fastify } from './detectors/fastify.js';
 import { fiber } from './detectors/fiber.js';
 import { flask } from './detectors/flask.js';
 import { gin } from './detectors/gin.js';
+import { gleam } from './detectors/gleam.js';
+import { haskell } from './detectors/haskell.js';
 import { hono } from './detectors/hono.js';
 import { go } from './detectors/go.js';
 import { java } from './detectors/java.js';
@@ -53,17 +60,23 @@ import { remix } from './detectors/remix.js';
 import { rocket } from './detectors/rocket.js';
 import { ruby } from './detectors/ruby.js';
 import { rust } from './detectors/rust.js';
+import { scala } from './detectors/scala.js';
+import { shell } from './detectors/shell.js';
 import { sinatra } from './detectors/sinatra.js';
 import { springBoot } from './detectors/spring-boot.js';
 import { staticBuilders } from './detectors/static-builders.js';
 import { staticSite } from './detectors/static.js';
 import { sveltekit } from './detectors/sveltekit.js';
+import { swift } from './detectors/swift.js';
 import { symfony } from './detectors/symfony.js';
 import { vite } from './detectors/vite.js';
+import { zig } from './detectors/zig.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector, type RuntimeDetector } from './types.js';
 import { Warnings } from './warnings.js';
 
-export const RUNTIMES: readonly RuntimeDetector[] = [python, go, rust, ruby, php, java, dotnet, elixir, deno, node, staticSite];
+// Ecosystems outside the original set follow the backend runtimes; caddy and cpp follow node so a
+// Node server wins ties with them; shell (a bare start.sh) is last, as railpack's shell provider.
+export const RUNTIMES: readonly RuntimeDetector[] = [python, go, rust, ruby, php, java, dotnet, elixir, clojure, crystal, dart, gleam, haskell, scala, swift, zig, deno, node, caddy, cpp, staticSite, shell];
 
 export const FRAMEWORKS: readonly FrameworkDetector[] = [
   django,
@@ -165,7 +178,7 @@ export async function decide(ctx: DetectContext): Promise<Decision | null> {
   for (const candidate of candidates.slice(1)) if (candidate.detection.tier > winner.detection.tier) winner = candidate;
   for (const message of winner.warnings.all()) ctx.warnings.add(message);
 
-  const losers = candidates.filter((c) => c !== winner && c.runtimeId !== 'static').map((c) => c.runtimeId);
+  const losers = candidates.filter((c) => c !== winner && c.runtimeId !== 'static' && c.runtimeId !== 'shell').map((c) => c.runtimeId);
   const detection = winner.detection;
 
   // A bundler next to a different framework (Vite in an Express or Django project) is the build tool.
