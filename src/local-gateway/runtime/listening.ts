@@ -104,7 +104,10 @@ export interface PortLine {
  */
 export function findHardcodedPort(dir: string, port: number): PortLine | null {
   const number = new RegExp(`(?<![\\w.])${port}(?![\\w.])`);
-  const usage = /listen|bind|port|serve|run\(|addr|host/i;
+  // Best: a listen/bind/run call that takes the number; next: a port setting assigned it.
+  const call = new RegExp(`(?:listen|bind|serve|run|Listen\\w*)\\s*\\([^)]*(?<![\\w.])${port}(?![\\w.])`, 'i');
+  const setting = new RegExp(`port\\w*["']?\\s*[:=]\\s*["']?${port}(?![\\w.])`, 'i');
+  let setLine: PortLine | null = null;
   let fallback: PortLine | null = null;
   let seen = 0;
   const queue: Array<[string, number]> = [[dir, 0]];
@@ -136,10 +139,11 @@ export function findHardcodedPort(dir: string, port: number): PortLine | null {
         const line = lines[i] as string;
         if (!number.test(line) || /^\s*(?:\/\/|#|\*)/.test(line)) continue;
         const found = { file: path.relative(dir, full), line: i + 1, text: line.trim().slice(0, 120), expression: portExpression(entry.name) };
-        if (usage.test(line)) return found;
+        if (call.test(line)) return found;
+        if (setting.test(line)) setLine ??= found;
         fallback ??= found;
       }
     }
   }
-  return fallback;
+  return setLine ?? fallback;
 }
