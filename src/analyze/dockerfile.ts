@@ -17,6 +17,9 @@ export interface DockerfileInfo {
   stages: number;
   /** The final stage's CMD (or ENTRYPOINT) as written. */
   command: string;
+  /** The final stage's ENTRYPOINT and CMD as written (`''` when absent). */
+  entrypoint: string;
+  cmd: string;
 }
 
 export const DOCKERFILE_NAMES = ['Dockerfile', 'Containerfile'];
@@ -29,7 +32,7 @@ function substitute(token: string, vars: Map<string, string>): string {
 }
 
 export function parseDockerfile(path: string, text: string): DockerfileInfo {
-  const info: DockerfileInfo = { path, exposes: [], args: [], startLine: 0, stages: 0, command: '' };
+  const info: DockerfileInfo = { path, exposes: [], args: [], startLine: 0, stages: 0, command: '', entrypoint: '', cmd: '' };
   const vars = new Map<string, string>();
   const lines = text.split(/\r?\n/);
   let logical = '';
@@ -57,6 +60,8 @@ export function parseDockerfile(path: string, text: string): DockerfileInfo {
         info.exposes = [];
         info.startLine = 0;
         info.command = '';
+        info.entrypoint = '';
+        info.cmd = '';
         info.stages += 1;
         break;
       case 'ARG': {
@@ -88,12 +93,41 @@ export function parseDockerfile(path: string, text: string): DockerfileInfo {
       case 'ENTRYPOINT':
         info.startLine = startLine;
         if (instruction === 'CMD' || info.command === '') info.command = rest;
+        if (instruction === 'CMD') info.cmd = rest;
+        else info.entrypoint = rest;
         break;
       default:
         break;
     }
   }
   return info;
+}
+
+/** Exec form (`["gunicorn", "-b", ":8000", "app:app"]`) as shell words; shell form as written. */
+function shellWords(instruction: string): string {
+  const text = instruction.trim();
+  if (!text.startsWith('[')) return text;
+  let words: unknown;
+  try {
+    words = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (!Array.isArray(words) || !words.every((w): w is string => typeof w === 'string')) return text;
+  // `["sh", "-c", "…"]` runs the script string itself.
+  if (words.length === 3 && /^(?:\/bin\/)?(?:ba)?sh$/.test(words[0] as string) && words[1] === '-c') return words[2] as string;
+  return words.map((w) => (/^[\w@%+=:,./$-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/**
+ * The command the container runs: ENTRYPOINT followed by CMD's arguments (Docker's own rule), or
+ * `''` when the final stage has neither. An entrypoint script that ends in `exec "$@"` runs CMD.
+ */
+export function dockerStartCommand(info: DockerfileInfo): string {
+  const entrypoint = shellWords(info.entrypoint);
+  const cmd = shellWords(info.cmd);
+  if (entrypoint && cmd && info.entrypoint.trim().startsWith('[')) return `${entrypoint} ${cmd}`;
+  return entrypoint || cmd;
 }
 
 export async function readDockerfile(ctx: DetectContext): Promise<DockerfileInfo | null> {

@@ -16,13 +16,14 @@ import { OdError } from '../errors.js';
 import { detectAi } from './ai.js';
 import { readCompose } from './compose.js';
 import { detectDatabases } from './databases.js';
-import { dockerfileProblem, parseDockerfile, readDockerfile, type DockerfileInfo } from './dockerfile.js';
+import { dockerStartCommand, dockerfileProblem, parseDockerfile, readDockerfile, type DockerfileInfo } from './dockerfile.js';
 import { collectEnvVars } from './env-vars.js';
 import { DEFAULT_LIMITS, FsSnapshot, type Clock, type SnapshotLimits } from './fs-snapshot.js';
 import { Manifests } from './manifests.js';
 import { dnsName } from './name.js';
-import { decidePort } from './port.js';
-import { readProcfile } from './procfile.js';
+import { decidePort, serverPortOf } from './port.js';
+import { procfileDetection, readProcfile } from './procfile.js';
+import { rebaseOnBuildRoot } from './build-root.js';
 import { decideRefusal } from './refusal.js';
 import { decide } from './registry.js';
 import { planServices, scopeScan, type ServicePlan } from './services.js';
@@ -117,9 +118,12 @@ export async function analyzeProject(root: string, options: AnalyzeOptions = {})
     };
     const decision = await decide(serviceCtx);
     const dockerfile = await usableDockerfile(serviceCtx, plan.dockerfile);
-    if (!decision && !dockerfile) continue;
-    const detection: Detection = decision?.detection ?? { id: 'dockerfile', tier: 0, fields: {} };
+    // A Procfile `web:` line is a start command in any language, even one no detector knows.
+    const procfileOnly = decision || dockerfile ? null : procfileDetection(plan.procfile !== undefined ? plan.procfile : await readProcfile(serviceCtx));
+    if (!decision && !dockerfile && !procfileOnly) continue;
+    const detection: Detection = decision?.detection ?? procfileOnly ?? { id: 'dockerfile', tier: 0, fields: {} };
     const built = await buildService(serviceCtx, detection, absRoot, dockerfile, plan);
+    if (plan.buildRoot) rebaseOnBuildRoot(built.service, plan.dir, plan.buildRoot);
     services.push(built.service);
     for (const [name, source] of built.envNames) if (!envNames.has(name)) envNames.set(name, source);
     if (dockerfile && dockerfile.startLine > 0 && plan.role !== 'worker') dockerStart.set(built.service.source_path, `${dockerfile.path}:${dockerfile.startLine}`);
@@ -228,12 +232,20 @@ async function buildService(
     if (value('project_type', '') !== 'web') fields.project_type = { value: 'web', evidence: procfile.web.evidence };
   }
 
+  // A usable Dockerfile's CMD / ENTRYPOINT is the start when no detector found one.
+  const dockerCommand = dockerfile ? dockerStartCommand(dockerfile) : '';
+  if (dockerfile && dockerCommand && value('scripts_start', '') === '') {
+    fields.scripts_start = { value: dockerCommand, evidence: `${dockerfile.path}:${dockerfile.startLine} defines the start command` };
+  }
+
   const projectType = value('project_type', '');
   const runnable = value('scripts_start', '') !== '' || value('entry_point', '') !== '' || (dockerfile?.startLine ?? 0) > 0;
   const listens = runnable && !detection.servesStatically && projectType !== 'worker' && projectType !== 'cron';
   const port = plan.role === 'worker' ? null : decidePort({
     dockerfile,
     compose,
+    // Recomputed from the final start command (Procfile, compose or script overrides included).
+    server: await serverPortOf(value('scripts_start', ''), fields.scripts_start?.evidence ?? '', ctx),
     configHints: [...(detection.portHints ?? []), ...(procfile?.port ? [procfile.port] : [])],
     codeHints: ctx.scan.portHints,
     envRefs: ctx.scan.envRefs,

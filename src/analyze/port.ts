@@ -10,7 +10,7 @@
 import type { ComposeInfo } from './compose.js';
 import type { DockerfileInfo } from './dockerfile.js';
 import type { EnvRef, PortHint } from './scan.js';
-import type { Conclusion } from './types.js';
+import { inDir, type Conclusion, type DetectContext } from './types.js';
 import type { Warnings } from './warnings.js';
 
 /** Common HTTP ports, preferred in this order when a Dockerfile exposes several. */
@@ -42,6 +42,12 @@ function describePort(port: number): string {
 export interface PortInput {
   dockerfile: DockerfileInfo | null;
   compose: ComposeInfo | null;
+  /**
+   * The port of the server the final start command launches (`serverPortOf`): an explicit flag
+   * counts as configuration (priority 3, first); a server's own default comes before the code's
+   * hints, because that server imports the app and never runs its `__main__` block.
+   */
+  server?: ServerPort | null;
   /** From the framework configuration (start script flags, Procfile). */
   configHints: Conclusion<number>[];
   /** From the source scan. */
@@ -99,7 +105,9 @@ export function decidePort(input: PortInput): Conclusion<number> | null {
     warnings.add(`${compose.path} maps several container ports and none is a usual HTTP port; the port was taken from later evidence`);
   }
 
+  if (input.server?.explicit) return { value: input.server.value, evidence: input.server.evidence };
   if (input.configHints.length > 0) return input.configHints[0] as Conclusion<number>;
+  if (input.server) return { value: input.server.value, evidence: input.server.evidence };
 
   const hints: PortHint[] = [...input.codeHints];
   for (const ref of input.envRefs) {
@@ -132,6 +140,99 @@ export function decidePort(input: PortInput): Conclusion<number> | null {
   if (input.frameworkDefault) return input.frameworkDefault;
   if (input.listens) {
     warnings.add('no port found (no Dockerfile EXPOSE, compose port, listen call or framework default); set one before deploying');
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server a start command launches (convention: the port comes from that server, not from the
+// framework's default): gunicorn, uvicorn, hypercorn and daphne listen on 8000, `flask run` on
+// 5000, `manage.py runserver` on 8000, rackup and plain puma on 9292, `rails server` on 3000,
+// waitress on 8080; an explicit --bind/--port/-p (or the server's own config file) wins.
+// PHP servers are decided by the PHP detectors.
+
+export interface ServerPort extends Conclusion<number> {
+  /** The command states the port (`--port 8080`, `-b 0.0.0.0:8080`); false for the server's default. */
+  explicit: boolean;
+}
+
+interface ServerRule {
+  name: string;
+  /** Matches the server invocation in one command segment. */
+  match: RegExp;
+  /** Port flags: the first capture group is the port. */
+  flags: RegExp[];
+  default: number;
+  /** Config file the server loads by default (`gunicorn.conf.py`, `config/puma.rb`), read for its port. */
+  config?: { flag: RegExp; file: string; port: RegExp[] };
+}
+
+const PORT_VALUE = '(\\d{2,5})\\b';
+const SERVERS: readonly ServerRule[] = [
+  {
+    name: 'gunicorn',
+    match: /(?:^|\s|\/)gunicorn(?:\s|$)/,
+    flags: [new RegExp(`(?:--bind|-b)[=\\s]+['"]?[^\\s'"]*:${PORT_VALUE}`)],
+    default: 8000,
+    config: { flag: /(?:--config|-c)[=\s]+(?:python:)?(\S+\.py)\b/, file: 'gunicorn.conf.py', port: [/^\s*bind\s*=\s*\[?\s*f?['"][^'"\n]*:(\d{2,5})['"]/m, /^\s*bind\s*=.*?['"]?PORT['"]?\s*,\s*['"]?(\d{2,5})/m] },
+  },
+  { name: 'uvicorn', match: /(?:^|\s|\/)uvicorn\s/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`)], default: 8000 },
+  { name: 'hypercorn', match: /(?:^|\s|\/)hypercorn\s/, flags: [new RegExp(`(?:--bind|-b)[=\\s]+['"]?[^\\s'"]*:${PORT_VALUE}`)], default: 8000 },
+  { name: 'daphne', match: /(?:^|\s|\/)daphne\s/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 8000 },
+  { name: 'granian', match: /(?:^|\s|\/)granian\s/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`)], default: 8000 },
+  { name: 'waitress-serve', match: /(?:^|\s|\/)waitress-serve\s/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`), new RegExp(`--listen[=\\s]+[^\\s:]*:${PORT_VALUE}`)], default: 8080 },
+  { name: 'flask run', match: /(?:^|\s|\/)flask\s(?:.*\s)?run\b/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 5000 },
+  { name: 'manage.py runserver', match: /manage\.py\s+runserver\b/, flags: [new RegExp(`runserver\\s+(?:\\S*:)?${PORT_VALUE}`)], default: 8000 },
+  {
+    name: 'rails server',
+    match: /(?:^|\s|\/)rails\s+(?:server|s)\b/,
+    flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)],
+    default: 3000,
+    config: { flag: /(?:--config|-C)[=\s]+(\S+\.rb)\b/, file: 'config/puma.rb', port: [/^\s*port\s+(?:ENV\.fetch\(\s*['"]PORT['"]\s*(?:,\s*|\)\s*\{\s*))?(\d{2,5})/m] },
+  },
+  {
+    name: 'puma',
+    match: /(?:^|\s|\/)puma(?:\s|$)/,
+    flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`), new RegExp(`(?:--bind|-b)[=\\s]+['"]?tcp://[^\\s:'"]*:${PORT_VALUE}`)],
+    default: 9292,
+    config: { flag: /(?:--config|-C)[=\s]+(\S+\.rb)\b/, file: 'config/puma.rb', port: [/^\s*port\s+(?:ENV\.fetch\(\s*['"]PORT['"]\s*(?:,\s*|\)\s*\{\s*))?(\d{2,5})/m] },
+  },
+  { name: 'rackup', match: /(?:^|\s|\/)rackup(?:\s|$)/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 9292 },
+];
+
+/** The long-running part of a start command: the last `&&` / `;` segment (`migrate && gunicorn …`). */
+function serverSegment(command: string): string {
+  const parts = command.split(/&&|;|\|\|/).map((part) => part.trim()).filter((part) => part !== '');
+  return parts[parts.length - 1] ?? '';
+}
+
+/**
+ * The port of the server `command` launches, or null when it launches no server known here
+ * (`node server.js`, `python app.py`: the code and the framework decide then). `source` is the
+ * evidence of the command (`Procfile:1 web`, `package.json: scripts.start`). With `ctx`, the
+ * config file the server loads by default is read for its port (gunicorn.conf.py, config/puma.rb).
+ */
+export async function serverPortOf(command: string, source: string, ctx?: DetectContext): Promise<ServerPort | null> {
+  const segment = serverSegment(command);
+  if (segment === '') return null;
+  // A file location (`Procfile:1 web`) names where the command came from; derived commands are quoted.
+  const where = /^[\w./-]+:\d+(?: [\w-]+)?$/.test(source) ? `${source}:` : `start command "${segment.length > 80 ? `${segment.slice(0, 77)}...` : segment}":`;
+  for (const rule of SERVERS) {
+    if (!rule.match.test(segment)) continue;
+    for (const flag of rule.flags) {
+      const m = flag.exec(segment);
+      const port = m ? Number(m[1]) : NaN;
+      if (port >= 1 && port <= 65535) return { value: port, evidence: `${where} ${rule.name} ${m?.[0].trim()}`, explicit: true };
+    }
+    if (ctx && rule.config) {
+      const file = inDir(ctx.dir, rule.config.flag.exec(segment)?.[1]?.replace(/^\.\//, '') ?? rule.config.file);
+      const text = (await ctx.fs.read(file))?.text;
+      for (const regex of text === undefined ? [] : rule.config.port) {
+        const m = regex.exec(text as string);
+        if (m) return { value: Number(m[1]), evidence: `${file}:${(text as string).slice(0, m.index).split('\n').length} port ${m[1]} (read by ${rule.name})`, explicit: true };
+      }
+    }
+    return { value: rule.default, evidence: `${where} ${rule.name} listens on ${rule.default} by default`, explicit: false };
   }
   return null;
 }

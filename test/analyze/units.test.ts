@@ -140,6 +140,8 @@ describe('parseDockerfile', () => {
       startLine: 13,
       stages: 2,
       command: '["node", "server.js"]',
+      entrypoint: '',
+      cmd: '["node", "server.js"]',
     });
   });
 });

@@ -49,7 +49,8 @@ export async function railsAdapter(ctx: DetectContext): Promise<{ adapter: strin
     return null;
   }
   const production = asRecord(doc?.production);
-  if (own && typeof own.url === 'string' && typeof own.adapter !== 'string') {
+  const inherited = production?.adapter;
+  if (own && typeof own.url === 'string' && typeof own.adapter !== 'string' && (inherited === undefined || inherited === 'sqlite3')) {
     for (const [name, adapter] of [['pg', 'postgresql'], ['mysql2', 'mysql2'], ['trilogy', 'trilogy']] as const) {
       const driver = await gem(ctx, name);
       if (driver) return { adapter, evidence: `${rel}: production.url is set at runtime; ${driver.source} ${driver.name}` };
