@@ -258,17 +258,17 @@ describe('php backends', () => {
     'public/index.php': '<?php\n',
   };
 
-  it('Laravel without server evidence: no start command and no port, with a warning, but not refused', async () => {
+  it('Laravel without a server script starts with artisan serve on $PORT (port 8000), warned as single-request', async () => {
     const { s, analysis } = await one({
       ...laravelBase,
       'composer.json': JSON.stringify({ name: 'acme/crm', require: { php: '^8.2', 'laravel/framework': '^11.0' } }),
       'composer.lock': '{}',
       '.env.example': 'DB_CONNECTION=pgsql\nCACHE_STORE=redis\nREDIS_HOST=127.0.0.1\n',
     });
-    expect(summary(s)).toEqual({ framework: 'laravel', build: 'composer install --no-dev --optimize-autoloader --no-interaction', start: '', port: null, dependencies: ['postgres', 'redis'] });
+    expect(summary(s)).toEqual({ framework: 'laravel', build: 'composer install --no-dev --optimize-autoloader --no-interaction', start: 'php artisan serve --host 0.0.0.0 --port $PORT', port: 8000, dependencies: ['postgres', 'redis'] });
     expect(s.entry_point).toBe('public/index.php');
     expect(analysis.refusal.refused).toBe(false);
-    expect(analysis.warnings[0]).toMatch(/^Laravel apps are served by a web server/);
+    expect(analysis.warnings[0]).toMatch(/^Laravel is started with php artisan serve \(PHP's built-in server\), which handles one request at a time/);
   });
 
   it('Laravel Octane starts with octane:start on 8000; sqlite and the skeleton REDIS_* names provision nothing', async () => {
@@ -389,7 +389,7 @@ describe('more JVM, .NET and PHP layouts', () => {
     // The root has no manifest: the top-level folder is the service (services.ts), built in its folder.
     expect([dotnet.s.source_path, dotnet.s.framework, dotnet.s.scripts_build, dotnet.s.entry_point]).toEqual(['Api', 'aspnet', 'dotnet publish -c Release -o out', 'Program.cs']);
     const plain = await one({ 'index.php': '<?php echo "hi";\n' });
-    expect([plain.s.language, plain.s.entry_point, plain.s.scripts_start, plain.analysis.refusal.refused]).toEqual(['php', 'index.php', '', false]);
+    expect([plain.s.language, plain.s.entry_point, plain.s.scripts_start, plain.s.port, plain.analysis.refusal.refused]).toEqual(['php', 'index.php', 'php -S 0.0.0.0:$PORT', 8000, false]);
   });
 });
 

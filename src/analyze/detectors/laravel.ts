@@ -3,11 +3,10 @@
  * `public/index.php`. Build: the Composer production install, then the JS install and `build` script
  * when package.json has one (Vite is reported as the build tool, never as the framework).
  *
- * Start and port only with evidence (spec: "Laravel → 8000 only with evidence"): Octane
- * (`laravel/octane`) → `php artisan octane:start`; a Composer script that runs `php artisan serve`
- * (Laravel 11+ `composer dev`) → `php artisan serve` (development server, warned); both listen on
- * 8000 by default. `APP_PORT` in .env.example is a stated port. Otherwise no start command and no
- * port, with a warning: a Procfile or Dockerfile supplies them.
+ * Start: Octane (`laravel/octane`) → `php artisan octane:start`; FrankenPHP when the project uses
+ * it (php.ts `phpServer`); otherwise Laravel's own server, `php artisan serve --host 0.0.0.0 --port
+ * $PORT` (PHP's built-in server with Laravel's router script; warned: one request at a time). They
+ * listen on 8000 by default. `APP_PORT` in .env.example is a stated port.
  *
  * Database from `DB_CONNECTION` (.env.example, else config/database.php's default); Redis when the
  * cache, session, queue or broadcast driver is redis. Laravel's generated config reads REDIS_* and
@@ -18,7 +17,7 @@ import { chain, detectNodePackageManager, nodeRunScript } from '../package-manag
 import { parseDotenv } from '../env-vars.js';
 import type { Engine } from '../schema.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
-import { composerPackage, noPhpStartWarning } from './php.js';
+import { applyPhpServer, composerPackage, frankenphpEvidence, phpServer } from './php.js';
 
 const CONNECTIONS: Readonly<Record<string, Engine | null>> = { mysql: 'mysql', mariadb: 'mysql', pgsql: 'postgres', sqlite: null, sqlsrv: null, mongodb: 'mongodb' };
 const REDIS_DRIVERS = ['CACHE_STORE', 'CACHE_DRIVER', 'SESSION_DRIVER', 'QUEUE_CONNECTION', 'BROADCAST_CONNECTION', 'BROADCAST_DRIVER'];
@@ -79,8 +78,15 @@ export const laravel: FrameworkDetector = {
       fields.scripts_start = { value: 'php artisan serve --host 0.0.0.0 --port $PORT', evidence: why };
       detection.portDefault = { value: 8000, evidence: `${why} (default port 8000)` };
       ctx.warnings.add("php artisan serve is PHP's single-process development server; for production traffic use Octane or PHP-FPM behind a web server");
+    } else if (hasArtisan && !(await frankenphpEvidence(ctx))) {
+      // Laravel's own server: PHP's built-in server with Laravel's router script, on PORT.
+      fields.scripts_start = { value: 'php artisan serve --host 0.0.0.0 --port $PORT', evidence: `${artisan}: Laravel's own server (php artisan serve)` };
+      detection.portDefault = { value: 8000, evidence: 'php artisan serve listens on 8000 by default' };
+      ctx.warnings.add(
+        "Laravel is started with php artisan serve (PHP's built-in server), which handles one request at a time: fine to try the app, too slow for real traffic; use Octane, FrankenPHP or PHP-FPM behind a web server for production",
+      );
     } else {
-      noPhpStartWarning(ctx, 'Laravel');
+      applyPhpServer(detection, await phpServer(ctx, 'public', 'Laravel'));
     }
     const appPort = env.get('APP_PORT');
     if (appPort && /^\d{2,5}$/.test(appPort.value)) detection.portHints = [{ value: Number(appPort.value), evidence: `${appPort.where} APP_PORT` }];

@@ -3,12 +3,15 @@
  * (`composer install --no-dev --optimize-autoloader --no-interaction`) and the front controller
  * (`public/index.php`, else `index.php`).
  *
- * PHP apps are normally served by a web server in front of PHP-FPM (or FrankenPHP, Apache mod_php),
- * not by a command of their own; a start command is only written with evidence: a Composer script
- * that runs PHP's built-in server (`php -S host:port -t public`). Framework detectors (laravel,
+ * Every PHP app gets a runnable start on `$PORT` (phpServer below): FrankenPHP when the project uses
+ * it (a Caddyfile with `php_server`, a Dockerfile on the FrankenPHP image, the FrankenPHP Symfony
+ * runtime), as railpack serves every PHP app; otherwise PHP's built-in server on the document root
+ * (`php -S 0.0.0.0:$PORT -t public`), with a warning that it serves one request at a time. A
+ * Composer script that runs the built-in server keeps its own port. Framework detectors (laravel,
  * symfony) refine it.
  */
-import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
+import { TIER, inDir, type Conclusion, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
+import { caddySitePort, runsPhp } from './caddy.js';
 
 export const COMPOSER_INSTALL = 'composer install --no-dev --optimize-autoloader --no-interaction';
 
@@ -23,10 +26,66 @@ export function frontController(ctx: DetectContext): string | undefined {
   return ['public/index.php', 'index.php', 'web/index.php', 'public/app.php'].find((file) => ctx.fs.has(inDir(ctx.dir, file)));
 }
 
-export function noPhpStartWarning(ctx: DetectContext, framework: string): void {
+/** How the project itself runs FrankenPHP: its Caddyfile, its Dockerfile, or the FrankenPHP runtime package. */
+export async function frankenphpEvidence(ctx: DetectContext): Promise<{ caddyfile: string | null; evidence: string } | null> {
+  const caddyfile = inDir(ctx.dir, 'Caddyfile');
+  const caddy = await ctx.manifests.text(caddyfile);
+  if (caddy !== null && runsPhp(caddy)) return { caddyfile, evidence: `${caddyfile} runs PHP (php_server / FrankenPHP)` };
+  for (const name of ['Dockerfile', 'Containerfile']) {
+    const rel = inDir(ctx.dir, name);
+    const text = await ctx.manifests.text(rel);
+    const line = text?.split(/\r?\n/).findIndex((l) => /^\s*FROM\s+\S*frankenphp/i.test(l) || /\bfrankenphp\s+(?:run|php-server)\b/.test(l));
+    if (line !== undefined && line >= 0) return { caddyfile: null, evidence: `${rel}:${line + 1} uses FrankenPHP` };
+  }
+  const runtime = (await composerPackage(ctx, 'runtime/frankenphp-symfony')) ?? (await composerPackage(ctx, 'dunglas/frankenphp'));
+  return runtime ? { caddyfile: null, evidence: runtime } : null;
+}
+
+export interface PhpServe {
+  start: Conclusion<string>;
+  port: Conclusion<number>;
+  /** From the project's own Caddyfile site address: a stated port, not a default. */
+  stated: boolean;
+}
+
+/**
+ * A production start for a PHP app served from `docroot` (`public`, or `.` for the project root):
+ * FrankenPHP when the project uses it, else PHP's built-in server (warned: one request at a time).
+ */
+export async function phpServer(ctx: DetectContext, docroot: string, framework: string): Promise<PhpServe> {
+  const franken = await frankenphpEvidence(ctx);
+  if (franken?.caddyfile) {
+    const text = (await ctx.manifests.text(franken.caddyfile)) ?? '';
+    const port = caddySitePort(franken.caddyfile, text);
+    return {
+      start: { value: 'frankenphp run --config Caddyfile --adapter caddyfile', evidence: franken.evidence },
+      port: port ?? { value: 80, evidence: `${franken.caddyfile}: no port in the site address (Caddy's HTTP default 80)` },
+      stated: port !== undefined,
+    };
+  }
+  if (franken) {
+    return {
+      start: { value: `frankenphp php-server --listen 0.0.0.0:$PORT --root ${docroot === '.' ? './' : `${docroot}/`}`, evidence: franken.evidence },
+      port: { value: 8000, evidence: 'frankenphp php-server listens on $PORT (8000, as for the other PHP servers)' },
+      stated: false,
+    };
+  }
+  const where = docroot === '.' ? '' : ` -t ${docroot}`;
   ctx.warnings.add(
-    `${framework} apps are served by a web server with PHP-FPM (or FrankenPHP): no start command or port was derived; add a Procfile web entry or a Dockerfile with CMD and EXPOSE`,
+    `${framework === 'PHP' ? 'The app' : framework} is started with PHP's built-in server (php -S), which handles one request at a time: fine to try the app, too slow for real traffic; use FrankenPHP (a Caddyfile with php_server or the dunglas/frankenphp image) or PHP-FPM behind a web server for production`,
   );
+  return {
+    start: { value: `php -S 0.0.0.0:$PORT${where}`, evidence: `${framework}: PHP's built-in server serving ${docroot === '.' ? 'the project root' : `${docroot}/`}` },
+    port: { value: 8000, evidence: "php -S listens on $PORT (8000 in PHP's documentation of the built-in server)" },
+    stated: false,
+  };
+}
+
+/** Writes the start and port of `phpServer` into a detection. */
+export function applyPhpServer(detection: Detection, serve: PhpServe): void {
+  detection.fields.scripts_start = serve.start;
+  if (serve.stated) detection.portHints = [serve.port];
+  else detection.portDefault = serve.port;
 }
 
 export const php: RuntimeDetector = {
@@ -39,8 +98,7 @@ export const php: RuntimeDetector = {
       const front = ['index.php', 'public/index.php'].find((file) => ctx.fs.has(inDir(ctx.dir, file)));
       if (!front || ctx.fs.has(inDir(ctx.dir, 'composer.json'))) return null;
       const why = `${inDir(ctx.dir, front)} exists and there is no composer.json`;
-      noPhpStartWarning(ctx, 'PHP');
-      return {
+      const plain: Detection = {
         id: 'php',
         tier: TIER.runnable,
         fields: {
@@ -51,6 +109,8 @@ export const php: RuntimeDetector = {
         },
         toolchain: { install: '', runPrefix: '' },
       };
+      applyPhpServer(plain, await phpServer(ctx, front.includes('/') ? (front.split('/')[0] as string) : '.', 'PHP'));
+      return plain;
     }
     const fields: Conclusions = {
       language: { value: 'php', evidence: `${composer.path} exists` },
@@ -95,9 +155,9 @@ export const php: RuntimeDetector = {
         return detection;
       }
     }
-    // Laravel and Symfony say this themselves (they may have evidence of a server command).
-    const framework = packages.some((dep) => dep.name === 'laravel/framework' || dep.name === 'symfony/framework-bundle');
-    if (front && !framework) noPhpStartWarning(ctx, 'PHP');
+    // Laravel and Symfony decide their own start (artisan serve, their document root).
+    const framework = packages.some((dep) => dep.name === 'laravel/framework' || dep.name === 'symfony/framework-bundle') || ctx.fs.has(inDir(ctx.dir, 'artisan'));
+    if (front && !framework) applyPhpServer(detection, await phpServer(ctx, front.includes('/') ? (front.split('/')[0] as string) : '.', 'PHP'));
     return detection;
   },
 };

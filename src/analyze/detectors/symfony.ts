@@ -1,7 +1,8 @@
 /**
  * Symfony: a `symfony/framework-bundle` requirement (client-rules §12: composer.json + symfony/*).
- * Served from `public/index.php` by a web server with PHP-FPM or FrankenPHP, so no start command or
- * port is derived without evidence (a Procfile or Dockerfile supplies them). Build: the Composer
+ * Served from `public/`: FrankenPHP when the project uses it (Symfony Docker's Caddyfile, the
+ * runtime/frankenphp-symfony package), else PHP's built-in server `php -S 0.0.0.0:$PORT -t public`
+ * as Symfony's docs show (warned: one request at a time). Build: the Composer
  * production install, `php bin/console asset-map:compile` with AssetMapper, and the JS build when
  * package.json has one (Webpack Encore).
  *
@@ -13,7 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { chain, detectNodePackageManager, nodeRunScript } from '../package-manager.js';
 import type { Engine } from '../schema.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
-import { composerPackage, noPhpStartWarning } from './php.js';
+import { applyPhpServer, composerPackage, phpServer } from './php.js';
 
 const SCHEMES: ReadonlyArray<readonly [RegExp, Engine | null]> = [
   [/^(?:postgres(?:ql)?|pgsql|pdo-pgsql)$/, 'postgres'],
@@ -62,7 +63,7 @@ export const symfony: FrameworkDetector = {
       why.push(`${pkg.path}: scripts.build "${pkg.scripts.build}"`);
     }
     if (build) fields.scripts_build = { value: build, evidence: why.join('; ') };
-    noPhpStartWarning(ctx, 'Symfony');
+    applyPhpServer(detection, await phpServer(ctx, 'public', 'Symfony'));
 
     if (await composerPackage(ctx, 'doctrine/doctrine-bundle')) {
       const url = await databaseUrlScheme(ctx);
