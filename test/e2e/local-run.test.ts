@@ -270,10 +270,11 @@ describe('a separately running opendeploy local-gateway', () => {
         'package.json': pkg('crash', { start: 'node server.js' }),
         'server.js': "const port = Number(process.env.PORT || 3000);\nconsole.log('starting on ' + port);\nthrow new Error('crash marker: cannot start');\n",
       }),
+      // Listens elsewhere and never answers HTTP there (an app answering HTTP on its own port is routed to it instead).
       wrongport: await write('wrongport', {
         'package.json': pkg('wrongport', { start: 'node server.js' }),
         'server.js':
-          "const port = Number(process.env.PORT || 3000);\nconst s = require('node:http').createServer((q, r) => r.end('wrong'));\ns.listen(port + 1, '127.0.0.1', () => console.log('listening on port ' + s.address().port));\n",
+          "const port = Number(process.env.PORT || 3000);\nconst s = require('node:net').createServer(() => undefined);\ns.listen(port + 1, '127.0.0.1', () => console.log('listening on port ' + s.address().port));\n",
       }),
     };
     const runs = {
