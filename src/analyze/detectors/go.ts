@@ -1,5 +1,5 @@
 /**
- * Go: `go.mod`. Decides the Go version (go directive), go.sum locking, the main package to build
+ * Go: `go.mod` (or a lone `main.go` without one, see loneMain). Decides the Go version (go directive), go.sum locking, the main package to build
  * and the commands: `go build -o app <pkg>` and `./app`.
  *
  * Main package discovery: the module root when it holds `package main`, else `cmd/<name>/`, else a
@@ -100,7 +100,7 @@ export const go: RuntimeDetector = {
   kind: 'runtime',
   async detect(ctx) {
     const mod = await ctx.manifests.goMod(ctx.dir);
-    if (!mod) return null;
+    if (!mod) return loneMain(ctx);
     const fields: Conclusions = {
       language: { value: 'go', evidence: `${mod.path} exists` },
       package_manager: { value: 'go', evidence: `${mod.path}: Go modules` },
@@ -151,6 +151,53 @@ export const go: RuntimeDetector = {
     return detection;
   },
 };
+
+/** Import paths of a Go file (`import "x"` and `import ( ... )` blocks). */
+function goImports(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/^import\s*\(([^)]*)\)|^import\s+(?:\w+\s+)?"([^"]+)"/gm)) {
+    if (m[2]) out.push(m[2]);
+    else for (const line of (m[1] ?? '').matchAll(/"([^"]+)"/g)) out.push(line[1] as string);
+  }
+  return out;
+}
+
+/**
+ * A lone `main.go` with no go.mod (a script-style service): `go build` compiles a single file
+ * without a module when it imports only the standard library; with third-party imports a module is
+ * created at build time (`go mod init` + `go mod tidy`), unpinned, so it is warned.
+ */
+async function loneMain(ctx: DetectContext): Promise<Detection | null> {
+  const rel = inDir(ctx.dir, 'main.go');
+  const text = (await ctx.fs.read(rel))?.text ?? '';
+  if (!/^package\s+main\b/m.test(text) || !/^func\s+main\s*\(\s*\)/m.test(text)) return null;
+  const why = `${rel} is package main with func main() and there is no go.mod`;
+  const external = goImports(text).filter((path) => (path.split('/')[0] ?? '').includes('.'));
+  const fields: Conclusions = {
+    language: { value: 'go', evidence: why },
+    entry_point: { value: 'main.go', evidence: why },
+    scripts_start: { value: './app', evidence: `the binary built from ${rel}` },
+  };
+  if (external.length === 0) {
+    fields.dependency_resolution = { value: 'locked', evidence: `${rel} imports only the standard library` };
+    fields.scripts_build = { value: 'go build -o app main.go', evidence: `${why}; standard library only` };
+  } else {
+    fields.dependency_resolution = { value: 'unlocked', evidence: `${rel} imports ${external.slice(0, 3).join(', ')} without a go.mod` };
+    fields.scripts_build = { value: 'go mod init app && go mod tidy && go build -o app .', evidence: `${rel} imports ${external.slice(0, 3).join(', ')}: a module is created at build time` };
+    ctx.warnings.add(`${rel} imports third-party packages but there is no go.mod: versions are resolved at build time (run \`go mod init\` and \`go mod tidy\`, and commit go.mod and go.sum)`);
+  }
+  const detection: Detection = { id: 'go', tier: TIER.runnable, fields };
+  const listen = WEB_USE.exec(text);
+  const hit = ctx.scan.httpHits.find((h) => h.file === rel);
+  if (listen || hit) {
+    const line = hit?.line ?? text.slice(0, listen?.index ?? 0).split('\n').length;
+    fields.project_type = { value: 'web', evidence: `${rel}:${line} starts an HTTP server` };
+    detection.portDefault = { value: 8080, evidence: 'Go HTTP server: conventional default port 8080' };
+  } else {
+    fields.project_type = { value: 'worker', evidence: `${rel}: no HTTP listener` };
+  }
+  return detection;
+}
 
 /** Shared by the Go web framework detectors: a direct go.mod requirement names the framework. */
 export async function goFramework(ctx: DetectContext, id: string, modulePath: string, portEvidence: string): Promise<Detection | null> {
