@@ -1,8 +1,8 @@
 /**
  * Environment variables the service reads, split into runtime and build-time maps.
  *
- * Sources: code references (scan.ts), `.env.example` / `.env.sample` / `.env.template` (names and
- * defaults only), compose `environment:` keys, Dockerfile `ARG`s and `$VARS` in the build script.
+ * Sources: code references (scan.ts), `.env.example` / `.env.sample` / `.env.template` and their
+ * variants (`.env.production.example`, `.env.example.local`; names and defaults only), compose `environment:` keys, Dockerfile `ARG`s and `$VARS` in the build script.
  * A real `.env` is never read here: its values must never reach analysis.json.
  *
  * Rules:
@@ -23,6 +23,28 @@ import type { DetectContext } from './types.js';
 import { inDir } from './types.js';
 
 export const EXAMPLE_FILES = ['.env.example', '.env.sample', '.env.template'];
+
+/** `.env.production.example`, `.env.example.local`, `.env.local.sample`: templates too, never secrets. */
+const VARIANT_EXAMPLE = /^\.env\.(?:[\w-]+\.)+(?:example|sample|template)$|^\.env\.(?:example|sample|template)\.[\w.-]+$/i;
+
+/** The env example files of a folder: the three usual names first, then their variants in name order. */
+export function exampleFiles(ctx: DetectContext): string[] {
+  const variants = ctx.fs
+    .list(ctx.dir)
+    .filter((name) => VARIANT_EXAMPLE.test(name))
+    .sort();
+  return [...EXAMPLE_FILES, ...variants].map((file) => inDir(ctx.dir, file)).filter((rel) => ctx.fs.has(rel));
+}
+
+/** Every entry of the folder's env example files, first file first. */
+export async function readExamples(ctx: DetectContext): Promise<ExampleEntry[]> {
+  const out: ExampleEntry[] = [];
+  for (const rel of exampleFiles(ctx)) {
+    const text = await ctx.manifests.text(rel);
+    if (text !== null) out.push(...parseDotenv(text, rel));
+  }
+  return out;
+}
 
 export interface ExampleEntry {
   name: string;
@@ -106,15 +128,10 @@ export async function collectEnvVars(
     (ref.build ? acc.buildRefs : acc.runtimeRefs).push(ref);
   }
   const exampleValues = new Map<string, string>();
-  for (const file of EXAMPLE_FILES) {
-    const rel = inDir(ctx.dir, file);
-    const text = await ctx.manifests.text(rel);
-    if (text === null) continue;
-    for (const entry of parseDotenv(text, rel)) {
-      const acc = get(entry.name);
-      acc.example ??= entry;
-      if (!exampleValues.has(entry.name)) exampleValues.set(entry.name, entry.value);
-    }
+  for (const entry of await readExamples(ctx)) {
+    const acc = get(entry.name);
+    acc.example ??= entry;
+    if (!exampleValues.has(entry.name)) exampleValues.set(entry.name, entry.value);
   }
   for (const { name, evidence } of extra.compose?.envNames ?? []) get(name).composeEvidence ??= evidence;
   for (const arg of extra.dockerfile?.args ?? []) {

@@ -56,6 +56,8 @@ export const SECRET_DIR_NAMES: ReadonlySet<string> = new Set(['.aws', '.ssh', '.
 
 /** Env files that only carry key names and harmless defaults (§11): kept in the archive. */
 const ENV_TEMPLATES: ReadonlySet<string> = new Set(['.env.example', '.env.sample', '.env.template']);
+/** Variants of those templates (`.env.production.example`, `.env.example.local`): templates too. */
+const ENV_TEMPLATE_VARIANT = /^\.env\.(?:[\w-]+\.)+(?:example|sample|template)$|^\.env\.(?:example|sample|template)\.[\w.-]+$/;
 
 /** Exact secret file names, compared lower-case. */
 const SECRET_NAMES: ReadonlySet<string> = new Set([
@@ -103,8 +105,8 @@ export function isSecretDirName(name: string): boolean {
 export function isSecretBaseName(name: string): boolean {
   const lower = name.toLowerCase();
   if (SECRET_NAMES.has(lower)) return true;
-  // `.env.*` is secret except the three template names (§9.2 and §11).
-  if (lower.startsWith('.env.')) return !ENV_TEMPLATES.has(lower);
+  // `.env.*` is secret except the template names and their variants (§9.2 and §11).
+  if (lower.startsWith('.env.')) return !ENV_TEMPLATES.has(lower) && !ENV_TEMPLATE_VARIANT.test(lower);
   if (SECRET_EXTENSIONS.some((ext) => lower.endsWith(ext))) return true;
   if (SECRET_PREFIXES.some((prefix) => lower.startsWith(prefix))) return true;
   if (lower.startsWith('service-account') && lower.endsWith('.json')) return true;

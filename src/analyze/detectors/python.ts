@@ -5,7 +5,7 @@
  */
 import { describeDependency } from '../databases.js';
 import { detectPythonPackageManager } from '../package-manager.js';
-import type { PyAppObject } from '../scan.js';
+import { isTestPath, type PyAppObject } from '../scan.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
 
 const MARKERS = ['requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'manage.py'];
@@ -47,6 +47,62 @@ export function importTarget(ctx: DetectContext, file: string): { module: string
     return { module: moduleOf('', rel.slice(4)), root: 'src' };
   }
   return { module: moduleOf(ctx.dir, file), root: '' };
+}
+
+/** Names conventionally given to an application factory (Flask's CLI looks for the first two itself). */
+const FACTORY_NAMES = /^(?:create_app|make_app|get_app|get_application|create_application|build_app|init_app|application_factory|create_api|get_api)$/;
+
+export interface FactoryApp {
+  /** The file holding the module-level object (`app = create_app()`), or the factory's own file. */
+  file: string;
+  line: number;
+  /** `app` for `app = create_app()`; '' when only the factory exists (call it: `--factory`, `create_app()`). */
+  variable: string;
+  /** The factory function's name. */
+  factory: string;
+  /** Where the factory is defined (evidence). */
+  defined: string;
+}
+
+/**
+ * An application built by a factory: `def get_application() -> FastAPI:` / `def create_app():
+ * app = Flask(__name__) ...`, and the module-level `app = get_application()` that calls it (with
+ * or without arguments). Files named like an entry (`preferred`) first, then the rest in path
+ * order; test files are skipped. Without a module-level call, the factory itself is returned.
+ */
+export async function findFactoryApp(ctx: DetectContext, framework: string, preferred: string[]): Promise<FactoryApp | undefined> {
+  const files = ctx.fs.filesUnder(ctx.dir).filter((file) => file.endsWith('.py') && !isTestPath(file)).slice(0, 400);
+  const local = (file: string): string => (ctx.dir === '' ? file : file.slice(ctx.dir.length + 1));
+  const ordered = [...preferred.map((name) => inDir(ctx.dir, name)).filter((file) => files.includes(file)), ...files.filter((file) => !preferred.includes(local(file)))];
+  const texts = new Map<string, string>();
+  for (const file of ordered) {
+    const text = (await ctx.fs.read(file))?.text ?? '';
+    if (text.includes('def ') || text.includes('app')) texts.set(file, text);
+  }
+  const lineOf = (text: string, index: number): number => text.slice(0, index).split('\n').length;
+  const constructs = new RegExp(`\\b${framework}\\(|->\\s*(?:[\\w.]+\\.)?${framework}\\b`);
+  const factories = new Map<string, string>();
+  for (const [file, text] of texts) {
+    const importsFramework = new RegExp(`\\b${framework}\\b`).test(text);
+    for (const m of text.matchAll(/^(?:async\s+)?def\s+(\w+)\s*\(/gm)) {
+      const name = m[1] as string;
+      const rest = text.slice((m.index as number) + m[0].length);
+      // The body ends at the next line that starts in column 0 (a signature's closing `)` does not end it).
+      const end = /\n(?=[^\s)#])/.exec(rest);
+      const body = end ? rest.slice(0, end.index) : rest;
+      if (!factories.has(name) && (constructs.test(body) || (importsFramework && FACTORY_NAMES.test(name)))) factories.set(name, `${file}:${lineOf(text, m.index as number)}`);
+    }
+  }
+  if (factories.size === 0) return undefined;
+  for (const [file, text] of texts) {
+    for (const m of text.matchAll(/^([A-Za-z_]\w*)\s*(?::\s*[\w.[\]]+\s*)?=\s*(?:[\w.]+\.)?(\w+)\(/gm)) {
+      const defined = factories.get(m[2] as string);
+      if (defined) return { file, line: lineOf(text, m.index as number), variable: m[1] as string, factory: m[2] as string, defined };
+    }
+  }
+  const [name, defined] = [...factories.entries()].sort(([a], [b]) => Number(!FACTORY_NAMES.test(a)) - Number(!FACTORY_NAMES.test(b)))[0] as [string, string];
+  const [file, line] = [defined.slice(0, defined.lastIndexOf(':')), Number(defined.slice(defined.lastIndexOf(':') + 1))];
+  return { file, line, variable: '', factory: name, defined };
 }
 
 export function runtimePrefix(runtime: Detection): string {
