@@ -1,5 +1,6 @@
 /**
- * Deno: `deno.json` or `deno.jsonc` (JSON with comments and trailing commas). Start: the `start`
+ * Deno: `deno.json` or `deno.jsonc` (JSON with comments and trailing commas), or a script whose
+ * imports are URLs (urlImportScript). Fresh is a web service (freshServer). Start: the `start`
  * task (`deno task start`) unless it runs in watch mode, else (when there is no package.json, whose
  * runtime is Node's) `deno run --allow-all <main>` for main.ts / main.js / server.ts / src/main.ts /
  * index.ts. Dependencies are cached at build time (`deno cache <main>`), then the `build` task
@@ -58,12 +59,78 @@ export function entryOfDenoCommand(command: string): string {
   return match ? (match[1] as string).replace(/^\.\//, '') : '';
 }
 
+/**
+ * Fresh starts its own server from main.ts (`start(manifest)` in Fresh 1, `app.listen()` in Fresh 2),
+ * so the folder is a web service even though no `Deno.serve` appears; its `start` task is the dev
+ * server (`dev.ts` in watch mode), and `deno run -A main.ts` is its production run.
+ */
+async function freshServer(ctx: DetectContext, config: DenoConfig): Promise<{ entry: string; file: string; line: number; evidence: string } | null> {
+  const usesFresh = Object.keys(config.imports).some((name) => name === '$fresh/' || name === 'fresh' || name === '@fresh/core') || ctx.fs.has(inDir(ctx.dir, 'fresh.gen.ts'));
+  if (!usesFresh) return null;
+  const entry = inDir(ctx.dir, 'main.ts');
+  const text = (await ctx.fs.read(entry))?.text ?? '';
+  const call = /\bawait\s+start\s*\(\s*manifest\b|\bstart\s*\(\s*manifest\b|\bapp\.listen\s*\(/.exec(text);
+  if (!call) return null;
+  const line = text.slice(0, call.index).split('\n').length;
+  return { entry: 'main.ts', file: entry, line, evidence: `${entry}:${line} starts Fresh's server${ctx.fs.has(inDir(ctx.dir, 'fresh.gen.ts')) ? ` (${inDir(ctx.dir, 'fresh.gen.ts')} is its manifest)` : ''}` };
+}
+
+const URL_IMPORT = /^\s*(?:import|export)\b[^'"\n]*?from\s*['"]((?:https:\/\/(?:deno\.land|esm\.sh|cdn\.skypack\.dev|jsr\.io)\/|jsr:|npm:)[^'"]+)['"]/gm;
+const SCRIPT_ENTRIES = ['main.ts', 'server.ts', 'mod.ts', 'app.ts', 'index.ts', 'main.js', 'server.js'];
+
+/**
+ * A Deno script with no deno.json and no package.json: its imports are URLs (deno.land, esm.sh,
+ * jsr:, npm:), which only Deno resolves. Start with the permissions a server needs
+ * (`deno run --allow-net --allow-env --allow-read <entry>`), dependencies cached at build time.
+ */
+async function urlImportScript(ctx: DetectContext): Promise<Detection | null> {
+  if (ctx.fs.has(inDir(ctx.dir, 'package.json'))) return null;
+  for (const file of SCRIPT_ENTRIES) {
+    const rel = inDir(ctx.dir, file);
+    const text = (await ctx.fs.read(rel))?.text;
+    if (!text) continue;
+    const imports = [...text.matchAll(URL_IMPORT)].map((m) => m[1] as string);
+    if (imports.length === 0) continue;
+    const why = `${rel} imports ${imports[0] as string} (a URL import: Deno) and there is no deno.json or package.json`;
+    const unpinned = imports.filter((spec) => /^https:/.test(spec) && !/@[\w.^~-]+\//.test(spec) && !/@\d/.test(spec));
+    const fields: Conclusions = {
+      framework: { value: 'deno', evidence: why },
+      package_manager: { value: 'deno', evidence: why },
+      language: /\.[cm]?jsx?$/.test(file) ? { value: 'javascript', evidence: `entry point ${file}` } : { value: 'typescript', evidence: `entry point ${file}` },
+      entry_point: { value: file, evidence: why },
+      scripts_build: { value: `deno cache ${file}`, evidence: `dependencies of ${file} are cached at build time` },
+      scripts_start: { value: `deno run --allow-net --allow-env --allow-read ${file}`, evidence: why },
+    };
+    const lock = inDir(ctx.dir, 'deno.lock');
+    if (ctx.fs.has(lock)) {
+      fields.lockfile = { value: 'deno.lock', evidence: `${lock} exists` };
+      fields.dependency_resolution = { value: 'locked', evidence: lock };
+    } else if (unpinned.length === 0) {
+      fields.dependency_resolution = { value: 'locked', evidence: `${rel}: every URL import names its version` };
+    } else {
+      fields.dependency_resolution = { value: 'unlocked', evidence: `${rel} imports ${unpinned[0] as string} without a version` };
+      ctx.warnings.add(`${rel} imports ${unpinned[0] as string} without a version: clean cloud builds may get a different one (pin it, e.g. std@0.224.0)`);
+    }
+    const detection: Detection = { id: 'deno', tier: TIER.runnable, fields, toolchain: { install: '', runPrefix: '' } };
+    const hit = ctx.scan.httpHits.find((h) => h.file === rel);
+    const match = hit ? null : SERVES.exec(text);
+    if (hit || match) {
+      fields.project_type = { value: 'web', evidence: `${rel}:${hit?.line ?? text.slice(0, match?.index ?? 0).split('\n').length} starts an HTTP server` };
+      detection.portDefault = { value: 8000, evidence: 'Deno.serve default port 8000' };
+    } else {
+      fields.project_type = { value: 'worker', evidence: `${rel}: no HTTP listener` };
+    }
+    return detection;
+  }
+  return null;
+}
+
 export const deno: RuntimeDetector = {
   id: 'deno',
   kind: 'runtime',
   async detect(ctx) {
     const config = await readDenoConfig(ctx);
-    if (!config) return null;
+    if (!config) return urlImportScript(ctx);
     const fields: Conclusions = {
       framework: { value: 'deno', evidence: `${config.path} exists` },
       package_manager: { value: 'deno', evidence: `${config.path} exists` },
@@ -86,7 +153,12 @@ export const deno: RuntimeDetector = {
     if (watching) ctx.warnings.add(`${config.path}: the start task "${startTask}" runs in watch (development) mode; it was not used as the start command`);
     let entry: Conclusion<string> | undefined;
     let start: Conclusion<string> | undefined;
-    if (startTask !== undefined && !watching) {
+    const fresh = await freshServer(ctx, config);
+    if (fresh && (startTask === undefined || watching)) {
+      // Fresh's own production run (its `preview` task): main.ts starts the server.
+      entry = { value: fresh.entry, evidence: fresh.evidence };
+      start = { value: `deno run -A ${fresh.entry}`, evidence: fresh.evidence };
+    } else if (startTask !== undefined && !watching) {
       const evidence = `${config.path}: tasks.start "${startTask}"`;
       start = { value: 'deno task start', evidence };
       const file = entryOfDenoCommand(startTask);
@@ -124,9 +196,10 @@ export const deno: RuntimeDetector = {
       const match = SERVES.exec(text);
       if (match) serves = { file: rel, line: text.slice(0, match.index).split('\n').length };
     }
+    if (fresh) serves = { file: fresh.file, line: fresh.line };
     if (serves) {
       fields.project_type = { value: 'web', evidence: `${serves.file}:${serves.line} starts an HTTP server` };
-      detection.portDefault = { value: 8000, evidence: 'Deno.serve default port 8000' };
+      detection.portDefault = { value: 8000, evidence: fresh ? 'Fresh serves on 8000 by default' : 'Deno.serve default port 8000' };
     } else {
       fields.project_type = { value: 'worker', evidence: 'a start command exists but no HTTP listener was found in the source' };
     }
