@@ -8,11 +8,18 @@
  *   as external services the user must provide);
  * - dev/test/tooling entries (devcontainer, test, e2e, mock, storybook, docs, seed, one-shot init
  *   and migration jobs, admin UIs, mail catchers, `profiles: [dev]`) and locally built reverse
- *   proxies are ignored.
+ *   proxies are ignored;
+ * - a build context that is not in the repository (Laravel Sail's `./vendor/laravel/sail/runtimes`,
+ *   anything under `vendor/` or `node_modules/`) is installed tooling, not a service;
+ * - a service that runs the image another service builds (same build, or `image:` naming it) with
+ *   its own `command:` and no ports is a worker of that app;
+ * - a file that is a development environment (compose-dev.ts) is not production evidence: the
+ *   caller ignores it.
  * Per service it gives the container ports (port priority 2), `environment:` key names and the
  * engines that service uses (its `depends_on`, or engines its environment points at).
  */
 import { parse as parseYaml } from 'yaml';
+import { developmentReason } from './compose-dev.js';
 import type { Engine } from './schema.js';
 import type { DetectContext } from './types.js';
 import { inDir } from './types.js';
@@ -38,6 +45,14 @@ export interface ComposeService {
   dockerfile: string;
   /** The build context is outside the repository (`../x`, absolute, or a URL). */
   external: boolean;
+  /** The build context is not a folder of the repository (installed by a package manager, or absent). */
+  missing: boolean;
+  /** `build.target` (multi-stage target), or `''`. */
+  target: string;
+  /** Another service whose image this one runs (`image:` equal to that service's built image), or `''`. */
+  imageOf: string;
+  /** Host side of bind-mount volumes, relative to the repository root (named volumes are left out). */
+  mounts: string[];
   command: string;
   dependsOn: string[];
   profiles: string[];
@@ -51,12 +66,15 @@ export interface ComposeService {
 export interface ComposeFile {
   path: string;
   services: ComposeService[];
+  /** Why the file is a development environment (not production evidence), or `''`. */
+  development: string;
 }
 
 export type ComposeRole = 'web' | 'worker';
 
 export interface ComposeSplit {
-  apps: Array<{ service: ComposeService; role: ComposeRole }>;
+  /** `sharedWith`: the app service whose image this worker runs with another command, or `''`. */
+  apps: Array<{ service: ComposeService; role: ComposeRole; sharedWith: string }>;
 }
 
 const IMAGE_ENGINES: ReadonlyArray<readonly [RegExp, Engine]> = [
@@ -82,6 +100,8 @@ function imageName(image: string): string {
 }
 
 const TOOLING = /(?:^|[-_])(?:devcontainer|dev-?container|test|tests|e2e|mock|mocks|storybook|docs|seed|seeder|init|migrate|migration|migrations|adminer|pgadmin|phpmyadmin|mailhog|mailpit|mailcatcher|maildev|redis-?commander|mongo-express|prometheus|grafana|jaeger|otel-collector)(?:$|[-_])/i;
+/** Path segments of installed dependencies: a build context there comes from a package, not the repo. */
+const INSTALLED_SEGMENT = /(?:^|\/)(?:vendor|node_modules)(?:\/|$)/;
 const TOOLING_PROFILES = /^(?:dev|development|test|tests|testing|debug|tools|tooling|e2e|ci|docs)$/i;
 const PROXY = /^(?:nginx|caddy|traefik|haproxy|envoy|proxy|reverse-proxy|gateway-proxy)$/i;
 const WORKER_NAME = /(?:^|[-_])(?:worker|workers|queue|queues|celery|celeryworker|sidekiq|scheduler|beat|celerybeat|cron|clock|jobs?|consumer|rq)(?:$|[-_])/i;
@@ -146,7 +166,7 @@ export async function loadCompose(ctx: DetectContext): Promise<ComposeFile | nul
   const services = asRecord(asRecord(doc)?.services);
   if (!services) return null;
 
-  const file: ComposeFile = { path: rel, services: [] };
+  const file: ComposeFile = { path: rel, services: [], development: '' };
   for (const [name, value] of Object.entries(services)) {
     const service = asRecord(value);
     if (!service) continue;
@@ -156,15 +176,18 @@ export async function loadCompose(ctx: DetectContext): Promise<ComposeFile | nul
     let context: string | null = null;
     let dockerfile = '';
     let external = false;
+    let missing = false;
     if (build !== undefined && build !== null) {
       const rawContext = typeof build === 'string' ? build : typeof buildRecord?.context === 'string' ? buildRecord.context : '.';
       const resolved = repoPath(ctx.dir, rawContext);
       if (resolved === null) external = true;
       else {
         context = resolved;
+        missing = INSTALLED_SEGMENT.test(resolved) || (resolved !== '' && !ctx.fs.hasDir(resolved));
         if (typeof buildRecord?.dockerfile === 'string') dockerfile = repoPath(resolved, buildRecord.dockerfile) ?? '';
       }
     }
+    const target = typeof buildRecord?.target === 'string' ? buildRecord.target : '';
     const rawCommand = service.command;
     const command = typeof rawCommand === 'string' ? rawCommand : Array.isArray(rawCommand) ? rawCommand.filter((x) => typeof x === 'string' || typeof x === 'number').join(' ') : '';
 
@@ -197,6 +220,10 @@ export async function loadCompose(ctx: DetectContext): Promise<ComposeFile | nul
       context,
       dockerfile,
       external,
+      missing,
+      target,
+      imageOf: '',
+      mounts: bindMounts(ctx.dir, service.volumes),
       command,
       dependsOn: stringList(service.depends_on),
       profiles: stringList(service.profiles),
@@ -206,7 +233,62 @@ export async function loadCompose(ctx: DetectContext): Promise<ComposeFile | nul
       engine: image ? engineOfImage(image) : null,
     });
   }
+  linkSharedImages(file);
+  file.development = developmentReason(file, text, ctx.dir);
   return file;
+}
+
+/** Repo-relative host paths of bind mounts (`./src:/app/src`, `{type: bind, source: .}`). */
+function bindMounts(base: string, volumes: unknown): string[] {
+  const out: string[] = [];
+  for (const entry of Array.isArray(volumes) ? volumes : []) {
+    const record = asRecord(entry);
+    const source = record ? (record.type === 'bind' && typeof record.source === 'string' ? record.source : '') : typeof entry === 'string' ? (entry.split(':')[0] ?? '') : '';
+    // Named volumes (`pgdata:/var/lib/...`) and anonymous ones (`/app/node_modules`) are not source.
+    if (!/^\.{1,2}(?:\/|$)/.test(source)) continue;
+    const resolved = repoPath(base, source);
+    if (resolved !== null) out.push(resolved);
+  }
+  return out;
+}
+
+/**
+ * A service without `build:` whose `image:` is the image another service builds runs that build:
+ * it gets the builder's context and Dockerfile, and `imageOf` names the builder.
+ */
+function linkSharedImages(file: ComposeFile): void {
+  for (const service of file.services) {
+    if (service.context !== null || service.external || !service.image) continue;
+    const builder = file.services.find((other) => other !== service && other.context !== null && other.image === service.image);
+    if (!builder) continue;
+    service.context = builder.context;
+    service.dockerfile = builder.dockerfile;
+    service.target = builder.target;
+    service.missing = builder.missing;
+    service.imageOf = builder.name;
+  }
+}
+
+/** Services built the same way (context, Dockerfile, target) run the same image. */
+function buildKey(service: ComposeService): string {
+  return `${service.context ?? ''}\u0000${service.dockerfile}\u0000${service.target}`;
+}
+
+/**
+ * Among services that run one image, the app is the one with ports, else the one without a
+ * `command:` override, else the first; the others that run another command and publish no port
+ * are its workers. Returns the app service of each shared build.
+ */
+function sharedBuildApps(services: readonly ComposeService[]): Map<string, ComposeService> {
+  const groups = new Map<string, ComposeService[]>();
+  for (const service of services) groups.set(buildKey(service), [...(groups.get(buildKey(service)) ?? []), service]);
+  const apps = new Map<string, ComposeService>();
+  for (const [key, group] of groups) {
+    if (group.length < 2) continue;
+    const app = group.find((s) => s.ports.length > 0) ?? group.find((s) => s.command === '') ?? (group[0] as ComposeService);
+    apps.set(key, app);
+  }
+  return apps;
 }
 
 function isTooling(service: ComposeService): boolean {
@@ -221,6 +303,7 @@ export function splitCompose(file: ComposeFile, warnings: { add(message: string)
   const apps: ComposeSplit['apps'] = [];
   const sidecars: string[] = [];
   const externals: string[] = [];
+  const candidates: ComposeService[] = [];
   for (const service of file.services) {
     if (service.engine) continue;
     if (isTooling(service)) continue;
@@ -234,12 +317,24 @@ export function splitCompose(file: ComposeFile, warnings: { add(message: string)
       warnings.add(`${file.path}: services.${service.name} is built from outside this repository; it is not deployed`);
       continue;
     }
+    if (service.missing) {
+      warnings.add(
+        `${file.path}: services.${service.name} is built from ${service.context}, which is not part of the repository (installed tooling such as Laravel Sail's runtime, or a missing folder); it is not deployed`,
+      );
+      continue;
+    }
     if (PROXY.test(service.name)) {
       warnings.add(`${file.path}: services.${service.name} is a reverse proxy; the platform routes traffic to the services itself, so it is not deployed`);
       continue;
     }
-    const role: ComposeRole = WORKER_NAME.test(service.name) || (service.command !== '' && WORKER_COMMAND.test(service.command) && service.ports.length === 0) ? 'worker' : 'web';
-    apps.push({ service, role });
+    candidates.push(service);
+  }
+  const shared = sharedBuildApps(candidates);
+  for (const service of candidates) {
+    const app = shared.get(buildKey(service));
+    const named = WORKER_NAME.test(service.name) || (service.command !== '' && WORKER_COMMAND.test(service.command) && service.ports.length === 0);
+    const sameImageWorker = !named && app !== undefined && app !== service && service.command !== '' && service.command !== app.command && service.ports.length === 0;
+    apps.push({ service, role: named || sameImageWorker ? 'worker' : 'web', sharedWith: sameImageWorker ? app.name : '' });
   }
   if (sidecars.length > 0) warnings.add(`${file.path}: prebuilt image sidecars are not deployed by opendeploy: ${sidecars.join(', ')}`);
   if (externals.length > 0) warnings.add(`${file.path}: ${externals.join(', ')} ${externals.length === 1 ? 'is an external service' : 'are external services'} opendeploy does not manage; provide the connection settings yourself`);
@@ -276,9 +371,21 @@ export function composeInfoFor(file: ComposeFile, app: ComposeService | null, al
  * folder itself (or the only one), with every database of the file.
  */
 export async function readCompose(ctx: DetectContext): Promise<ComposeInfo | null> {
-  const file = await loadCompose(ctx);
+  const file = await productionCompose(ctx);
   if (!file) return null;
   const { apps } = splitCompose(file, ctx.warnings);
   const own = apps.find((app) => app.service.context === ctx.dir) ?? (apps.length === 1 ? apps[0] : undefined);
   return composeInfoFor(file, own?.service ?? null, true);
 }
+
+/**
+ * The folder's compose file when it describes production: a development environment (see
+ * compose-dev.ts) contributes no services, ports, databases or environment, with one warning.
+ */
+export async function productionCompose(ctx: DetectContext): Promise<ComposeFile | null> {
+  const file = await loadCompose(ctx);
+  if (!file || file.development === '') return file;
+  ctx.warnings.add(`${file.path} is a development environment (${file.development}); its services, ports, databases and environment were not used`);
+  return null;
+}
+

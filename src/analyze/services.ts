@@ -1,26 +1,36 @@
 /**
  * The service split (spec/analysis.md "Service split", first rule that matches):
- * 1. a compose file with repo-local `build:` services: each web/worker service (compose.ts);
- * 2. a Procfile with worker processes: `web` plus one worker service per worker process;
+ * 1. a compose file with repo-local `build:` services: each web/worker service (compose.ts); a
+ *    service built from a context above its Dockerfile's folder (`context: .`, `dockerfile:
+ *    server/Dockerfile`) is detected in the Dockerfile's folder when that holds the manifest, and
+ *    built from the context (build-root.ts). A development-environment compose file is skipped;
+ * 2. a Procfile with worker processes (and production job runners of `Procfile.dev`): `web` plus
+ *    one worker service per worker process;
  * 3. a workspace (pnpm-workspace.yaml, package.json#workspaces, lerna.json, turbo.json, nx.json):
- *    each member with its own Dockerfile, a start script, a server entry (code that listens) or a
- *    deployable front-end app; tooling packages (configs, docs, examples, generators, CLIs, UI kits)
- *    are not services. A member whose lockfile is the root's (or that uses local workspace packages)
- *    keeps its `source_path` but installs and builds from the root with filtered commands;
+ *    when the root's own `start` runs a file, the root is the one service; when it delegates into
+ *    one member, that member is (root-start.ts). Otherwise each member with its own Dockerfile, a
+ *    start script, a server entry (code that listens) or a deployable front-end app; tooling
+ *    packages (configs, docs, examples, generators, CLIs, UI kits) are not services unless a tooling
+ *    name is all they have against them (`apps/docs` as a full Next app with build and start). A
+ *    member whose lockfile is the root's (or that uses local workspace packages) keeps its
+ *    `source_path` but installs and builds from the root with filtered commands;
  * 4. otherwise one service at the root; when the root has no manifest at all, each top-level folder
- *    with one (`frontend/`, `backend/`) is tried by the member rule of 3.
+ *    with one (`frontend/`, `backend/`) is tried by the member rule of 3, and when no top-level
+ *    folder has one either, each folder one level deeper (`src/server/`, `examples/app/`).
  * A plan says where a service is and what the split itself decided (name, role, start command);
  * the detectors decide the rest.
  */
-import { composeInfoFor, loadCompose, productionCommand, splitCompose, type ComposeInfo } from './compose.js';
+import type { BuildRoot } from './build-root.js';
+import { composeInfoFor, productionCommand, productionCompose, splitCompose, type ComposeInfo } from './compose.js';
 import type { PackageJson } from './manifests.js';
 import { dnsName } from './name.js';
-import { entryOfCommand, readProcfile, type ProcfileInfo } from './procfile.js';
+import { entryOfCommand, readDevProcfile, readProcfile, type ProcfileInfo } from './procfile.js';
 import { decide } from './registry.js';
+import { rootStart } from './root-start.js';
 import type { ScanResult } from './scan.js';
-import { TIER, inDir, type Conclusion, type DetectContext, type WorkspaceMember } from './types.js';
+import { TIER, inDir, type Conclusion, type DetectContext, type Detection, type WorkspaceMember } from './types.js';
 import { Warnings } from './warnings.js';
-import { findJsWorkspace, isToolingPackage, localBuildDeps, type WorkspaceLayout } from './workspaces.js';
+import { findJsWorkspace, localBuildDeps, toolingKind, type WorkspaceLayout } from './workspaces.js';
 import { backendWorkspacePlans } from './workspaces-backend.js';
 
 export interface ServicePlan {
@@ -48,6 +58,8 @@ export interface ServicePlan {
   target?: string;
   /** Folders of other services inside this one: their files are not this service's source. */
   exclude: string[];
+  /** Set when the service is built from a folder above `dir` (compose build context): see build-root.ts. */
+  buildRoot?: BuildRoot;
 }
 
 const NODE_LOCKFILES = ['pnpm-lock.yaml', 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'bun.lock', 'bun.lockb'];
@@ -75,28 +87,48 @@ function nested(dir: string, dirs: readonly string[]): string[] {
   return dirs.filter((other) => other !== dir && (dir === '' || other.startsWith(`${dir}/`)));
 }
 
+/** Files that hold an app's own manifest (a Dockerfile alone does not make a folder an app). */
+const APP_MANIFESTS = ['package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'manage.py', 'go.mod', 'Cargo.toml', 'Gemfile', 'composer.json', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'mix.exs', 'deno.json', 'deno.jsonc'];
+
+function hasAppManifest(ctx: DetectContext, dir: string): boolean {
+  return APP_MANIFESTS.some((file) => ctx.fs.has(inDir(dir, file))) || ctx.fs.list(dir).some((name) => name.endsWith('.csproj'));
+}
+
+/**
+ * The folder to detect a compose service in: its build context, or the folder of its Dockerfile
+ * when that lies below the context and holds the app's manifest while the context holds none.
+ */
+function appFolder(ctx: DetectContext, context: string, dockerfile: string): string {
+  const folder = dockerfile.includes('/') ? dockerfile.slice(0, dockerfile.lastIndexOf('/')) : '';
+  const below = folder !== context && (context === '' || folder.startsWith(`${context}/`));
+  return below && hasAppManifest(ctx, folder) && !hasAppManifest(ctx, context) ? folder : context;
+}
+
 async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
-  const file = await loadCompose(ctx);
+  const file = await productionCompose(ctx);
   if (!file) return null;
   const { apps } = splitCompose(file, ctx.warnings);
   if (apps.length === 0) return null;
+  const folders = apps.map(({ service }) => appFolder(ctx, service.context as string, service.dockerfile));
   const only = apps.length === 1 ? apps[0] : undefined;
   // One service built from the root is the ordinary single-service case.
-  if (only && only.service.context === ctx.dir && only.role === 'web') return null;
-  const contexts = apps.map((app) => app.service.context as string);
-  return apps.map(({ service, role }): ServicePlan => {
-    const dir = service.context as string;
+  if (only && only.service.context === ctx.dir && folders[0] === ctx.dir && only.role === 'web') return null;
+  return apps.map(({ service, role, sharedWith }, index): ServicePlan => {
+    const context = service.context as string;
+    const dir = folders[index] as string;
     const command = productionCommand(service);
     if (service.command !== '' && !command) {
       ctx.warnings.add(`${file.path}: services.${service.name}.command "${service.command}" runs a development server; it was not used as the start command`);
     }
+    const how = sharedWith ? `, runs the image of services.${sharedWith} with its own command` : '';
     const plan: ServicePlan = {
       dir,
-      split: `${file.path}: services.${service.name} (${role}, built from ${dir === '' ? '.' : dir})`,
+      split: `${file.path}: services.${service.name} (${role}, built from ${context === '' ? '.' : context}${how})`,
       role,
       compose: composeInfoFor(file, service, apps.length === 1),
-      exclude: nested(dir, contexts),
+      exclude: nested(dir, folders),
     };
+    if (dir !== context) plan.buildRoot = { root: context, evidence: `${file.path}: services.${service.name}.build` };
     if (apps.length > 1) plan.name = { value: dnsName(service.name) || 'app', evidence: `${file.path}: services.${service.name}` };
     if (command) {
       plan.start = { value: command, evidence: `${file.path}: services.${service.name}.command` };
@@ -111,11 +143,20 @@ async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
 
 async function fromProcfile(ctx: DetectContext): Promise<ServicePlan[] | null> {
   const procfile = await readProcfile(ctx);
-  if (!procfile || procfile.workers.length === 0) return null;
+  const dev = await readDevProcfile(ctx);
+  // Procfile.dev adds the job runners the Procfile does not already run.
+  const declared = new Set(procfile?.workers.map((worker) => worker.command) ?? []);
+  const devWorkers = (dev?.workers ?? []).filter((worker) => !declared.has(worker.command) && !declared.has(worker.type));
+  const workers = [...(procfile?.workers ?? []), ...devWorkers];
+  if (workers.length === 0) return null;
   const plans: ServicePlan[] = [];
-  if (procfile.web) plans.push({ dir: ctx.dir, split: procfile.web.evidence, role: 'auto', procfile, exclude: [] });
-  const suffix = procfile.web !== null || procfile.workers.length > 1;
-  for (const worker of procfile.workers) {
+  if (procfile?.web) plans.push({ dir: ctx.dir, split: procfile.web.evidence, role: 'auto', procfile, exclude: [] });
+  else if (devWorkers.length > 0 && dev?.web) {
+    // The development web line only says the app is a web process; its production start is the detector's.
+    plans.push({ dir: ctx.dir, split: `${dev.web} (the app itself, started by its production command)`, role: 'auto', exclude: [] });
+  }
+  const suffix = plans.length > 0 || workers.length > 1;
+  for (const worker of workers) {
     const plan: ServicePlan = {
       dir: ctx.dir,
       split: worker.evidence,
@@ -135,22 +176,54 @@ async function fromProcfile(ctx: DetectContext): Promise<ServicePlan[] | null> {
 async function fromWorkspace(ctx: DetectContext): Promise<ServicePlan[] | null> {
   const layout = await findJsWorkspace(ctx);
   if (!layout || layout.members.length === 0) return null;
-  const plans = await memberPlans(ctx, layout);
+  const packages = new Map<string, PackageJson | null>();
+  for (const dir of layout.members) packages.set(dir, await ctx.manifests.packageJson(dir));
+  const start = rootStart(await ctx.manifests.packageJson(ctx.dir), packages);
+  if (start?.kind === 'file') return [{ dir: ctx.dir, split: start.evidence, role: 'auto', exclude: [] }];
+  const plans = await memberPlans(ctx, layout, start?.kind === 'member' ? { only: start.dir, reason: start.evidence } : {});
   return plans.length > 0 ? plans : null;
 }
 
-async function memberPlans(ctx: DetectContext, layout: WorkspaceLayout): Promise<ServicePlan[]> {
+/** Production start scripts (not a dev server or watcher). */
+const DEV_SCRIPT = /\b(?:next|nuxt|vite|astro|remix|vitepress|docusaurus|gatsby)\s+(?:dev|develop|start\b(?=.*docusaurus))|\bdocusaurus\s+start\b|\bgatsby\s+develop\b|\bnodemon\b|--watch\b|^vite$/;
+
+/**
+ * A member named like tooling (`docs`, `documentation`) is still a service when it is a full app:
+ * a production start script and a build script, and the detectors see a web server (Next, Nuxt,
+ * Astro with a server adapter, ...). A static docs site or a dev server alone is not.
+ */
+function fullApp(pkg: PackageJson | null, detection: Detection | undefined): string {
+  const start = pkg?.scripts.start;
+  if (!pkg || start === undefined || pkg.scripts.build === undefined || DEV_SCRIPT.test(start)) return '';
+  if (!detection || detection.tier < TIER.runnable || detection.servesStatically || detection.fields.project_type?.value !== 'web') return '';
+  return `${detection.fields.framework?.value || 'web'} app with scripts.build and scripts.start`;
+}
+
+interface MemberOptions {
+  /** Only this member is a service (the root start delegates into it), for `reason`. */
+  only?: string;
+  reason?: string;
+  /** Tooling names and folders do not exclude (the candidates are all there is). */
+  keepTooling?: boolean;
+}
+
+async function memberPlans(ctx: DetectContext, layout: WorkspaceLayout, options: MemberOptions = {}): Promise<ServicePlan[]> {
   const packages = new Map<string, PackageJson | null>();
   const byName = new Map<string, PackageJson>();
   for (const dir of layout.members) {
+    if (options.only !== undefined && dir !== options.only) continue;
     const pkg = layout.js ? await ctx.manifests.packageJson(dir) : null;
     packages.set(dir, pkg);
+  }
+  for (const dir of layout.members) {
+    const pkg = layout.js ? await ctx.manifests.packageJson(dir) : null;
     if (pkg?.name) byName.set(pkg.name, pkg);
   }
   const plans: ServicePlan[] = [];
   for (const [dir, pkg] of packages) {
     const dockerfile = ['Dockerfile', 'Containerfile'].map((name) => inDir(dir, name)).find((file) => ctx.fs.has(file));
-    if (isToolingPackage(dir, pkg?.name) && !dockerfile) continue;
+    const tooling = options.keepTooling || options.only !== undefined || dockerfile ? null : toolingKind(dir, pkg?.name);
+    if (tooling === 'path') continue;
     let workspace: WorkspaceMember | undefined;
     if (pkg && layout.rootBuild && ctx.fs.has(inDir(ctx.dir, 'package.json'))) {
       const deps = localBuildDeps(pkg, byName);
@@ -163,7 +236,13 @@ async function memberPlans(ctx: DetectContext, layout: WorkspaceLayout): Promise
     const listener = memberCtx.scan.httpHits[0];
     const start = detection?.fields.scripts_start?.value ?? '';
     let reason = '';
-    if (dockerfile) reason = `its own ${dockerfile}`;
+    if (tooling === 'name') {
+      // Named like tooling: only a full app counts, and nothing weaker below.
+      const app = fullApp(pkg, detection);
+      if (!app) continue;
+      reason = `${app} (a tooling-like name, but a full app)`;
+    } else if (options.only === dir) reason = options.reason ?? '';
+    else if (dockerfile) reason = `its own ${dockerfile}`;
     else if (pkg?.scripts.start !== undefined) reason = `${pkg.path}: scripts.start`;
     else if (listener) reason = `server entry ${listener.file}:${listener.line}`;
     else if (detection && !pkg && start !== '' && detection.tier >= TIER.runnable) reason = detection.fields.scripts_start?.evidence ?? start;
@@ -199,14 +278,21 @@ async function fromTopLevelFolders(ctx: DetectContext): Promise<ServicePlan[] | 
   if (hasManifest(ctx, ctx.dir)) return null;
   // A detector may still claim the root (a .NET project one folder down): then it is one service.
   if (await decide({ ...ctx, warnings: new Warnings() })) return null;
-  const members = ctx.fs
-    .list(ctx.dir)
-    .filter((entry) => entry.endsWith('/') && !entry.startsWith('.'))
-    .map((entry) => inDir(ctx.dir, entry.slice(0, -1)))
-    .filter((dir) => hasManifest(ctx, dir))
-    .slice(0, MAX_TOP_LEVEL);
+  const folders = (dir: string): string[] =>
+    ctx.fs
+      .list(dir)
+      .filter((entry) => entry.endsWith('/') && !entry.startsWith('.'))
+      .map((entry) => inDir(dir, entry.slice(0, -1)));
+  const top = folders(ctx.dir);
+  let members = top.filter((dir) => hasManifest(ctx, dir)).slice(0, MAX_TOP_LEVEL);
+  let marker = 'no manifest at the root; top-level folder';
+  if (members.length === 0) {
+    // Nothing one level down either: an app nested two folders deep (`src/server/`, `examples/app/`).
+    members = top.flatMap(folders).filter((dir) => hasManifest(ctx, dir)).slice(0, MAX_TOP_LEVEL);
+    marker = 'no manifest at the root or in a top-level folder; folder';
+  }
   if (members.length === 0) return null;
-  const plans = await memberPlans(ctx, { marker: 'no manifest at the root; top-level folder', members, runner: '', js: true, rootBuild: false });
+  const plans = await memberPlans(ctx, { marker, members, runner: '', js: true, rootBuild: false }, { keepTooling: marker !== 'no manifest at the root; top-level folder' });
   return plans.length > 0 ? plans : null;
 }
 

@@ -11,6 +11,8 @@
  * run from the workspace root: `cargo build --release -p api`, `uv sync --package api`). A member
  * that serves HTTP is a service; a member binary named like a background process (worker, consumer,
  * scheduler, ...) is a worker service; libraries and other binaries (CLIs, migration tools) are not.
+ * When none qualifies and the workspace has exactly one runnable member (a Cargo workspace whose
+ * only binary is the app, next to its library crates), that member is the service.
  */
 import { parse as parseToml } from 'smol-toml';
 import { goMains, type GoMain } from './detectors/go.js';
@@ -61,6 +63,7 @@ async function membersToPlans(ctx: DetectContext, marker: string, members: Array
   const dirs = members.map((m) => m.dir);
   const plans: ServicePlan[] = [];
   const skipped: string[] = [];
+  const runnable: Array<{ plan: ServicePlan; evidence: string }> = [];
   for (const { dir, name } of members) {
     const workspace: WorkspaceMember = { root: ctx.dir, name, marker, runner: '', buildDeps: [] };
     const exclude = nested(dir, dirs);
@@ -80,11 +83,21 @@ async function membersToPlans(ctx: DetectContext, marker: string, members: Array
     }
     if (!role) {
       skipped.push(where);
+      if (start) {
+        const plan: ServicePlan = { dir, split: `${marker} member ${where}: the workspace's only binary (${detection?.fields.scripts_start?.evidence ?? start})`, role: 'auto', exclude };
+        if (dir !== ctx.dir) plan.workspace = workspace;
+        runnable.push({ plan, evidence: where });
+      }
       continue;
     }
     const plan: ServicePlan = { dir, split: `${marker} member ${where}: ${reason}`, role, exclude };
     if (dir !== ctx.dir) plan.workspace = workspace;
     plans.push(plan);
+  }
+  if (plans.length === 0 && runnable.length === 1) {
+    const only = runnable[0] as { plan: ServicePlan; evidence: string };
+    plans.push(only.plan);
+    skipped.splice(skipped.indexOf(only.evidence), 1);
   }
   if (plans.length === 0) return null;
   if (skipped.length > 0) {

@@ -26,21 +26,31 @@ const DEFAULT_GLOBS = ['apps/*', 'packages/*', 'libs/*', 'services/*'];
 const MAX_GLOB_DEPTH = 6;
 
 /**
- * Folder and package names of tooling packages: never services, even with a start script (configs,
- * docs, examples, generators, CLIs, test harnesses). UI kits and shared libraries are not listed:
- * having no server, start script or app of their own already keeps them out.
+ * Folder and package names of tooling packages (configs, docs, examples, generators, CLIs, test
+ * harnesses): not services, even with a start script, unless the member is a full app (services.ts).
+ * UI kits and shared libraries are not listed: having no server, start script or app of their own
+ * already keeps them out.
  */
 const TOOLING_NAME =
   /^(?:configs?|[\w.-]*-configs?|configs?-[\w.-]+|eslint[\w.-]*|tsconfig[\w.-]*|typescript-config|prettier[\w.-]*|tooling|tools?|scripts?|docs?|documentation|examples?|samples?|generators?|templates?|cli|[\w.-]+-cli|create-[\w.-]+|types|typings|test-utils|testing|tests?|e2e|[\w.-]+-e2e|storybook|benchmarks?|fixtures?)$/;
 /** Path segments under which nothing is a service. */
 const TOOLING_SEGMENT = /^(?:examples?|samples?|templates?|fixtures|test|tests|e2e|docs|benchmarks?)$/;
 
-export function isToolingPackage(dir: string, packageName: string | undefined): boolean {
+/**
+ * Why a member looks like tooling: `path` when it lies under an examples/templates/fixtures/...
+ * folder (never a service of this repository), `name` when its own folder or package name is a
+ * tooling name (a service only when it is a full app, see services.ts), or null.
+ */
+export function toolingKind(dir: string, packageName: string | undefined): 'path' | 'name' | null {
   const segments = dir.split('/');
-  if (segments.slice(0, -1).some((segment) => TOOLING_SEGMENT.test(segment))) return true;
+  if (segments.slice(0, -1).some((segment) => TOOLING_SEGMENT.test(segment))) return 'path';
   const folder = segments[segments.length - 1] ?? '';
   const name = (packageName ?? '').replace(/^@[^/]+\//, '');
-  return TOOLING_NAME.test(folder) || (name !== '' && TOOLING_NAME.test(name));
+  return TOOLING_NAME.test(folder) || (name !== '' && TOOLING_NAME.test(name)) ? 'name' : null;
+}
+
+export function isToolingPackage(dir: string, packageName: string | undefined): boolean {
+  return toolingKind(dir, packageName) !== null;
 }
 
 function globRegex(glob: string): RegExp {
