@@ -45,8 +45,10 @@ describe('first deploy of a Node HTTP app with a freshly minted credential', () 
     const auth = JSON.parse(await readFile(path.join(home, 'auth.json'), 'utf8')) as Record<string, string>;
     const result = lastEvent(run)!;
     expect(Object.keys(result).sort()).toEqual(
-      ['claim_url', 'dashboard_url', 'deployment_id', 'project_id', 'service_id', 'status', 'type', 'url'].sort(),
+      ['claim_url', 'dashboard_url', 'deployment_id', 'missing_required_vars', 'project_id', 'service_id', 'status', 'type', 'url'].sort(),
     );
+    // node-http needs no variable the service lacks.
+    expect(result.missing_required_vars).toEqual([]);
     expect(result.type).toBe('result');
     expect(result.status).toBe('success');
     expect(result.url).toMatch(/^https:\/\/[a-z0-9]{8}\.opendeploy\.run$/);
