@@ -34,6 +34,7 @@ import { django } from './detectors/django.js';
 import { dotnet } from './detectors/dotnet.js';
 import { echo } from './detectors/echo.js';
 import { elixir } from './detectors/elixir.js';
+import { expo } from './detectors/expo.js';
 import { express } from './detectors/express.js';
 import { fastapi } from './detectors/fastapi.js';
 import { fastify } from './detectors/fastify.js';
@@ -70,6 +71,7 @@ import { sveltekit } from './detectors/sveltekit.js';
 import { swift } from './detectors/swift.js';
 import { symfony } from './detectors/symfony.js';
 import { vite } from './detectors/vite.js';
+import { viteSsr } from './detectors/vite-ssr.js';
 import { zig } from './detectors/zig.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector, type RuntimeDetector } from './types.js';
 import { Warnings } from './warnings.js';
@@ -101,11 +103,13 @@ export const FRAMEWORKS: readonly FrameworkDetector[] = [
   sveltekit,
   reactRouter,
   remix,
+  viteSsr,
   nestjs,
   express,
   fastify,
   hono,
   koa,
+  expo,
   staticBuilders,
   vite,
   bun,

@@ -1,6 +1,10 @@
 /**
- * Bun: a bun.lock / bun.lockb lockfile, a `packageManager: bun@…` field, or a start script run with
- * `bun`. Refines the node runtime when no web framework claimed the folder: `bun run start`, else
+ * Bun as the runtime: a start script (or any script) that runs a file with `bun`, `@types/bun` /
+ * `bun-types` in the manifest, or an entry file that uses Bun's APIs (`Bun.serve`, `bun:sqlite`).
+ * A bun.lock / bun.lockb or `packageManager: bun@…` alone makes Bun the package manager only: the
+ * app is a Node app installed with `bun install` and started with `bun run start` (which runs the
+ * script's own `node …`), and it is not reported as framework `bun`.
+ * Refines the node runtime when no web framework claimed the folder: `bun run start`, else
  * `bun <entry>` (package.json `module`, as `bun init` writes it, or index.ts / src/index.ts).
  * `Bun.serve()` and a default-exported `{ fetch }` listen on 3000 unless a port is given.
  */
@@ -12,12 +16,33 @@ const ENTRY_CANDIDATES = ['index.ts', 'src/index.ts', 'server.ts', 'src/server.t
 /** Code that makes Bun listen: Bun.serve, a default-exported fetch handler, or a Node-style listen. */
 const SERVES = /\bBun\.serve\s*\(|\bexport\s+default\s+\{[^}]{0,400}\bfetch\b|\bexport\s+default\s+app\b|\.listen\s*\(/;
 
-/** Why the service runs on Bun, or undefined. */
-export function bunEvidence(runtime: Detection, pkg: PackageJson): string | undefined {
-  if (runtime.fields.package_manager?.value === 'bun') return runtime.fields.package_manager.evidence;
+/** A script that runs a file or a watcher with Bun: `bun src/index.ts`, `bun run --hot src/index.ts`, `bun --watch x`. */
+const RUNS_BUN = /(?:^|&&\s*|;\s*)(?:\w+=\S*\s+)*bun\s+(?:run\s+)?(?:--?[\w-]+\s+)*[\w./-]+\.[cm]?[jt]sx?\b|(?:^|&&\s*|;\s*)(?:\w+=\S*\s+)*bun\s+(?:run\s+)?--(?:hot|watch)\b/;
+/** Code that only Bun runs: its global, its module, its built-in modules. */
+const BUN_API = /\bBun\.\w|from\s+['"]bun(?::\w+)?['"]|require\(\s*['"]bun(?::\w+)?['"]\s*\)/;
+
+/** Why the service runs on Bun (from the manifest alone), or undefined. A Bun lockfile is not enough. */
+export function bunEvidence(_runtime: Detection, pkg: PackageJson): string | undefined {
   const start = pkg.scripts.start;
   if (start !== undefined && /^\s*(?:\w+=\S+\s+)*bun\s/.test(start)) return `${pkg.path}: scripts.start "${start}"`;
+  for (const types of ['@types/bun', 'bun-types']) {
+    if (types in pkg.dependencies || types in pkg.devDependencies) return `${pkg.path}: ${types in pkg.dependencies ? 'dependencies' : 'devDependencies'}.${types} (the code is written for Bun)`;
+  }
+  const script = Object.entries(pkg.scripts).find(([, command]) => RUNS_BUN.test(command));
+  if (script) return `${pkg.path}: scripts.${script[0]} "${script[1]}" runs the code with Bun`;
   return undefined;
+}
+
+/** Why the service runs on Bun: the manifest, else an entry file that uses Bun's APIs. */
+export async function bunRuntimeEvidence(ctx: DetectContext, runtime: Detection, pkg: PackageJson): Promise<string | undefined> {
+  const declared = bunEvidence(runtime, pkg);
+  if (declared) return declared;
+  const entry = await bunEntry(ctx, pkg);
+  if (!entry) return undefined;
+  const rel = inDir(ctx.dir, entry.value);
+  const text = (await ctx.fs.read(rel))?.text ?? '';
+  const match = BUN_API.exec(text);
+  return match ? `${rel}:${text.slice(0, match.index).split('\n').length} uses Bun's API (${match[0].trim()})` : undefined;
 }
 
 /** The file Bun runs when there is no start script: package.json `module`/`main`, then the usual names. */
@@ -73,7 +98,7 @@ export const bun: FrameworkDetector = {
   runtimes: ['node'],
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
-    const evidence = pkg ? bunEvidence(ctx.runtime, pkg) : undefined;
+    const evidence = pkg ? await bunRuntimeEvidence(ctx, ctx.runtime, pkg) : undefined;
     if (!pkg || !evidence) return null;
     const started = await bunStart(ctx, pkg);
     const fields: Detection['fields'] = {

@@ -1,5 +1,6 @@
 /** Express: a `dependencies.express` entry. Refines the node runtime; Express-style default port 3000. */
-import { TIER, type FrameworkDetector } from '../types.js';
+import { TIER, inDir, type FrameworkDetector } from '../types.js';
+import { importedBy } from './js-usage.js';
 import { hasDependency } from './node.js';
 
 export const express: FrameworkDetector = {
@@ -10,6 +11,12 @@ export const express: FrameworkDetector = {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? hasDependency(pkg, 'express') : undefined;
     if (!evidence) return null;
+    // A declared framework that no code imports is a leftover dependency, not a server (see js-usage.ts).
+    const entry = ctx.runtime.fields.entry_point?.value ?? '';
+    if (!(await importedBy(ctx, entry, 'express'))) {
+      ctx.warnings.add(`${evidence} is declared but ${entry ? `neither ${inDir(ctx.dir, entry)} nor the code it imports` : 'no source file'} imports it; Express alone does not make it a web server`);
+      return null;
+    }
     return {
       id: 'express',
       tier: TIER.backend,

@@ -5,7 +5,8 @@
  * localhost unless told otherwise, so this detector gives no default port and warns when no listen
  * call passes a `host` (the app would be unreachable from outside its container).
  */
-import { TIER, type FrameworkDetector } from '../types.js';
+import { TIER, inDir, type FrameworkDetector } from '../types.js';
+import { importedBy } from './js-usage.js';
 import { hasDependency } from './node.js';
 
 export const fastify: FrameworkDetector = {
@@ -16,6 +17,12 @@ export const fastify: FrameworkDetector = {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? hasDependency(pkg, 'fastify') : undefined;
     if (!evidence) return null;
+    // A declared framework that no code imports is a leftover dependency, not a server (see js-usage.ts).
+    const entry = ctx.runtime.fields.entry_point?.value ?? '';
+    if (!(await importedBy(ctx, entry, 'fastify'))) {
+      ctx.warnings.add(`${evidence} is declared but ${entry ? `neither ${inDir(ctx.dir, entry)} nor the code it imports` : 'no source file'} imports it; Fastify alone does not make it a web server`);
+      return null;
+    }
 
     const listeners = ctx.scan.httpHits.filter((hit) => /\.[cm]?[jt]sx?$/.test(hit.file));
     let bindsAllInterfaces = false;

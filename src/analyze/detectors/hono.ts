@@ -3,14 +3,14 @@
  * it runs decides the commands:
  * - Node with `@hono/node-server`: the start script or entry file; `serve()` listens on 3000 unless
  *   given a port.
- * - Bun (bun.lock, a bun start script): `bun run start` or `bun <entry>`; Bun serves the default
- *   export on 3000.
+ * - Bun (a bun script, `@types/bun`, Bun APIs in the entry; a bun.lock alone only installs):
+ *   `bun run start` or `bun <entry>`; Bun serves the default export on 3000.
  * - Deno: the Deno runtime's commands (`Deno.serve(app.fetch)` on 8000).
  * - Cloudflare Workers (wrangler.toml / wrangler.json): it has no server process to run here; the
  *   analysis says so instead of inventing one.
  */
 import { TIER, inDir, type Detection, type FrameworkDetector } from '../types.js';
-import { bunEvidence, bunServes, bunStart } from './bun.js';
+import { bunRuntimeEvidence, bunServes, bunStart } from './bun.js';
 import { readDenoConfig } from './deno.js';
 import { hasDependency } from './node.js';
 
@@ -43,7 +43,7 @@ export const hono: FrameworkDetector = {
       };
     }
 
-    const onBun = bunEvidence(ctx.runtime, pkg);
+    const onBun = await bunRuntimeEvidence(ctx, ctx.runtime, pkg);
     if (onBun) {
       const started = await bunStart(ctx, pkg);
       const detection: Detection = { id: 'hono', tier: started ? TIER.backend : TIER.bare, fields: { framework } };

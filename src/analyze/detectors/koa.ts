@@ -1,5 +1,6 @@
 /** Koa: a `dependencies.koa` entry. Refines the node runtime; Express-style default port 3000. */
-import { TIER, type FrameworkDetector } from '../types.js';
+import { TIER, inDir, type FrameworkDetector } from '../types.js';
+import { importedBy } from './js-usage.js';
 import { hasDependency } from './node.js';
 
 export const koa: FrameworkDetector = {
@@ -10,6 +11,12 @@ export const koa: FrameworkDetector = {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? hasDependency(pkg, 'koa') : undefined;
     if (!evidence) return null;
+    // A declared framework that no code imports is a leftover dependency, not a server (see js-usage.ts).
+    const entry = ctx.runtime.fields.entry_point?.value ?? '';
+    if (!(await importedBy(ctx, entry, 'koa'))) {
+      ctx.warnings.add(`${evidence} is declared but ${entry ? `neither ${inDir(ctx.dir, entry)} nor the code it imports` : 'no source file'} imports it; Koa alone does not make it a web server`);
+      return null;
+    }
     return {
       id: 'koa',
       tier: TIER.backend,

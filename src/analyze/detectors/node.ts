@@ -6,6 +6,7 @@
  */
 import { chain, detectNodePackageManager, nodeInstallCommand, nodeRunScript, nodeStartCommand, type NodeManager } from '../package-manager.js';
 import type { PackageJson } from '../manifests.js';
+import { moonStart, nxStart, tscStart } from './ts-server.js';
 import { TIER, inDir, type Conclusion, type Conclusions, type DetectContext, type Detection, type RuntimeDetector, type WorkspaceMember } from '../types.js';
 
 const ENTRY_CANDIDATES = [
@@ -37,6 +38,7 @@ export function entryOfStartScript(script: string): string {
   for (const segment of script.split(/&&|\|\||;/)) {
     const words = segment.trim().split(/\s+/).filter((word) => !/^\w+=/.test(word));
     let i = 0;
+    if (words[i] === 'cross-env') i += 1;
     if (words[i] === 'npx' || words[i] === 'exec') i += 1;
     const runner = (words[i] ?? '').replace(/^.*\//, '');
     if (!RUNNERS.has(runner)) continue;
@@ -184,9 +186,13 @@ export function frameworkBuild(ctx: DetectContext & { runtime: Detection }, pkg:
   return { value: tools.install, evidence: `${pkg.path}: dependencies to install, no build script` };
 }
 
-/** Development servers are not production start commands (`astro dev`, `vite`, `next dev`, `nodemon`). */
+/**
+ * Development servers are not production start commands (`astro dev`, `vite`, `next dev`,
+ * `nodemon`), and neither are task runners that only run one (`nx serve`, `turbo dev`), nor the
+ * dev servers of Expo, Gatsby, Docusaurus and Vue CLI.
+ */
 export function isDevCommand(script: string): boolean {
-  return /\b(?:astro|next|nuxt|nuxi|remix|react-router|vite|svelte-kit|ng)\s+dev\b|(?:^|&&\s*|\s)vite(?:\s+--?[\w-]+(?:[=\s]\S+)?)*\s*$|\bnodemon\b|\bng\s+serve\b|\breact-scripts\s+start\b|\bwebpack(?:-dev-server|\s+serve)\b|\bts-node-dev\b|\btsx\s+watch\b|\s--watch\b|\s--hot\b/.test(script);
+  return /\b(?:astro|next|nuxt|nuxi|remix|react-router|vite|svelte-kit|ng|vinxi|turbo|nx)\s+dev\b|\bturbo\s+run\s+dev\b|\bnx\s+(?:run\s+[\w@/.-]+:)?serve\b|\bnx\s+run-many\s+(?:-t|--targets?)[=\s]+serve\b|\bexpo\s+start\b|\bgatsby\s+develop\b|\bdocusaurus\s+start\b|\bvue-cli-service\s+serve\b|(?:^|&&\s*|\s)vite(?:\s+--?[\w-]+(?:[=\s]\S+)?)*\s*$|\bnodemon\b|\bng\s+serve\b|\breact-scripts\s+start\b|\bwebpack(?:-dev-server|\s+serve)\b|\bts-node-dev\b|\btsx\s+watch\b|\s--watch\b|\s--hot\b/.test(script);
 }
 
 async function nodeVersion(ctx: DetectContext, pkg: PackageJson): Promise<Conclusions['language_version']> {
@@ -229,16 +235,30 @@ export const node: RuntimeDetector = {
 
     let entry = '';
     let tier: number = TIER.bare;
-    if (pkg.scripts.start !== undefined) {
-      fields.scripts_start = { value: tools.start(), evidence: `${pkg.path}: scripts.start "${pkg.scripts.start}"` };
-      entry = entryOfStartScript(pkg.scripts.start);
-      if (entry) fields.entry_point = { value: entry, evidence: `${pkg.path}: scripts.start "${pkg.scripts.start}"` };
+    const start = pkg.scripts.start;
+    if (start !== undefined && !isDevCommand(start)) {
+      fields.scripts_start = { value: tools.start(), evidence: `${pkg.path}: scripts.start "${start}"` };
+      entry = entryOfStartScript(start);
+      if (entry) fields.entry_point = { value: entry, evidence: `${pkg.path}: scripts.start "${start}"` };
       tier = TIER.runnable;
     } else {
+      // A development server (`nx serve`, `turbo dev`, `nodemon`) is not a production start: look further.
+      if (start !== undefined) ctx.warnings.add(`${pkg.path}: scripts.start "${start}" runs a development server; it was not used as the start command`);
       const main = pkg.main?.replace(/^\.\//, '');
       const fromMain = main !== undefined && /\.[cm]?js$/.test(main) && ctx.fs.has(inDir(ctx.dir, main)) ? main : undefined;
       const candidate = fromMain ?? ENTRY_CANDIDATES.find((file) => ctx.fs.has(inDir(ctx.dir, file)));
-      if (candidate) {
+      const derived = (await moonStart(ctx)) ?? (await nxStart(ctx, pkg)) ?? (candidate ? null : await tscStart(ctx, pkg));
+      if (derived) {
+        entry = derived.entry;
+        if (entry) fields.entry_point = { value: entry, evidence: derived.evidence };
+        const binary = /^(?:node|bun)\s/.test(derived.start) ? null : derived.start;
+        fields.scripts_start = { value: binary ? tools.exec(binary) : tools.here(derived.start), evidence: derived.evidence };
+        if (derived.build) {
+          const step = derived.buildIsBinary ? tools.afterDependencies(tools.exec(derived.build)) : tools.here(derived.build);
+          fields.scripts_build = { value: chain(install, step), evidence: derived.buildEvidence };
+        }
+        tier = TIER.runnable;
+      } else if (candidate) {
         entry = candidate;
         const why = fromMain ? `${pkg.path}: main "${pkg.main}" and no scripts.start` : `${inDir(ctx.dir, candidate)} exists and ${pkg.path} has no scripts.start`;
         fields.entry_point = { value: candidate, evidence: why };

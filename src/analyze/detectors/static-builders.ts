@@ -3,14 +3,20 @@
  * output folder: Create React App (`build`), Gatsby (`public`), Docusaurus (`build`), Vue CLI
  * (`dist`), VitePress (`.vitepress/dist`, or `<docs>/.vitepress/dist` from the build script),
  * Eleventy (`_site`), Angular (`outputPath` from angular.json; `/browser` under the application
- * builder). The platform serves the files; no process is started. An Angular app with
- * `@angular/ssr` runs its server instead (`node dist/<app>/server/server.mjs`, port 4000).
+ * builder or when a `browser` entry is set). The platform serves the files; no process is started.
+ *
+ * These builders are outside the framework vocabulary (spec/analysis.md), so the framework is
+ * `static` and the builder is named in the evidence (`create-react-app (react-scripts build): …`).
+ * An Angular app with `@angular/ssr` runs its server instead (`node dist/<app>/server/server.mjs`,
+ * port 4000); it is no listed framework either, so its framework stays empty with Angular named in
+ * the evidence.
  */
 import { TIER, inDir, type Conclusion, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { frameworkBuild, hasAnyDependency, nodeTools } from './node.js';
 
 interface Builder {
-  framework: string;
+  /** The builder's own name, reported in the evidence. */
+  name: string;
   dependency: string;
   command: string;
   output: (ctx: DetectContext, buildScript: string) => Promise<Conclusion<string> | null>;
@@ -21,12 +27,20 @@ const fixed =
   async (): Promise<Conclusion<string>> => ({ value: dir, evidence: why });
 
 const BUILDERS: readonly Builder[] = [
-  { framework: 'create-react-app', dependency: 'react-scripts', command: 'react-scripts build', output: fixed('build', 'react-scripts build writes build/') },
-  { framework: 'gatsby', dependency: 'gatsby', command: 'gatsby build', output: fixed('public', 'gatsby build writes public/') },
-  { framework: 'docusaurus', dependency: '@docusaurus/core', command: 'docusaurus build', output: fixed('build', 'docusaurus build writes build/') },
-  { framework: 'vue', dependency: '@vue/cli-service', command: 'vue-cli-service build', output: fixed('dist', 'vue-cli-service build writes dist/') },
+  { name: 'create-react-app', dependency: 'react-scripts', command: 'react-scripts build', output: fixed('build', 'react-scripts build writes build/') },
+  { name: 'gatsby', dependency: 'gatsby', command: 'gatsby build', output: fixed('public', 'gatsby build writes public/') },
   {
-    framework: 'vitepress',
+    name: 'docusaurus',
+    dependency: '@docusaurus/core',
+    command: 'docusaurus build',
+    output: async (_ctx, script) => {
+      const out = /\bdocusaurus\s+build\b[^&|;]*?--out-dir[=\s]+([\w./-]+)/.exec(script)?.[1]?.replace(/^\.\//, '').replace(/\/$/, '');
+      return out ? { value: out, evidence: `scripts.build "${script}" (--out-dir)` } : { value: 'build', evidence: 'docusaurus build writes build/' };
+    },
+  },
+  { name: 'vue', dependency: '@vue/cli-service', command: 'vue-cli-service build', output: fixed('dist', 'vue-cli-service build writes dist/') },
+  {
+    name: 'vitepress',
     dependency: 'vitepress',
     command: 'vitepress build',
     output: async (_ctx, script) => {
@@ -34,7 +48,7 @@ const BUILDERS: readonly Builder[] = [
       return { value: root && root !== '.' ? `${root}/.vitepress/dist` : '.vitepress/dist', evidence: `vitepress build${root ? ` ${root}` : ''} writes .vitepress/dist` };
     },
   },
-  { framework: 'eleventy', dependency: '@11ty/eleventy', command: 'eleventy', output: fixed('_site', 'Eleventy writes _site/ by default') },
+  { name: 'eleventy', dependency: '@11ty/eleventy', command: 'eleventy', output: fixed('_site', 'Eleventy writes _site/ by default') },
 ];
 
 /** angular.json: the default (or first) application's output folder and whether it uses the application builder. */
@@ -42,7 +56,7 @@ async function angularOutput(ctx: DetectContext): Promise<{ project: string; out
   const rel = inDir(ctx.dir, 'angular.json');
   const text = await ctx.manifests.text(rel);
   if (text === null) return null;
-  let doc: { defaultProject?: unknown; projects?: Record<string, { projectType?: unknown; architect?: { build?: { builder?: unknown; options?: { outputPath?: unknown } } } }> };
+  let doc: { defaultProject?: unknown; projects?: Record<string, { projectType?: unknown; architect?: { build?: { builder?: unknown; options?: { outputPath?: unknown; browser?: unknown } } } }> };
   try {
     doc = JSON.parse(text) as typeof doc;
   } catch {
@@ -56,7 +70,8 @@ async function angularOutput(ctx: DetectContext): Promise<{ project: string; out
   const build = project.architect?.build;
   const raw = build?.options?.outputPath;
   const base = typeof raw === 'string' ? raw : raw && typeof raw === 'object' && typeof (raw as { base?: unknown }).base === 'string' ? (raw as { base: string }).base : `dist/${name}`;
-  const application = typeof build?.builder === 'string' && /:application$/.test(build.builder);
+  // The application builder (and the browser-esbuild entry it grew from) writes the browser bundle under /browser.
+  const application = (typeof build?.builder === 'string' && /:application$/.test(build.builder)) || typeof build?.options?.browser === 'string';
   return { project: name, output: application ? `${base}/browser` : base, evidence: `${rel}: projects.${name} (${String(build?.builder ?? 'build')})` };
 }
 
@@ -81,7 +96,7 @@ export const staticBuilders: FrameworkDetector = {
           id: 'angular',
           tier: TIER.runnable,
           fields: {
-            framework: { value: 'angular', evidence: angular },
+            framework: { value: '', evidence: `angular with @angular/ssr (${angular}) is not a listed framework` },
             project_type: { value: 'web', evidence: `${ssr} (server-side rendering)` },
             output_directory: { value: base, evidence: out.evidence },
             scripts_build: build,
@@ -91,27 +106,29 @@ export const staticBuilders: FrameworkDetector = {
           portDefault: { value: 4000, evidence: 'Angular SSR server default port 4000' },
         };
       }
-      return staticDetection('angular', angular, out ? { value: out.output, evidence: out.evidence } : null, build);
+      return staticDetection('angular (ng build)', angular, out ? { value: out.output, evidence: out.evidence } : null, build);
     }
 
     for (const builder of BUILDERS) {
       const evidence = hasAnyDependency(pkg, builder.dependency);
       if (!evidence) continue;
       const output = await builder.output(ctx, buildScript);
-      return staticDetection(builder.framework, evidence, output, frameworkBuild(ctx, pkg, builder.command, evidence));
+      return staticDetection(`${builder.name} (${builder.command})`, evidence, output, frameworkBuild(ctx, pkg, builder.command, evidence));
     }
     return null;
   },
 };
 
-function staticDetection(framework: string, evidence: string, output: Conclusion<string> | null, build: Conclusion<string>): Detection {
+/** A static build by `builder` (named with its command: `gatsby (gatsby build)`). */
+export function staticDetection(builder: string, evidence: string, output: Conclusion<string> | null, build: Conclusion<string>): Detection {
+  const name = builder.replace(/\s.*$/, '');
   const fields: Detection['fields'] = {
-    framework: { value: framework, evidence },
-    project_type: { value: 'static', evidence: `${evidence}: the production build is static files` },
+    framework: { value: 'static', evidence: `${builder}: ${evidence}` },
+    project_type: { value: 'static', evidence: `${evidence}: the production ${name} build is static files` },
     scripts_build: build,
-    scripts_start: { value: '', evidence: `a ${framework} build is served as files; no process to start` },
-    entry_point: { value: '', evidence: `a ${framework} build has no server entry` },
+    scripts_start: { value: '', evidence: `the ${name} build is served as files; no process to start` },
+    entry_point: { value: '', evidence: `the ${name} build has no server entry` },
   };
   if (output) fields.output_directory = output;
-  return { id: framework, tier: TIER.frontend, servesStatically: true, fields };
+  return { id: name, tier: TIER.frontend, servesStatically: true, fields };
 }

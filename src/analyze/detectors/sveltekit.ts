@@ -2,9 +2,14 @@
  * SvelteKit: an `@sveltejs/kit` dependency; the adapter in svelte.config decides the output.
  * adapter-node builds a server into `build` (`out`), started with `node build` on port 3000;
  * adapter-static writes a static site into `build` (`pages`). adapter-auto picks a platform at
- * build time and builds nothing runnable on an unknown host; other adapters target their platform.
+ * build time from the environment; it builds for Node (installing adapter-node itself) when it sees
+ * `GCP_BUILDPACKS`, which is how railpack builds an adapter-auto app: the build runs with
+ * `GCP_BUILDPACKS=true` and the server starts with `node build` on 3000, exactly as with
+ * adapter-node. Other adapters (vercel, netlify, cloudflare) target their platform only.
  */
-import { TIER, type Conclusion, type FrameworkDetector } from '../types.js';
+import type { PackageJson } from '../manifests.js';
+import { chain } from '../package-manager.js';
+import { TIER, type Conclusion, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { entryOfStartScript, fileRouteHealth, frameworkBuild, hasAnyDependency, nodeTools, productionStart, readJsConfig } from './node.js';
 
 /** `src/routes/health/+server.ts` → /health (route groups `(name)` do not add a path segment). */
@@ -35,8 +40,10 @@ export const sveltekit: FrameworkDetector = {
     const build = frameworkBuild(ctx, pkg, 'vite build', evidence);
     const base = { framework: { value: 'sveltekit', evidence }, scripts_build: build };
 
-    if (adapter === '@sveltejs/adapter-node') {
-      const out = /\bout\s*:\s*['"]\.?\/?([^'"]+?)\/?['"]/.exec(text)?.[1] ?? 'build';
+    const auto = adapter === '@sveltejs/adapter-auto';
+    if (adapter === '@sveltejs/adapter-node' || auto) {
+      // adapter-auto takes no options: its Node build always writes build/.
+      const out = auto ? 'build' : (/\bout\s*:\s*['"]\.?\/?([^'"]+?)\/?['"]/.exec(text)?.[1] ?? 'build');
       const start = productionStart(ctx, pkg);
       const scriptsStart: Conclusion<string> =
         start !== undefined && !/\bvite\s+preview\b/.test(start)
@@ -50,12 +57,13 @@ export const sveltekit: FrameworkDetector = {
         ...(healthCheck ? { healthCheck } : {}),
         fields: {
           ...base,
+          ...(auto ? { scripts_build: autoNodeBuild(ctx, pkg, adapterEvidence) } : {}),
           project_type: { value: 'web', evidence: adapterEvidence },
-          output_directory: { value: out, evidence: `${adapterEvidence} (out: ${out})` },
+          output_directory: { value: out, evidence: auto ? `${adapterEvidence}: its Node build writes ${out}/` : `${adapterEvidence} (out: ${out})` },
           scripts_start: scriptsStart,
           entry_point: { value: entry, evidence: adapterEvidence },
         },
-        portDefault: { value: 3000, evidence: 'SvelteKit adapter-node default port 3000' },
+        portDefault: { value: 3000, evidence: auto ? 'SvelteKit adapter-auto builds with adapter-node here: default port 3000' : 'SvelteKit adapter-node default port 3000' },
       };
     }
 
@@ -76,11 +84,7 @@ export const sveltekit: FrameworkDetector = {
     }
 
     const which = adapter || 'no adapter';
-    ctx.warnings.add(
-      adapter === '@sveltejs/adapter-auto'
-        ? `${adapterEvidence}: adapter-auto builds only for platforms it recognises, so nothing runnable is built here; install @sveltejs/adapter-node (server) or @sveltejs/adapter-static (static site) and use it in svelte.config`
-        : `SvelteKit with ${which} builds nothing that runs here; use @sveltejs/adapter-node (server) or @sveltejs/adapter-static (static site) in svelte.config`,
-    );
+    ctx.warnings.add(`SvelteKit with ${which} builds nothing that runs here; use @sveltejs/adapter-node (server) or @sveltejs/adapter-static (static site) in svelte.config`);
     return {
       id: 'sveltekit',
       tier: TIER.runnable,
@@ -93,3 +97,14 @@ export const sveltekit: FrameworkDetector = {
     };
   },
 };
+
+/**
+ * The build of an adapter-auto app with `GCP_BUILDPACKS=true`: adapter-auto then builds with
+ * adapter-node (installing it when the project does not), as railpack does.
+ */
+function autoNodeBuild(ctx: DetectContext & { runtime: Detection }, pkg: PackageJson, adapterEvidence: string): Conclusion<string> {
+  const tools = nodeTools(ctx);
+  const why = `${adapterEvidence}: GCP_BUILDPACKS=true makes adapter-auto build a Node server with adapter-node (railpack's SvelteKit rule)`;
+  if (pkg.scripts.build !== undefined) return { value: chain(tools.install, `GCP_BUILDPACKS=true ${tools.build()}`), evidence: `${pkg.path}: scripts.build "${pkg.scripts.build}"; ${why}` };
+  return { value: chain(tools.install, tools.afterDependencies(`GCP_BUILDPACKS=true ${tools.exec('vite build')}`)), evidence: `${why}; ${pkg.path} has no scripts.build` };
+}

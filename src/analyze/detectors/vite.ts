@@ -2,10 +2,16 @@
  * Vite: a `vite` dependency with no server framework of its own (those are ordered before this
  * detector, and then Vite is reported as `build_tool`). A Vite app builds to static files (`dist`,
  * or `build.outDir` from vite.config) that the platform serves; no process is started. When the
- * start script runs `vite preview`, it is a web process on Vite's preview port (4173).
+ * start script runs `vite preview`, it is a web process on Vite's preview port (4173). When it runs a
+ * server of the project's own (`node server.js`, `node dist/server/index.js`: Vite's SSR setup), the
+ * service is that web process, on the port its code listens on; railpack likewise serves a Vite app
+ * as static files only when there is no custom start command.
  */
 import { TIER, inDir, type FrameworkDetector } from '../types.js';
-import { frameworkBuild, hasAnyDependency, nodeTools } from './node.js';
+import { entryOfStartScript, frameworkBuild, hasAnyDependency, isDevCommand, nodeTools } from './node.js';
+
+/** A start script that runs a server file with node (possibly after env assignments or cross-env). */
+const RUNS_NODE = /^\s*(?:\w+=\S*\s+)*(?:cross-env\s+(?:\w+=\S*\s+)*)?node\s/;
 
 const CONFIG_FILES = ['vite.config.ts', 'vite.config.js', 'vite.config.mjs', 'vite.config.mts', 'vite.config.cjs', 'vite.config.cts'];
 
@@ -51,6 +57,22 @@ export const vite: FrameworkDetector = {
         },
         portHints: port ? [{ value: Number(port[1]), evidence: `${pkg.path}: scripts.start "${start}"` }] : [],
         portDefault: { value: 4173, evidence: 'vite preview default port 4173' },
+      };
+    }
+
+    if (start !== undefined && !isDevCommand(start) && (entryOfStartScript(start) !== '' || RUNS_NODE.test(start))) {
+      const why = `${pkg.path}: scripts.start "${start}"`;
+      return {
+        id: 'vite',
+        tier: TIER.runnable,
+        fields: {
+          framework: { value: 'vite', evidence: `${evidence}; ${why} runs a server of the project's own` },
+          project_type: { value: 'web', evidence: `${why} runs a server bundle, not a static site` },
+          output_directory: { value: outDir, evidence: outEvidence },
+          scripts_build: build,
+          scripts_start: { value: tools.start(), evidence: why },
+          entry_point: { value: entryOfStartScript(start), evidence: why },
+        },
       };
     }
 
