@@ -21,6 +21,7 @@ import { collectEnvVars } from './env-vars.js';
 import { DEFAULT_LIMITS, FsSnapshot, type Clock, type SnapshotLimits } from './fs-snapshot.js';
 import { Manifests } from './manifests.js';
 import { dnsName } from './name.js';
+import { appConfigPorts } from './config-port.js';
 import { decidePort, serverPortOf } from './port.js';
 import { procfileDetection, readProcfile } from './procfile.js';
 import { rebaseOnBuildRoot } from './build-root.js';
@@ -246,6 +247,7 @@ async function buildService(
     compose,
     // Recomputed from the final start command (Procfile, compose or script overrides included).
     server: await serverPortOf(value('scripts_start', ''), fields.scripts_start?.evidence ?? '', ctx),
+    appConfig: await appConfigPorts(ctx, { hasDockerfile: dockerfile !== null }),
     configHints: [...(detection.portHints ?? []), ...(procfile?.port ? [procfile.port] : [])],
     codeHints: ctx.scan.portHints,
     envRefs: ctx.scan.envRefs,

@@ -2,7 +2,11 @@
  * The HTTP port, in the priority order of spec/analysis.md:
  *   1. Dockerfile EXPOSE (the HTTP one when several),
  *   2. compose `ports` (container side),
- *   3. the code's own listen call or config (`PORT || 8080`, `app.listen(3000)`, `next start -p`),
+ *   3. configuration: a port flag in the start command, the framework's stated port (`next start
+ *      -p`), the app's own config (settings/struct defaults, `APP_PORT`, a subfolder Dockerfile),
+ *      then the default of the server the start command launches (gunicorn 8000, rackup 9292),
+ *      then the code's own listen call (`PORT || 8080`, `app.listen(3000)`), then `PORT=` in the
+ *      env example,
  *   4. the framework's default,
  *   5. otherwise null with a warning (never a guess).
  * Static sites and workers listen on nothing: null, no warning.
@@ -50,6 +54,8 @@ export interface PortInput {
   server?: ServerPort | null;
   /** From the framework configuration (start script flags, Procfile). */
   configHints: Conclusion<number>[];
+  /** From the app's own configuration (config-port.ts): settings defaults, `APP_PORT`, a subfolder Dockerfile. */
+  appConfig?: { config: Conclusion<number>[]; example: Conclusion<number> | null };
   /** From the source scan. */
   codeHints: PortHint[];
   /** Env references, for `PORT` read with a numeric fallback. */
@@ -107,6 +113,8 @@ export function decidePort(input: PortInput): Conclusion<number> | null {
 
   if (input.server?.explicit) return { value: input.server.value, evidence: input.server.evidence };
   if (input.configHints.length > 0) return input.configHints[0] as Conclusion<number>;
+  const configured = input.appConfig?.config[0];
+  if (configured) return configured;
   if (input.server) return { value: input.server.value, evidence: input.server.evidence };
 
   const hints: PortHint[] = [...input.codeHints];
@@ -137,6 +145,7 @@ export function decidePort(input: PortInput): Conclusion<number> | null {
     return { value: first.port, evidence: `${first.file}:${first.line} ${first.snippet}` };
   }
 
+  if (input.appConfig?.example) return input.appConfig.example;
   if (input.frameworkDefault) return input.frameworkDefault;
   if (input.listens) {
     warnings.add('no port found (no Dockerfile EXPOSE, compose port, listen call or framework default); set one before deploying');
