@@ -8,6 +8,7 @@
  */
 import { detectNodePackageManager, nodeRunScript } from '../package-manager.js';
 import { TIER, inDir, joinRel, type Conclusions, type Detection, type FrameworkDetector } from '../types.js';
+import { declaresReleases } from './elixir.js';
 
 export const phoenix: FrameworkDetector = {
   id: 'phoenix',
@@ -22,7 +23,8 @@ export const phoenix: FrameworkDetector = {
     const detection: Detection = { id: 'phoenix', tier: TIER.backend, fields, portDefault: { value: 4000, evidence: 'Phoenix default port 4000' } };
 
     const serverOverlay = inDir(ctx.dir, 'rel/overlays/bin/server');
-    const release = mix.releases || ctx.fs.has(serverOverlay);
+    const releases = mix.releases || (await declaresReleases(ctx));
+    const release = releases || ctx.fs.has(serverOverlay);
     const assets = mix.aliases.includes('assets.deploy');
     // Phoenix before 1.6 builds assets with npm in assets/ (`npm run deploy`, then `mix phx.digest`).
     const assetsDir = joinRel(ctx.dir, 'assets');
@@ -35,7 +37,7 @@ export const phoenix: FrameworkDetector = {
       if (!assets && assetsPkg.scripts.deploy !== undefined) npmSteps.push(inAssets(nodeRunScript(pm.manager, 'deploy')), 'MIX_ENV=prod mix phx.digest');
     }
     const steps = [ctx.runtime.toolchain?.install ?? '', ...npmSteps.slice(0, 1), 'MIX_ENV=prod mix compile', ...npmSteps.slice(1), assets ? 'MIX_ENV=prod mix assets.deploy' : '', release ? 'MIX_ENV=prod mix release' : ''].filter(Boolean);
-    const why = [`${mix.path}: Phoenix`, npmSteps.length > 0 ? `${assetsPkg?.path} dependencies` : '', assets ? 'alias assets.deploy' : '', release ? (mix.releases ? 'releases:' : `${serverOverlay} exists`) : ''].filter(Boolean).join('; ');
+    const why = [`${mix.path}: Phoenix`, npmSteps.length > 0 ? `${assetsPkg?.path} dependencies` : '', assets ? 'alias assets.deploy' : '', release ? (releases ? 'releases:' : `${serverOverlay} exists`) : ''].filter(Boolean).join('; ');
     fields.scripts_build = { value: steps.join(' && '), evidence: why };
 
     const app = mix.app;
