@@ -1,15 +1,27 @@
 /**
- * Python runtime: requirements.txt, pyproject.toml, Pipfile, setup.py or manage.py. Decides the
- * Python version, package manager and install command, and the start command of a plain script
- * server (`python server.py`). Framework detectors (django, fastapi, flask) refine it.
+ * Python runtime: requirements.txt, pyproject.toml, Pipfile, setup.py or manage.py, or a lone
+ * `main.py`/`app.py`/`bot.py` with no manifest. Decides the Python version, package manager and
+ * install command, and the start command of a plain script (`python server.py`: one that serves
+ * HTTP, else one with a `__main__` block, else one that runs code at the top level) or of the
+ * package's console script (`[project.scripts]`). Framework detectors (django, fastapi, flask)
+ * refine it.
  */
+import { parse as parseToml } from 'smol-toml';
 import { describeDependency } from '../databases.js';
 import { detectPythonPackageManager } from '../package-manager.js';
 import { isTestPath, type PyAppObject } from '../scan.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
+import { PYTHON_STDLIB, importedModules } from './python-stdlib.js';
 
 const MARKERS = ['requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'manage.py'];
 const SCRIPT_CANDIDATES = ['server.py', 'app.py', 'main.py', 'run.py', 'application.py', 'wsgi.py', 'worker.py', 'bot.py', '__main__.py'];
+/** Entry files that make a folder with no Python manifest a Python service (`python main.py`). */
+const LONE_SCRIPTS = ['main.py', 'app.py', 'bot.py', 'server.py'];
+/** Manifests of other ecosystems: a stray script next to them is a helper, not the service. */
+const OTHER_MANIFESTS = ['package.json', 'go.mod', 'Cargo.toml', 'Gemfile', 'composer.json', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'mix.exs', 'deno.json', 'deno.jsonc', 'project.clj', 'deps.edn', 'shard.yml', 'pubspec.yaml', 'gleam.toml', 'stack.yaml', 'build.sbt', 'Package.swift', 'build.zig', 'CMakeLists.txt', 'meson.build'];
+/** A statement in column 0 that calls something (`main()`, `asyncio.run(main())`, `bot.run(TOKEN)`): the script does work when run. */
+const TOP_LEVEL_CALL = /^(?:await\s+)?[A-Za-z_][\w.]*\s*\(/m;
+const MAIN_GUARD = /^if\s+__name__\s*==\s*['"]__main__['"]\s*:/m;
 
 /** Evidence of a runtime (non-dev) Python dependency, or undefined. */
 export async function pythonDependency(ctx: DetectContext, name: string): Promise<{ evidence: string; extras: string[] } | undefined> {
@@ -133,7 +145,7 @@ export const python: RuntimeDetector = {
   kind: 'runtime',
   async detect(ctx) {
     const markers = MARKERS.filter((file) => ctx.fs.has(inDir(ctx.dir, file)));
-    if (markers.length === 0) return null;
+    if (markers.length === 0) return loneScript(ctx);
     const evidence = markers.map((file) => inDir(ctx.dir, file)).join(', ');
     const fields: Conclusions = { language: { value: 'python', evidence } };
 
@@ -164,26 +176,108 @@ export const python: RuntimeDetector = {
     let tier: number = TIER.bare;
     const candidates = SCRIPT_CANDIDATES.map((file) => inDir(ctx.dir, file)).filter((file) => ctx.fs.has(file));
     const serving = candidates.find((file) => ctx.scan.httpHits.some((hit) => hit.file === file));
-    let script = serving;
-    if (!script) {
-      for (const file of candidates) {
-        if (/^if\s+__name__\s*==\s*['"]__main__['"]\s*:/m.test((await ctx.fs.read(file))?.text ?? '')) {
-          script = file;
-          break;
+    const picked = serving ? { file: serving, why: `${serving} starts an HTTP server` } : await runnableScript(ctx, candidates);
+    if (picked) {
+      const local = ctx.dir === '' ? picked.file : picked.file.slice(ctx.dir.length + 1);
+      fields.entry_point = { value: local, evidence: picked.why };
+      fields.scripts_start = { value: `${runPrefix}python ${local}`, evidence: picked.why };
+    } else {
+      // A package whose only entry is a console script (`[project.scripts] mytool = "pkg.cli:main"`):
+      // installing the project puts `mytool` on the PATH.
+      const entry = await consoleScript(ctx);
+      if (entry) {
+        fields.scripts_start = { value: `${runPrefix}${entry.name}`, evidence: entry.evidence };
+        if (!/pip install \.|uv sync/.test(install)) {
+          install = install.includes('--no-root') ? install.replace(' --no-root', '') : [install, 'pip install .'].filter(Boolean).join(' && ');
+          fields.scripts_build = { value: install, evidence: `${entry.evidence}: the project itself is installed for its console script` };
         }
       }
     }
-    if (script) {
-      const local = ctx.dir === '' ? script : script.slice(ctx.dir.length + 1);
-      const why = serving ? `${script} starts an HTTP server` : `${script} has a __main__ block`;
-      fields.entry_point = { value: local, evidence: why };
-      fields.scripts_start = { value: `${runPrefix}python ${local}`, evidence: why };
+    if (fields.scripts_start) {
       tier = TIER.runnable;
-      const http = ctx.scan.httpHits.find((hit) => hit.file.endsWith('.py'));
-      fields.project_type = http
-        ? { value: 'web', evidence: `${http.file}:${http.line} starts an HTTP server` }
-        : { value: 'worker', evidence: 'a start command exists but no HTTP listener was found in the source' };
+      fields.project_type = projectType(ctx);
     }
     return { id: 'python', tier, fields, toolchain: { install, runPrefix } };
   },
 };
+
+function projectType(ctx: DetectContext): NonNullable<Conclusions['project_type']> {
+  const http = ctx.scan.httpHits.find((hit) => hit.file.endsWith('.py'));
+  return http
+    ? { value: 'web', evidence: `${http.file}:${http.line} starts an HTTP server` }
+    : { value: 'worker', evidence: 'a start command exists but no HTTP listener was found in the source' };
+}
+
+/**
+ * The script to run among the candidates: one with a `__main__` block, else one with no guard that
+ * calls something at the top level (`main()`, `bot.run(TOKEN)`): running it does the work.
+ */
+async function runnableScript(ctx: DetectContext, candidates: string[]): Promise<{ file: string; why: string } | undefined> {
+  const texts: Array<[string, string]> = [];
+  for (const file of candidates) texts.push([file, (await ctx.fs.read(file))?.text ?? '']);
+  const guarded = texts.find(([, text]) => MAIN_GUARD.test(text));
+  if (guarded) return { file: guarded[0], why: `${guarded[0]} has a __main__ block` };
+  for (const [file, text] of texts) {
+    const m = TOP_LEVEL_CALL.exec(text);
+    if (m) return { file, why: `${file}:${text.slice(0, m.index).split('\n').length} runs code at the top level (no __main__ guard)` };
+  }
+  return undefined;
+}
+
+/** `[project.scripts]` (or Poetry's `[tool.poetry.scripts]`): the one named like the project, else the first. */
+async function consoleScript(ctx: DetectContext): Promise<{ name: string; evidence: string } | undefined> {
+  const rel = inDir(ctx.dir, 'pyproject.toml');
+  const text = await ctx.manifests.text(rel);
+  if (text === null) return undefined;
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch {
+    return undefined; // manifests.ts already warned about a broken pyproject.toml
+  }
+  const table = (value: unknown): Record<string, unknown> | undefined => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined);
+  const project = table(doc.project);
+  const poetry = table(table(doc.tool)?.poetry);
+  for (const [where, scripts] of [
+    ['project.scripts', table(project?.scripts)],
+    ['tool.poetry.scripts', table(poetry?.scripts)],
+  ] as const) {
+    const names = Object.keys(scripts ?? {}).filter((name) => /^[\w.-]+$/.test(name) && typeof scripts?.[name] === 'string');
+    if (names.length === 0) continue;
+    const own = typeof project?.name === 'string' ? project.name : typeof poetry?.name === 'string' ? poetry.name : '';
+    const name = names.find((n) => n === own) ?? (names[0] as string);
+    return { name, evidence: `${rel}: ${where}.${name} = "${String(scripts?.[name])}"` };
+  }
+  return undefined;
+}
+
+/**
+ * A folder with no Python manifest but a `main.py` / `app.py` / `bot.py` / `server.py` (and no
+ * other ecosystem's manifest) is a Python service that runs that script. A script that imports only
+ * the standard library needs nothing installed; third-party imports are named in a warning.
+ */
+async function loneScript(ctx: DetectContext): Promise<Detection | null> {
+  if (OTHER_MANIFESTS.some((file) => ctx.fs.has(inDir(ctx.dir, file))) || ctx.fs.list(ctx.dir).some((name) => /\.(?:csproj|fsproj|vbproj|cabal)$/.test(name))) return null;
+  const candidates = LONE_SCRIPTS.map((file) => inDir(ctx.dir, file)).filter((file) => ctx.fs.has(file));
+  if (candidates.length === 0) return null;
+  const serving = candidates.find((file) => ctx.scan.httpHits.some((hit) => hit.file === file));
+  const picked = serving ? { file: serving, why: `${serving} starts an HTTP server` } : await runnableScript(ctx, candidates);
+  if (!picked) return null;
+  const local = ctx.dir === '' ? picked.file : picked.file.slice(ctx.dir.length + 1);
+  const fields: Conclusions = {
+    language: { value: 'python', evidence: `${picked.file} with no Python manifest` },
+    entry_point: { value: local, evidence: picked.why },
+    scripts_start: { value: `python ${local}`, evidence: picked.why },
+    project_type: projectType(ctx),
+  };
+  // Which modules would need installing: not the standard library, not the folder's own modules.
+  const own = new Set(ctx.fs.list(ctx.dir).map((name) => name.replace(/\/$/, '').replace(/\.py$/, '')));
+  const thirdParty = importedModules((await ctx.fs.read(picked.file))?.text ?? '').filter((name) => !PYTHON_STDLIB.has(name) && !own.has(name));
+  if (thirdParty.length === 0) {
+    fields.dependency_resolution = { value: 'locked', evidence: `${picked.file} imports only the Python standard library: nothing to install` };
+  } else {
+    fields.dependency_resolution = { value: 'unknown', evidence: `${picked.file} imports ${thirdParty.join(', ')} but no dependency manifest lists them` };
+    ctx.warnings.add(`${picked.file} imports ${thirdParty.join(', ')} but there is no requirements.txt or pyproject.toml: add one so they are installed`);
+  }
+  return { id: 'python', tier: TIER.runnable, fields, toolchain: { install: '', runPrefix: '' } };
+}
