@@ -111,8 +111,10 @@ async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
   if (apps.length === 0) return null;
   const folders = apps.map(({ service }) => appFolder(ctx, service.context as string, service.dockerfile));
   const only = apps.length === 1 ? apps[0] : undefined;
-  // One service built from the root is the ordinary single-service case.
-  if (only && only.service.context === ctx.dir && folders[0] === ctx.dir && only.role === 'web') return null;
+  // One service built from the root is the ordinary single-service case (unless compose names a
+  // Dockerfile other than the folder's own).
+  const ownDockerfile = only?.service.dockerfile === '' || only?.service.dockerfile === inDir(ctx.dir, 'Dockerfile');
+  if (only && only.service.context === ctx.dir && folders[0] === ctx.dir && only.role === 'web' && ownDockerfile) return null;
   return apps.map(({ service, role, sharedWith }, index): ServicePlan => {
     const context = service.context as string;
     const dir = folders[index] as string;

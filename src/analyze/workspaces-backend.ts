@@ -11,8 +11,10 @@
  * run from the workspace root: `cargo build --release -p api`, `uv sync --package api`). A member
  * that serves HTTP is a service; a member binary named like a background process (worker, consumer,
  * scheduler, ...) is a worker service; libraries and other binaries (CLIs, migration tools) are not.
- * When none qualifies and the workspace has exactly one runnable member (a Cargo workspace whose
- * only binary is the app, next to its library crates), that member is the service.
+ * When none qualifies and a Cargo workspace has exactly one binary member that is not a build or
+ * developer tool (xtask, cli, codegen, bench, ...), that binary is the app and its library crates
+ * are its parts. Go and uv workspaces have no such rule: a lone `cmd/gen` next to library modules is
+ * a tool of a library repository, not a service.
  */
 import { parse as parseToml } from 'smol-toml';
 import { goMains, type GoMain } from './detectors/go.js';
@@ -24,6 +26,8 @@ import { Warnings } from './warnings.js';
 
 const WORKER_NAME = /(?:^|[-_/])(?:worker|workers|consumer|scheduler|jobs?|queue|cron|daemon|processor)(?:$|[-_])/;
 const MAX_MEMBERS = 200;
+/** Binaries that build, test or generate: never "the app" of a workspace. */
+const TOOL_BINARY = /(?:^|[-_/])(?:xtask|cli|codegen|gen|generator|bench|benches|benchmarks?|examples?|tools?|fuzz|migrate|migrations?|test-utils)(?:$|[-_])/;
 
 function globRegex(glob: string): RegExp {
   const parts = glob.replace(/^\.\//, '').replace(/\/+$/, '').split('/');
@@ -59,7 +63,7 @@ function nested(dir: string, dirs: readonly string[]): string[] {
 }
 
 /** Detects each member and keeps the ones that are services. */
-async function membersToPlans(ctx: DetectContext, marker: string, members: Array<{ dir: string; name: string }>): Promise<ServicePlan[] | null> {
+async function membersToPlans(ctx: DetectContext, marker: string, members: Array<{ dir: string; name: string }>, onlyBinary = false): Promise<ServicePlan[] | null> {
   const dirs = members.map((m) => m.dir);
   const plans: ServicePlan[] = [];
   const skipped: string[] = [];
@@ -83,7 +87,7 @@ async function membersToPlans(ctx: DetectContext, marker: string, members: Array
     }
     if (!role) {
       skipped.push(where);
-      if (start) {
+      if (onlyBinary && start && !TOOL_BINARY.test(`${dir.split('/').pop() ?? ''}-${name}`)) {
         const plan: ServicePlan = { dir, split: `${marker} member ${where}: the workspace's only binary (${detection?.fields.scripts_start?.evidence ?? start})`, role: 'auto', exclude };
         if (dir !== ctx.dir) plan.workspace = workspace;
         runnable.push({ plan, evidence: where });
@@ -115,7 +119,7 @@ async function cargoWorkspace(ctx: DetectContext): Promise<ServicePlan[] | null>
     const cargo = await ctx.manifests.cargoToml(dir);
     if (cargo?.hasPackage && cargo.name) members.push({ dir, name: cargo.name });
   }
-  return membersToPlans(ctx, root.path, members);
+  return membersToPlans(ctx, root.path, members, true);
 }
 
 async function goWorkspace(ctx: DetectContext): Promise<ServicePlan[] | null> {

@@ -116,7 +116,8 @@ describe('Procfile split', () => {
       Procfile: 'web: gunicorn app:app\nworker: celery -A tasks worker\nbeat: celery -A tasks beat\nrelease: flask db upgrade\n',
     });
     expect(analysis.services.map((s) => [s.name, s.project_type, s.scripts_start, s.port])).toEqual([
-      ['project', 'web', 'gunicorn app:app', 5000],
+      // The port is gunicorn's (the server the web line launches), not Flask's development default.
+      ['project', 'web', 'gunicorn app:app', 8000],
       ['project-worker', 'worker', 'celery -A tasks worker', null],
       ['project-beat', 'worker', 'celery -A tasks beat', null],
     ]);
@@ -138,7 +139,7 @@ describe('Procfile split', () => {
 });
 
 describe('workspace split', () => {
-  it('yarn workspaces: filtered yarn commands from the root; docs and config packages are not services', async () => {
+  it('yarn workspaces: filtered yarn commands from the root; a docs app with build and start is a service, config packages are not', async () => {
     const analysis = await analyzeFiles({
       'package.json': pkg({ name: 'root', private: true, workspaces: ['apps/*', 'packages/*'] }),
       'yarn.lock': '# yarn lockfile v1\n',
@@ -149,6 +150,16 @@ describe('workspace split', () => {
       'packages/eslint-config/index.js': 'module.exports = {};\n',
     });
     expect(analysis.services.map(brief)).toEqual([
+      {
+        name: 'x-docs',
+        source_path: 'apps/docs',
+        framework: 'nextjs',
+        project_type: 'web',
+        port: 3000,
+        scripts_build: 'yarn install --frozen-lockfile && yarn workspace @x/docs run build',
+        scripts_start: 'yarn workspace @x/docs run start',
+        dependencies: [],
+      },
       {
         name: 'x-site',
         source_path: 'apps/site',
