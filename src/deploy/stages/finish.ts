@@ -17,7 +17,7 @@ export async function subdomainStage(ctx: DeployContext): Promise<void> {
   ctx.reporter.stageStart('domain.rename', `Claiming ${prefix}`);
   const domain = await waitForAutoDomain(client, link.service_id, ctx.inputs.environment, ctx.inputs.domainWaitMs, ctx.signal);
   if (!domain) {
-    ctx.reporter.warn('The generated domain did not appear within 30 s, so the subdomain was not renamed; run `opendeploy domain rename` later.');
+    ctx.reporter.warn(`The generated domain did not appear within 30 s, so the subdomain was not renamed; run \`opendeploy domain rename ${prefix}\` later.`);
     return;
   }
   const renamed = await renameAutoDomain(client, domain, prefix);
