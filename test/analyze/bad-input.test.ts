@@ -180,7 +180,8 @@ describe('bad input', () => {
     const py = ['os.getenv("X", ', 'os.environ.get("Y", ', 'env("Z", ', 'app = a.a.a.a.'].map((p) => p.repeat(15_000)).join('').slice(0, 256 * 1024);
     const dir = await project({
       'package.json': JSON.stringify({ name: 'evil', scripts: { start: 'node server.js' }, dependencies: { fastify: '^5' } }),
-      'server.js': SERVER,
+      // The server imports fastify: a declared framework counts only when the code uses it.
+      'server.js': "const app = require('fastify')();\napp.listen({ port: process.env.PORT || 3000, host: '0.0.0.0' });\n",
       'evil.js': js,
       'evil.py': py,
     });

@@ -31,39 +31,41 @@ function importLine(text: string, name: string): number {
   return match ? text.slice(0, match.index).split('\n').length : 0;
 }
 
-/** `file:line` of the first import of `name` reached from `entry` (relative to the service), or ''. */
-export async function importedBy(ctx: DetectContext, entry: string, name: string): Promise<string> {
+/**
+ * The source files reached from `entry` (relative to the service) through relative imports, or null
+ * when that cannot be known: the entry is not a source file, or an import goes through an alias.
+ */
+export async function reachableFrom(ctx: DetectContext, entry: string): Promise<Set<string> | null> {
   const start = entry ? inDir(ctx.dir, entry.replace(/^\.\//, '')) : '';
-  if (start && ctx.fs.has(start) && isJs(start)) {
-    const seen = new Set<string>([start]);
-    const queue = [start];
-    let aliased = false;
-    while (queue.length > 0 && seen.size <= MAX_FILES) {
-      const file = queue.shift() as string;
-      const text = (await ctx.fs.read(file))?.text ?? '';
-      const line = importLine(text, name);
-      if (line > 0) return `${file}:${line}`;
-      SPECIFIER.lastIndex = 0;
-      for (let m = SPECIFIER.exec(text); m; m = SPECIFIER.exec(text)) {
-        const spec = m[1] as string;
-        if (/^[@~#]\//.test(spec) || spec.startsWith('#') || spec.startsWith('/')) aliased = true;
-        if (!spec.startsWith('.')) continue;
-        const base = path.posix.join(path.posix.dirname(file), spec);
-        const stem = base.replace(/\.[cm]?jsx?$/, '');
-        const next = [...RESOLVE.map((ext) => `${base}${ext}`), ...RESOLVE.slice(1).map((ext) => `${stem}${ext}`)].find((candidate) => ctx.fs.has(candidate) && isJs(candidate));
-        if (next && !seen.has(next)) {
-          seen.add(next);
-          queue.push(next);
-        }
+  if (!start || !ctx.fs.has(start) || !isJs(start)) return null;
+  const seen = new Set<string>([start]);
+  const queue = [start];
+  while (queue.length > 0 && seen.size <= MAX_FILES) {
+    const file = queue.shift() as string;
+    const text = (await ctx.fs.read(file))?.text ?? '';
+    SPECIFIER.lastIndex = 0;
+    for (let m = SPECIFIER.exec(text); m; m = SPECIFIER.exec(text)) {
+      const spec = m[1] as string;
+      if (/^[@~]\//.test(spec) || spec.startsWith('#') || spec.startsWith('/')) return null;
+      if (!spec.startsWith('.')) continue;
+      const base = path.posix.join(path.posix.dirname(file), spec);
+      const stem = base.replace(/\.[cm]?jsx?$/, '');
+      const next = [...RESOLVE.map((ext) => `${base}${ext}`), ...RESOLVE.slice(1).map((ext) => `${stem}${ext}`)].find((candidate) => ctx.fs.has(candidate) && isJs(candidate));
+      if (next && !seen.has(next)) {
+        seen.add(next);
+        queue.push(next);
       }
     }
-    if (!aliased) return '';
   }
+  return seen;
+}
+
+/** `file:line` of the first import of `name` reached from `entry` (relative to the service), or ''. */
+export async function importedBy(ctx: DetectContext, entry: string, name: string): Promise<string> {
+  const reached = await reachableFrom(ctx, entry);
   const prefix = ctx.dir === '' ? '' : `${ctx.dir}/`;
-  let count = 0;
-  for (const file of ctx.fs.filesUnder(ctx.dir)) {
-    if (!isJs(file) || isTestPath(file.slice(prefix.length))) continue;
-    if ((count += 1) > MAX_FILES) break;
+  const files = reached ? [...reached] : ctx.fs.filesUnder(ctx.dir).filter((file) => isJs(file) && !isTestPath(file.slice(prefix.length))).slice(0, MAX_FILES);
+  for (const file of files) {
     const text = (await ctx.fs.read(file))?.text ?? '';
     const line = importLine(text, name);
     if (line > 0) return `${file}:${line}`;

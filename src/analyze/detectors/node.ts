@@ -6,6 +6,7 @@
  */
 import { chain, detectNodePackageManager, nodeInstallCommand, nodeRunScript, nodeStartCommand, type NodeManager } from '../package-manager.js';
 import type { PackageJson } from '../manifests.js';
+import { reachableFrom } from './js-usage.js';
 import { moonStart, nxStart, tscStart } from './ts-server.js';
 import { TIER, inDir, type Conclusion, type Conclusions, type DetectContext, type Detection, type RuntimeDetector, type WorkspaceMember } from '../types.js';
 
@@ -274,7 +275,9 @@ export const node: RuntimeDetector = {
 
     if (tier === TIER.runnable) {
       const prefix = ctx.dir === '' ? '' : `${ctx.dir}/`;
-      const http = ctx.scan.httpHits.find((hit) => hit.file.startsWith(prefix) && /\.[cm]?[jt]sx?$/.test(hit.file));
+      // A listener counts when the entry reaches it (a preview script beside a one-shot job does not make it web).
+      const reached = await reachableFrom(ctx, entry);
+      const http = ctx.scan.httpHits.find((hit) => hit.file.startsWith(prefix) && /\.[cm]?[jt]sx?$/.test(hit.file) && (!reached || reached.has(hit.file)));
       fields.project_type = http
         ? { value: 'web', evidence: `${http.file}:${http.line} starts an HTTP server` }
         : { value: 'worker', evidence: 'a start command exists but no HTTP listener was found in the source' };

@@ -122,7 +122,7 @@ export async function tscStart(ctx: DetectContext, pkg: PackageJson): Promise<De
   const buildScript = pkg.scripts.build;
   if (buildScript !== undefined && !/\btsc\b/.test(buildScript)) return null;
 
-  const clean = (value: unknown): string => (typeof value === 'string' ? value.replace(/^\.\//, '').replace(/\/$/, '') : '');
+  const clean = (value: unknown): string => (typeof value === 'string' ? value.replace(/^\.\//, '').replace(/\/$/, '').replace(/^\.$/, '') : '');
   const outDir = clean(options.outDir);
   const prefix = ctx.dir === '' ? '' : `${ctx.dir}/`;
   const sources = ctx.fs
@@ -152,7 +152,7 @@ export async function tscStart(ctx: DetectContext, pkg: PackageJson): Promise<De
 
   let rootDir = clean(options.rootDir);
   let rootWhy = `${rel}: compilerOptions.rootDir`;
-  if (!rootDir) {
+  if (typeof options.rootDir !== 'string') {
     const include = Array.isArray(config.files) ? config.files : Array.isArray(config.include) ? config.include : null;
     const roots = include ? include.map((item) => staticRoot(String(item))) : sources.map((file) => path.posix.dirname(file).replace(/^\.$/, ''));
     rootDir = commonDir(roots);
@@ -161,7 +161,8 @@ export async function tscStart(ctx: DetectContext, pkg: PackageJson): Promise<De
   if (rootDir && !entry.startsWith(`${rootDir}/`)) return null;
   const under = rootDir ? entry.slice(rootDir.length + 1) : entry;
   const built = under.replace(/\.mts$/, '.mjs').replace(/\.cts$/, '.cjs').replace(/\.tsx?$/, '.js');
-  const out = outDir ? `${outDir}/${built}` : built;
+  // Without outDir tsc writes each file next to its source.
+  const out = outDir ? `${outDir}/${built}` : entry.replace(/\.mts$/, '.mjs').replace(/\.cts$/, '.cjs').replace(/\.tsx?$/, '.js');
   const where = outDir ? `compilerOptions.outDir "${outDir}"` : 'no outDir (tsc writes next to the sources)';
   return {
     start: `node ${out}`,
