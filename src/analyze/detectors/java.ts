@@ -4,12 +4,20 @@
  * Java), the Java version (.java-version, system.properties, .sdkmanrc, pom properties, Gradle
  * toolchain / sourceCompatibility), the build tool and its wrapper version, and a generic build
  * (`./mvnw -DskipTests package`, `./gradlew build -x test`). A start command is written only with
- * evidence: Gradle's `application` plugin (`installDist` → `build/install/<name>/bin/<name>`).
- * The spring-boot detector refines it.
+ * evidence: Gradle's `application` plugin (`installDist` → `build/install/<name>/bin/<name>`, the
+ * name from settings or, as Gradle does, the folder); a jar whose manifest names its main class
+ * (Maven: maven-jar-plugin / maven-shade-plugin / maven-assembly-plugin `mainClass`; Gradle: the
+ * `jar` task's `Main-Class` attribute) → `java -jar` that jar (never a `-plain` jar); Maven's
+ * exec-maven-plugin → `mvn exec:java`. Such a plain JVM app is web when its code starts a server
+ * (JDK HttpServer, Javalin, Jetty, Undertow, Vert.x, Helidon, Spark); the port is the default of its
+ * PORT read or the literal it binds. The spring-boot detector refines it.
  */
 import type { GradleBuild, GradleSettings } from '../manifests-backend.js';
 import type { PomXml } from '../manifests-backend.js';
-import { TIER, inDir, joinRel, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
+import { TIER, inDir, joinRel, type Conclusion, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
+import { child, childrenNamed, descendants, parseXml, textAt } from '../xml.js';
+import { substitutePomProperties } from '../manifests-backend.js';
+import { findInSources, folderName, portFromSources, sourceFiles } from './source-hints.js';
 
 export interface JvmProject {
   tool: 'maven' | 'gradle';
@@ -116,6 +124,73 @@ export function isKotlin(ctx: DetectContext, project: JvmProject, dir = ''): str
   return undefined;
 }
 
+/**
+ * The runnable jar a Maven build declares: the shaded jar (it replaces the main artifact), the
+ * assembly's `-jar-with-dependencies` jar, or the maven-jar-plugin jar with a manifest main class;
+ * exec-maven-plugin runs the class with Maven. Spring Boot's plugin is the spring-boot detector's.
+ */
+async function mavenMain(ctx: DetectContext, project: JvmProject): Promise<Conclusion<string> | null> {
+  const pom = project.pom;
+  if (!pom) return null;
+  const root = child(parseXml((await ctx.manifests.text(pom.path)) ?? ''), 'project');
+  const plugins = childrenNamed(child(child(root, 'build'), 'plugins'), 'plugin');
+  const base = substitutePomProperties(pom.finalName ?? `${pom.artifactId ?? ''}-${pom.version ?? ''}`, pom);
+  if (base.includes('${') || !pom.artifactId) return null;
+  const mainOf = (plugin: string): string | undefined => {
+    const node = plugins.find((p) => textAt(p, ['artifactId']) === plugin);
+    const main = node ? descendants(node, 'mainClass')[0]?.text : undefined;
+    return main && main !== '' ? substitutePomProperties(main, pom) : undefined;
+  };
+  for (const [plugin, jar] of [
+    ['maven-shade-plugin', `${base}.jar`],
+    ['maven-assembly-plugin', `${base}-jar-with-dependencies.jar`],
+    ['maven-jar-plugin', `${base}.jar`],
+  ] as const) {
+    const main = mainOf(plugin);
+    if (main) return { value: `java -jar target/${jar}`, evidence: `${pom.path}: ${plugin} mainClass ${main}` };
+  }
+  const exec = mainOf('exec-maven-plugin');
+  if (exec) return { value: `${project.command} exec:java`, evidence: `${pom.path}: exec-maven-plugin mainClass ${exec}` };
+  return null;
+}
+
+/** Gradle's `jar { manifest { attributes 'Main-Class': ... } }`: `java -jar build/libs/<name>[-<version>].jar`. */
+async function gradleJarMain(ctx: DetectContext, project: JvmProject): Promise<Conclusion<string> | null> {
+  const gradle = project.gradle;
+  if (!gradle) return null;
+  const text = (await ctx.manifests.text(gradle.path)) ?? '';
+  const main = /["']Main-Class["']\s*(?::|to|\]\s*=|,)\s*["']([\w.$]+)["']/.exec(text)?.[1];
+  if (!main) return null;
+  const name = gradle.archiveBaseName ?? project.settings?.rootProjectName ?? folderName(ctx);
+  const jar = gradle.archiveFileName ?? `${name}${gradle.version ? `-${gradle.version}` : ''}.jar`;
+  if (!gradle.archiveFileName && gradle.versionDeclared && !gradle.version) return { value: `java -jar $(ls build/libs/${name}-*.jar | grep -v -- -plain)`, evidence: `${gradle.path}: jar Main-Class ${main} (computed version)` };
+  return { value: `java -jar build/libs/${jar}`, evidence: `${gradle.path}: jar Main-Class ${main}; jar ${jar}` };
+}
+
+const JVM_SERVER = /\bHttpServer\.create\(|\bJavalin\.create\(|\bnew\s+Server\(\s*(?:\d|port)|\bUndertow\.builder\(|\bcreateHttpServer\(|\bWebServer\.builder\(|\bembeddedServer\(|\bSpark\.port\(|\bNettyServer\b|\bHttpServer\.newServer\(/;
+const JVM_PORTS = [
+  /getOrDefault\(\s*"PORT"\s*,\s*"(\d{2,5})"\s*\)/,
+  /"PORT"\s*\)\s*\)?[^;\n]{0,80}?(?:orElse|:|,)\s*\(?\s*"?(\d{2,5})"?/,
+  /\bnew\s+InetSocketAddress\(\s*(?:"[^"\n]*"\s*,\s*)?(\d{2,5})\s*\)/,
+  /\.start\(\s*(\d{2,5})\s*\)/,
+  /\bport\(\s*(\d{2,5})\s*\)/,
+  /\bnew\s+Server\(\s*(\d{2,5})\s*\)/,
+];
+
+/** Web or worker for a plain JVM app (no Spring Boot / Quarkus / Ktor), from its code. */
+async function plainJvmRole(ctx: DetectContext, detection: Detection): Promise<void> {
+  const files = sourceFiles(ctx, ['.java', '.kt']).filter((file) => file.includes('src/main/'));
+  const server = await findInSources(ctx, files, JVM_SERVER);
+  if (!server) {
+    detection.fields.project_type = { value: 'worker', evidence: 'a runnable JVM application whose code starts no HTTP server' };
+    return;
+  }
+  detection.fields.project_type = { value: 'web', evidence: `${server.file}:${server.line} starts an HTTP server` };
+  detection.fields.entry_point = { value: ctx.dir === '' ? server.file : server.file.slice(ctx.dir.length + 1), evidence: `${server.file}:${server.line} starts the server` };
+  const port = await portFromSources(ctx, files, JVM_PORTS);
+  if (port) detection.portHints = [port];
+}
+
 export const java: RuntimeDetector = {
   id: 'java',
   kind: 'runtime',
@@ -163,23 +238,36 @@ export const java: RuntimeDetector = {
       detection.tier = TIER.backend;
       return detection;
     }
+    const boot = await springBootApp(ctx, project);
     if (project.tool === 'maven') {
       fields.scripts_build = { value: `${project.command} -DskipTests package`, evidence: `${manifest}: Maven package` };
-    } else if (project.gradle?.plugins.includes('application')) {
-      const app = project.settings?.rootProjectName;
-      fields.scripts_build = { value: `${project.command} installDist -x test`, evidence: `${project.gradle.path}: application plugin` };
-      if (app) {
-        fields.scripts_start = { value: `build/install/${app}/bin/${app}`, evidence: `${project.gradle.path}: application plugin; ${project.settings?.path}: rootProject.name` };
-        fields.project_type = ktor
-          ? { value: 'web', evidence: `${ktor.source} (Ktor server)` }
-          : { value: 'worker', evidence: 'a JVM application with no web framework detected' };
-        if (ktor) detection.portDefault = { value: 8080, evidence: 'Ktor default port 8080' };
+      const main = boot ? null : await mavenMain(ctx, project);
+      if (main) {
+        fields.scripts_start = main;
         detection.tier = TIER.backend;
+        await plainJvmRole(ctx, detection);
       }
+    } else if (project.gradle?.plugins.includes('application')) {
+      // Gradle names the project after its folder unless settings.gradle says otherwise.
+      const app = project.settings?.rootProjectName ?? folderName(ctx);
+      const named = project.settings?.rootProjectName ? `${project.settings.path}: rootProject.name` : `the folder name (Gradle's default project name; no rootProject.name)`;
+      fields.scripts_build = { value: `${project.command} installDist -x test`, evidence: `${project.gradle.path}: application plugin` };
+      fields.scripts_start = { value: `build/install/${app}/bin/${app}`, evidence: `${project.gradle.path}: application plugin; ${named}` };
+      detection.tier = TIER.backend;
+      if (ktor) {
+        fields.project_type = { value: 'web', evidence: `${ktor.source} (Ktor server)` };
+        detection.portDefault = { value: 8080, evidence: 'Ktor default port 8080' };
+      } else await plainJvmRole(ctx, detection);
     } else {
       fields.scripts_build = { value: `${project.command} build -x test`, evidence: `${manifest}: Gradle build` };
+      const main = boot ? null : await gradleJarMain(ctx, project);
+      if (main) {
+        fields.scripts_start = main;
+        detection.tier = TIER.backend;
+        await plainJvmRole(ctx, detection);
+      }
     }
-    if (!fields.scripts_start && !(await springBootApp(ctx, project))) {
+    if (!fields.scripts_start && !boot) {
       ctx.warnings.add(`${manifest}: no web framework and no runnable application was recognised; the start command is unknown (add a Procfile web entry or a Dockerfile with CMD)`);
     }
     return detection;

@@ -9,7 +9,7 @@ import type { Conclusion, DetectContext } from '../types.js';
 
 const MAX_FILES = 200;
 /** Build outputs and dependency folders of these ecosystems: never the app's own source. */
-const SKIP_DIRS = /(?:^|\/)(?:test|tests|spec|examples?|bench|benchmarks?|\.build|build|_build|target|zig-out|zig-cache|\.zig-cache|\.stack-work|dist-newstyle|\.dart_tool|deps|vendor|node_modules)\//;
+const SKIP_DIRS = /(?:^|\/)(?:test|tests|spec|\.build|build|_build|target|zig-out|zig-cache|\.zig-cache|\.stack-work|dist-newstyle|\.dart_tool|deps|vendor|node_modules)\/|^(?:examples?|bench|benchmarks?)\//;
 
 /** Source files with one of `extensions` under the service folder, tests and build output excluded. */
 export function sourceFiles(ctx: DetectContext, extensions: readonly string[]): string[] {
