@@ -187,6 +187,12 @@ describe('required variables the service will not have', () => {
     });
     const report = await triage(app, id);
     expect(report).toMatchObject({ deployment_id: id, cause_id: 'G17', cause: details.cause, fix_command: details.fix_command, next_action: error.next_action });
+
+    // `opendeploy redeploy` (no analysis of its own) reads the folder's analysis.json: same summary.
+    await gw.nextDeployment({ outcome: 'failed', phase: 'runtime', error_msg: 'Container crashed', log_lines: ['Back-off restarting failed container'] });
+    const redeploy = await cli(['redeploy', '--json'], app);
+    expect(redeploy.code).toBe(5);
+    expect(lastEvent(redeploy)!.details).toMatchObject({ cause_id: 'G17', cause: details.cause, missing_required_vars: details.missing_required_vars });
   });
 
   it('a failure with another cause keeps it, and its next action names the missing variables first', async () => {
@@ -243,6 +249,32 @@ describe('the analysed port wins on a linked service', () => {
     expect(fourth.code, fourth.stderr).toBe(0);
     expect(fourth.events.filter((event) => event.stage === 'service.port' || event.stage === 'service.env')).toEqual([]);
     expect(await getService(serviceId)).toMatchObject({ port: 9090, runtime_variables: { PORT: '9090' } });
+  });
+  it('a port locked in the dashboard is left alone, with a warning event that says so', async () => {
+    const app = await copyFixture('node-http');
+    const first = await cli(['deploy', '--json', '--name', 'plan-locked'], app);
+    expect(first.code, first.stderr).toBe(0);
+    const serviceId = String(lastEvent(first)!.service_id);
+    const server = path.join(app, 'server.js');
+    await writeFile(server, (await readFile(server, 'utf8')).replace('process.env.PORT || 3000', 'process.env.PORT || 8080'));
+    // The hosted gateway reports `port_locked` for a port set by hand; the local one never locks.
+    await gw.fault({ route: 'GET /api/v1/services/:id', count: 1, status: 200, body: { ...(await getService(serviceId)), port_locked: true } });
+    await gw.clearRequests();
+    const run = await cli(['deploy', '--json'], app);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.events.filter((event) => event.type === 'warning')).toEqual([
+      {
+        type: 'warning',
+        code: 'port_locked',
+        message: 'The analysis finds port 8080 for node-http, but its service is locked to port 3000 in the dashboard; leaving it at 3000.',
+        service: 'node-http',
+        service_id: serviceId,
+        port: 3000,
+        analysed_port: 8080,
+      },
+    ]);
+    expect((await gw.requests()).filter((r) => r.method === 'PUT')).toEqual([]);
+    expect(await getService(serviceId)).toMatchObject({ port: 3000, runtime_variables: { PORT: '3000' } });
   });
 });
 
