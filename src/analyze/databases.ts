@@ -252,9 +252,6 @@ const REDIS_USERS: Readonly<Partial<Record<Ecosystem, ReadonlySet<string>>>> = {
   go: new Set(['github.com/go-redis/cache/v9', 'github.com/go-redis/redis_rate/v10']),
 };
 
-/** Files only the development or test environment loads: what they read is not production evidence. */
-const DEV_ONLY_FILE = /(?:^|\/)(?:config\/environments\/(?:development|test)\.rb|settings\/(?:dev|development|local|test|testing)\.py|settings_(?:dev|local|test)\.py|config\/(?:dev|test)\.exs)$/;
-
 function isRedisClient(dep: Dependency): boolean {
   if (dep.ecosystem === 'go') return [...(REDIS_CLIENTS.go ?? [])].some((name) => dep.name === name || dep.name.startsWith(`${name}/`)) || /^github\.com\/(?:redis|go-redis)\/(?:go-)?redis(?:\/v\d+)?$/.test(dep.name);
   return REDIS_CLIENTS[dep.ecosystem]?.has(dep.name) ?? false;
@@ -369,15 +366,10 @@ export async function detectDatabases(
     drizzle ??
     (input.optionalEngines?.engines.some((e) => SQL_ENGINES.has(e)) ? null : sqliteDefault(ctx));
 
-  // Env names read only by development/test configuration are not production evidence.
-  const devOnly = (name: string): boolean => {
-    if (input.exampleValues.has(name) || input.compose?.envNames.some((e) => e.name === name)) return false;
-    const refs = ctx.scan.envRefs.filter((ref) => ref.name === name && (ctx.dir === '' || ref.file.startsWith(`${ctx.dir}/`)));
-    return refs.length > 0 && refs.every((ref) => DEV_ONLY_FILE.test(ref.file));
-  };
+  // Env names read only by development/test configuration never reach here (env-vars.ts drops them).
   const envEngines: Array<{ engine: Engine; evidence: string }> = [];
   for (const [name, source] of input.envNames) {
-    if (input.boilerplateEnv?.test(name) || devOnly(name)) continue;
+    if (input.boilerplateEnv?.test(name)) continue;
     for (const [regex, engine] of ENV_ENGINES) if (regex.test(name)) envEngines.push({ engine, evidence: `env ${name} (${source})` });
     const value = input.exampleValues.get(name);
     if (value && /_URL$|_URI$|^DATABASE_URL$/.test(name)) {

@@ -24,6 +24,16 @@ import { inDir } from './types.js';
 
 export const EXAMPLE_FILES = ['.env.example', '.env.sample', '.env.template'];
 
+/**
+ * Files only the development or test environment loads (Rails `config/environments/development.rb`,
+ * Django `settings/local.py`, Phoenix `config/dev.exs`): what they read is not deployed configuration.
+ */
+const DEV_ONLY_FILE = /(?:^|\/)(?:config\/environments\/(?:development|test)\.rb|settings\/(?:dev|development|local|test|testing)\.py|settings_(?:dev|local|test)\.py|config\/(?:dev|test)\.exs)$/;
+
+export function isDevOnlyFile(file: string): boolean {
+  return DEV_ONLY_FILE.test(file);
+}
+
 /** `.env.production.example`, `.env.example.local`, `.env.local.sample`: templates too, never secrets. */
 const VARIANT_EXAMPLE = /^\.env\.(?:[\w-]+\.)+(?:example|sample|template)$|^\.env\.(?:example|sample|template)\.[\w.-]+$/i;
 
@@ -124,6 +134,7 @@ export async function collectEnvVars(
 
   for (const ref of ctx.scan.envRefs) {
     if (ctx.dir !== '' && !ref.file.startsWith(`${ctx.dir}/`)) continue;
+    if (isDevOnlyFile(ref.file)) continue;
     const acc = get(ref.name);
     (ref.build ? acc.buildRefs : acc.runtimeRefs).push(ref);
   }

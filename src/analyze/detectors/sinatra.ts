@@ -28,12 +28,13 @@ export const sinatra: FrameworkDetector = {
     const ordered = [...CANDIDATES.filter((name) => rootFiles.includes(name)), ...rootFiles.filter((name) => !CANDIDATES.includes(name))];
     for (const name of ordered) {
       const text = (await ctx.fs.read(inDir(ctx.dir, name)))?.text ?? '';
-      const requires = /^\s*require\s+['"]sinatra(?:\/base)?['"]/m.exec(text);
+      // `require 'sinatra'`, or `Bundler.require` loading the Gemfile's sinatra next to classic routes.
+      const requires = /^\s*require\s+['"]sinatra(?:\/base)?['"]/m.exec(text) ?? (/^\s*(?:get|post)\s+['"]\//m.test(text) ? /^\s*Bundler\.require\b/m.exec(text) : null);
       if (!requires) continue;
       // A modular app (`require 'sinatra/base'`) only serves when it calls run!.
       if (/sinatra\/base/.test(requires[0]) && !/\brun!/.test(text)) continue;
       const line = text.slice(0, requires.index).split('\n').length;
-      const why = `${inDir(ctx.dir, name)}:${line} requires sinatra and there is no config.ru`;
+      const why = `${inDir(ctx.dir, name)}:${line} ${requires[0].includes('Bundler') ? 'loads the bundle (sinatra) and defines routes' : 'requires sinatra'} and there is no config.ru`;
       detection.fields.entry_point = { value: name, evidence: why };
       detection.fields.scripts_start = { value: `bundle exec ruby ${name} -o 0.0.0.0 -p $PORT`, evidence: why };
       detection.portDefault = { value: 4567, evidence: 'Sinatra default port 4567 (ruby app.rb)' };
