@@ -211,6 +211,17 @@ const ROWS: Row[] = [
     fix: 'opendeploy redeploy --source .',
   },
   {
+    name: 'PM1 the package manager the project asks for cannot be installed',
+    facts: { status: 'failed', progress: 30, lastPhase: 'building' },
+    lines: ['Installing pnpm 9.1.0', 'Could not install pnpm 9.1.0 (packageManager) from the npm registry: 404 Not Found'],
+    id: 'PM1',
+    code: 'build_failed',
+    cause: 'the package manager could not be installed',
+    detail: 'pnpm 9.1.0 (packageManager): 404 Not Found',
+    evidence: ['Could not install pnpm 9.1.0 (packageManager) from the npm registry: 404 Not Found'],
+    fix: 'opendeploy redeploy --source .',
+  },
+  {
     name: 'F9 missing module',
     facts: runtime(),
     lines: ['node:internal/modules/cjs/loader:1228', "Error: Cannot find module 'express'", 'Back-off restarting failed container'],
