@@ -1,12 +1,13 @@
 /**
- * .NET: a `*.csproj` in the folder, or a solution (`*.sln`, `*.slnx`) whose projects are read. The
+ * .NET: a `*.csproj` in the folder (or an F# `*.fsproj` / Visual Basic `*.vbproj`, handled the same
+ * way, language `fsharp` / `vbnet`), or a solution (`*.sln`, `*.slnx`) whose projects are read. The
  * project to deploy is the Web SDK one (test projects excluded), else a Worker SDK or Exe project.
  * Decides C#, the .NET version (global.json sdk.version, else the target framework), NuGet locking
  * (packages.lock.json, else declared versions without floating ranges), and the commands:
  * `dotnet publish [<project>] -c Release -o out` and `dotnet out/<AssemblyName>.dll`.
  * The aspnet detector refines it.
  */
-import { dotnetVersionOf, parseSln, type Csproj } from '../manifests-backend.js';
+import { dotnetVersionOf, parseCsproj, parseSln, type Csproj } from '../manifests-backend.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
 
 /** JSON that may carry comments and trailing commas (global.json, launchSettings.json). */
@@ -37,23 +38,49 @@ export function parseLooseJson(text: string): unknown {
   }
 }
 
+const PROJECT_FILE = /\.(?:cs|fs|vb)proj$/;
+
+/** The project files directly in a folder: *.csproj (parsed by manifests.ts), *.fsproj and *.vbproj. */
+async function projectFiles(ctx: DetectContext, dir: string): Promise<Csproj[]> {
+  const out = [...(await ctx.manifests.csprojs(dir))];
+  for (const name of ctx.fs.list(dir)) {
+    if (!/\.(?:fs|vb)proj$/.test(name)) continue;
+    const rel = inDir(dir, name);
+    const project = parseCsproj((await ctx.manifests.text(rel)) ?? '', rel);
+    if (project) out.push(project);
+    else ctx.warnings.add(`${rel} has no <Project> element; it was ignored`);
+  }
+  return out;
+}
+
+/** Project paths a solution references, F# and VB projects included (parseSln reads *.csproj). */
+function solutionProjects(text: string): string[] {
+  const others = [...text.matchAll(/^Project\("[^"]*"\)\s*=\s*"[^"]*"\s*,\s*"([^"]+\.(?:fs|vb)proj)"|<Project\s+Path="([^"]+\.(?:fs|vb)proj)"/gm)].map((m) => ((m[1] ?? m[2]) as string).replace(/\\/g, '/'));
+  return [...parseSln(text), ...others];
+}
+
+/** C#, F# or Visual Basic, from the project file's extension. */
+export function dotnetLanguage(project: Csproj): string {
+  return project.path.endsWith('.fsproj') ? 'fsharp' : project.path.endsWith('.vbproj') ? 'vbnet' : 'csharp';
+}
+
 function isTestProject(project: Csproj): boolean {
-  return /(?:^|[./])(?:Tests?|Specs?|UnitTests|IntegrationTests|Benchmarks?)\.csproj$/i.test(project.path) || project.packages.some((p) => /^(?:Microsoft\.NET\.Test\.Sdk|xunit|NUnit|MSTest\.TestFramework)$/i.test(p.name));
+  return /(?:^|[./])(?:Tests?|Specs?|UnitTests|IntegrationTests|Benchmarks?)\.(?:cs|fs|vb)proj$/i.test(project.path) || project.packages.some((p) => /^(?:Microsoft\.NET\.Test\.Sdk|xunit|NUnit|MSTest\.TestFramework)$/i.test(p.name));
 }
 
 /** The project to deploy: Web SDK, else Worker SDK, else an Exe; test projects never. */
 export async function dotnetProject(ctx: DetectContext): Promise<{ project: Csproj; all: Csproj[]; via: string } | null> {
-  let all = await ctx.manifests.csprojs(ctx.dir);
+  let all = await projectFiles(ctx, ctx.dir);
   let via = '';
   if (all.length === 0) {
     const sln = ctx.fs.list(ctx.dir).find((name) => /\.slnx?$/.test(name));
     if (!sln) return null;
     via = inDir(ctx.dir, sln);
-    const refs = parseSln((await ctx.manifests.text(via)) ?? '');
+    const refs = solutionProjects((await ctx.manifests.text(via)) ?? '');
     for (const ref of refs.slice(0, 100)) {
       const rel = inDir(ctx.dir, ref);
       const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-      const found = (await ctx.manifests.csprojs(dir)).find((p) => p.path === rel);
+      const found = (await projectFiles(ctx, dir)).find((p) => p.path === rel);
       if (found) all = [...all, found];
     }
     if (all.length === 0) return null;
@@ -67,7 +94,7 @@ export async function dotnetProject(ctx: DetectContext): Promise<{ project: Cspr
 }
 
 export function assemblyOf(project: Csproj): string {
-  return project.assemblyName ?? (project.path.split('/').pop() as string).replace(/\.csproj$/, '');
+  return project.assemblyName ?? (project.path.split('/').pop() as string).replace(PROJECT_FILE, '');
 }
 
 export const dotnet: RuntimeDetector = {
@@ -80,7 +107,7 @@ export const dotnet: RuntimeDetector = {
     const projectDir = project.path.includes('/') ? project.path.slice(0, project.path.lastIndexOf('/')) : '';
     const local = (rel: string): string => (ctx.dir === '' ? rel : rel.slice(ctx.dir.length + 1));
     const fields: Conclusions = {
-      language: { value: 'csharp', evidence: `${project.path}${via ? ` (from ${via})` : ''}` },
+      language: { value: dotnetLanguage(project), evidence: `${project.path}${via ? ` (from ${via})` : ''}` },
       package_manager: { value: 'nuget', evidence: `${project.path}: PackageReference restore` },
     };
     const assembly = assemblyOf(project);
@@ -107,7 +134,7 @@ export const dotnet: RuntimeDetector = {
     const alone = projectDir === ctx.dir && !via && found.all.length === 1;
     const target = alone ? '' : ` ${local(project.path)}`;
     fields.scripts_build = { value: `dotnet publish${target} -c Release -o out`, evidence: `${project.path}` };
-    const program = ['Program.cs', 'Startup.cs'].map((file) => inDir(projectDir, file)).find((file) => ctx.fs.has(file));
+    const program = ['Program.cs', 'Startup.cs', 'Program.fs', 'Program.vb'].map((file) => inDir(projectDir, file)).find((file) => ctx.fs.has(file));
     const detection: Detection = { id: 'dotnet', tier: TIER.bare, fields, toolchain: { install: '', runPrefix: '' } };
     if (program || /^(?:Exe|WinExe)$/i.test(project.outputType ?? '') || project.sdk === 'Microsoft.NET.Sdk.Web' || project.sdk === 'Microsoft.NET.Sdk.Worker') {
       fields.entry_point = { value: local(program ?? project.path), evidence: program ? `${program} exists` : `${project.path}` };
