@@ -254,6 +254,9 @@ async function memberPlans(ctx: DetectContext, layout: WorkspaceLayout, options:
       if (APP_FRAMEWORKS.has(framework) || (!pkg && start !== '') || ctx.fs.has(inDir(dir, 'index.html'))) {
         reason = `${framework || 'app'} (${detection.fields.framework?.evidence ?? detection.fields.project_type?.evidence ?? dir})`;
       }
+    } else if (detection?.servesStatically && ctx.fs.has(inDir(dir, 'index.html'))) {
+      // Plain HTML with its browser scripts (no bundler): a static site of its own.
+      reason = `static site (${detection.fields.project_type?.evidence ?? inDir(dir, 'index.html')})`;
     }
     if (!reason) continue;
     const plan: ServicePlan = { dir, split: `${layout.marker} member ${dir}: ${reason}`, role: 'auto', exclude };

@@ -223,6 +223,29 @@ describe('convention 5: a workspace root that starts the app', () => {
   });
 });
 
+describe('convention 5: a browser script next to an index.html is not a Node worker', () => {
+  it('a frontend folder of plain HTML and its script is a static site, not `node app.js`', async () => {
+    const analysis = await analyzeFiles({
+      'frontend/package.json': pkg({ name: 'todo-frontend', devDependencies: { eslint: '^9.17.0' } }),
+      'frontend/index.html': '<ul id="todos"></ul>\n<script src="./app.js"></script>\n',
+      'frontend/app.js': "document.querySelector('#todos').innerHTML = '<li>milk</li>';\n",
+      'backend/package.json': pkg({ name: 'todo-api', scripts: { start: 'node index.js' } }),
+      'backend/index.js': HTTP,
+    });
+    expect(analysis.services.map((s) => [s.name, s.source_path, s.framework, s.project_type, s.scripts_start])).toEqual([
+      ['todo-api', 'backend', '', 'web', 'npm start'],
+      ['frontend', 'frontend', 'static', 'static', ''],
+    ]);
+  });
+
+  it('DOM code without Node is a browser script even when no page names it; a Node file is not', async () => {
+    const browser = await analyzeFiles({ 'package.json': pkg({ name: 'widget' }), 'index.js': 'window.addEventListener("load", () => document.body.append("hi"));\n' });
+    expect(browser.services.map((s) => [s.scripts_start, s.entry_point])).toEqual([['', '']]);
+    const node = await analyzeFiles({ 'package.json': pkg({ name: 'job' }), 'index.js': 'console.log(process.argv.length);\n' });
+    expect(node.services.map((s) => [s.project_type, s.scripts_start, s.entry_point])).toEqual([['worker', 'node index.js', 'index.js']]);
+  });
+});
+
 describe('convention 6: workers declared outside the Procfile', () => {
   const rails = {
     Gemfile: 'source "https://rubygems.org"\ngem "rails", "~> 7.2.2"\ngem "puma"\ngem "good_job"\n',

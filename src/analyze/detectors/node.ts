@@ -5,6 +5,7 @@
  * write their commands with `nodeTools`, which also knows a workspace member's filtered commands.
  */
 import { chain, detectNodePackageManager, nodeInstallCommand, nodeRunScript, nodeStartCommand, type NodeManager } from '../package-manager.js';
+import { isBrowserScript } from '../browser-script.js';
 import type { PackageJson } from '../manifests.js';
 import { reachableFrom } from './js-usage.js';
 import { moonStart, nxStart, tscStart } from './ts-server.js';
@@ -246,8 +247,10 @@ export const node: RuntimeDetector = {
       // A development server (`nx serve`, `turbo dev`, `nodemon`) is not a production start: look further.
       if (start !== undefined) ctx.warnings.add(`${pkg.path}: scripts.start "${start}" runs a development server; it was not used as the start command`);
       const main = pkg.main?.replace(/^\.\//, '');
-      const fromMain = main !== undefined && /\.[cm]?js$/.test(main) && ctx.fs.has(inDir(ctx.dir, main)) ? main : undefined;
-      const candidate = fromMain ?? ENTRY_CANDIDATES.find((file) => ctx.fs.has(inDir(ctx.dir, file)));
+      // A browser script (loaded by the folder's index.html, or DOM code) is not a Node entry.
+      const nodeEntry = (file: string): boolean => ctx.fs.has(inDir(ctx.dir, file)) && !isBrowserScript(ctx.fs, ctx.dir, file);
+      const fromMain = main !== undefined && /\.[cm]?js$/.test(main) && nodeEntry(main) ? main : undefined;
+      const candidate = fromMain ?? ENTRY_CANDIDATES.find(nodeEntry);
       const derived = (await moonStart(ctx)) ?? (await nxStart(ctx, pkg)) ?? (candidate ? null : await tscStart(ctx, pkg));
       if (derived) {
         entry = derived.entry;
