@@ -517,11 +517,13 @@ function withMissingRequired(match: PlaybookMatch, facts: PlaybookFacts): Playbo
   const logged = match.id === 'G17' ? /^opendeploy env set ([A-Za-z_][A-Za-z0-9_]*)=\.\.\.$/.exec(match.fixCommand ?? '')?.[1] : undefined;
   const names = unique([...missing, ...(logged ? [logged] : [])]).sort();
   const command = envSetCommand(names);
-  const how = `\`${command}\` (replace each ... with the real value) and then \`${REDEPLOY}\`, or put them in a dotenv file and deploy again with \`opendeploy --env-file <file>\``;
+  const one = names.length === 1;
+  const how =
+    `\`${command}\` (replace ${one ? '...' : 'each ...'} with the real value) and then \`${REDEPLOY}\`, ` +
+    `or put ${one ? 'it' : 'them'} in a dotenv file and deploy again with \`opendeploy --env-file <file>\``;
   const note = `required by the analysis, not set on the service: ${names.join(', ')}`;
   const rejected = match.id === 'F13' && !names.some((name) => match.fixCommand === `opendeploy env set ${name}=...`);
   if (match.code !== 'build_failed' && EXPLAINED_BY_MISSING_VARS.has(match.id) && !rejected) {
-    const one = names.length === 1;
     return {
       id: 'G17',
       code: 'runtime_crash',

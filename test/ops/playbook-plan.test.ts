@@ -42,6 +42,9 @@ describe('required variables the service lacks come first', () => {
   it('an unknown failure with one missing variable names it', () => {
     const match = matchPlaybook(runtime({ missingRequired: ['API_TOKEN'] }), ['step 1']);
     expect(match).toMatchObject({ id: 'G17', detail: 'API_TOKEN is not set (the analysis lists it as required)', fixCommand: 'opendeploy env set API_TOKEN=...' });
+    expect(match.nextAction).toBe(
+      'Set API_TOKEN with `opendeploy env set API_TOKEN=...` (replace ... with the real value) and then `opendeploy redeploy`, or put it in a dotenv file and deploy again with `opendeploy --env-file <file>`.',
+    );
   });
 
   it('a variable the log names joins the ones the analysis knows', () => {
