@@ -71,9 +71,30 @@ function describeMissingStart(service: AnalyzedService): string {
     case 'kotlin':
       return 'no Spring Boot application or Gradle application plugin; add a Dockerfile with CMD or a Procfile web entry';
     case 'csharp':
+    case 'fsharp':
+    case 'vbnet':
       return 'no web, worker or executable project; add a Dockerfile with CMD or a Procfile web entry';
     case 'elixir':
-      return 'no Phoenix dependency; add a Dockerfile with CMD or a Procfile web entry';
+      return 'no Phoenix dependency and no application module (application: [mod: ...]); add a Dockerfile with CMD or a Procfile web entry';
+    case 'clojure':
+      return 'project.clj has no :main (deps.edn: no build.clj or -m alias); add a Dockerfile with CMD or a Procfile web entry';
+    case 'crystal':
+      return 'shard.yml declares no targets; add a Dockerfile with CMD or a Procfile web entry';
+    case 'dart':
+      return 'no bin/server.dart or bin/<name>.dart entry (or a Flutter app without web/); add a Dockerfile with CMD or a Procfile web entry';
+    case 'gleam':
+      return 'no src/<name>.gleam main module; add a Dockerfile with CMD or a Procfile web entry';
+    case 'haskell':
+      return 'the .cabal file (or package.yaml) declares no executable; add a Dockerfile with CMD or a Procfile web entry';
+    case 'scala':
+      return 'build.sbt enables neither sbt-native-packager (JavaAppPackaging) nor sbt-assembly; add a Dockerfile with CMD or a Procfile web entry';
+    case 'swift':
+      return 'Package.swift declares no executable product or target; add a Dockerfile with CMD or a Procfile web entry';
+    case 'zig':
+      return 'build.zig builds no executable (addExecutable); add a Dockerfile with CMD or a Procfile web entry';
+    case 'c':
+    case 'cpp':
+      return 'CMakeLists.txt / meson.build builds no executable; add a Dockerfile with CMD or a Procfile web entry';
     default:
       return `start commands for ${service.language} are not derived; add a Dockerfile with CMD or a Procfile web entry`;
   }
