@@ -199,7 +199,7 @@ describe('bad input', () => {
       refusal: {
         refused: true,
         reasons: [
-          'no deployable service found: no usable package.json, requirements.txt, pyproject.toml, Pipfile, manage.py, go.mod, Cargo.toml, Gemfile, composer.json, pom.xml, build.gradle, *.csproj, mix.exs, Dockerfile or index.html (see warnings for files that could not be read or parsed)',
+          'no deployable service found: no usable package.json, requirements.txt, pyproject.toml, Pipfile, manage.py, go.mod or main.go, Cargo.toml, Gemfile, composer.json or index.php, pom.xml, build.gradle, *.csproj/*.fsproj/*.vbproj, mix.exs, deno.json, project.clj, deps.edn, shard.yml, pubspec.yaml, gleam.toml, stack.yaml, *.cabal, build.sbt, Package.swift, build.zig, CMakeLists.txt, meson.build, Staticfile, Caddyfile, start.sh, Dockerfile or index.html (see warnings for files that could not be read or parsed)',
         ],
       },
       warnings: [],
