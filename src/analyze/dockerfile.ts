@@ -75,10 +75,11 @@ export function parseDockerfile(path: string, text: string): DockerfileInfo {
       }
       case 'ENV': {
         const pairs = rest.includes('=') ? [...rest.matchAll(/(\w+)=("[^"]*"|'[^']*'|\S*)/g)] : [];
-        for (const pair of pairs) vars.set(pair[1] as string, (pair[2] as string).replace(/^(['"])(.*)\1$/, '$2'));
+        // `ENV PORT=${PORT}` takes the ARG's value: values are substituted as they are set.
+        for (const pair of pairs) vars.set(pair[1] as string, substitute((pair[2] as string).replace(/^(['"])(.*)\1$/, '$2'), vars));
         if (pairs.length === 0) {
           const single = /^(\w+)\s+(.*)$/.exec(rest);
-          if (single) vars.set(single[1] as string, single[2] as string);
+          if (single) vars.set(single[1] as string, substitute(single[2] as string, vars));
         }
         break;
       }

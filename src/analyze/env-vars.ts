@@ -37,12 +37,16 @@ export function isDevOnlyFile(file: string): boolean {
 /** `.env.production.example`, `.env.example.local`, `.env.local.sample`: templates too, never secrets. */
 const VARIANT_EXAMPLE = /^\.env\.(?:[\w-]+\.)+(?:example|sample|template)$|^\.env\.(?:example|sample|template)\.[\w.-]+$/i;
 
-/** The env example files of a folder: the three usual names first, then their variants in name order. */
+/**
+ * The env example files of a folder: the three usual names first, then their variants, production
+ * ones (`.env.production.example`) before the others (`.env.example.local`), each in name order.
+ */
 export function exampleFiles(ctx: DetectContext): string[] {
+  const production = (name: string): number => (/\.prod(?:uction)?\b/i.test(name) ? 0 : 1);
   const variants = ctx.fs
     .list(ctx.dir)
     .filter((name) => VARIANT_EXAMPLE.test(name))
-    .sort();
+    .sort((a, b) => production(a) - production(b) || (a < b ? -1 : a > b ? 1 : 0));
   return [...EXAMPLE_FILES, ...variants].map((file) => inDir(ctx.dir, file)).filter((rel) => ctx.fs.has(rel));
 }
 

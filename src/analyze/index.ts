@@ -237,6 +237,8 @@ async function buildService(
   const dockerCommand = dockerfile ? dockerStartCommand(dockerfile) : '';
   if (dockerfile && dockerCommand && value('scripts_start', '') === '') {
     fields.scripts_start = { value: dockerCommand, evidence: `${dockerfile.path}:${dockerfile.startLine} defines the start command` };
+    const listener = ctx.scan.httpHits[0];
+    if (!fields.project_type && listener) fields.project_type = { value: 'web', evidence: `${listener.file}:${listener.line} starts an HTTP server` };
   }
 
   const projectType = value('project_type', '');
