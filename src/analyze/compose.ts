@@ -157,7 +157,8 @@ export async function loadCompose(ctx: DetectContext): Promise<ComposeFile | nul
   if (text === null) return null;
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100 });
+    // `merge`: `<<: *app` extensions share one service definition (x-app anchors) between services.
+    doc = parseYaml(text, { maxAliasCount: 100, merge: true });
   } catch (error) {
     const detail = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
     ctx.warnings.add(`${rel} is not valid YAML (${detail}); it was ignored`);

@@ -267,7 +267,9 @@ async function memberPlans(ctx: DetectContext, layout: WorkspaceLayout, options:
 }
 
 /** Files that make a folder a project of its own. */
-const MANIFESTS = ['package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'manage.py', 'go.mod', 'Cargo.toml', 'Gemfile', 'composer.json', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'mix.exs', 'deno.json', 'deno.jsonc', 'Dockerfile', 'Containerfile', 'index.html'];
+const MANIFESTS = ['package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'manage.py', 'go.mod', 'Cargo.toml', 'Gemfile', 'composer.json', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'mix.exs', 'deno.json', 'deno.jsonc', 'Dockerfile', 'Containerfile', 'Procfile', 'index.html'];
+/** Files that say how the folder itself runs: a root with one is the service, whatever its subfolders hold. */
+const OWN_PROCESS = ['Dockerfile', 'Containerfile', 'Procfile'];
 const MAX_TOP_LEVEL = 30;
 
 function hasManifest(ctx: DetectContext, dir: string): boolean {
@@ -280,9 +282,19 @@ function hasManifest(ctx: DetectContext, dir: string): boolean {
  * as a workspace member, and builds on its own.
  */
 async function fromTopLevelFolders(ctx: DetectContext): Promise<ServicePlan[] | null> {
-  if (hasManifest(ctx, ctx.dir)) return null;
-  // A detector may still claim the root (a .NET project one folder down): then it is one service.
-  if (await decide({ ...ctx, warnings: new Warnings() })) return null;
+  if (OWN_PROCESS.some((file) => ctx.fs.has(inDir(ctx.dir, file)))) return null;
+  // A detector may claim the root (a .NET project one folder down): then it is one service. A root
+  // manifest with nothing to run (a package.json for husky and prettier next to frontend/ and
+  // backend/) does not make the root a service.
+  const rootDecision = await decide({ ...ctx, warnings: new Warnings() });
+  const rootManifest = hasManifest(ctx, ctx.dir);
+  // Only a plain package.json (no workspace: the workspace rules already decided) is passed over.
+  const toolingRoot =
+    rootDecision?.runtimeId === 'node' &&
+    rootDecision.detection.tier === TIER.bare &&
+    MANIFESTS.every((file) => file === 'package.json' || !ctx.fs.has(inDir(ctx.dir, file))) &&
+    (await findJsWorkspace({ ...ctx, warnings: new Warnings() })) === null;
+  if (rootDecision ? !toolingRoot : rootManifest) return null;
   const folders = (dir: string): string[] =>
     ctx.fs
       .list(dir)
@@ -290,14 +302,14 @@ async function fromTopLevelFolders(ctx: DetectContext): Promise<ServicePlan[] | 
       .map((entry) => inDir(dir, entry.slice(0, -1)));
   const top = folders(ctx.dir);
   let members = top.filter((dir) => hasManifest(ctx, dir)).slice(0, MAX_TOP_LEVEL);
-  let marker = 'no manifest at the root; top-level folder';
+  let marker = rootManifest ? 'nothing to run at the root; top-level folder' : 'no manifest at the root; top-level folder';
   if (members.length === 0) {
     // Nothing one level down either: an app nested two folders deep (`src/server/`, `examples/app/`).
     members = top.flatMap(folders).filter((dir) => hasManifest(ctx, dir)).slice(0, MAX_TOP_LEVEL);
-    marker = 'no manifest at the root or in a top-level folder; folder';
+    marker = `${rootManifest ? 'nothing to run at the root' : 'no manifest at the root'} or in a top-level folder; folder`;
   }
   if (members.length === 0) return null;
-  const plans = await memberPlans(ctx, { marker, members, runner: '', js: true, rootBuild: false }, { keepTooling: marker !== 'no manifest at the root; top-level folder' });
+  const plans = await memberPlans(ctx, { marker, members, runner: '', js: true, rootBuild: false }, { keepTooling: marker.endsWith('; folder') });
   return plans.length > 0 ? plans : null;
 }
 

@@ -306,6 +306,20 @@ describe('convention 6: workers declared outside the Procfile', () => {
     expect(split(analysis.services[1])).toBe('compose.yaml: services.sync (worker, built from ., runs the image of services.app with its own command)');
   });
 
+  it('compose services sharing one definition through `<<: *app` are the same build', async () => {
+    const analysis = await analyzeFiles({
+      'package.json': pkg({ name: 'shop', scripts: { start: 'node server.js' } }),
+      'package-lock.json': LOCK,
+      'server.js': HTTP,
+      'mailer.js': 'setInterval(() => console.log("mail"), 1000);\n',
+      'compose.yaml': 'x-app: &app\n  build: .\n  environment:\n    NODE_ENV: production\nservices:\n  app:\n    <<: *app\n    ports: ["3000:3000"]\n  mailer:\n    <<: *app\n    command: node mailer.js\n',
+    });
+    expect(analysis.services.map((s) => [s.name, s.project_type, s.scripts_start])).toEqual([
+      ['app', 'web', 'npm start'],
+      ['mailer', 'worker', 'node mailer.js'],
+    ]);
+  });
+
   it('a worker is never inferred from dependencies alone', async () => {
     const analysis = await analyzeFiles({
       'package.json': pkg({ name: 'shop', scripts: { start: 'node server.js' }, dependencies: { bullmq: '^5.34.5' } }),
@@ -384,6 +398,27 @@ describe('convention 21: workspaces and nested apps', () => {
       'tools/gen/main.go': 'package main\n\nfunc main() {}\n',
     });
     expect(analysis.services.every((s) => s.source_path !== 'lib' && s.source_path !== 'tools/gen')).toBe(true);
+  });
+
+  it('a root package.json with nothing to run (husky, prettier) does not hide frontend/ and backend/', async () => {
+    const analysis = await analyzeFiles({
+      'package.json': pkg({ name: 'todo', private: true, scripts: { dev: 'concurrently "npm run dev --prefix backend" "npm run dev --prefix frontend"' }, devDependencies: { concurrently: '^9.1.0', husky: '^9.1.7' } }),
+      'package-lock.json': LOCK,
+      'backend/package.json': pkg({ name: 'todo-api', scripts: { start: 'node index.js' } }),
+      'backend/index.js': HTTP,
+      'frontend/package.json': pkg({ name: 'todo-web', scripts: { build: 'vite build' }, devDependencies: { vite: '^6.0.5' } }),
+      'frontend/index.html': '<div id="app"></div>',
+    });
+    expect(analysis.services.map((s) => [s.name, s.source_path, s.project_type])).toEqual([
+      ['todo-api', 'backend', 'web'],
+      ['todo-web', 'frontend', 'static'],
+    ]);
+    expect(split(analysis.services[0])).toBe('nothing to run at the root; top-level folder member backend: backend/package.json: scripts.start');
+  });
+
+  it('a root Procfile makes the root the service, whatever its subfolders hold', async () => {
+    const analysis = await analyzeFiles({ Procfile: 'web: python3 serve.py\n', 'serve.py': 'print("hi")\n', 'tools/package.json': pkg({ name: 'tools', scripts: { start: 'node x.js' } }) }, 'site');
+    expect(analysis.services.map((s) => [s.name, s.source_path, s.language, s.scripts_start])).toEqual([['site', '.', 'python', 'python3 serve.py']]);
   });
 
   it('an app two folders deep under examples/ is found when nothing else is', async () => {
