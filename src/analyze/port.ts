@@ -209,6 +209,23 @@ const SERVERS: readonly ServerRule[] = [
   { name: 'rackup', match: /(?:^|\s|\/)rackup(?:\s|$)/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 9292 },
 ];
 
+/** The text of the script a command runs (`./start.sh`, `bash bin/start.sh`, `npm start`), with where it is. */
+async function scriptBody(ctx: DetectContext, segment: string): Promise<{ text: string; source: string } | null> {
+  const shell = /^(?:(?:ba|da)?sh\s+)?(\.\/)?([\w./-]+\.sh)$/.exec(segment);
+  if (shell) {
+    const rel = inDir(ctx.dir, shell[2] as string);
+    const text = (await ctx.fs.read(rel))?.text;
+    return text === undefined ? null : { text, source: rel };
+  }
+  const run = /^(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?([\w:-]+)$/.exec(segment);
+  if (run) {
+    const pkg = await ctx.manifests.packageJson(ctx.dir);
+    const body = pkg?.scripts[run[1] as string];
+    return body === undefined ? null : { text: body, source: `${pkg?.path}: scripts.${run[1]}` };
+  }
+  return null;
+}
+
 /** The long-running part of a start command: the last `&&` / `;` segment (`migrate && gunicorn …`). */
 function serverSegment(command: string): string {
   const parts = command.split(/&&|;|\|\|/).map((part) => part.trim()).filter((part) => part !== '');
@@ -221,9 +238,21 @@ function serverSegment(command: string): string {
  * evidence of the command (`Procfile:1 web`, `package.json: scripts.start`). With `ctx`, the
  * config file the server loads by default is read for its port (gunicorn.conf.py, config/puma.rb).
  */
-export async function serverPortOf(command: string, source: string, ctx?: DetectContext): Promise<ServerPort | null> {
+export async function serverPortOf(command: string, source: string, ctx?: DetectContext, depth = 0): Promise<ServerPort | null> {
   const segment = serverSegment(command);
   if (segment === '') return null;
+  // A start that runs a script (`./start.sh`, `npm start`): the server is the one that script launches.
+  if (ctx && depth < 2) {
+    const script = await scriptBody(ctx, segment);
+    if (script) {
+      const lines = script.text.split(/\r?\n/).map((line) => line.replace(/^\s*exec\s+/, '').trim()).filter((line) => line !== '' && !line.startsWith('#'));
+      for (const line of lines.reverse()) {
+        const found = await serverPortOf(line, script.source, ctx, depth + 1);
+        if (found) return found;
+      }
+      return null;
+    }
+  }
   // A file location (`Procfile:1 web`) names where the command came from; derived commands are quoted.
   const where = /^[\w./-]+:\d+(?: [\w-]+)?$/.test(source) ? `${source}:` : `start command "${segment.length > 80 ? `${segment.slice(0, 77)}...` : segment}":`;
   for (const rule of SERVERS) {
