@@ -422,7 +422,7 @@ describe('elixir', () => {
 
   it('a plain Mix project has no start command: refused with the reason', async () => {
     const { analysis } = await one({ 'mix.exs': 'defmodule Lib.MixProject do\n  def project, do: [app: :lib]\nend\n' });
-    expect(analysis.refusal.reasons[0]).toMatch(/no Phoenix dependency; add a Dockerfile with CMD or a Procfile web entry$/);
+    expect(analysis.refusal.reasons[0]).toMatch(/no Phoenix dependency and no application module \(application: \[mod: \.\.\.\]\); add a Dockerfile with CMD or a Procfile web entry$/);
   });
 });
 
