@@ -17,8 +17,12 @@ const DEV_NAME = /(?:^|[.-])(?:dev|develop|development|local)(?:[.-]|$)/i;
 const DEV_TARGET = /^(?:dev|develop|development|local|debug)$/i;
 const DEV_COMMENT = /\b(?:development|local dev(?:elopment)?|dev environment|hot[- ]reload(?:ing)?)\b/i;
 const POINTS_ELSEWHERE = /\b(?:compose[\w.-]*\.ya?ml|production|prod)\b/i;
-/** Folders that hold source code: mounting one of them is mounting the source. */
-const SOURCE_DIRS = new Set(['src', 'app', 'lib', 'server', 'client', 'frontend', 'backend', 'api', 'web', 'pages', 'components', 'public', 'resources', 'routes']);
+/**
+ * Folders that hold source code: mounting one of them (directly below the build context) is
+ * mounting the source. `public/`, `storage/`, `data/`, `config/` hold data or settings a
+ * production container may well mount, so they are not listed.
+ */
+const SOURCE_DIRS = new Set(['src', 'app', 'lib', 'server', 'client', 'frontend', 'backend', 'api', 'web', 'pages', 'components', 'routes']);
 
 function baseName(file: string): string {
   return file.split('/').pop() ?? file;
@@ -34,7 +38,7 @@ function developmentBuild(service: ComposeService, composeDir: string): string {
   const source = service.mounts.find((mount) => {
     if (mount === context || mount === composeDir) return true;
     const inside = context === '' ? mount : mount.startsWith(`${context}/`) ? mount.slice(context.length + 1) : null;
-    return inside !== null && SOURCE_DIRS.has(inside.split('/')[0] ?? '');
+    return inside !== null && !inside.includes('/') && SOURCE_DIRS.has(inside);
   });
   if (source !== undefined) reasons.push(`mounts the source (${source === '' ? '.' : source}) into the container`);
   return reasons.length > 0 ? `services.${service.name} ${reasons.join(' and ')}` : '';

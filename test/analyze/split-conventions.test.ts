@@ -181,6 +181,15 @@ describe('convention 3: development-only compose files', () => {
     expect(production.services.map((s) => [s.port, s.dependencies])).toEqual([[3000, ['postgres']]]);
   });
 
+  it('mounting a source folder is development; mounting uploads or data is not', async () => {
+    const source = await analyzeFiles({ ...app, 'compose.yaml': 'services:\n  app:\n    build: .\n    ports: ["8080:3000"]\n    volumes: ["./src:/app/src"]\n' });
+    expect(source.services.map((s) => s.port)).toEqual([3000]);
+    expect(source.warnings).toContain('compose.yaml is a development environment (services.app mounts the source (src) into the container); its services, ports, databases and environment were not used');
+    const uploads = await analyzeFiles({ ...app, 'compose.yaml': 'services:\n  app:\n    build: .\n    ports: ["8080:3000"]\n    volumes: ["./public/uploads:/app/public/uploads", "./app/storage:/app/storage"]\n' });
+    expect(uploads.services.map((s) => s.port)).toEqual([3000]);
+    expect(uploads.services[0]?.evidence.find((e) => e.decision === 'port')?.evidence).toBe('compose.yaml: services.app.ports[0] "8080:3000"');
+  });
+
   it('a docker-compose.dev.yml is never read', async () => {
     const analysis = await analyzeFiles({ ...app, 'docker-compose.dev.yml': 'services:\n  app:\n    build: .\n    ports: ["5173:5173"]\n  db:\n    image: postgres:16\n' });
     expect(analysis.services.map((s) => [s.port, s.dependencies])).toEqual([[3000, []]]);
