@@ -120,7 +120,7 @@ export async function analyzeProject(root: string, options: AnalyzeOptions = {})
     const decision = await decide(serviceCtx);
     const dockerfile = await usableDockerfile(serviceCtx, plan.dockerfile);
     // A Procfile `web:` line is a start command in any language, even one no detector knows.
-    const procfileOnly = decision || dockerfile ? null : procfileDetection(plan.procfile !== undefined ? plan.procfile : await readProcfile(serviceCtx));
+    const procfileOnly = decision || dockerfile ? null : procfileDetection(serviceCtx, plan.procfile !== undefined ? plan.procfile : await readProcfile(serviceCtx));
     if (!decision && !dockerfile && !procfileOnly) continue;
     const detection: Detection = decision?.detection ?? procfileOnly ?? { id: 'dockerfile', tier: 0, fields: {} };
     const built = await buildService(serviceCtx, detection, absRoot, dockerfile, plan);

@@ -95,11 +95,17 @@ export function languageOfCommand(command: string): string {
  * A folder that no detector claims but whose Procfile has a `web:` line is still a service: the
  * line is its start command. The language is the program the line runs.
  */
-export function procfileDetection(procfile: ProcfileInfo | null): Detection | null {
+export function procfileDetection(ctx: DetectContext, procfile: ProcfileInfo | null): Detection | null {
   if (!procfile?.web) return null;
   const detection: Detection = { id: 'procfile', tier: 0, fields: {} };
   const language = languageOfCommand(procfile.web.value);
   if (language) detection.fields.language = { value: language, evidence: `${procfile.web.evidence}: ${procfile.web.value}` };
+  // `ruby app.rb` of a Sinatra app without a Gemfile: Sinatra's own server listens on 4567.
+  const script = /\bruby\s+([\w./-]+\.rb)\b/.exec(procfile.web.value)?.[1]?.replace(/^\.\//, '');
+  const text = script && ctx.fs.has(inDir(ctx.dir, script)) ? (ctx.fs.readSyncUncached(inDir(ctx.dir, script))?.text ?? '') : '';
+  if (/^\s*require\s+['"]sinatra(?:\/base)?['"]/m.test(text)) {
+    detection.portDefault = { value: 4567, evidence: `${inDir(ctx.dir, script as string)} runs Sinatra, which listens on 4567 by default` };
+  }
   return detection;
 }
 

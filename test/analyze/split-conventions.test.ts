@@ -346,6 +346,12 @@ describe('convention 9: a Procfile web line in any language', () => {
     expect(analysis.services.map((s) => [s.name, s.language, s.project_type, s.port, s.scripts_start])).toEqual([['tiny', '', 'web', 7000, './bin/server --port 7000']]);
   });
 
+  it('a Sinatra script run by the web line without a Gemfile listens on 4567', async () => {
+    const analysis = await analyzeFiles({ Procfile: 'web: ruby app.rb\n', 'app.rb': "require 'sinatra'\n\nget('/') { 'hello' }\n" }, 'hello');
+    expect(analysis.services.map((s) => [s.language, s.project_type, s.port, s.scripts_start])).toEqual([['ruby', 'web', 4567, 'ruby app.rb']]);
+    expect(analysis.services[0]?.evidence.find((e) => e.decision === 'port')?.evidence).toBe('app.rb runs Sinatra, which listens on 4567 by default');
+  });
+
   it('the language is the program the line runs', () => {
     expect(languageOfCommand('python3 src/web.py')).toBe('python');
     expect(languageOfCommand('gunicorn app:app')).toBe('python');
