@@ -12,7 +12,7 @@
  * `PORT` read or the literal `:port` it passes.
  */
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
-import { findInSources, portFromSources, sourceFiles } from './source-hints.js';
+import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 
 const SERVER_LIBS = /^(?:ring\/ring-jetty-adapter|http-kit|http-kit\/http-kit|aleph|aleph\/aleph|info\.sunng\/ring-jetty9-adapter|io\.pedestal\/pedestal\.jetty|luminus\/ring-undertow-adapter|ring\/ring-undertow-adapter)$/;
 const SERVER_CALL = /\((?:[\w.-]+\/)?(?:run-jetty|run-server|start-server|run-undertow)\b|\(http\/create-server|\(server\/start\b/;
@@ -130,6 +130,8 @@ export const clojure: RuntimeDetector = {
     if (call || lib || detection.portDefault) {
       fields.project_type = { value: 'web', evidence: call ? `${call.file}:${call.line} starts an HTTP server` : lib ? `${project.manifest}: ${lib}` : `${project.manifest}: lein-ring` };
       const port = await portFromSources(ctx, files, PORT_PATTERNS);
+      const health = await healthFromSources(ctx, files);
+      if (health) detection.healthCheck = health;
       if (port) detection.portHints = [port];
     } else {
       fields.project_type = { value: 'worker', evidence: 'a runnable jar but no HTTP server in the code' };

@@ -9,7 +9,7 @@
  * Mongoose, Pistache); the port is the default of its PORT read or the literal it binds.
  */
 import { TIER, inDir, type Conclusions, type Detection, type RuntimeDetector } from '../types.js';
-import { findInSources, portFromSources, sourceFiles } from './source-hints.js';
+import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 
 const CPP_EXT = ['.cpp', '.cc', '.cxx', '.hpp', '.hh'];
 const PORT_PATTERNS = [
@@ -78,6 +78,8 @@ export const cpp: RuntimeDetector = {
       fields.project_type = { value: 'web', evidence: `${server.file}:${server.line} listens for connections` };
       fields.entry_point = { value: ctx.dir === '' ? server.file : server.file.slice(ctx.dir.length + 1), evidence: `${server.file}:${server.line} starts the server` };
       const port = await portFromSources(ctx, files, PORT_PATTERNS);
+      const health = await healthFromSources(ctx, files, [/\"GET (\/(?:health|healthz|ready|readyz|livez)) /]);
+      if (health) detection.healthCheck = health;
       if (port) detection.portHints = [port];
     } else {
       fields.project_type = { value: 'worker', evidence: `${exe}: no listening server in the code` };

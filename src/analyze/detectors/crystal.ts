@@ -8,7 +8,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { TIER, inDir, type Conclusions, type Detection, type RuntimeDetector } from '../types.js';
-import { findInSources, portFromSources, sourceFiles } from './source-hints.js';
+import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 
 const FRAMEWORKS: Readonly<Record<string, number>> = { kemal: 3000, amber: 3000, lucky: 3000, athena: 3000, grip: 3000 };
 const PORT_PATTERNS = [
@@ -74,6 +74,8 @@ export const crystal: RuntimeDetector = {
     if (framework || server) {
       fields.project_type = { value: 'web', evidence: server ? `${server.file}:${server.line} starts an HTTP server` : `${rel}: dependencies.${framework as string}` };
       const port = await portFromSources(ctx, files, PORT_PATTERNS);
+      const health = await healthFromSources(ctx, files);
+      if (health) detection.healthCheck = health;
       if (port) detection.portHints = [port];
       if (framework) detection.portDefault = { value: FRAMEWORKS[framework] as number, evidence: `${framework} listens on ${FRAMEWORKS[framework] as number} by default` };
     } else {

@@ -11,7 +11,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { TIER, inDir, type Conclusions, type Detection, type RuntimeDetector } from '../types.js';
-import { findInSources, portFromSources, sourceFiles } from './source-hints.js';
+import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 
 const PORT_PATTERNS = [
   /environment\[\s*['"]PORT['"]\s*\]\s*\?\?\s*['"]?(\d{2,5})/,
@@ -90,6 +90,8 @@ export const dart: RuntimeDetector = {
     if (frog || server || deps.includes('shelf')) {
       fields.project_type = { value: 'web', evidence: server ? `${server.file}:${server.line} starts an HTTP server` : `${rel}: dependencies.${frog ? 'dart_frog' : 'shelf'}` };
       const port = await portFromSources(ctx, files, PORT_PATTERNS);
+      const health = await healthFromSources(ctx, files);
+      if (health) detection.healthCheck = health;
       if (port) detection.portHints = [port];
       if (frog) detection.portDefault = { value: 8080, evidence: 'Dart Frog serves on 8080 by default' };
     } else {

@@ -7,7 +7,7 @@
  */
 import { parse as parseToml } from 'smol-toml';
 import { TIER, inDir, type Conclusions, type Detection, type RuntimeDetector } from '../types.js';
-import { findInSources, portFromSources, sourceFiles } from './source-hints.js';
+import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 
 const SERVER_LIBS = ['mist', 'wisp', 'glisten', 'elli', 'gleam_elli', 'cowboy', 'gleam_cowboy'];
 const PORT_PATTERNS = [/"PORT"[\s\S]{0,200}?\bunwrap\(\s*"?(\d{2,5})"?\s*\)/, /\bmist\.port\(\s*(\d{2,5})\s*\)/, /\bport:\s*(\d{2,5})\b/];
@@ -64,6 +64,8 @@ export const gleam: RuntimeDetector = {
     if (lib || server) {
       fields.project_type = { value: 'web', evidence: server ? `${server.file}:${server.line} starts an HTTP server` : `${rel}: dependencies.${lib as string}` };
       const port = await portFromSources(ctx, files, PORT_PATTERNS);
+      const health = await healthFromSources(ctx, files, [/\[\s*\"(health|healthz|ready|readyz|livez)\"\s*\]/]);
+      if (health) detection.healthCheck = health;
       if (port) detection.portHints = [port];
     } else {
       fields.project_type = { value: 'worker', evidence: `${main}: no HTTP server in the code` };

@@ -9,7 +9,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
-import { findInSources, portFromSources, sourceFiles } from './source-hints.js';
+import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 
 const SERVER_LIBS = ['scotty', 'warp', 'servant-server', 'yesod', 'yesod-core', 'Spock', 'spock', 'snap-server', 'twain', 'ihp'];
 const PORT_PATTERNS = [
@@ -109,6 +109,8 @@ export const haskell: RuntimeDetector = {
     if (lib || server) {
       fields.project_type = { value: 'web', evidence: server ? `${server.file}:${server.line} starts an HTTP server` : `${pkg?.manifest}: build-depends ${lib as string}` };
       const port = await portFromSources(ctx, files, PORT_PATTERNS);
+      const health = await healthFromSources(ctx, files);
+      if (health) detection.healthCheck = health;
       if (port) detection.portHints = [port];
     } else {
       fields.project_type = { value: 'worker', evidence: `executable ${exe}: no HTTP server in the code` };

@@ -9,7 +9,7 @@
  * Finatra; the port is the default of the code's PORT read or the literal it binds.
  */
 import { TIER, inDir, type Conclusions, type Detection, type RuntimeDetector } from '../types.js';
-import { findInSources, portFromSources, sourceFiles } from './source-hints.js';
+import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 
 const SERVER_LIBS = /^(?:http4s-(?:ember|blaze|netty|jetty)-server|akka-http|pekko-http|play|cask|zio-http|scalatra|finatra-http-server|finagle-http|tapir-netty-server|vertx-web)/;
 const PORT_PATTERNS = [
@@ -74,6 +74,8 @@ export const scala: RuntimeDetector = {
     if (lib) {
       fields.project_type = { value: 'web', evidence: play ? `${rel}: Play Framework` : `${rel}: ${lib}` };
       const port = await portFromSources(ctx, files, PORT_PATTERNS);
+      const health = await healthFromSources(ctx, files, [/Root\s*\/\s*\"(health|healthz|ready|readyz|livez)\"/]);
+      if (health) detection.healthCheck = health;
       if (port) detection.portHints = [port];
       if (play) detection.portDefault = { value: 9000, evidence: 'Play listens on 9000 unless -Dhttp.port says otherwise' };
       const server = await findInSources(ctx, files, /\bextends\s+(?:IOApp|ZIOAppDefault|cask\.MainRoutes)|\bdef\s+main\s*\(|@main\b/);

@@ -58,3 +58,20 @@ export async function portFromSources(ctx: DetectContext, files: readonly string
 export function folderName(ctx: DetectContext): string {
   return path.basename(ctx.dir === '' ? ctx.fs.root : ctx.dir);
 }
+
+const HEALTH_PATHS = ['health', 'healthz', 'api/health', 'ready', 'readyz', 'livez'];
+
+/**
+ * A health route the code declares: a `"/health"`-style literal, or the language's own route form
+ * passed in `forms` (capture group 1 is the path without its leading slash: Gleam `["health"]`,
+ * http4s `Root / "health"`, Vapor `get("health")`).
+ */
+export async function healthFromSources(ctx: DetectContext, files: readonly string[], forms: readonly RegExp[] = []): Promise<Conclusion<string> | undefined> {
+  const literal = new RegExp(`["'](/(?:${HEALTH_PATHS.join('|')}))["']`);
+  for (const pattern of [literal, ...forms]) {
+    const hit = await findInSources(ctx, files, pattern);
+    const value = hit?.match[1];
+    if (hit && value && HEALTH_PATHS.includes(value.replace(/^\//, ''))) return { value: `/${value.replace(/^\//, '')}`, evidence: `${hit.file}:${hit.line}` };
+  }
+  return undefined;
+}

@@ -7,7 +7,7 @@
  * Package.resolved is the lockfile; the tools version is `// swift-tools-version:`.
  */
 import { TIER, inDir, type Conclusions, type Detection, type RuntimeDetector } from '../types.js';
-import { findInSources, portFromSources, sourceFiles } from './source-hints.js';
+import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 
 const PORT_PATTERNS = [
   /"PORT"\][^\n]{0,80}?\?\?\s*"?(\d{2,5})"?/,
@@ -68,6 +68,8 @@ export const swift: RuntimeDetector = {
     if (vapor || lib === 'hummingbird' || (lib && server)) {
       fields.project_type = { value: 'web', evidence: server ? `${server.file}:${server.line} starts the server` : `${rel}: dependency ${lib as string}` };
       const port = await portFromSources(ctx, files, PORT_PATTERNS);
+      const health = await healthFromSources(ctx, files, [/\.get\(\s*\"(health|healthz|ready|readyz|livez)\"/]);
+      if (health) detection.healthCheck = health;
       if (port && !vapor) detection.portHints = [port];
       if (vapor) detection.portDefault = { value: 8080, evidence: 'Vapor listens on 8080 by default' };
       else if (lib === 'hummingbird') detection.portDefault = { value: 8080, evidence: 'Hummingbird listens on 8080 by default' };

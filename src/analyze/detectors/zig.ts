@@ -6,7 +6,7 @@
  * zap, http.zig); the port is the default of its PORT read or the literal it binds.
  */
 import { TIER, inDir, type Conclusions, type Detection, type RuntimeDetector } from '../types.js';
-import { findInSources, portFromSources, sourceFiles } from './source-hints.js';
+import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 
 const PORT_PATTERNS = [
   /"PORT"[^\n]{0,120}?(?:orelse|catch)[^\n]{0,60}?"?(\d{2,5})"?/,
@@ -56,6 +56,8 @@ export const zig: RuntimeDetector = {
     if (server) {
       fields.project_type = { value: 'web', evidence: `${server.file}:${server.line} starts an HTTP server` };
       const port = await portFromSources(ctx, files, PORT_PATTERNS);
+      const health = await healthFromSources(ctx, files);
+      if (health) detection.healthCheck = health;
       if (port) detection.portHints = [port];
     } else {
       fields.project_type = { value: 'worker', evidence: `${name}: no HTTP server in the code` };
