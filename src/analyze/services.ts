@@ -96,12 +96,13 @@ function hasAppManifest(ctx: DetectContext, dir: string): boolean {
 
 /**
  * The folder to detect a compose service in: its build context, or the folder of its Dockerfile
- * when that lies below the context and holds the app's manifest while the context holds none.
+ * when that lies below the context and holds the app's manifest (`apps/api/Dockerfile` built from
+ * the workspace root, `server/Dockerfile` built from a root that also holds `shared/`).
  */
 function appFolder(ctx: DetectContext, context: string, dockerfile: string): string {
   const folder = dockerfile.includes('/') ? dockerfile.slice(0, dockerfile.lastIndexOf('/')) : '';
   const below = folder !== context && (context === '' || folder.startsWith(`${context}/`));
-  return below && hasAppManifest(ctx, folder) && !hasAppManifest(ctx, context) ? folder : context;
+  return below && hasAppManifest(ctx, folder) ? folder : context;
 }
 
 async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
@@ -115,7 +116,8 @@ async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
   // Dockerfile other than the folder's own).
   const ownDockerfile = only?.service.dockerfile === '' || only?.service.dockerfile === inDir(ctx.dir, 'Dockerfile');
   if (only && only.service.context === ctx.dir && folders[0] === ctx.dir && only.role === 'web' && ownDockerfile) return null;
-  return apps.map(({ service, role, sharedWith }, index): ServicePlan => {
+  const plans: ServicePlan[] = [];
+  for (const [index, { service, role, sharedWith }] of apps.entries()) {
     const context = service.context as string;
     const dir = folders[index] as string;
     const command = productionCommand(service);
@@ -130,7 +132,13 @@ async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
       compose: composeInfoFor(file, service, apps.length === 1),
       exclude: nested(dir, folders),
     };
-    if (dir !== context) plan.buildRoot = { root: context, evidence: `${file.path}: services.${service.name}.build` };
+    if (dir !== context) {
+      // A workspace member keeps the workspace's convention (its folder, commands from the root);
+      // any other app below the context is built from the context (build-root.ts).
+      const workspace = await workspaceMembership(ctx, context, dir);
+      if (workspace) plan.workspace = workspace;
+      else plan.buildRoot = { root: context, evidence: `${file.path}: services.${service.name}.build` };
+    }
     if (apps.length > 1) plan.name = { value: dnsName(service.name) || 'app', evidence: `${file.path}: services.${service.name}` };
     if (command) {
       plan.start = { value: command, evidence: `${file.path}: services.${service.name}.command` };
@@ -139,8 +147,9 @@ async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
     }
     if (service.dockerfile) plan.dockerfile = service.dockerfile;
     if (role === 'worker') plan.procfile = null;
-    return plan;
-  });
+    plans.push(plan);
+  }
+  return plans;
 }
 
 async function fromProcfile(ctx: DetectContext): Promise<ServicePlan[] | null> {
@@ -201,6 +210,30 @@ function fullApp(pkg: PackageJson | null, detection: Detection | undefined): str
   return `${detection.fields.framework?.value || 'web'} app with scripts.build and scripts.start`;
 }
 
+/**
+ * A member whose lockfile is the workspace root's (or that uses local workspace packages) installs
+ * and builds from the root with filtered commands.
+ */
+function memberWorkspace(ctx: DetectContext, layout: WorkspaceLayout, dir: string, pkg: PackageJson | null, byName: ReadonlyMap<string, PackageJson>): WorkspaceMember | undefined {
+  if (!pkg || !layout.rootBuild || !ctx.fs.has(inDir(ctx.dir, 'package.json'))) return undefined;
+  const deps = localBuildDeps(pkg, byName);
+  const ownLockfile = NODE_LOCKFILES.some((file) => ctx.fs.has(inDir(dir, file)));
+  return deps.direct.length > 0 || !ownLockfile ? { root: ctx.dir, name: pkg.name ?? `./${dir}`, marker: layout.marker, runner: layout.runner, buildDeps: deps.buildOrder } : undefined;
+}
+
+/** The JS workspace membership of `dir` in a workspace rooted at `root`, when it is a member built from there. */
+async function workspaceMembership(ctx: DetectContext, root: string, dir: string): Promise<WorkspaceMember | undefined> {
+  const rootCtx: DetectContext = { ...ctx, dir: root, warnings: new Warnings() };
+  const layout = await findJsWorkspace(rootCtx);
+  if (!layout?.members.includes(dir)) return undefined;
+  const byName = new Map<string, PackageJson>();
+  for (const member of layout.members) {
+    const pkg = await ctx.manifests.packageJson(member);
+    if (pkg?.name) byName.set(pkg.name, pkg);
+  }
+  return memberWorkspace(rootCtx, layout, dir, await ctx.manifests.packageJson(dir), byName);
+}
+
 interface MemberOptions {
   /** Only this member is a service (the root start delegates into it), for `reason`. */
   only?: string;
@@ -226,12 +259,7 @@ async function memberPlans(ctx: DetectContext, layout: WorkspaceLayout, options:
     const dockerfile = ['Dockerfile', 'Containerfile'].map((name) => inDir(dir, name)).find((file) => ctx.fs.has(file));
     const tooling = options.keepTooling || options.only !== undefined || dockerfile ? null : toolingKind(dir, pkg?.name);
     if (tooling === 'path') continue;
-    let workspace: WorkspaceMember | undefined;
-    if (pkg && layout.rootBuild && ctx.fs.has(inDir(ctx.dir, 'package.json'))) {
-      const deps = localBuildDeps(pkg, byName);
-      const ownLockfile = NODE_LOCKFILES.some((file) => ctx.fs.has(inDir(dir, file)));
-      if (deps.direct.length > 0 || !ownLockfile) workspace = { root: ctx.dir, name: pkg.name ?? `./${dir}`, marker: layout.marker, runner: layout.runner, buildDeps: deps.buildOrder };
-    }
+    const workspace = memberWorkspace(ctx, layout, dir, pkg, byName);
     const exclude = nested(dir, layout.members);
     const memberCtx: DetectContext = { ...ctx, dir, scan: scopeScan(ctx.scan, dir, exclude), warnings: new Warnings(), ...(workspace ? { workspace } : {}) };
     const detection = (await decide(memberCtx))?.detection;

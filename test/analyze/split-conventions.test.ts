@@ -117,16 +117,29 @@ describe('convention 2: compose Dockerfile in a subfolder, built from the root',
     });
   });
 
-  it('a context that holds the manifest itself stays the service folder', async () => {
+  it('a Dockerfile in a folder without a manifest (docker/) leaves the app at the context, with that Dockerfile', async () => {
     const analysis = await analyzeFiles({
       'compose.yaml': 'services:\n  app:\n    build: { context: ., dockerfile: docker/Dockerfile }\n    ports: ["3000:3000"]\n',
       'package.json': pkg({ name: 'shop', scripts: { start: 'node server.js' } }),
       'package-lock.json': LOCK,
       'server.js': HTTP,
       'docker/Dockerfile': 'FROM node:20\nCOPY . .\nCMD ["node", "server.js"]\n',
-      'docker/package.json': pkg({ name: 'docker-tools', private: true }),
     });
     expect(analysis.services.map((s) => [s.name, s.source_path, s.dockerfile, s.scripts_start])).toEqual([['shop', '.', 'docker/Dockerfile', 'npm start']]);
+  });
+
+  it('a workspace member built from the workspace root (turborepo Docker layout) keeps the workspace convention', async () => {
+    const analysis = await analyzeFiles({
+      'package.json': pkg({ name: 'root', private: true, workspaces: ['apps/*'], devDependencies: { turbo: '^2.3.3' } }),
+      'package-lock.json': LOCK,
+      'turbo.json': '{ "tasks": { "build": { "dependsOn": ["^build"] } } }',
+      'docker-compose.yml': 'services:\n  api:\n    build:\n      context: .\n      dockerfile: ./apps/api/Dockerfile\n    ports: ["3001:3001"]\n',
+      'apps/api/package.json': pkg({ name: 'api', scripts: { build: 'tsc', start: 'node dist/index.js' } }),
+      'apps/api/Dockerfile': 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci && npx turbo run build --filter=api\nEXPOSE 3001\nCMD ["node", "apps/api/dist/index.js"]\n',
+    });
+    expect(analysis.services.map((s) => [s.name, s.source_path, s.dockerfile, s.port, s.scripts_build, s.scripts_start])).toEqual([
+      ['api', 'apps/api', 'apps/api/Dockerfile', 3001, 'npm ci && npx turbo run build --filter=api', 'npm run start -w api'],
+    ]);
   });
 });
 
