@@ -7,7 +7,9 @@
  * does not depend on discovery order; `database_type` is the first non-cache engine, else redis.
  */
 import type { ComposeInfo } from './compose.js';
+import { isDevOnlyFile } from './env-vars.js';
 import type { Dependency, Ecosystem } from './manifests.js';
+import type { EnvRef } from './scan.js';
 import { ENGINES, type Engine, type Evidence } from './schema.js';
 import type { DetectContext } from './types.js';
 import { inDir } from './types.js';
@@ -318,12 +320,29 @@ async function drizzleDialect(ctx: DetectContext): Promise<SqlDecision | null> {
 const DATABASE_URL_NAMES = /^(?:\w+_)?(?:DATABASE_(?:URL|URI)|DB_(?:URL|URI))$|^SQLALCHEMY_DATABASE_URI$/;
 
 /**
- * A multi-dialect ORM configured as `DATABASE_URL || "sqlite:…"` (sequelize, knex, SQLAlchemy,
- * Prisma's `file:`): with nothing else it runs on a SQLite file and needs no database server.
+ * The code's own fallback for its database URL: a multi-dialect ORM configured as
+ * `DATABASE_URL || "sqlite:…"` (sequelize, knex, SQLAlchemy, Prisma's `file:`) runs on a SQLite file
+ * and needs no database server; `|| "postgres://…"` names the engine.
  */
-function sqliteDefault(ctx: DetectContext): SqlDecision | null {
-  const ref = ctx.scan.envRefs.find((r) => DATABASE_URL_NAMES.test(r.name) && r.fallback === 'default' && /^(?:sqlite|file):/i.test(r.default));
-  return ref ? { engine: null, evidence: `${ref.file}:${ref.line} ${ref.name} falls back to a SQLite URL` } : null;
+/** The service's own env reads, without development/test-only configuration files. */
+function productionRefs(ctx: DetectContext): EnvRef[] {
+  return ctx.scan.envRefs.filter((ref) => (ctx.dir === '' || ref.file.startsWith(`${ctx.dir}/`)) && !isDevOnlyFile(ref.file));
+}
+
+function codeDefaultUrl(ctx: DetectContext): SqlDecision | null {
+  for (const ref of productionRefs(ctx)) {
+    if (!DATABASE_URL_NAMES.test(ref.name) || ref.fallback !== 'default') continue;
+    const engine = engineOfUrl(ref.default);
+    if (engine === null) return { engine: null, evidence: `${ref.file}:${ref.line} ${ref.name} falls back to a SQLite URL` };
+    if (engine && SQL_ENGINES.has(engine)) return { engine, evidence: `${ref.file}:${ref.line} ${ref.name} falls back to a ${engine} URL` };
+  }
+  return null;
+}
+
+/** A Redis URL as the code's fallback (`CELERY_BROKER_URL`, `CACHE_URL` or `|| "redis://…"`): Redis is used. */
+function codeRedisDefault(ctx: DetectContext): { engine: Engine; evidence: string } | null {
+  const ref = productionRefs(ctx).find((r) => r.fallback === 'default' && /^rediss?:\/\//i.test(r.default));
+  return ref ? { engine: 'redis', evidence: `${ref.file}:${ref.line} ${ref.name} falls back to a Redis URL` } : null;
 }
 
 export interface DatabaseResult {
@@ -364,7 +383,7 @@ export async function detectDatabases(
     (frameworkSql ? { engine: frameworkSql.engine, evidence: frameworkSql.evidence } : null) ??
     (prisma && prisma.engine !== 'mongodb' ? prisma : null) ??
     drizzle ??
-    (input.optionalEngines?.engines.some((e) => SQL_ENGINES.has(e)) ? null : sqliteDefault(ctx));
+    (input.optionalEngines?.engines.some((e) => SQL_ENGINES.has(e)) ? null : codeDefaultUrl(ctx));
 
   // Env names read only by development/test configuration never reach here (env-vars.ts drops them).
   const envEngines: Array<{ engine: Engine; evidence: string }> = [];
@@ -377,6 +396,10 @@ export async function detectDatabases(
       if (engine) envEngines.push({ engine, evidence: `env ${name} example value scheme (${source})` });
     }
   }
+  const redisDefault = codeRedisDefault(ctx);
+  if (redisDefault) envEngines.push(redisDefault);
+  // Engines compose, the framework's config or the env commit to: their drivers are evidence, never dropped.
+  const committed = new Set<Engine>([...found.keys(), ...envEngines.map((e) => e.engine)]);
 
   const deps = (await ctx.manifests.allDependencies(ctx.dir)).filter((dep) => !dep.dev && !(dep.ecosystem === 'go' && dep.extras.includes('indirect')));
   const redisUsed =
@@ -390,12 +413,14 @@ export async function detectDatabases(
   for (const dep of deps) {
     const engine = engineOfDependency(dep);
     if (!engine) continue;
-    if (input.optionalEngines?.engines.includes(engine)) unused.add(engine);
+    if (committed.has(engine)) note(engine, describeDependency(dep));
+    else if (input.optionalEngines?.engines.includes(engine)) unused.add(engine);
     else if (sqlDecision && SQL_ENGINES.has(engine) && engine !== sqlDecision.engine) notUsedSql.push(describeDependency(dep));
     else if (engine === 'redis' && isRedisClient(dep) && !redisUsed) idleRedis.push(describeDependency(dep));
     else note(engine, describeDependency(dep));
   }
   for (const { engine, evidence } of envEngines) note(engine, evidence);
+  if (sqlDecision?.engine) note(sqlDecision.engine, sqlDecision.evidence);
   if (unused.size > 0) {
     ctx.warnings.add(`${[...unused].join(', ')} driver(s) are declared but ${input.optionalEngines?.reason}; no database is provisioned for them`);
   }

@@ -165,6 +165,23 @@ describe('databases need evidence of use', () => {
     expect(example.service.dependencies).toEqual(['redis']);
   });
 
+  it("a broker URL falling back to redis:// and Django's Redis cache backend are production uses of Redis", async () => {
+    const broker = await analyzeFiles({
+      'requirements.txt': 'celery==5.4.0\n',
+      'tasks.py': 'import os\nfrom celery import Celery\n\napp = Celery("tasks", broker=os.environ.get("CELERY_BROKER_URL", "redis://localhost:6379/0"))\n',
+    });
+    expect(broker.service.dependencies).toEqual(['redis']);
+    expect(evidenceOf(broker.service, 'dependency')).toBe('tasks.py:4 CELERY_BROKER_URL falls back to a Redis URL');
+    const cache = await analyzeFiles({
+      'requirements.txt': 'Django==5.1.3\nredis==5.2.0\n',
+      'manage.py': 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.settings")\n',
+      'site/__init__.py': '',
+      'site/settings.py': 'CACHES = {\n    "default": {\n        "BACKEND": "django.core.cache.backends.redis.RedisCache",\n        "LOCATION": "redis://cache:6379",\n    }\n}\n',
+    });
+    expect(cache.service.dependencies).toEqual(['redis']);
+    expect(evidenceOf(cache.service, 'dependency')).toBe('site/settings.py:3 CACHES uses django.core.cache.backends.redis.RedisCache');
+  });
+
   it('a Drizzle dialect decides the SQL engine over other drivers', async () => {
     const { service } = await analyzeFiles({
       'package.json': JSON.stringify({ name: 'api', scripts: { start: 'node index.js' }, dependencies: { 'drizzle-orm': '^0.36.0', postgres: '^3.4.5', mysql2: '^3.11.4' } }),

@@ -93,6 +93,18 @@ function databaseEngine(settings: Settings): { engine: Engine | null; where: str
   return undefined;
 }
 
+/** Django's own Redis cache backend (4.0+) in the deployed settings: the `redis` client is used in production. */
+function redisCache(settings: Settings): string | undefined {
+  for (let i = 0; i < settings.files.length; i += 1) {
+    const file = settings.files[i] as string;
+    if (i > 0 && DEV_SETTINGS.test(file)) continue;
+    const text = settings.texts[i] as string;
+    const m = /['"]BACKEND['"]\s*:\s*['"]django\.core\.cache\.backends\.redis\.RedisCache['"]/.exec(text);
+    if (m) return `${file}:${text.slice(0, m.index).split('\n').length} CACHES uses django.core.cache.backends.redis.RedisCache`;
+  }
+  return undefined;
+}
+
 export const django: FrameworkDetector = {
   id: 'django',
   kind: 'framework',
@@ -205,7 +217,9 @@ export const django: FrameworkDetector = {
 
     // DATABASES decides the SQL engine; other SQL drivers in the requirements do not add one.
     const db = settings ? databaseEngine(settings) : undefined;
-    if (db?.engine) detection.engines = [{ engine: db.engine, evidence: db.where }];
+    const redis = settings ? redisCache(settings) : undefined;
+    if (redis) detection.engines = [{ engine: 'redis', evidence: redis }];
+    if (db?.engine) detection.engines = [{ engine: db.engine, evidence: db.where }, ...(detection.engines ?? [])];
     else if (db) {
       ctx.warnings.add(`${db.where}: SQLite is a file on the service's disk, not a managed database; data is lost on redeploy without a volume`);
       detection.optionalEngines = { engines: ['postgres', 'mysql'], reason: `DATABASES uses SQLite (${db.where})` };
