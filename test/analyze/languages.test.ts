@@ -119,6 +119,17 @@ describe('PHP production starts', () => {
     expect(analysis.warnings.some((w) => w.includes('one request at a time'))).toBe(false);
   });
 
+  it('a Caddyfile that forwards to PHP-FPM (php_fastcgi) is not FrankenPHP: the built-in server, warned', async () => {
+    const { s, analysis } = await one({
+      'composer.json': JSON.stringify({ require: { 'slim/slim': '^4.14' } }),
+      'composer.lock': '{}',
+      'public/index.php': '<?php\n',
+      Caddyfile: ':80 {\n\troot * public\n\tphp_fastcgi 127.0.0.1:9000\n\tfile_server\n}\n',
+    });
+    expect([s.scripts_start, s.port]).toEqual(['php -S 0.0.0.0:$PORT -t public', 8000]);
+    expect(analysis.warnings.some((w) => w.startsWith("The app is started with PHP's built-in server (php -S), which handles one request at a time"))).toBe(true);
+  });
+
   it('a plain Composer app on the FrankenPHP image serves public/ with php-server on $PORT', async () => {
     const { s } = await one({
       'composer.json': JSON.stringify({ require: { 'slim/slim': '^4.14' } }),

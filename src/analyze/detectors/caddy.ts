@@ -30,8 +30,14 @@ export function caddySitePort(rel: string, text: string): Conclusion<number> | u
   return undefined;
 }
 
+/** The Caddyfile hands requests to PHP (FrankenPHP's php_server / php, or PHP-FPM through php_fastcgi). */
 export function runsPhp(text: string): boolean {
   return /^\s*(?:php_server|php_fastcgi|php)\b|^\s*frankenphp\b/m.test(text);
+}
+
+/** The Caddyfile is FrankenPHP's (php_server / php directives, the frankenphp global option), not Caddy + PHP-FPM. */
+export function runsFrankenphp(text: string): boolean {
+  return /^\s*(?:php_server|php)\b|^\s*frankenphp\b/m.test(text);
 }
 
 async function nodeBuild(ctx: DetectContext): Promise<{ build: Conclusion<string>; language: Conclusion<string>; manager: Conclusions } | null> {

@@ -11,7 +11,7 @@
  * symfony) refine it.
  */
 import { TIER, inDir, type Conclusion, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
-import { caddySitePort, runsPhp } from './caddy.js';
+import { caddySitePort, runsFrankenphp } from './caddy.js';
 
 export const COMPOSER_INSTALL = 'composer install --no-dev --optimize-autoloader --no-interaction';
 
@@ -30,7 +30,7 @@ export function frontController(ctx: DetectContext): string | undefined {
 export async function frankenphpEvidence(ctx: DetectContext): Promise<{ caddyfile: string | null; evidence: string } | null> {
   const caddyfile = inDir(ctx.dir, 'Caddyfile');
   const caddy = await ctx.manifests.text(caddyfile);
-  if (caddy !== null && runsPhp(caddy)) return { caddyfile, evidence: `${caddyfile} runs PHP (php_server / FrankenPHP)` };
+  if (caddy !== null && runsFrankenphp(caddy)) return { caddyfile, evidence: `${caddyfile} runs PHP with FrankenPHP (php_server)` };
   for (const name of ['Dockerfile', 'Containerfile']) {
     const rel = inDir(ctx.dir, name);
     const text = await ctx.manifests.text(rel);
