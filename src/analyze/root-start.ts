@@ -1,23 +1,28 @@
 /**
  * What a JS workspace root's own `start` script says about the service split:
- * - it runs a file (`node packages/api/index.js`, `node .`): the root is the one service and the
- *   members are its libraries;
  * - it delegates into one member (`cd apps/api && npm start`, `pnpm --filter api start`,
  *   `npm start -w api`, `yarn workspace api start`, `npm --prefix apps/api start`): that member is
  *   the service;
- * - anything else (no start, a development server, a task runner over every member): no opinion.
+ * - it runs a task runner over the members (`turbo run start`, `nx run-many`, `lerna run`,
+ *   `concurrently`, `npm-run-all`, `pnpm -r`), a development server, or nothing: no opinion, the
+ *   members decide;
+ * - otherwise the root starts the app itself (`node packages/api/index.js`, `node .`, `next
+ *   start`): the root is the one service and the members are its libraries.
  */
 import type { PackageJson } from './manifests.js';
 import type { DetectContext } from './types.js';
 
-export type RootStart = { kind: 'file'; evidence: string } | { kind: 'member'; dir: string; evidence: string } | null;
+export type RootStart = { kind: 'root'; evidence: string } | { kind: 'member'; dir: string; evidence: string } | null;
 
 /** Development servers and watchers: not how the app runs in production. */
 const DEV_START = /\b(?:next|nuxt|vite|astro|remix|react-router)\s+dev\b|\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?dev\b|\bturbo\s+(?:run\s+)?dev\b|\bnodemon\b|--watch\b|\bts-node-dev\b/;
 /** `npm run serve` (one level of indirection to another root script). */
 const RUN_SCRIPT = /^(?:npm\s+run|pnpm(?:\s+run)?|yarn(?:\s+run)?|bun\s+run)\s+([\w:.-]+)\s*$/;
-/** A JS runtime running a path: `node packages/api/index.js`, `NODE_ENV=production node .`. */
-const RUNS_PATH = /(?:^|[\s;&|])(?:node|bun|tsx|ts-node)\s+(?:--?[\w-]+(?:=\S+)?\s+)*(\.|[\w@.-]*[./][\w@./-]*)(?=\s|$)/;
+/** Commands that run every member's script (or several scripts at once): the members decide. */
+const TASK_RUNNER =
+  /\b(?:turbo|nx|lerna|concurrently|npm-run-all|run-p|run-s|wireit|ultra|lage|moon)\b|\bpnpm\s+(?:-r|--recursive|--parallel)\b|\s(?:--workspaces|-ws)\b|\byarn\s+workspaces\s+foreach\b/;
+/** Not a way of running anything (`echo "use npm run dev"`, `exit 1`), or a local container run. */
+const NOT_A_START = /^\s*(?:echo|exit|true|false|printf)\b|\bdocker(?:-compose|\s+compose)?\s/;
 
 function clean(dir: string): string {
   return dir.replace(/^\.\//, '').replace(/\/+$/, '');
@@ -58,9 +63,8 @@ export function rootStart(pkg: PackageJson | null, members: ReadonlyMap<string, 
   if (DEV_START.test(command)) return null;
   const targets = delegatedMembers(command, members);
   if (targets.length === 1) return { kind: 'member', dir: targets[0] as string, evidence: `${where} starts this member` };
-  if (targets.length > 1) return null;
-  if (RUNS_PATH.test(command)) return { kind: 'file', evidence: `${where} runs the app from the workspace root; the members are its libraries` };
-  return null;
+  if (targets.length > 1 || TASK_RUNNER.test(command) || NOT_A_START.test(command)) return null;
+  return { kind: 'root', evidence: `${where} starts the app from the workspace root; the members are its libraries` };
 }
 
 /** For tests and callers with a context: the root package.json decides. */

@@ -7,8 +7,8 @@
  * 2. a Procfile with worker processes (and production job runners of `Procfile.dev`): `web` plus
  *    one worker service per worker process;
  * 3. a workspace (pnpm-workspace.yaml, package.json#workspaces, lerna.json, turbo.json, nx.json):
- *    when the root's own `start` runs a file, the root is the one service; when it delegates into
- *    one member, that member is (root-start.ts). Otherwise each member with its own Dockerfile, a
+ *    when the root's own production `start` runs the app (`node packages/api/index.js`), the root is
+ *    the one service; when it delegates into one member, that member is (root-start.ts). Otherwise each member with its own Dockerfile, a
  *    start script, a server entry (code that listens) or a deployable front-end app; tooling
  *    packages (configs, docs, examples, generators, CLIs, UI kits) are not services unless a tooling
  *    name is all they have against them (`apps/docs` as a full Next app with build and start). A
@@ -190,7 +190,7 @@ async function fromWorkspace(ctx: DetectContext): Promise<ServicePlan[] | null> 
   const packages = new Map<string, PackageJson | null>();
   for (const dir of layout.members) packages.set(dir, await ctx.manifests.packageJson(dir));
   const start = rootStart(await ctx.manifests.packageJson(ctx.dir), packages);
-  if (start?.kind === 'file') return [{ dir: ctx.dir, split: start.evidence, role: 'auto', exclude: [] }];
+  if (start?.kind === 'root') return [{ dir: ctx.dir, split: start.evidence, role: 'auto', exclude: [] }];
   const plans = await memberPlans(ctx, layout, start?.kind === 'member' ? { only: start.dir, reason: start.evidence } : {});
   return plans.length > 0 ? plans : null;
 }

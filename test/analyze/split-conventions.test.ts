@@ -217,16 +217,17 @@ describe('convention 5: a workspace root that starts the app', () => {
   const root = (start: string, extra: Record<string, string> = {}): PackageJson => ({ path: 'package.json', scripts: { start, ...extra } }) as unknown as PackageJson;
 
   it('running a file from the root makes the root the service; delegating into one member makes that member', () => {
-    expect(rootStart(root('node packages/api/index.js'), members)?.kind).toBe('file');
-    expect(rootStart(root('NODE_ENV=production node .'), members)?.kind).toBe('file');
+    for (const start of ['node packages/api/index.js', 'NODE_ENV=production node .', 'next start', 'tsx src/server.ts']) {
+      expect(rootStart(root(start), members)?.kind, start).toBe('root');
+    }
     expect(rootStart(root('npm run serve', { serve: 'node dist/server.js' }), members)).toEqual({
-      kind: 'file',
-      evidence: 'package.json: scripts.serve "node dist/server.js" runs the app from the workspace root; the members are its libraries',
+      kind: 'root',
+      evidence: 'package.json: scripts.serve "node dist/server.js" starts the app from the workspace root; the members are its libraries',
     });
     for (const start of ['cd apps/api && npm start', 'pnpm --filter @x/api start', 'npm start -w @x/api', 'npm run start --workspace=apps/api', 'yarn workspace @x/api start', 'npm --prefix apps/api start']) {
       expect(rootStart(root(start), members), start).toEqual({ kind: 'member', dir: 'apps/api', evidence: `package.json: scripts.start "${start}" starts this member` });
     }
-    for (const start of ['turbo run dev', 'next dev', 'turbo run start', 'concurrently "npm:start:*"', 'concurrently "npm start -w @x/api" "npm start -w web"']) {
+    for (const start of ['turbo run dev', 'next dev', 'turbo run start', 'nx run-many -t start', 'lerna run start', 'pnpm -r start', 'npm run start --workspaces', 'concurrently "npm:start:*"', 'concurrently "npm start -w @x/api" "npm start -w web"', 'echo "run npm run dev"', 'docker compose up']) {
       expect(rootStart(root(start), members), start).toBe(null);
     }
   });
