@@ -8,14 +8,16 @@
  * - every service it builds is a development build: a development Dockerfile (`Dockerfile.dev`,
  *   `dev.Dockerfile`), a development build target, or the source mounted into the container
  *   (`.:/app`, `./src:/app/src`) so that edits reload without a rebuild, or
- * - a comment says so (`# Development environment ...`), unless the comment points elsewhere
- *   (`# for development use docker-compose.dev.yml`) or also speaks of production.
+ * - its header comment (the comment lines before the first key) says so (`# Development
+ *   environment ...`, `# For local development only`), unless it points elsewhere (`# for
+ *   development use docker-compose.dev.yml`) or also speaks of production. Comments further down
+ *   (`# uncomment for development`) describe one line, not the file.
  */
 import type { ComposeFile, ComposeService } from './compose.js';
 
 const DEV_NAME = /(?:^|[.-])(?:dev|develop|development|local)(?:[.-]|$)/i;
 const DEV_TARGET = /^(?:dev|develop|development|local|debug)$/i;
-const DEV_COMMENT = /\b(?:development|local dev(?:elopment)?|dev environment|hot[- ]reload(?:ing)?)\b/i;
+const DEV_COMMENT = /\b(?:development (?:environment|setup|only|stack|use)|(?:for|local) development|dev (?:environment|setup|stack|only)|hot[- ]reload(?:ing)?)\b/i;
 const POINTS_ELSEWHERE = /\b(?:compose[\w.-]*\.ya?ml|production|prod)\b/i;
 /**
  * Folders that hold source code: mounting one of them (directly below the build context) is
@@ -51,8 +53,10 @@ export function developmentReason(file: ComposeFile, text: string, composeDir: s
   if (built.length > 0 && reasons.every((reason) => reason !== '')) return reasons.join('; ');
   const lines = text.split(/\r?\n/);
   for (const [index, line] of lines.entries()) {
-    const comment = /(?:^|\s)#(.*)$/.exec(line)?.[1];
-    if (comment && DEV_COMMENT.test(comment) && !POINTS_ELSEWHERE.test(comment)) return `a comment at ${file.path}:${index + 1} says so`;
+    if (line.trim() === '' || /^\s*---\s*$/.test(line)) continue;
+    const comment = /^\s*#(.*)$/.exec(line)?.[1];
+    if (comment === undefined) break;
+    if (DEV_COMMENT.test(comment) && !POINTS_ELSEWHERE.test(comment)) return `its header comment at ${file.path}:${index + 1} says so`;
   }
   return '';
 }

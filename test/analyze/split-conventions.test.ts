@@ -186,6 +186,13 @@ describe('convention 3: development-only compose files', () => {
 
     const comment = await analyzeFiles({ ...app, 'compose.yaml': '# Local development only\nservices:\n  app:\n    build: .\n    ports: ["8080:3000"]\n  db:\n    image: postgres:16\n' });
     expect(comment.services.map((s) => [s.port, s.dependencies])).toEqual([[3000, []]]);
+    expect(comment.warnings).toContain('compose.yaml is a development environment (its header comment at compose.yaml:1 says so); its services, ports, databases and environment were not used');
+
+    const lineComment = await analyzeFiles({
+      ...app,
+      'compose.yaml': 'services:\n  app:\n    build: .\n    ports: ["8080:3000"]\n    # volumes: [".:/app"]  # uncomment for local development\n    depends_on: [db]\n  db:\n    image: postgres:16\n',
+    });
+    expect(lineComment.services.map((s) => [s.port, s.dependencies])).toEqual([[3000, ['postgres']]]);
 
     const production = await analyzeFiles({
       ...app,
