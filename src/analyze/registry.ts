@@ -6,8 +6,10 @@
  * 2. For each runtime that matched, its framework detectors run in order and the first match
  *    refines it (its fields override the runtime's; django before fastapi before flask; rails
  *    before sinatra; laravel before symfony; the meta-frameworks (next, nuxt, astro, sveltekit,
- *    react-router, remix) before nestjs before the servers (express, fastify, hono, koa) before
- *    static builders (CRA, Gatsby, Docusaurus, Vue CLI, VitePress, Eleventy, Angular) before vite,
+ *    react-router, remix) and the SSR frameworks on Vite (TanStack Start, Solid Start, Analog,
+ *    Vike) before nestjs before the servers (express, fastify, hono, koa: only when the code
+ *    imports them) before Expo and the static builders (CRA, Gatsby, Docusaurus, Vue CLI,
+ *    VitePress, Eleventy, Angular) before vite,
  *    so a server that also bundles with Vite is that server; bun last: it names the runtime only
  *    when no framework did).
  * 3. The refined detection with the highest tier wins (backend evidence > runnable entry >

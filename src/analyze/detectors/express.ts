@@ -1,4 +1,7 @@
-/** Express: a `dependencies.express` entry. Refines the node runtime; Express-style default port 3000. */
+/**
+ * Express: a `dependencies.express` entry that the code imports (from the entry, or anywhere when the
+ * entry is a build output; see js-usage.ts). Refines the node runtime; Express-style default port 3000.
+ */
 import { TIER, inDir, type FrameworkDetector } from '../types.js';
 import { importedBy } from './js-usage.js';
 import { hasDependency } from './node.js';

@@ -1,5 +1,6 @@
 /**
- * Fastify: a `dependencies.fastify` entry. Refines the node runtime.
+ * Fastify: a `dependencies.fastify` entry that the code imports (see js-usage.ts). Refines the
+ * node runtime.
  *
  * Fastify has no fixed default port (`listen()` without a port picks a free one) and binds to
  * localhost unless told otherwise, so this detector gives no default port and warns when no listen
