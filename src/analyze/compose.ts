@@ -49,6 +49,8 @@ export interface ComposeService {
   missing: boolean;
   /** `build.target` (multi-stage target), or `''`. */
   target: string;
+  /** `build.args`, normalised (`A=1\nB=2`): one Dockerfile built with other args is another app. */
+  args: string;
   /** Another service whose image this one runs (`image:` equal to that service's built image), or `''`. */
   imageOf: string;
   /** Host side of bind-mount volumes, relative to the repository root (named volumes are left out). */
@@ -189,6 +191,9 @@ export async function loadCompose(ctx: DetectContext): Promise<ComposeFile | nul
       }
     }
     const target = typeof buildRecord?.target === 'string' ? buildRecord.target : '';
+    const rawArgs = buildRecord?.args;
+    const argList = Array.isArray(rawArgs) ? rawArgs.map(String) : Object.entries(asRecord(rawArgs) ?? {}).map(([key, value]) => `${key}=${String(value)}`);
+    const args = [...argList].sort().join('\n');
     const rawCommand = service.command;
     const command = typeof rawCommand === 'string' ? rawCommand : Array.isArray(rawCommand) ? rawCommand.filter((x) => typeof x === 'string' || typeof x === 'number').join(' ') : '';
 
@@ -223,6 +228,7 @@ export async function loadCompose(ctx: DetectContext): Promise<ComposeFile | nul
       external,
       missing,
       target,
+      args,
       imageOf: '',
       mounts: bindMounts(ctx.dir, service.volumes),
       command,
@@ -265,14 +271,15 @@ function linkSharedImages(file: ComposeFile): void {
     service.context = builder.context;
     service.dockerfile = builder.dockerfile;
     service.target = builder.target;
+    service.args = builder.args;
     service.missing = builder.missing;
     service.imageOf = builder.name;
   }
 }
 
-/** Services built the same way (context, Dockerfile, target) run the same image. */
+/** Services built the same way (context, Dockerfile, target, args) run the same image. */
 function buildKey(service: ComposeService): string {
-  return `${service.context ?? ''}\u0000${service.dockerfile}\u0000${service.target}`;
+  return [service.context ?? '', service.dockerfile, service.target, service.args].join('\u0000');
 }
 
 /**

@@ -21,7 +21,7 @@
  * the detectors decide the rest.
  */
 import type { BuildRoot } from './build-root.js';
-import { composeInfoFor, productionCommand, productionCompose, splitCompose, type ComposeInfo } from './compose.js';
+import { composeInfoFor, productionCommand, productionCompose, splitCompose, type ComposeInfo, type ComposeService } from './compose.js';
 import type { PackageJson } from './manifests.js';
 import { dnsName } from './name.js';
 import { entryOfCommand, readDevProcfile, readProcfile, type ProcfileInfo } from './procfile.js';
@@ -99,10 +99,20 @@ function hasAppManifest(ctx: DetectContext, dir: string): boolean {
  * when that lies below the context and holds the app's manifest (`apps/api/Dockerfile` built from
  * the workspace root, `server/Dockerfile` built from a root that also holds `shared/`).
  */
-function appFolder(ctx: DetectContext, context: string, dockerfile: string): string {
+function appFolder(ctx: DetectContext, service: ComposeService): string {
+  const context = service.context as string;
+  const dockerfile = service.dockerfile;
   const folder = dockerfile.includes('/') ? dockerfile.slice(0, dockerfile.lastIndexOf('/')) : '';
   const below = folder !== context && (context === '' || folder.startsWith(`${context}/`));
-  return below && hasAppManifest(ctx, folder) ? folder : context;
+  if (below && hasAppManifest(ctx, folder)) return folder;
+  // One Dockerfile for every app of a monorepo, told which by a build arg (`BUILD_CONTEXT: api`).
+  const named = service.args
+    .split('\n')
+    .map((arg) => arg.slice(arg.indexOf('=') + 1))
+    .filter((value) => /^[\w.-]+$/.test(value))
+    .flatMap((value) => ['', 'apps/', 'packages/', 'services/'].map((prefix) => inDir(context, `${prefix}${value}`)))
+    .filter((dir) => dir !== context && hasAppManifest(ctx, dir));
+  return named.length === 1 ? (named[0] as string) : context;
 }
 
 async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
@@ -110,7 +120,7 @@ async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
   if (!file) return null;
   const { apps } = splitCompose(file, ctx.warnings);
   if (apps.length === 0) return null;
-  const folders = apps.map(({ service }) => appFolder(ctx, service.context as string, service.dockerfile));
+  const folders = apps.map(({ service }) => appFolder(ctx, service));
   const only = apps.length === 1 ? apps[0] : undefined;
   // One service built from the root is the ordinary single-service case (unless compose names a
   // Dockerfile other than the folder's own).
@@ -145,7 +155,9 @@ async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
       const entry = entryOfCommand({ ...ctx, dir }, command);
       if (entry) plan.entry = entry;
     }
-    if (service.dockerfile) plan.dockerfile = service.dockerfile;
+    // Compose builds the context's own Dockerfile when it names none.
+    const contextDockerfile = dir !== context && ctx.fs.has(inDir(context, 'Dockerfile')) ? inDir(context, 'Dockerfile') : '';
+    if (service.dockerfile || contextDockerfile) plan.dockerfile = service.dockerfile || contextDockerfile;
     if (role === 'worker') plan.procfile = null;
     plans.push(plan);
   }

@@ -117,6 +117,22 @@ describe('convention 2: compose Dockerfile in a subfolder, built from the root',
     });
   });
 
+  it('one root Dockerfile for every app, told which by a build arg: each service is its member', async () => {
+    const analysis = await analyzeFiles({
+      'package.json': pkg({ name: 'root', private: true, workspaces: ['apps/*'] }),
+      'package-lock.json': LOCK,
+      Dockerfile: 'FROM node:20\nARG APP\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build -w ${APP}\nWORKDIR /app/apps/${APP}\nCMD ["npm", "start"]\n',
+      'compose.yaml': 'services:\n  api:\n    build: { context: ., args: { APP: api } }\n    ports: ["4000:4000"]\n  client:\n    build:\n      context: .\n      args: ["APP=client"]\n    ports: ["3000:3000"]\n',
+      'apps/api/package.json': pkg({ name: 'api', scripts: { start: 'node index.js' } }),
+      'apps/api/index.js': HTTP,
+      'apps/client/package.json': pkg({ name: 'client', scripts: { build: 'next build', start: 'next start' }, dependencies: { next: '15.1.3' } }),
+    });
+    expect(analysis.services.map((s) => [s.name, s.source_path, s.dockerfile, s.framework, s.port, s.scripts_start])).toEqual([
+      ['api', 'apps/api', 'Dockerfile', '', 4000, 'npm run start -w api'],
+      ['client', 'apps/client', 'Dockerfile', 'nextjs', 3000, 'npm run start -w client'],
+    ]);
+  });
+
   it('a Dockerfile in a folder without a manifest (docker/) leaves the app at the context, with that Dockerfile', async () => {
     const analysis = await analyzeFiles({
       'compose.yaml': 'services:\n  app:\n    build: { context: ., dockerfile: docker/Dockerfile }\n    ports: ["3000:3000"]\n',
