@@ -167,9 +167,9 @@ async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
 async function fromProcfile(ctx: DetectContext): Promise<ServicePlan[] | null> {
   const procfile = await readProcfile(ctx);
   const dev = await readDevProcfile(ctx);
-  // Procfile.dev adds the job runners the Procfile does not already run.
-  const declared = new Set(procfile?.workers.map((worker) => worker.command) ?? []);
-  const devWorkers = (dev?.workers ?? []).filter((worker) => !declared.has(worker.command) && !declared.has(worker.type));
+  // Procfile.dev adds the job runners the Procfile does not already run (same command or process type).
+  const declared = new Set(procfile?.workers.flatMap((worker) => [worker.command, `type:${worker.type}`]) ?? []);
+  const devWorkers = (dev?.workers ?? []).filter((worker) => !declared.has(worker.command) && !declared.has(`type:${worker.type}`));
   const workers = [...(procfile?.workers ?? []), ...devWorkers];
   if (workers.length === 0) return null;
   const plans: ServicePlan[] = [];

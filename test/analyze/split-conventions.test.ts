@@ -313,7 +313,7 @@ describe('convention 6: workers declared outside the Procfile', () => {
   });
 
   it('a job runner the Procfile already runs is not added twice; Procfile.dev alone without a job runner adds nothing', async () => {
-    const both = await analyzeFiles({ ...rails, Procfile: 'web: bundle exec puma -C config/puma.rb\nworker: bin/jobs\n', 'Procfile.dev': 'web: bin/rails server\nworker: bin/jobs\n' });
+    const both = await analyzeFiles({ ...rails, Procfile: 'web: bundle exec puma -C config/puma.rb\nworker: bin/jobs\n', 'Procfile.dev': 'web: bin/rails server\nworker: bin/jobs start\n' });
     expect(both.services.map((s) => [s.name, s.project_type, s.scripts_start])).toEqual([
       ['project', 'web', 'bundle exec puma -C config/puma.rb'],
       ['project-worker', 'worker', 'bin/jobs'],
