@@ -550,6 +550,16 @@ describe('TypeScript servers without a start script', () => {
     }
   });
 
+  it('noEmit with tsx as a runtime dependency runs the source with tsx', async () => {
+    const { s } = await one({
+      'package.json': pkg({ name: 'api', dependencies: { tsx: '^4.19.2' }, devDependencies: { typescript: '^5.7.2' } }),
+      'package-lock.json': LOCK,
+      'tsconfig.json': '{ "compilerOptions": { "noEmit": true, "module": "NodeNext" } }\n',
+      'src/server.ts': server,
+    });
+    expect([s.scripts_build, s.scripts_start, s.entry_point]).toEqual(['npm ci', 'npx tsx src/server.ts', 'src/server.ts']);
+  });
+
   it('a moon start task that only watches is not used: the tsconfig plan is', async () => {
     const { s, analysis } = await one({
       'package.json': pkg({ name: 'api', devDependencies: { typescript: '^5.7.2' } }),

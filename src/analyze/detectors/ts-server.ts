@@ -6,8 +6,9 @@
  * 2. tsconfig.json: `tsc` compiles the entry (`main` mapped back into the sources, else
  *    src/index.ts, src/server.ts, src/main.ts, ...) to `<outDir>/<path under rootDir>.js`, started
  *    with `node`. rootDir is the one declared, else the common folder of the compiled files, as tsc
- *    computes it. Nothing is derived when tsc emits nothing (`noEmit`), when TypeScript is not a
- *    dependency (`npx tsc` would fetch an unrelated package), or when the build script is not tsc.
+ *    computes it. Nothing is derived when the build script is not tsc, or when tsc emits nothing
+ *    (`noEmit`) or is not a dependency (`npx tsc` would fetch an unrelated package), unless `tsx`
+ *    is a runtime dependency: then `tsx <entry>` runs the source.
  */
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -117,8 +118,15 @@ export async function tscStart(ctx: DetectContext, pkg: PackageJson): Promise<De
   if ('error' in parsed) return null;
   const config = parsed.value as { compilerOptions?: Record<string, unknown>; include?: unknown; files?: unknown };
   const options = config.compilerOptions ?? {};
-  if (options.noEmit === true) return null;
-  if (!('typescript' in pkg.dependencies) && !('typescript' in pkg.devDependencies)) return null;
+  const compiles = options.noEmit !== true && ('typescript' in pkg.dependencies || 'typescript' in pkg.devDependencies);
+  if (!compiles) {
+    // tsx among the runtime dependencies (not devDependencies) is how the project runs its TypeScript.
+    if (!('tsx' in pkg.dependencies)) return null;
+    const found = ENTRY_SOURCES.find((file) => ctx.fs.has(inDir(ctx.dir, file)));
+    if (!found) return null;
+    const why = `${pkg.path}: dependencies.tsx runs ${inDir(ctx.dir, found)} directly (${options.noEmit === true ? `${rel}: noEmit` : 'no TypeScript compiler declared'})`;
+    return { start: `tsx ${found}`, entry: found, build: '', buildIsBinary: false, evidence: why, buildEvidence: '' };
+  }
   const buildScript = pkg.scripts.build;
   if (buildScript !== undefined && !/\btsc\b/.test(buildScript)) return null;
 
