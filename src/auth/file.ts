@@ -10,9 +10,9 @@
  *   target, so neither a crash nor a concurrent run can leave a truncated file.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { chmod, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { constants as fsConstants, realpathSync } from 'node:fs';
+import { chmod, link, lstat, mkdir, open, readFile, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 
 import { OdError } from '../errors.js';
@@ -50,6 +50,24 @@ export interface AuthFileOptions {
    * the folder of an explicit `--auth-file` belongs to the user and is left alone.
    */
   tightenDir?: boolean;
+  /**
+   * When auth.json is a symbolic link, its target is chmod-ed only when it lies inside this folder
+   * (the opendeploy home); otherwise a loose target is refused. Unset: a link target is never chmod-ed.
+   */
+  chmodRoot?: string;
+}
+
+/** True when `target` (a real path) is `folder` or lies below it. */
+function insideFolder(target: string, folder: string | undefined): boolean {
+  if (folder === undefined) return false;
+  let root = resolve(folder);
+  try {
+    root = realpathSync(root);
+  } catch {
+    // A folder that does not exist holds nothing.
+  }
+  const rel = relative(root, target);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 const KEEP_SENTENCE = 'fix or move it away; opendeploy never rewrites or deletes it.';
@@ -95,7 +113,27 @@ async function tightenFolder(dir: string): Promise<boolean> {
 export async function readAuthFile(path: string, options: AuthFileOptions = {}): Promise<ReadAuthFileResult> {
   const shown = displayPath(path);
   let mode: number;
+  // A symlinked auth.json is followed for reading, but its target is only ever chmod-ed when it lies
+  // inside the folder the caller owns (`chmodRoot`): a link must not make opendeploy change the
+  // permissions of some other file, and a dangling link must not make it mint a credential.
+  let linkTarget: string | undefined;
   try {
+    const link = await lstat(path);
+    if (link.isSymbolicLink()) {
+      const target = await readlink(path).catch(() => '?');
+      try {
+        linkTarget = await realpath(path);
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') {
+          throw new OdError(
+            'auth_invalid',
+            `${shown} is a symbolic link to ${target}, which does not exist: opendeploy does not create a credential through a link. Point the link at a credential file or remove it, then run again.`,
+            { nextAction: `Remove the link ${shown} (or restore its target), then run again.`, details: { auth_file: path, reason: 'dangling_symlink' } },
+          );
+        }
+        throw err;
+      }
+    }
     const info = await stat(path);
     if (!info.isFile()) {
       throw invalid(path, `${shown} is not a regular file: ${KEEP_SENTENCE}`);
@@ -110,8 +148,15 @@ export async function readAuthFile(path: string, options: AuthFileOptions = {}):
   // Protect the secret first, whatever the content turns out to be (chmod never changes the bytes).
   let tightened = false;
   if ((mode & 0o077) !== 0) {
+    if (linkTarget !== undefined && !insideFolder(linkTarget, options.chmodRoot)) {
+      throw new OdError(
+        'auth_invalid',
+        `${shown} is a symbolic link to ${displayPath(linkTarget)}, which is readable by other users and lies outside ${options.chmodRoot === undefined ? 'the opendeploy folder' : displayPath(options.chmodRoot)}: opendeploy does not change permissions through a link. Run chmod 600 on it yourself, or replace the link with the file.`,
+        { nextAction: `chmod 600 ${displayPath(linkTarget)}, then run again.`, details: { auth_file: path, reason: 'symlink_permissions' } },
+      );
+    }
     try {
-      await chmod(path, 0o600);
+      await chmod(linkTarget ?? path, 0o600);
       tightened = true;
     } catch (err) {
       throw invalid(path, `${shown} is readable by other users and could not be made private (chmod 600 failed): fix its permissions or move it away.`, {}, err);
@@ -180,6 +225,17 @@ export interface WriteAuthFileOptions extends AuthFileOptions {
    * (used after minting, in case another run or the user created the file meanwhile). Default true.
    */
   overwrite?: boolean;
+  /**
+   * Runs after the complete credential is durable in its temp file and before that file is
+   * renamed/linked into place. Test hook only (a pause that makes a kill -9 land in this window).
+   */
+  beforeCommit?: () => Promise<void>;
+}
+
+/** `auth.json.<pid>.<random>.tmp`: the pid tells a later run whether the writer is still alive. */
+export function tempCredentialPattern(path: string): RegExp {
+  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${base}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -230,6 +286,10 @@ export async function writeAuthFile(path: string, data: AuthFileData, options: W
     } finally {
       await handle.close();
     }
+    // The temp file alone is a complete credential: make its name durable too, so a crash from here
+    // on leaves something the next run can recover (src/auth/pending.ts).
+    await fsyncDir(dir);
+    if (options.beforeCommit !== undefined) await options.beforeCommit();
 
     if (options.overwrite === false) {
       try {
@@ -237,6 +297,9 @@ export async function writeAuthFile(path: string, data: AuthFileData, options: W
         await link(tmp, path);
       } catch (err) {
         if (errnoCode(err) === 'EEXIST') {
+          // Another run may have recovered this very temp file (it looked abandoned): same bytes, done.
+          const existing = await readFile(path, 'utf8').catch(() => undefined);
+          if (existing === serialise(data)) return;
           throw new OdError('conflict', `${shown} appeared while opendeploy was creating a credential; it was left untouched.`, {
             details: { auth_file: path },
           });
@@ -244,7 +307,7 @@ export async function writeAuthFile(path: string, data: AuthFileData, options: W
         const code = errnoCode(err);
         if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
         // Filesystems without hard links: fall back to an existence check plus rename.
-        const exists = await stat(path).then(
+        const exists = await lstat(path).then(
           () => true,
           (e: unknown) => (errnoCode(e) === 'ENOENT' ? false : Promise.reject(e)),
         );

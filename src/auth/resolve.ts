@@ -13,9 +13,11 @@
 import { OdError, isOdError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { AuditLogger } from '../audit/logger.js';
-import { readAuthFile, writeAuthFile, type AuthFileData } from './file.js';
+import { readAuthFile, writeAuthFile, type AuthFileData, type ReadAuthFileResult } from './file.js';
+import { sweepTempCredentials } from './pending.js';
+import { normaliseGatewayUrl } from '../gateway/base-url.js';
 import { DEFAULT_GATEWAY, displayPath, isInHome, resolveAuthFile } from './paths.js';
-import { apiKeysUrl, describeToken, tokenKind, type TokenKind } from './token.js';
+import { apiKeysUrl, dashboardBase, describeToken, tokenKind, type TokenKind } from './token.js';
 
 export interface RegisterResponse {
   api_key?: string | null | undefined;
@@ -74,8 +76,13 @@ function nonEmpty(value: string | undefined | null): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
-function normaliseGateway(value: string): string {
-  return value.trim().replace(/\/+$/, '');
+/** A gateway URL returned by the server, normalised; the fallback when it is not usable. */
+function normaliseOr(value: string, fallback: string): string {
+  try {
+    return normaliseGatewayUrl(value);
+  } catch {
+    return fallback;
+  }
 }
 
 /** `CI` set to anything non-empty other than "false" / "0". */
@@ -98,13 +105,17 @@ export function effectiveGateway(input: {
   projectGateway?: string | undefined;
   fileGateway?: string | undefined;
 }): string {
-  const chosen =
-    nonEmpty(input.flagGateway) ??
-    nonEmpty(input.env['OD_GATEWAY']) ??
-    nonEmpty(input.projectGateway) ??
-    nonEmpty(input.fileGateway) ??
-    DEFAULT_GATEWAY;
-  return normaliseGateway(chosen);
+  const candidates: [string | undefined, string][] = [
+    [nonEmpty(input.flagGateway), '--gateway'],
+    [nonEmpty(input.env['OD_GATEWAY']), 'OD_GATEWAY'],
+    [nonEmpty(input.projectGateway), 'the gateway in .opendeploy/project.json'],
+    [nonEmpty(input.fileGateway), 'the gateway in auth.json'],
+  ];
+  const chosen = candidates.find(([value]) => value !== undefined);
+  if (chosen === undefined) return DEFAULT_GATEWAY;
+  // One canonical form, so `http://host:4000`, `http://host:4000/` and `http://host:4000/api` are
+  // the same gateway everywhere (requests, auth.json, the folder link).
+  return normaliseGatewayUrl(chosen[0] as string, chosen[1]);
 }
 
 /** `opendeploy-cli/<version> (<platform>-<arch>; node <version>)`. */
@@ -140,21 +151,44 @@ function rateLimitedError(err: OdError): OdError {
   );
 }
 
+/**
+ * The gateway's own words for a rejection (`details.reason` of the mapped 401), so the user learns
+ * why: an unknown key, a revoked one, a key from another gateway.
+ */
+function rejectionReason(cause: unknown): string | undefined {
+  if (!isOdError(cause)) return undefined;
+  const reason = cause.details['reason'];
+  return typeof reason === 'string' && reason.trim() !== '' && reason !== '[withheld]' ? reason.trim().replace(/[.!\s]+$/, '') : undefined;
+}
+
+/**
+ * Where to get a new token. Only the hosted dashboard has an API-keys page; a local or self-run
+ * gateway has none, so no URL is invented for it.
+ */
+function newTokenAction(cred: ResolvedCredential): string {
+  if (dashboardBase(cred.gateway) === dashboardBase(DEFAULT_GATEWAY)) return `Create a dashboard token at ${apiKeysUrl(cred.gateway)}.`;
+  if (cred.authFile === null) return `Unset OPENDEPLOY_TOKEN or set it to a token issued by ${cred.gateway}.`;
+  return `Move ${displayPath(cred.authFile)} away and run again to create a new local credential, or set OPENDEPLOY_TOKEN to a token issued by ${cred.gateway}.`;
+}
+
 /** The exact `auth_invalid` error for a credential the gateway rejected (401). File untouched. */
-export function authInvalidError(cred: ResolvedCredential): OdError {
+export function authInvalidError(cred: ResolvedCredential, cause?: unknown): OdError {
   const hint = describeToken(cred.token);
-  const nextAction = `Create a dashboard token at ${apiKeysUrl(cred.gateway)}.`;
+  const reason = rejectionReason(cause);
+  const because = reason === undefined ? '' : ` (the gateway said: ${reason})`;
+  const nextAction = newTokenAction(cred);
+  const details = { source: cred.source, kind: cred.kind, ...(reason === undefined ? {} : { reason }) };
   if (cred.authFile === null) {
     return new OdError(
       'auth_invalid',
-      `The gateway rejected the credential in OPENDEPLOY_TOKEN (${hint}): set OPENDEPLOY_TOKEN to a valid dashboard token (od_k…).`,
-      { status: 401, nextAction, details: { source: cred.source, kind: cred.kind } },
+      `The gateway rejected the credential in OPENDEPLOY_TOKEN (${hint})${because}: set OPENDEPLOY_TOKEN to a valid dashboard token (od_k…).`,
+      { status: 401, nextAction, details, cause },
     );
   }
   return new OdError(
     'auth_invalid',
-    `The gateway rejected the saved credential (${hint}) in ${displayPath(cred.authFile)}. opendeploy left the file untouched: replace api_key with a valid dashboard token, or move the file away to start fresh.`,
-    { status: 401, nextAction, details: { source: cred.source, kind: cred.kind, auth_file: cred.authFile } },
+    `The gateway rejected the saved credential (${hint}) in ${displayPath(cred.authFile)}${because}. opendeploy left the file untouched: replace api_key with a valid dashboard token, or move the file away to start fresh.`,
+    { status: 401, nextAction, details: { ...details, auth_file: cred.authFile }, cause },
   );
 }
 
@@ -198,6 +232,40 @@ function fromFile(authFile: string, data: AuthFileData, gateway: string): Resolv
   return cred;
 }
 
+/** How long a run whose register call was answered as a replay waits for a concurrent run's file. */
+const CONCURRENT_MINT_WAIT_MS = 5_000;
+
+/**
+ * The credential a concurrent run is saving (its auth.json, or its temp file once that run is
+ * gone), polled for a few seconds; undefined when none appears.
+ */
+async function waitForConcurrentMint(authFile: string, options: { tightenDir: boolean; chmodRoot: string }): Promise<AuthFileData | undefined> {
+  const deadline = Date.now() + CONCURRENT_MINT_WAIT_MS;
+  for (;;) {
+    await sweepTempCredentials(authFile);
+    let read: ReadAuthFileResult;
+    try {
+      read = await readAuthFile(authFile, options);
+    } catch {
+      return undefined;
+    }
+    if (read.status === 'ok') return read.data;
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * OD_TEST_MINT_PAUSE_MS: a pause after the minted credential is durable in its temp file and before
+ * it is linked into place, so a test can kill -9 the process inside that window deterministically.
+ * The write path itself is the same with or without it.
+ */
+function testPauseBeforeCommit(env: NodeJS.ProcessEnv): { beforeCommit?: () => Promise<void> } {
+  const ms = Number(env['OD_TEST_MINT_PAUSE_MS']);
+  if (!Number.isFinite(ms) || ms <= 0) return {};
+  return { beforeCommit: () => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 60_000))) };
+}
+
 export async function resolveCredential(input: ResolveCredentialInput): Promise<ResolvedCredential> {
   const { env, audit } = input;
   const warn = input.warn ?? (() => undefined);
@@ -226,7 +294,15 @@ export async function resolveCredential(input: ResolveCredentialInput): Promise<
   // 2. The credential file.
   const authFile = resolveAuthFile({ flagAuthFile: input.flagAuthFile, env, home: input.home });
   const ownsDir = isInHome(authFile, input.home);
-  const read = await readAuthFile(authFile, { tightenDir: ownsDir });
+  const fileOptions = { tightenDir: ownsDir, chmodRoot: input.home };
+  // A mint killed between the register answer and the final rename left its key in a temp file.
+  const swept = await sweepTempCredentials(authFile);
+  if (swept.recovered !== undefined) {
+    warn(`Recovered the credential of an interrupted opendeploy run into ${displayPath(authFile)}.`);
+    audit?.warn('auth.recovered', { auth_file: authFile });
+  }
+  if (swept.removed.length > 0) audit?.info('auth.temp_removed', { count: swept.removed.length });
+  const read = await readAuthFile(authFile, fileOptions);
   if (read.status === 'ok') {
     registerSecret(read.data.api_key);
     registerSecret(read.data.bind_sig);
@@ -287,6 +363,16 @@ export async function resolveCredential(input: ResolveCredentialInput): Promise<
   registerSecret(bindSig);
 
   if (apiKey === undefined) {
+    // Usually another run on this machine registered a moment ago and is saving its key right now:
+    // use the file it writes rather than failing.
+    const winner = await waitForConcurrentMint(authFile, fileOptions);
+    if (winner !== undefined) {
+      registerSecret(winner.api_key);
+      registerSecret(winner.bind_sig);
+      audit?.info('auth.mint', { gateway, reason: 'concurrent_run_saved_credential' });
+      const fileGateway = effectiveGateway({ flagGateway: input.flagGateway, env, projectGateway: input.projectGateway, fileGateway: winner.gateway });
+      return finish(fromFile(authFile, winner, fileGateway), audit);
+    }
     audit?.error('auth.mint', { gateway, reason: 'replay_without_api_key' });
     throw new OdError(
       'auth_missing',
@@ -314,17 +400,17 @@ export async function resolveCredential(input: ResolveCredentialInput): Promise<
 
   const returnedGateway = nonEmpty(body.gateway);
   const finalGateway =
-    returnedGateway !== undefined && /^https?:\/\//i.test(returnedGateway) ? normaliseGateway(returnedGateway) : gateway;
+    returnedGateway !== undefined && /^https?:\/\//i.test(returnedGateway) ? normaliseOr(returnedGateway, gateway) : gateway;
   const data: AuthFileData = { version: 1, api_key: apiKey, gateway: finalGateway, agent_id: agentId, bind_sig: bindSig };
   const claim = nonEmpty(body.claim_url);
   if (claim !== undefined) data.claim_url = claim;
 
   try {
-    await writeAuthFile(authFile, data, { overwrite: false, tightenDir: ownsDir });
+    await writeAuthFile(authFile, data, { overwrite: false, tightenDir: ownsDir, ...testPauseBeforeCommit(env) });
   } catch (err) {
     if (isOdError(err) && err.code === 'conflict') {
       // Another run (or the user) created the file while we registered: theirs wins, ours is dropped.
-      const again = await readAuthFile(authFile, { tightenDir: ownsDir });
+      const again = await readAuthFile(authFile, fileOptions);
       if (again.status === 'ok') {
         registerSecret(again.data.api_key);
         registerSecret(again.data.bind_sig);

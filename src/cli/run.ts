@@ -1,4 +1,5 @@
 import { OdError, toOdError } from '../errors.js';
+import { normaliseGatewayUrl } from '../gateway/base-url.js';
 import { buildExecutionContext, type ExecutionContext, type GlobalOptions } from './context.js';
 import { createReporter, type Reporter, type Streams } from './output/index.js';
 
@@ -38,6 +39,8 @@ export async function runHandler(
   const exec = buildExecutionContext(options, io.env, { stdinIsTTY: io.stdinIsTTY, stderrIsTTY: io.stderrIsTTY }, io.cwd);
   const reporter = createReporter(exec, io.streams);
   try {
+    // A malformed --gateway is a usage error before any work (analysis, credential) starts.
+    if (options.gateway !== undefined) normaliseGatewayUrl(options.gateway, '--gateway');
     const code = await handler({ exec, reporter, streams: io.streams });
     reporter.close();
     return code ?? 0;

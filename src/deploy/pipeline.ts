@@ -27,9 +27,10 @@ export interface PipelineDeps {
 type Stage = (ctx: DeployContext) => Promise<void> | void;
 
 /** The order is the contract: each stage reads only what the ones before it produced. */
+/** Analysis comes first: a refused or empty folder stops before any credential is read or minted. */
 const STAGES: Stage[] = [
-  authStage,
   analyzeStage,
+  authStage,
   projectStage,
   dependenciesStage,
   serviceStage,
@@ -83,8 +84,9 @@ export async function runDeployPipeline(ctx: DeployContext): Promise<void> {
   for (const stage of STAGES) {
     throwIfAborted(ctx.signal);
     await stage(ctx);
-    // From here on the folder is linked: later runs read back by name before creating anything.
-    if (stage === analyzeStage) await saveState(ctx);
+    // From here on the folder is linked (the gateway is known once auth ran): later runs read back
+    // by name before creating anything.
+    if (stage === authStage) await saveState(ctx);
   }
 }
 

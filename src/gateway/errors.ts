@@ -103,6 +103,15 @@ export function dashboardUrl(gateway: string): string {
   return gateway.replace(/\/api$/, '');
 }
 
+/** The hosted dashboard (the one with account pages); local and self-run gateways have none. */
+function isHostedDashboard(gateway: string): boolean {
+  try {
+    return new URL(gateway).hostname === 'dashboard.dev.opendeploy.dev';
+  } catch {
+    return false;
+  }
+}
+
 function fmtValue(value: unknown): string {
   if (typeof value === 'string') return scrubText(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -219,10 +228,13 @@ export function mapHttpError(f: HttpFailure): OdError {
     return new OdError('auth_invalid', said(`The gateway rejected the credential (401) on ${routeName}`), {
       status,
       retryable: false,
-      nextAction:
-        `Replace the api_key in auth.json (or OPENDEPLOY_TOKEN) with a valid token from ${dashboardUrl(f.gateway)}/account/api-keys; ` +
-        'opendeploy never deletes auth.json by itself.',
-      details: baseDetails(),
+      // Only the hosted dashboard has an API-keys page; never send the user to one that does not exist.
+      nextAction: isHostedDashboard(f.gateway)
+        ? `Replace the api_key in auth.json (or OPENDEPLOY_TOKEN) with a valid token from ${dashboardUrl(f.gateway)}/account/api-keys; ` +
+          'opendeploy never deletes auth.json by itself.'
+        : `Replace the api_key in auth.json (or OPENDEPLOY_TOKEN) with a token issued by ${f.gateway}; opendeploy never deletes auth.json by itself.`,
+      // The gateway's own reason, so callers that reword the error can still pass it on.
+      details: { ...baseDetails(), ...(text() === '[empty body]' ? {} : { reason: text() }) },
     });
   }
   if (status === 403) {

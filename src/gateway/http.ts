@@ -16,6 +16,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { OdError } from '../errors.js';
+import { parseGatewayUrl } from './base-url.js';
 import { scrubText } from '../redact.js';
 import { isNetworkError, mapHttpError, networkError, redirectError, retryAfterSeconds } from './errors.js';
 import type { RequestInfo } from './types.js';
@@ -114,25 +115,12 @@ export function defaultUserAgent(): string {
   return `opendeploy/${packageVersion()} (${process.platform}; node ${process.versions.node})`;
 }
 
-/** Validates and normalises a gateway base URL (trailing slashes stripped, no query/fragment). */
+/**
+ * Validates and normalises a gateway base URL (see base-url.ts): trailing slashes stripped, no
+ * query/fragment/credentials, and a bare origin means `<origin>/api`.
+ */
 export function normaliseBaseUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    throw new OdError('invalid_input', `The gateway URL "${scrubText(raw)}" is not a valid URL.`, {
-      nextAction: 'Set OD_GATEWAY (or --gateway) to the gateway base, e.g. https://dashboard.dev.opendeploy.dev/api.',
-    });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new OdError('invalid_input', `The gateway URL must use http or https, not ${url.protocol}.`, {
-      nextAction: 'Set OD_GATEWAY (or --gateway) to the gateway base, e.g. https://dashboard.dev.opendeploy.dev/api.',
-    });
-  }
-  url.hash = '';
-  url.search = '';
-  url.pathname = url.pathname.replace(/\/+$/, '');
-  return url;
+  return parseGatewayUrl(raw);
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -106,7 +106,7 @@ export async function connectExistingCredential(input: {
       await client.listRegions();
       bound = await isBound(credential, client);
     } catch (error) {
-      if (error instanceof OdError && error.code === 'auth_invalid') throw authInvalidError(credential);
+      if (error instanceof OdError && error.code === 'auth_invalid') throw authInvalidError(credential, error);
       throw error;
     }
     return { credential, client, bound, audit, close, ...(embedded ? { embedded } : {}) };

@@ -70,9 +70,10 @@ describe('first deploy of a Node HTTP app with a freshly minted credential', () 
 
   it('emits one stage event per pipeline stage, in order', () => {
     const stages = run.events.filter((event) => event.type === 'stage').map((event) => event.stage);
+    // Analysis first: a refused or empty folder stops before any credential is resolved or minted.
     expect(stages).toEqual([
-      'auth.resolve',
       'analyze',
+      'auth.resolve',
       'project.create',
       'service.create',
       'archive',

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { OdError } from '../../errors.js';
 import { analyzeProject } from '../../analyze/index.js';
 import { selectFiles, manifestOf } from '../../archive/index.js';
@@ -5,14 +6,15 @@ import { writeAnalysisFile } from '../state.js';
 import type { DeployContext } from '../context.js';
 
 /**
- * Stages 2 and 3: analyze the folder locally (no network), save analysis.json, and apply the
- * refusal checklist before anything is created on the gateway. The file selection made here is
- * reused by the archive stage, so the tree is walked once.
+ * Stage 1: analyze the folder locally (no network), save analysis.json, and apply the refusal
+ * checklist before any credential is resolved or anything is created on the gateway. The file
+ * selection made here is reused by the archive stage, so the tree is walked once.
  */
 export async function analyzeStage(ctx: DeployContext): Promise<void> {
   ctx.reporter.stageStart('analyze', 'Analyzing project');
   const selection = await selectFiles(ctx.inputs.root);
   ctx.selection = selection;
+  await refuseEmptyFolder(ctx.inputs.root);
   const analysis = await analyzeProject(ctx.inputs.root, { archive: manifestOf(selection) });
   ctx.analysis = analysis;
   await writeAnalysisFile(ctx.inputs.root, analysis);
@@ -43,6 +45,19 @@ export async function analyzeStage(ctx: DeployContext): Promise<void> {
   });
 
   refusalStage(ctx);
+}
+
+/**
+ * A folder with nothing in it (only opendeploy's own `.opendeploy/` at most) gets its own message:
+ * the refusal checklist's "remove what the reason names" would send the user looking for a marker.
+ */
+async function refuseEmptyFolder(root: string): Promise<void> {
+  const entries = await readdir(root).catch(() => undefined);
+  if (entries === undefined || entries.some((name) => name !== '.opendeploy')) return;
+  throw new OdError('analysis_incomplete', `Nothing to deploy in ${root}: the folder is empty.`, {
+    nextAction: 'Add the project files (or pass the path of the project folder), then run again.',
+    details: { reason: 'empty_folder' },
+  });
 }
 
 /** The refusal checklist: mining markers or nothing to run stop the deploy before any mutation. */

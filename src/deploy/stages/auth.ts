@@ -38,7 +38,7 @@ export async function authStage(ctx: DeployContext): Promise<void> {
   try {
     regions = await client.listRegions();
   } catch (error) {
-    if (error instanceof OdError && error.code === 'auth_invalid') throw authInvalidError(credential);
+    if (error instanceof OdError && error.code === 'auth_invalid') throw authInvalidError(credential, error);
     throw error;
   }
   ctx.bound = await isBound(credential, client);
