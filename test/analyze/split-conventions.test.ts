@@ -287,6 +287,8 @@ describe('convention 5: a browser script next to an index.html is not a Node wor
   it('DOM code without Node is a browser script even when no page names it; a Node file is not', async () => {
     const browser = await analyzeFiles({ 'package.json': pkg({ name: 'widget' }), 'index.js': 'window.addEventListener("load", () => document.body.append("hi"));\n' });
     expect(browser.services.map((s) => [s.scripts_start, s.entry_point])).toEqual([['', '']]);
+    const page = await analyzeFiles({ 'package.json': pkg({ name: 'clock', devDependencies: { prettier: '^3.4.2' } }), 'index.html': '<p id="t"></p><script src="main.js"></script>\n', 'main.js': 'setInterval(() => { t.textContent = new Date(); }, 1000);\n' });
+    expect(page.services.map((s) => [s.framework, s.project_type, s.scripts_start])).toEqual([['static', 'static', '']]);
     const node = await analyzeFiles({ 'package.json': pkg({ name: 'job' }), 'index.js': 'console.log(process.argv.length);\n' });
     expect(node.services.map((s) => [s.project_type, s.scripts_start, s.entry_point])).toEqual([['worker', 'node index.js', 'index.js']]);
   });
