@@ -7,6 +7,7 @@ import envPaths from 'env-paths';
 import { OdError } from '../errors.js';
 import { startLocalGateway, type LocalGateway } from '../local-gateway/index.js';
 import { findRunningGateway, readGatewayFile, type GatewayFile } from '../local-gateway/gateway-file.js';
+import { localAuthFile } from '../local-gateway/local-key.js';
 
 /** Where the embedded gateway keeps its state and its own credential: env-paths' data dir. */
 export function defaultLocalDataDir(): string {
@@ -50,6 +51,11 @@ function attachedGateway(file: GatewayFile, dataDir: string): LocalGateway {
     port: file.port,
     dataDir,
     simulate: file.simulate,
+    authFile: file.simulate ? null : localAuthFile(dataDir),
+    controlSecret: null,
+    inspect: () => {
+      throw new Error('the local gateway runs in another process: use its HTTP control endpoints');
+    },
     onRuntimeLog: () => () => undefined,
     close: async () => undefined,
   };
@@ -62,7 +68,8 @@ function attachedGateway(file: GatewayFile, dataDir: string): LocalGateway {
  */
 export async function startEmbeddedGateway(dataDir: string | undefined, options: EmbeddedOptions = {}): Promise<EmbeddedGateway> {
   const dir = path.resolve(dataDir ?? defaultLocalDataDir());
-  const authFile = path.join(dir, 'auth.json');
+  // A real gateway writes its local key here on first start (before it announces itself).
+  const authFile = localAuthFile(dir);
   const running = await findRunningGateway(dir);
   if (running) return { gateway: attachedGateway(running, dir), authFile, attached: true };
   if (options.detach) {

@@ -1,12 +1,15 @@
 /**
- * Bearer authentication. The local gateway has exactly one human user: any well-formed `od_k`
- * token is that user (there is no dashboard to mint PATs from), while `od_a` tokens must have been
- * minted by this gateway's register endpoint — an unknown agent token is a 401, like the hosted one.
+ * Bearer authentication. The local gateway has exactly one human user. In real mode (apps run on
+ * this machine) only the `od_k` key this gateway minted into `<dataDir>/auth.json` is that user:
+ * anything else well-formed is a 401 naming the reason. With `--simulate`, where nothing runs, any
+ * well-formed `od_k` is the user (tests need no setup). `od_a` tokens must have been minted by this
+ * gateway's register endpoint — an unknown agent token is a 401, like the hosted one.
  */
 
 import type { App, Principal } from './app.js';
 import { pendingOwner } from './app.js';
 import { HttpError } from './http.js';
+import { localAuthFile } from './local-key.js';
 import type { AgentRow } from './store.js';
 import { hashToken, tokenKind } from './tokens.js';
 
@@ -33,6 +36,11 @@ export function authenticate(app: App, authorization: string | undefined): Princ
   const token = match[1] as string;
   const kind = tokenKind(token);
   if (kind === 'k') {
+    if (!app.settings.simulate && app.store.state.user.key_sha256 !== hashToken(token)) {
+      throw unauthorized(
+        `This local gateway accepts only the key it issued (saved in ${localAuthFile(app.dataDir)}); this od_k token was not issued by it.`,
+      );
+    }
     return { kind: 'user', ownerId: app.store.state.user.id, bound: true, agentId: null };
   }
   if (kind === 'a') {

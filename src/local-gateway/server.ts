@@ -5,12 +5,18 @@
  * `simulate: true` builds are simulated, so the CLI and its tests run end-to-end without running
  * anything. This file wires the pieces together and owns the request pipeline:
  *
+ *   any Host but loopback names on this port      421 (DNS rebinding; see guard.ts)
  *   Host <label>.localhost  the deployed app (reverse proxy, WebSocket upgrades too; real mode only)
- *   /__local/*  test control endpoints (loopback only, no auth)
+ *   a foreign Origin on anything below            403 (cross-origin browser requests)
+ *   /__local/*  test control endpoints (loopback only; --simulate or the control secret; JSON POSTs)
  *   /claim/*    the claim page a user would open to bind an agent
  *   /api/*      the contract: journal → scripted fault → trailing-slash rule → auth → handler
+ *
+ * Real mode accepts only credentials it issued: the local key it writes into `<dataDir>/auth.json`
+ * on first start (local-key.ts) and agent tokens its register endpoint minted earlier.
  */
 
+import { timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { chmod, mkdir } from 'node:fs/promises';
 import http from 'node:http';
@@ -22,7 +28,10 @@ import { Timers } from './app.js';
 import { authenticate } from './auth.js';
 import type { FaultAction } from './faults.js';
 import { FaultQueue, MALFORMED_BODY } from './faults.js';
+import { FOREIGN_HOST_TEXT, FOREIGN_ORIGIN_TEXT, hostAllowed, originAllowed } from './guard.js';
 import { HttpError, NOT_FOUND_TEXT, RequestContext, Router, toggleTrailingSlash } from './http.js';
+import { CONTROL_SECRET_FILE, ensureLocalKey, localAuthFile, writeControlSecret } from './local-key.js';
+import type { RecordedRequest } from './recorder.js';
 import { RequestRecorder } from './recorder.js';
 import { registerAccountRoutes } from './routes/account.js';
 import { registerAgentRoutes, registerClaimRoutes } from './routes/agents.js';
@@ -55,6 +64,18 @@ export interface LocalGatewayOptions {
   notify?: (line: string) => void;
   registerLimitPerHour?: number; // default 5 per source IP
   log?: (line: string) => void; // optional request log sink (method path status ms), never tokens
+  /**
+   * Serve the test-only `/__local/*` endpoints in real mode too, guarded by a random secret written
+   * (0600) to `<dataDir>/control-secret` and required in the `X-OpenDeploy-Control` header. With
+   * `simulate` they are served without it (unless this is set, then the secret is required there too).
+   */
+  controlSecret?: boolean;
+}
+
+/** In-process view for tests that own the gateway object: unredacted, but never the HMAC secret or hashes. */
+export interface GatewayInspection {
+  state: Record<string, unknown>;
+  requests: RecordedRequest[];
 }
 
 export interface LocalGateway {
@@ -62,6 +83,12 @@ export interface LocalGateway {
   port: number;
   dataDir: string;
   simulate: boolean;
+  /** Real mode: the credential file holding the local key (`<dataDir>/auth.json`); null when simulating. */
+  authFile: string | null;
+  /** The control secret when started with `controlSecret: true` (also in `<dataDir>/control-secret`). */
+  controlSecret: string | null;
+  /** A deep copy of the stored state and the request journal, for tests in the same process. */
+  inspect(): GatewayInspection;
   /** Real mode: runtime (app output) log lines of every deployment as they are written. */
   onRuntimeLog(listener: (event: RuntimeLogEvent) => void): () => void;
   close(): Promise<void>; // stops apps/builds/databases and timers, closes sockets, flushes state
@@ -74,6 +101,13 @@ interface Routers {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+export const CONTROL_HEADER = 'x-opendeploy-control';
+
+interface Guards {
+  port: number;
+  /** null: control endpoints need no secret (simulate without one) — see controlAccess. */
+  controlSecret: string | null;
+}
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
   const simulate = options.simulate === true;
@@ -124,6 +158,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     ? null
     : new LocalRuntime(app, { readyTimeoutMs, restore: options.restore ?? 'all', notify: (line) => options.notify?.(line) });
   await pruneExpiredUploads(app);
+  const controlSecret = options.controlSecret === true ? await writeControlSecret(dataDir) : null;
 
   const routers: Routers = { api: new Router(), control: new Router(), pages: new Router() };
   registerAgentRoutes(routers.api);
@@ -138,21 +173,50 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   registerControlRoutes(routers.control);
   registerClaimRoutes(routers.pages);
 
+  const guards: Guards = { port: 0, controlSecret };
   const server = http.createServer((req, res) => {
+    if (!hostAllowed(req.headers.host, guards.port)) {
+      refuse(res, 421, FOREIGN_HOST_TEXT);
+      return;
+    }
     // A deployed app's host name goes to the app, whatever the path (it may have its own /api).
+    // Its Origin policy is the app's own business, as when it is hosted.
     if (app.runtime?.proxyRequest(req, res)) return;
-    void handleRequest(app, routers, req, res);
+    if (!originAllowed(req.headers.origin, guards.port)) {
+      refuse(res, 403, FOREIGN_ORIGIN_TEXT);
+      return;
+    }
+    void handleRequest(app, routers, guards, req, res);
   });
   const runtime = app.runtime;
-  if (runtime) {
-    server.on('upgrade', (req, socket, head) => {
-      if (runtime.proxyUpgrade(req, socket, head)) return;
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    });
-  }
+  server.on('upgrade', (req, socket, head) => {
+    if (!hostAllowed(req.headers.host, guards.port)) {
+      socket.end(`HTTP/1.1 421 Misdirected Request\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(FOREIGN_HOST_TEXT)}\r\n\r\n${FOREIGN_HOST_TEXT}`);
+      return;
+    }
+    if (runtime?.proxyUpgrade(req, socket, head)) return;
+    socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
   const port = await listen(server, options.port ?? 0);
+  guards.port = port;
   app.origin = `http://127.0.0.1:${port}`;
   app.url = `${app.origin}/api`;
+  if (!simulate) {
+    // Before the gateway announces itself (gateway.json), so a command that finds it finds the key too.
+    try {
+      const outcome = await ensureLocalKey(store, dataDir, app.url);
+      if (outcome.status === 'minted') log(`local-gateway: minted the local key into ${localAuthFile(dataDir)}`);
+      if (outcome.status === 'foreign' || outcome.status === 'unreadable') {
+        log(`local-gateway: ${outcome.message}`);
+        options.notify?.(outcome.message);
+      }
+    } catch (error) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+      throw new Error(`local gateway: could not save the local key to ${localAuthFile(dataDir)}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   claimGatewayFile(dataDir, { url: app.url, port, simulate });
   if (app.runtime) app.runtime.init(port);
   else app.simulator.resumeAll();
@@ -163,6 +227,20 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     port,
     dataDir,
     simulate,
+    authFile: simulate ? null : localAuthFile(dataDir),
+    controlSecret,
+    inspect(): GatewayInspection {
+      const { secret: _secret, agents, user, ...rest } = store.state;
+      const { key_sha256: _key, ...shownUser } = user;
+      const state = {
+        ...rest,
+        user: shownUser,
+        agents: agents.map(({ token_sha256: _hash, ...agent }) => agent),
+        scripted_deployments: app.simulator.queuedScripts(),
+      };
+      // A JSON round trip: exactly what the HTTP dump used to return, detached from the live rows.
+      return JSON.parse(JSON.stringify({ state, requests: app.recorder.list() })) as GatewayInspection;
+    },
     onRuntimeLog(listener) {
       app.events.on('runtime:log', listener);
       return () => app.events.off('runtime:log', listener);
@@ -199,7 +277,36 @@ function listen(server: http.Server, port: number): Promise<number> {
   });
 }
 
-async function handleRequest(app: App, routers: Routers, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** A short plain-text refusal written before any routing (no request context yet). */
+function refuse(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), connection: 'close' });
+  res.end(text);
+}
+
+/**
+ * The control endpoints exist for tests. Real mode serves them only with a control secret (else
+ * they do not exist: 404); when a secret is set it is required, whatever the mode. Every POST must
+ * be `application/json`, which no cross-origin page can send without a CORS preflight.
+ */
+function controlAccess(ctx: RequestContext, guards: Guards): void {
+  const req = ctx.req;
+  if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) throw new HttpError(403, { error: 'control endpoints are loopback-only' });
+  if (guards.controlSecret === null) {
+    if (!ctx.app.settings.simulate) throw new HttpError(404, NOT_FOUND_TEXT);
+  } else {
+    const given = req.headers[CONTROL_HEADER];
+    const expected = Buffer.from(guards.controlSecret);
+    const candidate = Buffer.from(typeof given === 'string' ? given.trim() : '');
+    if (candidate.length !== expected.length || !timingSafeEqual(candidate, expected)) {
+      throw new HttpError(403, { error: `control endpoints need the X-OpenDeploy-Control header (the value in <data dir>/${CONTROL_SECRET_FILE})` });
+    }
+  }
+  if (ctx.method === 'POST' && !/^application\/json\s*(;|$)/.test(ctx.contentType)) {
+    throw new HttpError(415, { error: 'control endpoints accept only Content-Type: application/json' });
+  }
+}
+
+async function handleRequest(app: App, routers: Routers, guards: Guards, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
   res.once('close', () => {
     const status = res.headersSent ? String(res.statusCode) : 'dropped';
@@ -212,7 +319,7 @@ async function handleRequest(app: App, routers: Routers, req: IncomingMessage, r
   const ctx = new RequestContext(req, res, app, isApi ? app.recorder.start(req, url.pathname, url.searchParams) : undefined);
   try {
     if (ctx.path === '/__local' || ctx.path.startsWith('/__local/')) {
-      if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) throw new HttpError(403, { error: 'control endpoints are loopback-only' });
+      controlAccess(ctx, guards);
       await dispatchPlain(ctx, routers.control);
     } else if (ctx.path.startsWith('/claim/')) {
       await dispatchPlain(ctx, routers.pages);

@@ -211,6 +211,8 @@ export interface LocalUser {
   email: string;
   name: string;
   plan: string;
+  /** Real mode: sha256 of the local key this gateway minted into `<dataDir>/auth.json`. */
+  key_sha256?: string;
 }
 
 export interface State {

@@ -71,7 +71,7 @@ beforeAll(async () => {
 
 // A script a failed test did not use must not fail the next test's deployment.
 beforeEach(async () => {
-  const response = await fetch(`${gw.origin}/__local/reset`, { method: 'POST' });
+  const response = await fetch(`${gw.origin}/__local/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   expect(response.status).toBe(200);
 });
 

@@ -35,6 +35,7 @@ const log: RequestInfo[] = [];
 
 // Shared across the ordered steps below.
 let agentId = '';
+let bindSig = '';
 let apiKey = '';
 let region: Region;
 let projectId = '';
@@ -45,10 +46,11 @@ let autoDomain: ServiceDomain;
 
 async function control(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
   const origin = gw.url.replace(/\/api$/, '');
+  // Control POSTs must be JSON (the gateway refuses anything else).
   const res = await fetch(`${origin}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: method === 'POST' ? { 'content-type': 'application/json' } : {},
+    body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
   });
   if (!res.ok) throw new Error(`control ${method} ${path} → ${res.status} ${await res.text()}`);
   return res.json();
@@ -86,6 +88,7 @@ describe('gateway client ↔ local gateway (ordered first-deploy contract)', () 
     expect(reg.bind_sig).toBeTruthy();
     expect(reg.claim_url).toBe(`${gw.url.replace(/\/api$/, '')}/claim/${reg.agent_id}?h=${reg.bind_sig}`);
     agentId = reg.agent_id!;
+    bindSig = reg.bind_sig!;
     apiKey = reg.api_key!;
     client = anon.withToken(apiKey);
     const [entry] = (await journal()).filter((j) => j.path === '/api/v1/client-agents/register');
@@ -313,7 +316,7 @@ describe('gateway client ↔ local gateway (ordered first-deploy contract)', () 
     expect(err.exitCode).toBe(4);
     expect(err.status).toBe(403);
 
-    await control('POST', `/__local/agents/${agentId}/bind`);
+    await control('POST', `/__local/agents/${agentId}/bind`, { bind_sig: bindSig });
     expect(await client.getBilling()).toBeTypeOf('object');
     const profile = await client.getProfile();
     expect(profile.id).toBeTruthy();

@@ -11,7 +11,8 @@ export interface TestGateway {
   requests(): Promise<RecordedRequest[]>;
   clearRequests(): Promise<void>;
   nextDeployment(spec: Record<string, unknown>): Promise<void>;
-  bindAgent(agentId: string): Promise<void>;
+  /** Binds a pending agent; like the claim page, it needs the agent's bind_sig. */
+  bindAgent(agentId: string, bindSig: string): Promise<void>;
   state(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
@@ -28,11 +29,13 @@ export interface RecordedRequest {
   form_fields?: string[];
 }
 
+/** A control call: every POST is JSON (the gateway refuses anything else), GETs have no body. */
 async function control(origin: string, method: string, route: string, body?: unknown): Promise<unknown> {
+  const post = method === 'POST';
   const response = await fetch(`${origin}${route}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    headers: post ? { 'content-type': 'application/json' } : {},
+    ...(post ? { body: JSON.stringify(body ?? {}) } : {}),
   });
   if (!response.ok) throw new Error(`control ${method} ${route} → ${response.status}: ${await response.text()}`);
   const text = await response.text();
@@ -60,17 +63,18 @@ export async function startTestGateway(options: { buildDurationMs?: number; regi
     clearFaults: async () => {
       await control(origin, 'POST', '/__local/faults/clear');
     },
-    requests: async () => (await control(origin, 'GET', '/__local/requests')) as RecordedRequest[],
+    requests: async () => gateway.inspect().requests as unknown as RecordedRequest[],
     clearRequests: async () => {
       await control(origin, 'POST', '/__local/requests/clear');
     },
     nextDeployment: async (spec) => {
       await control(origin, 'POST', '/__local/next-deployment', spec);
     },
-    bindAgent: async (agentId) => {
-      await control(origin, 'POST', `/__local/agents/${agentId}/bind`);
+    bindAgent: async (agentId, bindSig) => {
+      await control(origin, 'POST', `/__local/agents/${agentId}/bind`, { bind_sig: bindSig });
     },
-    state: async () => (await control(origin, 'GET', '/__local/state')) as Record<string, unknown>,
+    // In-process: the HTTP dump redacts values and signatures, these assertions need them.
+    state: async () => gateway.inspect().state,
     close: () => gateway.close(),
   };
 }

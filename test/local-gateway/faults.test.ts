@@ -9,8 +9,8 @@ beforeAll(async () => {
   h = await startHarness();
 });
 afterEach(async () => {
-  await call(h.origin, 'POST', '/__local/faults/clear');
-  await call(h.origin, 'POST', '/__local/requests/clear');
+  await call(h.origin, 'POST', '/__local/faults/clear', { body: {} });
+  await call(h.origin, 'POST', '/__local/requests/clear', { body: {} });
 });
 afterAll(async () => {
   await h.close();
@@ -97,7 +97,7 @@ describe('POST /__local/faults', () => {
     expect((await fault({ route: 'GET /api/v1/regions/', status: 99 })).status).toBe(400);
     await fault({ route: 'GET /api/v1/regions/', status: 500, count: 5 });
     expect((await call(h.origin, 'GET', '/__local/faults')).json).toHaveLength(1);
-    await call(h.origin, 'POST', '/__local/faults/clear');
+    await call(h.origin, 'POST', '/__local/faults/clear', { body: {} });
     expect((await call(h.origin, 'GET', '/api/v1/regions/', { token: pat })).status).toBe(200);
   });
 });
@@ -143,7 +143,7 @@ describe('GET /__local/state and /__local/reset', () => {
   it('reset clears faults, journal and scripts', async () => {
     await fault({ route: 'GET /api/v1/regions/', status: 500 });
     await call(h.origin, 'POST', '/__local/next-deployment', { body: { outcome: 'failed' } });
-    expect((await call(h.origin, 'POST', '/__local/reset')).status).toBe(200);
+    expect((await call(h.origin, 'POST', '/__local/reset', { body: {} })).status).toBe(200);
     expect((await call(h.origin, 'GET', '/api/v1/regions/', { token: pat })).status).toBe(200);
     expect((await call(h.origin, 'GET', '/__local/state')).json.scripted_deployments).toEqual([]);
   });

@@ -16,6 +16,8 @@ export interface Harness {
   gw: LocalGateway;
   origin: string;
   dataDir: string;
+  /** The X-OpenDeploy-Control header when the gateway was started with a control secret, else {}. */
+  controlHeaders: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startHarness(options: Partial<LocalGatewayOptions> = {}): 
     gw,
     origin: gw.url.replace(/\/api$/, ''),
     dataDir,
+    controlHeaders: gw.controlSecret === null ? {} : { 'x-opendeploy-control': gw.controlSecret },
     async close() {
       await gw.close();
       await rm(dataDir, { recursive: true, force: true });
@@ -72,7 +75,7 @@ export async function call(origin: string, method: string, urlPath: string, opti
   return { status: res.status, headers: res.headers, text, json };
 }
 
-/** A fresh well-formed dashboard token: the local gateway accepts any od_k as its one user. */
+/** A fresh well-formed dashboard token: a simulating local gateway accepts any od_k as its one user. */
 export function patToken(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   let body = '';
@@ -86,11 +89,11 @@ export async function register(origin: string, userAgent: string): Promise<Reply
 
 let uaCounter = 0;
 /** Registers a new pending agent (unique User-Agent so it is never a replay). */
-export async function newAgent(origin: string): Promise<{ token: string; agentId: string }> {
+export async function newAgent(origin: string): Promise<{ token: string; agentId: string; bindSig: string }> {
   uaCounter += 1;
   const reply = await register(origin, `vitest-agent/${process.pid}-${uaCounter}-${Math.random()}`);
   if (reply.status !== 200) throw new Error(`register failed: ${reply.status} ${reply.text}`);
-  return { token: reply.json.api_key, agentId: reply.json.agent_id };
+  return { token: reply.json.api_key, agentId: reply.json.agent_id, bindSig: reply.json.bind_sig };
 }
 
 export function sleep(ms: number): Promise<void> {

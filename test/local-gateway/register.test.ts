@@ -73,7 +73,7 @@ describe('POST /v1/client-agents/register', () => {
   it('a bound agent is no longer replayed: the same UA gets a new mint', async () => {
     h = await startHarness();
     const first = await register(h.origin, 'bind-then-again');
-    await call(h.origin, 'POST', `/__local/agents/${first.json.agent_id}/bind`);
+    await call(h.origin, 'POST', `/__local/agents/${first.json.agent_id}/bind`, { body: { bind_sig: first.json.bind_sig } });
     const second = await register(h.origin, 'bind-then-again');
     expect(second.json.api_key).toMatch(/^od_a/);
     expect(second.json.agent_id).not.toBe(first.json.agent_id);
@@ -111,13 +111,13 @@ describe('POST /__local/agents/:agent_id/bind', () => {
     const pat = `od_k${'Z'.repeat(43)}`;
     expect((await call(h.origin, 'GET', `/api/v1/projects/${project.json.id}`, { token: pat })).status).toBe(404);
 
-    const bind = await call(h.origin, 'POST', `/__local/agents/${reg.json.agent_id}/bind`);
+    const bind = await call(h.origin, 'POST', `/__local/agents/${reg.json.agent_id}/bind`, { body: { bind_sig: reg.json.bind_sig } });
     expect(bind.status).toBe(200);
     expect(bind.json).toMatchObject({ agent_id: reg.json.agent_id, state: 'bound', project_ids: [project.json.id] });
     expect((await call(h.origin, 'GET', `/api/v1/projects/${project.json.id}`, { token: pat })).status).toBe(200);
     expect((await call(h.origin, 'GET', `/api/v1/projects/${project.json.id}`, { token })).status).toBe(200);
 
-    const unknown = await call(h.origin, 'POST', '/__local/agents/nope/bind');
+    const unknown = await call(h.origin, 'POST', '/__local/agents/nope/bind', { body: { bind_sig: reg.json.bind_sig } });
     expect(unknown.status).toBe(404);
   });
 });

@@ -138,7 +138,7 @@ describe('profile, billing and the DELETE guard', () => {
     expect(pending.status).toBe(401);
     expect(pending.json.error).toBe('unauthorized');
 
-    await call(h.origin, 'POST', `/__local/agents/${agent.agentId}/bind`);
+    await call(h.origin, 'POST', `/__local/agents/${agent.agentId}/bind`, { body: { bind_sig: agent.bindSig } });
     const bound = await call(h.origin, 'GET', '/api/v1/profile', { token: agent.token });
     expect(bound.status).toBe(200);
     expect(bound.json.id).toBe(user.json.id);

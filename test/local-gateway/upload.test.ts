@@ -38,7 +38,7 @@ describe('POST /v1/upload/upload-only', () => {
   });
 
   it('records the multipart field names in the request journal', async () => {
-    await call(h.origin, 'POST', '/__local/requests/clear');
+    await call(h.origin, 'POST', '/__local/requests/clear', { body: {} });
     const zip = await zipWithCli({ 'a.txt': 'a' });
     await uploadArchive(h.origin, pat, fields('journal'), { name: 'app.zip', data: zip });
     const log = await call(h.origin, 'GET', '/__local/requests');

@@ -75,7 +75,7 @@ describe('opendeploy auth status', () => {
     expect(human.stdout).toContain(claim);
     expect(human.stdout + human.stderr).not.toContain(agent.api_key);
 
-    await gw.bindAgent(agent.agent_id);
+    await gw.bindAgent(agent.agent_id, agent.bind_sig);
     const bound = await status(['--json'], { OPENDEPLOY_HOME: home });
     expect(bound.code).toBe(0);
     expect(JSON.parse(bound.stdout)).toMatchObject({ kind: 'agent', bound: true, claim_url: null });

@@ -12,6 +12,7 @@ interface LocalGatewayOptions extends GlobalOptions {
   simulate?: boolean;
   readyTimeout?: string;
   stop?: boolean;
+  controlSecret?: boolean;
 }
 
 export function registerLocalGateway(program: Command, io: () => RunIo, setExit: (code: number) => void): void {
@@ -23,6 +24,7 @@ export function registerLocalGateway(program: Command, io: () => RunIo, setExit:
     .option('--simulate', 'simulate builds and databases instead of running apps on this machine')
     .option('--ready-timeout <seconds>', 'how long a started app may take to answer HTTP on its port', '60')
     .option('--stop', 'stop the local gateway running for the data folder (e.g. one started by deploy --local --detach)')
+    .option('--control-secret', 'serve the test-only /__local endpoints, guarded by a random secret written to <data-dir>/control-secret (header X-OpenDeploy-Control)')
     .action(async (_options: LocalGatewayOptions, command: Command) => {
       const options = command.optsWithGlobals<LocalGatewayOptions>();
       setExit(
@@ -51,6 +53,7 @@ export function registerLocalGateway(program: Command, io: () => RunIo, setExit:
             dataDir,
             simulate: options.simulate === true,
             readyTimeoutMs: Math.round(readySeconds * 1000),
+            ...(options.controlSecret ? { controlSecret: true } : {}),
             notify: (line: string) => reporter.info(line),
             ...(exec.verbose ? { log: (line: string) => reporter.debug(line) } : {}),
           }).catch((error: unknown) => {

@@ -8,6 +8,7 @@ import { nowIso } from '../app.js';
 import { bindAgent } from '../auth.js';
 import type { RequestContext, Router } from '../http.js';
 import { HttpError } from '../http.js';
+import { localAuthFile } from '../local-key.js';
 import type { AgentRow } from '../store.js';
 import { bindSignature, hashToken, mintToken, randomLowerAlnum, verifyBindSignature } from '../tokens.js';
 
@@ -38,8 +39,19 @@ function agentResponse(app: App, agent: AgentRow, apiKey?: string): Record<strin
  * mints are counted, so tests can predict exactly when the 429 arrives.
  */
 async function register(ctx: RequestContext): Promise<void> {
-  const body = await ctx.json();
   const app = ctx.app;
+  if (!app.settings.simulate) {
+    // Real mode runs what is deployed as this machine's user: an anonymous caller must not get a
+    // credential. The local user's key is minted on start into the credential file instead.
+    throw new HttpError(403, {
+      error: 'register_disabled',
+      error_code: 'register_disabled',
+      message: `This local gateway runs apps on this machine, so it does not register anonymous agents. Commands with --local use the key it saved in ${localAuthFile(app.dataDir)}; if that file is gone, restart the local gateway to get a new one.`,
+      retryable: false,
+      next_action: 'ask_user',
+    });
+  }
+  const body = await ctx.json();
   const state = app.store.state;
   const ip = ctx.req.socket.remoteAddress ?? '';
   const userAgent = ctx.req.headers['user-agent'] ?? '';
@@ -89,8 +101,6 @@ async function register(ctx: RequestContext): Promise<void> {
     last_deployed_at: null,
   };
   state.agents.push(agent);
-  // A real local preview has no account to claim and no guest caps: its credential is claimed at once.
-  if (app.runtime) bindAgent(app, agent);
   app.store.changed();
   ctx.send(200, agentResponse(app, agent, token));
 }

@@ -1,13 +1,17 @@
 /**
- * Test-only control endpoints under `/__local/` (never under `/api`, no auth, loopback only):
- * fault scripting, the request journal, agent binding, deployment outcome scripting and a state dump.
+ * Test-only control endpoints under `/__local/` (never under `/api`, loopback only): fault
+ * scripting, the request journal, agent binding, deployment outcome scripting and a state dump.
+ * They are served only with `--simulate` or a control secret (checked in server.ts, with the JSON
+ * content type of every POST), and never show a variable value, a signature or a token hash.
  */
 
 import { bindAgent } from '../auth.js';
 import { FaultQueue } from '../faults.js';
 import type { RequestContext, Router } from '../http.js';
 import { httpError } from '../http.js';
+import { redactRequests, redactState } from '../redact.js';
 import type { DeploymentScript } from '../simulator.js';
+import { verifyBindSignature } from '../tokens.js';
 
 async function addFault(ctx: RequestContext): Promise<void> {
   const spec = FaultQueue.parse(await ctx.json());
@@ -25,7 +29,7 @@ function clearFaults(ctx: RequestContext): void {
 }
 
 function listRequests(ctx: RequestContext): void {
-  ctx.send(200, ctx.app.recorder.list());
+  ctx.send(200, redactRequests(ctx.app.recorder.list()));
 }
 
 function clearRequests(ctx: RequestContext): void {
@@ -33,9 +37,14 @@ function clearRequests(ctx: RequestContext): void {
   ctx.send(200, { ok: true });
 }
 
-function bind(ctx: RequestContext): void {
+/** Binding needs the agent's own signature (`{"bind_sig": …}`), like the claim page does. */
+async function bind(ctx: RequestContext): Promise<void> {
+  const body = await ctx.json();
   const agent = ctx.app.store.state.agents.find((a) => a.id === ctx.param('agent_id'));
   if (!agent) throw httpError(404, 'agent not found');
+  const sig = body['bind_sig'];
+  if (typeof sig !== 'string' || sig === '') throw httpError(400, 'bind_sig is required: the signature of this agent from its register response');
+  if (!verifyBindSignature(ctx.app.store.state.secret, agent.id, sig)) throw httpError(403, 'bind_sig does not match this agent');
   const projectIds = bindAgent(ctx.app, agent);
   ctx.send(200, { agent_id: agent.id, state: agent.state, bound_at: agent.bound_at, project_ids: projectIds });
 }
@@ -71,14 +80,9 @@ function clearNextDeployment(ctx: RequestContext): void {
   ctx.send(200, { ok: true });
 }
 
-/** Everything but the HMAC secret and token hashes: enough for assertions, nothing replayable. */
+/** The stored rows without secrets, hashes, signatures or values: enough for assertions, nothing replayable. */
 function dumpState(ctx: RequestContext): void {
-  const { secret: _secret, agents, ...rest } = ctx.app.store.state;
-  ctx.send(200, {
-    ...rest,
-    agents: agents.map(({ token_sha256: _hash, ...agent }) => agent),
-    scripted_deployments: ctx.app.simulator.queuedScripts(),
-  });
+  ctx.send(200, { ...redactState(ctx.app.store.state), scripted_deployments: ctx.app.simulator.queuedScripts() });
 }
 
 /** Clears faults, the request journal and deployment scripts in one call (stored state stays). */
