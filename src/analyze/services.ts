@@ -63,7 +63,8 @@ export interface ServicePlan {
 }
 
 const NODE_LOCKFILES = ['pnpm-lock.yaml', 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'bun.lock', 'bun.lockb'];
-const APP_FRAMEWORKS = new Set(['nextjs', 'nuxt', 'astro', 'sveltekit', 'remix', 'react-router', 'create-react-app', 'gatsby', 'vue', 'angular']);
+// Framework values, or detector ids where the framework value is generic (`static` builders, SSR on Vite).
+const APP_FRAMEWORKS = new Set(['nextjs', 'nuxt', 'astro', 'sveltekit', 'remix', 'react-router', 'create-react-app', 'gatsby', 'vue', 'angular', 'vite-ssr']);
 
 /** The scan results of files under `dir`, without those under `exclude`. */
 export function scopeScan(scan: ScanResult, dir: string, exclude: readonly string[]): ScanResult {
@@ -291,7 +292,7 @@ async function memberPlans(ctx: DetectContext, layout: WorkspaceLayout, options:
     else if (detection && detection.tier >= TIER.frontend) {
       const framework = detection.fields.framework?.value ?? '';
       // A start derived from package.json `main` is a library's entry, not a server.
-      if (APP_FRAMEWORKS.has(framework) || (!pkg && start !== '') || ctx.fs.has(inDir(dir, 'index.html'))) {
+      if (APP_FRAMEWORKS.has(framework) || APP_FRAMEWORKS.has(detection.id) || (!pkg && start !== '') || ctx.fs.has(inDir(dir, 'index.html'))) {
         reason = `${framework || 'app'} (${detection.fields.framework?.evidence ?? detection.fields.project_type?.evidence ?? dir})`;
       }
     } else if (detection?.servesStatically && ctx.fs.has(inDir(dir, 'index.html'))) {

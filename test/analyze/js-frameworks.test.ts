@@ -653,3 +653,21 @@ describe('a declared web framework counts only when the code imports it', () => 
     );
   });
 });
+
+describe('workspace members built by a static builder or an SSR framework on Vite', () => {
+  it('a CRA member and a TanStack Start member are services although their framework is generic', async () => {
+    const analysis = await analyzeFiles({
+      'package.json': pkg({ name: 'shop', private: true, workspaces: ['apps/*'] }),
+      'package-lock.json': LOCK,
+      'apps/web/package.json': pkg({ name: 'web', scripts: { start: 'react-scripts start', build: 'react-scripts build' }, dependencies: { react: '^18.3.1', 'react-scripts': '5.0.1' } }),
+      'apps/web/public/index.html': '<div id="root"></div>',
+      'apps/web/src/index.js': "import React from 'react';\n",
+      'apps/store/package.json': pkg({ name: 'store', scripts: { dev: 'vite dev', build: 'vite build' }, dependencies: { '@tanstack/react-start': '^1.132.0' }, devDependencies: { vite: '^7.1.0' } }),
+      'apps/store/src/router.tsx': 'export function getRouter() {}\n',
+    });
+    expect(analysis.services.map((s) => [s.source_path, s.framework, s.project_type])).toEqual([
+      ['apps/store', 'vite', 'web'],
+      ['apps/web', 'static', 'static'],
+    ]);
+  });
+});
