@@ -39,9 +39,22 @@ export function clearRegisteredSecrets(): void {
   registered.clear();
 }
 
-/** Scrubs token-shaped strings and registered secret values out of free text. */
+/**
+ * The userinfo part of a URL (`https://user:TOKEN@host/`, `https://TOKEN@host/`): git and database
+ * URLs carry credentials there, and a token pasted into `--git` must never reach a log or a terminal.
+ * The scheme and everything from the host on are kept; a `@` later in the path is not userinfo
+ * because userinfo cannot contain `/`, `?`, `#` or whitespace.
+ */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]+@/gi;
+
+/** Strips credentials from every URL in a text: `https://u:t@h/x` becomes `https://***@h/x`. */
+export function stripUrlCredentials(text: string): string {
+  return text.replace(URL_USERINFO, '$1***@');
+}
+
+/** Scrubs token-shaped strings, URL credentials and registered secret values out of free text. */
 export function scrubText(text: string): string {
-  let out = text.replace(TOKEN_PATTERN, (match) => `${match.slice(0, 4)}***`);
+  let out = stripUrlCredentials(text).replace(TOKEN_PATTERN, (match) => `${match.slice(0, 4)}***`);
   for (const secret of registered) {
     if (out.includes(secret)) out = out.split(secret).join('***');
   }

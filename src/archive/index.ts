@@ -1,5 +1,5 @@
 /** The source archive: file selection (ignore rules, secrets, symlinks) and deterministic zip streaming. */
-export { selectFiles, compareRel, type SelectedFile, type Selection, type SelectOptions } from './select.js';
+export { selectFiles, excludeSecretFiles, compareRel, type SelectedFile, type Selection, type SelectOptions } from './select.js';
 export { buildArchive, removeArchive, FIXED_MTIME, type ArchiveResult, type BuildOptions } from './zip.js';
 export { manifestOf, isSecretFileName, type Manifest } from './manifest.js';
 export { npmrcHasAuth } from './npmrc.js';

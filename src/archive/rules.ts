@@ -52,7 +52,7 @@ export const VENV_MARKER = 'pyvenv.cfg';
  * Folder names whose whole content is credentials (cloud CLI config, SSH and GPG keys). They are
  * secrets, so unlike plain ignored folders they are reported (as `name/`) in `excluded_secrets`.
  */
-export const SECRET_DIR_NAMES: ReadonlySet<string> = new Set(['.aws', '.ssh', '.gnupg']);
+export const SECRET_DIR_NAMES: ReadonlySet<string> = new Set(['.aws', '.ssh', '.gnupg', '.kube']);
 
 /** Env files that only carry key names and harmless defaults (§11): kept in the archive. */
 const ENV_TEMPLATES: ReadonlySet<string> = new Set(['.env.example', '.env.sample', '.env.template']);
@@ -71,10 +71,39 @@ const SECRET_NAMES: ReadonlySet<string> = new Set([
   // git's plain-text credential store (`https://user:token@host` lines).
   '.git-credentials',
   'credentials.json',
+  // PostgreSQL's password file (`host:port:db:user:password` lines).
+  '.pgpass',
+  // Apache/nginx basic-auth users with password hashes.
+  '.htpasswd',
+  // Cloudflare wrangler's local secrets, in dotenv format.
+  '.dev.vars',
 ]);
 
 /** Extensions of key and certificate-bundle files, compared lower-case. */
-const SECRET_EXTENSIONS = ['.pem', '.key', '.p12', '.pfx'];
+const SECRET_EXTENSIONS = [
+  '.pem',
+  '.key',
+  '.p12',
+  '.pfx',
+  // Java key stores (Android signing keys, TLS keys of JVM servers).
+  '.keystore',
+  '.jks',
+  // Terraform variable files hold the provider credentials and passwords of a plan.
+  '.tfvars',
+  '.tfvars.json',
+];
+
+/**
+ * Secret files recognised by their folder and name together: the name alone is too common
+ * (`config.json`, `secrets.yml` of a test fixture). Pairs of (parent folder, base name), lower-case.
+ * - `.docker/config.json`: registry auths (`auths.*.auth` is base64 `user:password`). Not the whole
+ *   `.docker/` folder: projects keep Dockerfiles and nginx configs there.
+ * - `config/secrets.yml`: Rails' pre-5.2 secrets file (secret_key_base and API keys).
+ */
+const SECRET_PATHS: ReadonlyArray<readonly [string, string]> = [
+  ['.docker', 'config.json'],
+  ['config', 'secrets.yml'],
+];
 
 /** Prefixes of SSH private/public key files (`id_ed25519`, `id_ed25519.pub`, `id_ecdsa_sk`, ...). */
 const SECRET_PREFIXES = ['id_ed25519', 'id_ecdsa', 'id_dsa'];
@@ -122,7 +151,19 @@ export function isSecretFileName(rel: string): boolean {
   const parts = rel.split(/[\\/]/).filter((part) => part !== '');
   const base = parts[parts.length - 1];
   if (base === undefined) return false;
-  return parts.some((part) => SECRET_DIR_NAMES.has(part)) || isSecretBaseName(base);
+  return parts.some((part) => SECRET_DIR_NAMES.has(part)) || isSecretBaseName(base) || isSecretPath(rel);
+}
+
+/**
+ * True when a relative path is secret by its last folder and name together (`.docker/config.json`,
+ * `config/secrets.yml`, at any depth). Case-insensitive like `isSecretBaseName`.
+ */
+export function isSecretPath(rel: string): boolean {
+  const parts = rel.toLowerCase().split(/[\\/]/).filter((part) => part !== '');
+  if (parts.length < 2) return false;
+  const base = parts[parts.length - 1];
+  const parent = parts[parts.length - 2];
+  return SECRET_PATHS.some(([dir, name]) => dir === parent && name === base);
 }
 
 /** Build tools whose `build` command writes to `./build` by default. */

@@ -1,8 +1,9 @@
 /**
  * Decides which files of a source folder go into the archive: built-in exclusions (rules.ts),
  * secret detection (rules.ts, npmrc.ts), `.gitignore` / `.opendeployignore` (gitignore.ts) and the
- * symlink policy below. Reads metadata only (plus `.gitignore`, `.opendeployignore`, the root
- * `package.json` and `.npmrc` files); file contents are read once, later, by zip.ts.
+ * symlink policy below. Reads metadata, the ignore files and the root `package.json` (each up to a
+ * cap), and for the content checks of content.ts at most the first KiB of a file (a whole small
+ * `.npmrc`, `.yarnrc.yml` or JSON file); file contents are read once, later, by zip.ts.
  *
  * Symlink policy:
  * - A link whose real target is outside the source root is never followed, and is listed in
@@ -18,11 +19,11 @@
  */
 import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { access, lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { access, lstat, open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OdError } from '../errors.js';
-import { IgnoreRules, type RulesSource } from './gitignore.js';
-import { NPMRC_MAX_BYTES, npmrcHasAuth } from './npmrc.js';
+import { isSecretByContent } from './content.js';
+import { IGNORE_FILE_MAX_BYTES, IgnoreRules, MAX_IGNORE_PATTERNS, type RulesSource } from './gitignore.js';
 import {
   buildDirIsGeneratedOutput,
   isExcludedDirName,
@@ -30,6 +31,7 @@ import {
   isSecretBaseName,
   isSecretDirName,
   isSecretFileName,
+  isSecretPath,
   VENV_MARKER,
 } from './rules.js';
 import { walk, type WalkEntry } from './walk.js';
@@ -64,7 +66,16 @@ export interface Selection {
 export interface SelectOptions {
   /** Extra patterns in `.gitignore` syntax, relative to the root, applied after `.opendeployignore`. */
   extraIgnore?: string[];
+  /**
+   * Absolute paths of files known to hold secrets whatever their name (the `--env-file` of this
+   * run): left out and reported in `excludedSecrets` when they lie inside the root. See
+   * `excludeSecretFiles`.
+   */
+  secretFiles?: string[];
 }
+
+/** Largest root `package.json` read (only its scripts and dependencies matter here). */
+export const PACKAGE_JSON_MAX_BYTES = 1024 * 1024;
 
 /** Code-unit order: the same on every machine and locale, unlike localeCompare. */
 export function compareRel(a: string, b: string): number {
@@ -106,10 +117,53 @@ async function resolveRoot(root: string): Promise<string> {
   return real;
 }
 
-/** Reads a small text file; `undefined` when it does not exist, a warning when it cannot be read. */
-async function readOptionalText(abs: string, rel: string, warnings: string[]): Promise<string | undefined> {
+interface CappedText {
+  text: string;
+  /** Size on disk; larger than the text's bytes when the cap cut it. */
+  size: number;
+  truncated: boolean;
+}
+
+/** Reads at most `max` bytes of a regular file; never opens a FIFO for blocking reads. */
+async function readCapped(abs: string, max: number): Promise<CappedText> {
+  const handle = await open(abs, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    return await readFile(abs, 'utf8');
+    const st = await handle.stat();
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
+    const want = Math.min(st.size, max);
+    const buffer = Buffer.alloc(want);
+    let filled = 0;
+    while (filled < want) {
+      const { bytesRead } = await handle.read(buffer, filled, want - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    let text = buffer.subarray(0, filled).toString('utf8');
+    const truncated = st.size > max;
+    // A cut in the middle of a line would leave half a pattern: drop the partial last line.
+    if (truncated) text = text.slice(0, Math.max(0, text.lastIndexOf('\n')));
+    return { text, size: st.size, truncated };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads a small text file up to `max` bytes; `undefined` when it does not exist, a warning when it
+ * cannot be read or was cut at the cap.
+ */
+async function readOptionalText(
+  abs: string,
+  rel: string,
+  warnings: string[],
+  max: number = IGNORE_FILE_MAX_BYTES,
+): Promise<string | undefined> {
+  try {
+    const read = await readCapped(abs, max);
+    if (read.truncated) {
+      warnings.push(`${rel}: ${read.size} bytes, larger than the ${max}-byte read cap; only its beginning was used`);
+    }
+    return read.text;
   } catch (error) {
     const code = errorCode(error);
     if (code !== 'ENOENT' && code !== 'ENOTDIR') warnings.push(`${rel}: unreadable (${code}), its rules were not applied`);
@@ -154,8 +208,20 @@ async function outerGitignores(root: string, warnings: string[]): Promise<{ pref
 }
 
 async function readPackageJson(root: string, warnings: string[]): Promise<unknown> {
-  const text = await readOptionalText(path.join(root, 'package.json'), 'package.json', warnings);
-  if (text === undefined) return undefined;
+  const file = path.join(root, 'package.json');
+  let text: string;
+  try {
+    const read = await readCapped(file, PACKAGE_JSON_MAX_BYTES);
+    if (read.truncated) {
+      warnings.push(`package.json: ${read.size} bytes, larger than the ${PACKAGE_JSON_MAX_BYTES}-byte read cap; a top-level build/ folder is kept`);
+      return undefined;
+    }
+    text = read.text;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') warnings.push(`package.json: unreadable (${code}), a top-level build/ folder is kept`);
+    return undefined;
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -196,6 +262,16 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
     warnings.push('the source folder is ignored by .gitignore files above it; those files were not applied');
     rules = IgnoreRules.create('', [], last);
   }
+  let patternCapReported = false;
+  /** One warning for the whole walk, naming the first file whose patterns went over the cap. */
+  const notePatternCap = (next: IgnoreRules, where: string): void => {
+    if (patternCapReported || next.droppedPatterns === 0) return;
+    patternCapReported = true;
+    warnings.push(
+      `${where}: ignore rules over the ${MAX_IGNORE_PATTERNS}-pattern cap; ${next.droppedPatterns} pattern(s) beyond it were not applied`,
+    );
+  };
+  notePatternCap(rules, outer.sources.length > 0 ? '.gitignore files above the source folder' : '.opendeployignore');
   const buildIsOutput = buildDirIsGeneratedOutput(await readPackageJson(realRoot, warnings));
 
   const unreadableFile = (rel: string, error: unknown): void => {
@@ -203,11 +279,10 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
     warnings.push(`${rel}: unreadable (${errorCode(error)}), skipped`);
   };
 
-  /** `.npmrc` content check; true when it must be left out as a secret. */
-  const npmrcIsSecret = async (abs: string, rel: string, size: number): Promise<boolean | 'unreadable'> => {
-    if (size > NPMRC_MAX_BYTES) return true;
+  /** Content checks of content.ts under `name`; true when the file must be left out as a secret. */
+  const contentIsSecret = async (abs: string, name: string, rel: string, size: number): Promise<boolean | 'unreadable'> => {
     try {
-      return npmrcHasAuth(await readFile(abs, 'utf8'));
+      return await isSecretByContent(abs, name, size);
     } catch (error) {
       unreadableFile(rel, error);
       return 'unreadable';
@@ -228,13 +303,11 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
       warnings.push(`${entry.rel}: not a regular file, skipped`);
       return;
     }
-    if (entry.name === '.npmrc') {
-      const secret = await npmrcIsSecret(entry.abs, entry.rel, st.size);
-      if (secret === 'unreadable') return;
-      if (secret) {
-        excludedSecrets.push(entry.rel);
-        return;
-      }
+    const secret = await contentIsSecret(entry.abs, entry.name, entry.rel, st.size);
+    if (secret === 'unreadable') return;
+    if (secret) {
+      excludedSecrets.push(entry.rel);
+      return;
     }
     files.push({ rel: entry.rel, abs: entry.abs, size: st.size, mode: zipMode(st) });
   };
@@ -282,7 +355,10 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
       const gitignore = entries.find((entry) => entry.name === '.gitignore' && entry.kind === 'file');
       if (gitignore === undefined) return parent;
       const text = await readOptionalText(gitignore.abs, gitignore.rel, warnings);
-      return text === undefined ? parent : { rules: parent.rules.withGitignore(rel, text) };
+      if (text === undefined) return parent;
+      const next = parent.rules.withGitignore(rel, text);
+      notePatternCap(next, gitignore.rel);
+      return { rules: next };
     },
 
     async visit(entry, state) {
@@ -301,7 +377,7 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
         excludedSecrets.push(kind === 'dir' ? `${rel}/` : rel);
         return false;
       }
-      if (kind !== 'dir' && isSecretBaseName(name)) {
+      if (kind !== 'dir' && (isSecretBaseName(name) || isSecretPath(rel))) {
         excludedSecrets.push(rel);
         return false;
       }
@@ -353,8 +429,10 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
       else ignoredCount += 1;
       continue;
     }
-    if (link.name === '.npmrc' && path.posix.basename(link.targetRel) !== '.npmrc') {
-      const secret = await npmrcIsSecret(target.abs, link.rel, target.size);
+    // The target passed the content checks under its own name; under the link's name another
+    // check may apply (`.npmrc -> registry.txt` must pass the `.npmrc` check).
+    if (link.name !== path.posix.basename(link.targetRel)) {
+      const secret = await contentIsSecret(target.abs, link.name, link.rel, target.size);
       if (secret === 'unreadable') continue;
       if (secret) {
         excludedSecrets.push(link.rel);
@@ -365,7 +443,7 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
   }
 
   files.sort((a, b) => compareRel(a.rel, b.rel));
-  return {
+  const selection: Selection = {
     root: realRoot,
     files,
     totalBytes: files.reduce((sum, file) => sum + file.size, 0),
@@ -373,5 +451,39 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
     skippedSymlinks: skippedSymlinks.sort(compareRel),
     ignoredCount,
     warnings: warnings.sort(compareRel),
+  };
+  return options.secretFiles && options.secretFiles.length > 0 ? excludeSecretFiles(selection, options.secretFiles) : selection;
+}
+
+/**
+ * Leaves out files known to hold secrets whatever their name — the file passed to `--env-file`,
+ * say — from a selection already made, and reports them in `excludedSecrets`. A path is compared
+ * by its real location, so a symlink to the file inside the root goes too. Paths outside the root,
+ * or that do not exist, change nothing. Pure apart from resolving the paths.
+ */
+export async function excludeSecretFiles(selection: Selection, secretFiles: readonly string[]): Promise<Selection> {
+  const reals = new Set<string>();
+  for (const file of secretFiles) {
+    try {
+      reals.add(await realpath(path.resolve(file)));
+    } catch {
+      // A file that does not exist cannot be in the archive.
+    }
+  }
+  if (reals.size === 0) return selection;
+  const kept: SelectedFile[] = [];
+  const dropped: string[] = [];
+  for (const file of selection.files) {
+    // `abs` is already a real path: the walk starts from the real root and never enters a linked
+    // folder, and an included link records its target's real path.
+    if (reals.has(file.abs)) dropped.push(file.rel);
+    else kept.push(file);
+  }
+  if (dropped.length === 0) return selection;
+  return {
+    ...selection,
+    files: kept,
+    totalBytes: kept.reduce((sum, file) => sum + file.size, 0),
+    excludedSecrets: [...selection.excludedSecrets, ...dropped].sort(compareRel),
   };
 }

@@ -1,0 +1,108 @@
+/**
+ * Secret detection by content, for files whose name alone does not tell (§9.2, §11):
+ * - `.npmrc` and `.yarnrc.yml` carrying an auth token (npmrc.ts, and `npmAuthToken` / `npmAuthIdent`
+ *   below): kept when they only configure the registry, left out when they hold a credential;
+ * - any `.json` file holding an opendeploy token (`od_…`, an `auth.json` copied into the project)
+ *   or a `"private_key"` field (Google service-account keys under any name);
+ * - any file, whatever its name, that starts with a PEM private key.
+ *
+ * Reads are bounded: the PEM check reads only the first PEM_SNIFF_BYTES of a file, and the
+ * content checks read at most CONTENT_MAX_BYTES. A config file bigger than that cap is treated as
+ * secret without reading it (nobody's `.npmrc` is 256 KiB); a bigger JSON file is checked on its
+ * first CONTENT_MAX_BYTES only, since credential files are small and data dumps are not configs.
+ */
+import { open } from 'node:fs/promises';
+import { npmrcHasAuth } from './npmrc.js';
+
+/** Bytes read from the start of every file for the PEM private-key check. */
+export const PEM_SNIFF_BYTES = 1024;
+
+/** Largest slice of a config or JSON file read for the content checks. */
+export const CONTENT_MAX_BYTES = 256 * 1024;
+
+/**
+ * A PEM private-key header at the start of a line: PKCS#1 (`RSA`, `EC`, `DSA`), PKCS#8 (plain or
+ * `ENCRYPTED`), OpenSSH and PGP (`PGP PRIVATE KEY BLOCK`). Line start, not file start, because
+ * `openssl pkcs12` writes `Bag Attributes` lines before the key.
+ */
+const PEM_PRIVATE_KEY = /(?:^|\n)\s*-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
+
+/** An opendeploy token (`od_` + kind letter + base62) as a whole word, not inside `method_…`. */
+const OD_TOKEN = /\bod_[a-z][A-Za-z0-9]{16,}\b/;
+
+/** A JSON key named private_key (service-account keys, JWK-like exports). */
+const PRIVATE_KEY_FIELD = /"private_key"\s*:/;
+
+/** yarn berry's credential keys with a literal value; a `${VAR}` reference carries no secret. */
+const YARN_AUTH = /^\s*["']?(?:npmAuthToken|npmAuthIdent)["']?\s*:\s*(.*?)\s*$/gm;
+const YARN_ENV_REFERENCE = /^(["']?)\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-[^}]*)?\}\1$/;
+
+/** True when `.yarnrc.yml` text holds an npm auth token or ident with a literal value. */
+export function yarnrcHasAuth(text: string): boolean {
+  for (const match of text.matchAll(YARN_AUTH)) {
+    const value = (match[1] ?? '').replace(/\s+#.*$/, '');
+    if (value === '' || value === '""' || value === "''" || YARN_ENV_REFERENCE.test(value)) continue;
+    return true;
+  }
+  return false;
+}
+
+/** True when JSON text holds an opendeploy token or a `"private_key"` field. */
+export function jsonHasSecret(text: string): boolean {
+  return OD_TOKEN.test(text) || PRIVATE_KEY_FIELD.test(text);
+}
+
+/** True when the first bytes of a file are (or lead into) a PEM private key. */
+export function startsWithPrivateKey(head: string): boolean {
+  return PEM_PRIVATE_KEY.test(head.replace(/^\uFEFF/, ''));
+}
+
+/** Which content check a file name calls for, beyond the PEM sniff every file gets. */
+type ContentKind = 'npmrc' | 'yarnrc' | 'json' | 'none';
+
+function contentKind(name: string): ContentKind {
+  const lower = name.toLowerCase();
+  if (lower === '.npmrc') return 'npmrc';
+  if (lower === '.yarnrc.yml' || lower === '.yarnrc.yaml') return 'yarnrc';
+  if (lower.endsWith('.json')) return 'json';
+  return 'none';
+}
+
+/** Reads at most `max` bytes from the start of a file. Throws what `open`/`read` throw. */
+async function readHead(abs: string, max: number): Promise<string> {
+  const handle = await open(abs, 'r');
+  try {
+    const buffer = Buffer.alloc(max);
+    let filled = 0;
+    while (filled < max) {
+      const { bytesRead } = await handle.read(buffer, filled, max - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return buffer.subarray(0, filled).toString('utf8');
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * True when the file's content makes it a secret. `name` decides which check applies (a symlink
+ * is checked under its own name, with its target's content); `size` is the file's size on disk.
+ * Throws the read error of an unreadable file: the caller reports it.
+ */
+export async function isSecretByContent(abs: string, name: string, size: number): Promise<boolean> {
+  const kind = contentKind(name);
+  if (kind === 'npmrc' || kind === 'yarnrc') {
+    // A credential file this big is not a registry config: leave it out rather than read it all.
+    if (size > CONTENT_MAX_BYTES) return true;
+    const text = await readHead(abs, size);
+    if (startsWithPrivateKey(text.slice(0, PEM_SNIFF_BYTES))) return true;
+    return kind === 'npmrc' ? npmrcHasAuth(text) : yarnrcHasAuth(text);
+  }
+  if (kind === 'json') {
+    const text = await readHead(abs, Math.min(size, CONTENT_MAX_BYTES));
+    return jsonHasSecret(text);
+  }
+  if (size === 0) return false;
+  return startsWithPrivateKey(await readHead(abs, Math.min(size, PEM_SNIFF_BYTES)));
+}
