@@ -187,6 +187,10 @@ export const python: RuntimeDetector = {
       const entry = await consoleScript(ctx);
       if (entry) {
         fields.scripts_start = { value: `${runPrefix}${entry.name}`, evidence: entry.evidence };
+        // `feedsync.cli:main` → the module file (flat or src layout), when it is there.
+        const module = entry.target.split(':')[0]?.trim().split('.').join('/') ?? '';
+        const file = [`${module}.py`, `src/${module}.py`, `${module}/__init__.py`, `src/${module}/__init__.py`].find((f) => module !== '' && ctx.fs.has(inDir(ctx.dir, f)));
+        if (file) fields.entry_point = { value: file, evidence: entry.evidence };
         if (!/pip install \.|uv sync/.test(install)) {
           install = install.includes('--no-root') ? install.replace(' --no-root', '') : [install, 'pip install .'].filter(Boolean).join(' && ');
           fields.scripts_build = { value: install, evidence: `${entry.evidence}: the project itself is installed for its console script` };
@@ -225,7 +229,7 @@ async function runnableScript(ctx: DetectContext, candidates: string[]): Promise
 }
 
 /** `[project.scripts]` (or Poetry's `[tool.poetry.scripts]`): the one named like the project, else the first. */
-async function consoleScript(ctx: DetectContext): Promise<{ name: string; evidence: string } | undefined> {
+async function consoleScript(ctx: DetectContext): Promise<{ name: string; target: string; evidence: string } | undefined> {
   const rel = inDir(ctx.dir, 'pyproject.toml');
   const text = await ctx.manifests.text(rel);
   if (text === null) return undefined;
@@ -246,7 +250,7 @@ async function consoleScript(ctx: DetectContext): Promise<{ name: string; eviden
     if (names.length === 0) continue;
     const own = typeof project?.name === 'string' ? project.name : typeof poetry?.name === 'string' ? poetry.name : '';
     const name = names.find((n) => n === own) ?? (names[0] as string);
-    return { name, evidence: `${rel}: ${where}.${name} = "${String(scripts?.[name])}"` };
+    return { name, target: String(scripts?.[name]), evidence: `${rel}: ${where}.${name} = "${String(scripts?.[name])}"` };
   }
   return undefined;
 }
