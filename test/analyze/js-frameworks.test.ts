@@ -671,3 +671,14 @@ describe('workspace members built by a static builder or an SSR framework on Vit
     ]);
   });
 });
+
+describe('Hono installed with Bun', () => {
+  it('without @hono/node-server or Workers config, a bun.lock makes Bun the runtime', async () => {
+    const { s } = await one({
+      'package.json': pkg({ name: 'hono-bun', dependencies: { hono: '^4.6.14' } }),
+      'bun.lock': '{ "lockfileVersion": 1 }\n',
+      'src/index.ts': "import { Hono } from 'hono';\nconst app = new Hono();\nexport default app;\n",
+    });
+    expect([s.framework, s.scripts_start, s.port]).toEqual(['hono', 'bun src/index.ts', 3000]);
+  });
+});

@@ -3,7 +3,8 @@
  * it runs decides the commands:
  * - Node with `@hono/node-server`: the start script or entry file; `serve()` listens on 3000 unless
  *   given a port.
- * - Bun (a bun script, `@types/bun`, Bun APIs in the entry; a bun.lock alone only installs):
+ * - Bun (a bun script, `@types/bun`, Bun APIs in the entry, or Bun as the package manager with no
+ *   node-server and no Workers config):
  *   `bun run start` or `bun <entry>`; Bun serves the default export on 3000.
  * - Deno: the Deno runtime's commands (`Deno.serve(app.fetch)` on 8000).
  * - Cloudflare Workers (wrangler.toml / wrangler.json): it has no server process to run here; the
@@ -43,7 +44,10 @@ export const hono: FrameworkDetector = {
       };
     }
 
-    const onBun = await bunRuntimeEvidence(ctx, ctx.runtime, pkg);
+    const wrangler = WRANGLER.map((file) => inDir(ctx.dir, file)).find((file) => ctx.fs.has(file));
+    // Without @hono/node-server or Workers config, Hono serves itself only on Bun: installing with Bun says that is the runtime.
+    const bunManager = ctx.runtime.fields.package_manager?.value === 'bun' && !wrangler ? `${ctx.runtime.fields.package_manager?.evidence}: Hono without @hono/node-server runs on Bun` : undefined;
+    const onBun = (await bunRuntimeEvidence(ctx, ctx.runtime, pkg)) ?? bunManager;
     if (onBun) {
       const started = await bunStart(ctx, pkg);
       const detection: Detection = { id: 'hono', tier: started ? TIER.backend : TIER.bare, fields: { framework } };
@@ -58,7 +62,6 @@ export const hono: FrameworkDetector = {
       return detection;
     }
 
-    const wrangler = WRANGLER.map((file) => inDir(ctx.dir, file)).find((file) => ctx.fs.has(file));
     if (wrangler) {
       ctx.warnings.add(
         `${wrangler}: this Hono app is built for Cloudflare Workers and has no server process to run here; add @hono/node-server (Node) or run it with Bun to deploy it as a service`,
