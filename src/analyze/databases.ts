@@ -248,9 +248,10 @@ const REDIS_CLIENTS: Readonly<Partial<Record<Ecosystem, ReadonlySet<string>>>> =
 
 /** Libraries that run on a Redis connection in production (queues, cache and session stores) without naming it. */
 const REDIS_USERS: Readonly<Partial<Record<Ecosystem, ReadonlySet<string>>>> = {
-  npm: new Set(['cache-manager-redis-store', 'cache-manager-ioredis', '@keyv/redis', 'socket.io-redis', 'express-rate-limit']),
-  pypi: new Set(['celery', 'dramatiq', 'huey', 'flask-caching', 'flask-session', 'django-cacheops', 'flask-limiter']),
-  rubygems: new Set(['redis-rails', 'redis-store', 'rack-attack', 'redis-namespace', 'actioncable']),
+  npm: new Set(['cache-manager-redis-store', 'cache-manager-ioredis', '@keyv/redis', 'socket.io-redis']),
+  // Each of these can run on Redis or on something else: with a Redis client declared next to it, that is what it uses.
+  pypi: new Set(['celery', 'dramatiq', 'huey', 'flask-caching', 'flask-session', 'django-cacheops']),
+  rubygems: new Set(['redis-rails', 'redis-store', 'redis-namespace']),
   go: new Set(['github.com/go-redis/cache/v9', 'github.com/go-redis/redis_rate/v10']),
 };
 
