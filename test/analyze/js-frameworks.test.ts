@@ -435,6 +435,12 @@ describe('static builders', () => {
       'angular.json': pkg({ projects: { shop: { projectType: 'application', architect: { build: { builder: '@angular-devkit/build-angular:browser-esbuild', options: { outputPath: 'dist/shop', browser: 'src/main.ts' } } } } } }),
     });
     expect(s.output_directory).toBe('dist/shop/browser');
+    const { s: flat } = await one({
+      'package.json': pkg({ name: 'ng', scripts: { build: 'ng build' }, dependencies: { '@angular/core': '^19.0.0' } }),
+      'package-lock.json': LOCK,
+      'angular.json': pkg({ projects: { shop: { projectType: 'application', architect: { build: { builder: '@angular/build:application', options: { outputPath: { base: 'public', browser: '' } } } } } } }),
+    });
+    expect(flat.output_directory).toBe('public');
     const { s: docs } = await one({
       'package.json': pkg({ name: 'docs', scripts: { build: 'docusaurus build --out-dir site' }, dependencies: { '@docusaurus/core': '3.7.0' } }),
       'package-lock.json': LOCK,

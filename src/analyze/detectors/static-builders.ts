@@ -72,7 +72,10 @@ async function angularOutput(ctx: DetectContext): Promise<{ project: string; out
   const base = typeof raw === 'string' ? raw : raw && typeof raw === 'object' && typeof (raw as { base?: unknown }).base === 'string' ? (raw as { base: string }).base : `dist/${name}`;
   // The application builder (and the browser-esbuild entry it grew from) writes the browser bundle under /browser.
   const application = (typeof build?.builder === 'string' && /:application$/.test(build.builder)) || typeof build?.options?.browser === 'string';
-  return { project: name, output: application ? `${base}/browser` : base, evidence: `${rel}: projects.${name} (${String(build?.builder ?? 'build')})` };
+  // outputPath { base, browser } names the browser folder itself ('' puts the files in base).
+  const browser = raw && typeof raw === 'object' && typeof (raw as { browser?: unknown }).browser === 'string' ? (raw as { browser: string }).browser : 'browser';
+  const output = application ? (browser === '' ? base : `${base}/${browser}`) : base;
+  return { project: name, output, evidence: `${rel}: projects.${name} (${String(build?.builder ?? 'build')})` };
 }
 
 export const staticBuilders: FrameworkDetector = {
