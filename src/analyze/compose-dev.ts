@@ -30,11 +30,15 @@ function baseName(file: string): string {
   return file.split('/').pop() ?? file;
 }
 
+/** `Dockerfile.dev`, `dev.Dockerfile`, `Dockerfile-local`; not `Dockerfile` or `devtools.Dockerfile`. */
+export function isDevelopmentDockerfile(path: string): boolean {
+  return path !== '' && DEV_NAME.test(baseName(path));
+}
+
 /** Why one built service is a development build, or `''`. */
 function developmentBuild(service: ComposeService, composeDir: string): string {
   const reasons: string[] = [];
-  // `Dockerfile.dev`, `dev.Dockerfile`, `Dockerfile-local`; not `Dockerfile` or `devtools.Dockerfile`.
-  if (service.dockerfile && DEV_NAME.test(baseName(service.dockerfile))) reasons.push(`builds ${service.dockerfile}`);
+  if (isDevelopmentDockerfile(service.dockerfile)) reasons.push(`builds ${service.dockerfile}`);
   if (service.target && DEV_TARGET.test(service.target)) reasons.push(`builds the "${service.target}" target`);
   const context = service.context ?? '';
   const source = service.mounts.find((mount) => {

@@ -13,8 +13,9 @@
  *   anything under `vendor/` or `node_modules/`) is installed tooling, not a service;
  * - a service that runs the image another service builds (same build, or `image:` naming it) with
  *   its own `command:` and no ports is a worker of that app;
- * - a file that is a development environment (compose-dev.ts) is not production evidence: the
- *   caller ignores it.
+ * - a file that is a development environment (compose-dev.ts) still says which services and
+ *   workers exist, but its ports, databases, environment and development Dockerfiles are not
+ *   production evidence.
  * Per service it gives the container ports (port priority 2), `environment:` key names and the
  * engines that service uses (its `depends_on`, or engines its environment points at).
  */
@@ -370,6 +371,7 @@ export function enginesOf(file: ComposeFile, app: ComposeService, all: boolean):
 
 /** The compose view of one app service. */
 export function composeInfoFor(file: ComposeFile, app: ComposeService | null, allEngines: boolean): ComposeInfo {
+  if (file.development !== '') return { path: file.path, appService: app?.name ?? null, ports: [], envNames: [], engines: [] };
   const engines = app ? enginesOf(file, app, allEngines) : file.services.flatMap((s) => (s.engine ? [{ engine: s.engine, evidence: `${file.path}: services.${s.name}.image ${s.image}` }] : []));
   return { path: file.path, appService: app?.name ?? null, ports: app?.ports ?? [], envNames: app?.envNames ?? [], engines };
 }
@@ -379,7 +381,7 @@ export function composeInfoFor(file: ComposeFile, app: ComposeService | null, al
  * folder itself (or the only one), with every database of the file.
  */
 export async function readCompose(ctx: DetectContext): Promise<ComposeInfo | null> {
-  const file = await productionCompose(ctx);
+  const file = await loadComposeWarned(ctx);
   if (!file) return null;
   const { apps } = splitCompose(file, ctx.warnings);
   const own = apps.find((app) => app.service.context === ctx.dir) ?? (apps.length === 1 ? apps[0] : undefined);
@@ -387,13 +389,13 @@ export async function readCompose(ctx: DetectContext): Promise<ComposeInfo | nul
 }
 
 /**
- * The folder's compose file when it describes production: a development environment (see
- * compose-dev.ts) contributes no services, ports, databases or environment, with one warning.
+ * The folder's compose file; a development environment (see compose-dev.ts) is said so once, and
+ * contributes no ports, databases or environment (`composeInfoFor`).
  */
-export async function productionCompose(ctx: DetectContext): Promise<ComposeFile | null> {
+export async function loadComposeWarned(ctx: DetectContext): Promise<ComposeFile | null> {
   const file = await loadCompose(ctx);
-  if (!file || file.development === '') return file;
-  ctx.warnings.add(`${file.path} is a development environment (${file.development}); its services, ports, databases and environment were not used`);
-  return null;
+  if (file && file.development !== '') {
+    ctx.warnings.add(`${file.path} is a development environment (${file.development}); its ports, databases and environment were not used`);
+  }
+  return file;
 }
-

@@ -3,7 +3,8 @@
  * 1. a compose file with repo-local `build:` services: each web/worker service (compose.ts); a
  *    service built from a context above its Dockerfile's folder (`context: .`, `dockerfile:
  *    server/Dockerfile`) is detected in the Dockerfile's folder when that holds the manifest, and
- *    built from the context (build-root.ts). A development-environment compose file is skipped;
+ *    built from the context (build-root.ts). A development-environment compose file still splits,
+ *    but gives no ports, databases, environment or development Dockerfile;
  * 2. a Procfile with worker processes (and production job runners of `Procfile.dev`): `web` plus
  *    one worker service per worker process;
  * 3. a workspace (pnpm-workspace.yaml, package.json#workspaces, lerna.json, turbo.json, nx.json):
@@ -21,7 +22,8 @@
  * the detectors decide the rest.
  */
 import type { BuildRoot } from './build-root.js';
-import { composeInfoFor, productionCommand, productionCompose, splitCompose, type ComposeInfo, type ComposeService } from './compose.js';
+import { composeInfoFor, loadComposeWarned, productionCommand, splitCompose, type ComposeInfo, type ComposeService } from './compose.js';
+import { isDevelopmentDockerfile } from './compose-dev.js';
 import type { PackageJson } from './manifests.js';
 import { dnsName } from './name.js';
 import { entryOfCommand, readDevProcfile, readProcfile, type ProcfileInfo } from './procfile.js';
@@ -117,15 +119,17 @@ function appFolder(ctx: DetectContext, service: ComposeService): string {
 }
 
 async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
-  const file = await productionCompose(ctx);
+  const file = await loadComposeWarned(ctx);
   if (!file) return null;
   const { apps } = splitCompose(file, ctx.warnings);
   if (apps.length === 0) return null;
   const folders = apps.map(({ service }) => appFolder(ctx, service));
+  // A development Dockerfile (`Dockerfile.dev`) of a development file is not how production builds.
+  const dockerfileOf = (service: ComposeService): string => (file.development !== '' && isDevelopmentDockerfile(service.dockerfile) ? '' : service.dockerfile);
   const only = apps.length === 1 ? apps[0] : undefined;
   // One service built from the root is the ordinary single-service case (unless compose names a
   // Dockerfile other than the folder's own).
-  const ownDockerfile = only?.service.dockerfile === '' || only?.service.dockerfile === inDir(ctx.dir, 'Dockerfile');
+  const ownDockerfile = only !== undefined && (dockerfileOf(only.service) === '' || dockerfileOf(only.service) === inDir(ctx.dir, 'Dockerfile'));
   if (only && only.service.context === ctx.dir && folders[0] === ctx.dir && only.role === 'web' && ownDockerfile) return null;
   const plans: ServicePlan[] = [];
   for (const [index, { service, role, sharedWith }] of apps.entries()) {
@@ -158,7 +162,7 @@ async function fromCompose(ctx: DetectContext): Promise<ServicePlan[] | null> {
     }
     // Compose builds the context's own Dockerfile when it names none.
     const contextDockerfile = dir !== context && ctx.fs.has(inDir(context, 'Dockerfile')) ? inDir(context, 'Dockerfile') : '';
-    if (service.dockerfile || contextDockerfile) plan.dockerfile = service.dockerfile || contextDockerfile;
+    if (dockerfileOf(service) || contextDockerfile) plan.dockerfile = dockerfileOf(service) || contextDockerfile;
     if (role === 'worker') plan.procfile = null;
     plans.push(plan);
   }

@@ -191,18 +191,18 @@ describe('convention 3: development-only compose files', () => {
     });
     expect(analysis.services.map((s) => [s.port, s.dependencies])).toEqual([[3000, []]]);
     expect(analysis.warnings).toContain(
-      'docker-compose.yml is a development environment (services.app mounts the source (.) into the container); its services, ports, databases and environment were not used',
+      'docker-compose.yml is a development environment (services.app mounts the source (.) into the container); its ports, databases and environment were not used',
     );
   });
 
   it('a development build target, or a comment saying so, makes it a development file; data volumes do not', async () => {
     const target = await analyzeFiles({ ...app, 'compose.yaml': 'services:\n  app:\n    build: { context: ., target: dev }\n    ports: ["5173:5173"]\n  cache:\n    image: redis:7\n' });
     expect(target.services.map((s) => [s.port, s.dependencies])).toEqual([[3000, []]]);
-    expect(target.warnings).toContain('compose.yaml is a development environment (services.app builds the "dev" target); its services, ports, databases and environment were not used');
+    expect(target.warnings).toContain('compose.yaml is a development environment (services.app builds the "dev" target); its ports, databases and environment were not used');
 
     const comment = await analyzeFiles({ ...app, 'compose.yaml': '# Local development only\nservices:\n  app:\n    build: .\n    ports: ["8080:3000"]\n  db:\n    image: postgres:16\n' });
     expect(comment.services.map((s) => [s.port, s.dependencies])).toEqual([[3000, []]]);
-    expect(comment.warnings).toContain('compose.yaml is a development environment (its header comment at compose.yaml:1 says so); its services, ports, databases and environment were not used');
+    expect(comment.warnings).toContain('compose.yaml is a development environment (its header comment at compose.yaml:1 says so); its ports, databases and environment were not used');
 
     const lineComment = await analyzeFiles({
       ...app,
@@ -220,10 +220,48 @@ describe('convention 3: development-only compose files', () => {
   it('mounting a source folder is development; mounting uploads or data is not', async () => {
     const source = await analyzeFiles({ ...app, 'compose.yaml': 'services:\n  app:\n    build: .\n    ports: ["8080:3000"]\n    volumes: ["./src:/app/src"]\n' });
     expect(source.services.map((s) => s.port)).toEqual([3000]);
-    expect(source.warnings).toContain('compose.yaml is a development environment (services.app mounts the source (src) into the container); its services, ports, databases and environment were not used');
+    expect(source.warnings).toContain('compose.yaml is a development environment (services.app mounts the source (src) into the container); its ports, databases and environment were not used');
     const uploads = await analyzeFiles({ ...app, 'compose.yaml': 'services:\n  app:\n    build: .\n    ports: ["8080:3000"]\n    volumes: ["./public/uploads:/app/public/uploads", "./app/storage:/app/storage"]\n' });
     expect(uploads.services.map((s) => s.port)).toEqual([3000]);
     expect(uploads.services[0]?.evidence.find((e) => e.decision === 'port')?.evidence).toBe('compose.yaml: services.app.ports[0] "8080:3000"');
+  });
+
+  it('a development file still says which workers exist; its dev Dockerfile, ports and databases do not count', async () => {
+    const analysis = await analyzeFiles({
+      'requirements.txt': 'django==5.1.4\ncelery[redis]==5.4.0\ngunicorn==23.0.0\n',
+      'manage.py': 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")\n',
+      'shop/__init__.py': '',
+      'shop/settings.py': 'ROOT_URLCONF = "shop.urls"\nWSGI_APPLICATION = "shop.wsgi.application"\n',
+      'shop/wsgi.py': 'from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n',
+      'Dockerfile.dev': 'FROM python:3.12\nCOPY . /code\nCMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]\n',
+      'docker-compose.yml': [
+        'services:',
+        '  web:',
+        '    build: { context: ., dockerfile: Dockerfile.dev }',
+        '    command: python manage.py runserver 0.0.0.0:8000',
+        '    volumes: [".:/code"]',
+        '    ports: ["8000:8000"]',
+        '    depends_on: [db, redis]',
+        '  tasks:',
+        '    build: { context: ., dockerfile: Dockerfile.dev }',
+        '    command: celery -A shop worker -l info',
+        '    volumes: [".:/code"]',
+        '  db:',
+        '    image: postgres:16',
+        '  redis:',
+        '    image: redis:7',
+      ].join('\n'),
+    });
+    // The web start is Django's production server (the detector's), never the compose runserver.
+    expect(analysis.services.map((s) => [s.name, s.project_type, s.dockerfile, /\bgunicorn\b/.test(s.scripts_start) ? 'gunicorn' : s.scripts_start])).toEqual([
+      ['web', 'web', '', 'gunicorn'],
+      ['tasks', 'worker', '', 'celery -A shop worker -l info'],
+    ]);
+    expect(analysis.services[0]?.evidence.find((e) => e.decision === 'port')?.evidence).not.toMatch(/docker-compose/);
+    expect(analysis.services.flatMap((s) => s.evidence).some((e) => e.evidence.includes('docker-compose.yml: services.db'))).toBe(false);
+    expect(analysis.warnings).toContain(
+      'docker-compose.yml is a development environment (services.web builds Dockerfile.dev and mounts the source (.) into the container; services.tasks builds Dockerfile.dev and mounts the source (.) into the container); its ports, databases and environment were not used',
+    );
   });
 
   it('a docker-compose.dev.yml is never read', async () => {
