@@ -253,6 +253,16 @@ export async function serverPortOf(command: string, source: string, ctx?: Detect
       return null;
     }
   }
+  // A Sinatra file run directly (`ruby app.rb`) serves on Sinatra's own default, 4567, unless -p says otherwise.
+  const rubyFile = ctx ? /(?:^|\s)ruby\s+(?:-\S+\s+)*([\w./-]+\.rb)\b/.exec(segment)?.[1] : undefined;
+  if (ctx && rubyFile) {
+    const text = (await ctx.fs.read(inDir(ctx.dir, rubyFile.replace(/^\.\//, ''))))?.text ?? '';
+    if (/^\s*require\s+['"]sinatra(?:\/base)?['"]/m.test(text)) {
+      const flag = /(?:--port|-p)[=\s]+(\d{2,5})\b/.exec(segment);
+      if (flag) return { value: Number(flag[1]), evidence: `${source}: sinatra ${flag[0]}`, explicit: true };
+      return { value: 4567, evidence: `${rubyFile} runs Sinatra, which listens on 4567 by default`, explicit: false };
+    }
+  }
   // A file location (`Procfile:1 web`) names where the command came from; derived commands are quoted.
   const where = /^[\w./-]+:\d+(?: [\w-]+)?$/.test(source) ? `${source}:` : `start command "${segment.length > 80 ? `${segment.slice(0, 77)}...` : segment}":`;
   for (const rule of SERVERS) {

@@ -76,6 +76,17 @@ describe('serverPortOf: the server the start command launches', () => {
     expect(evidenceOf(service, 'port')).toBe('start command "gunicorn -b 0.0.0.0:5005 app:app": gunicorn -b 0.0.0.0:5005');
   });
 
+  it('a Procfile that runs the Sinatra file itself listens on 4567, not on the Rack default of config.ru', async () => {
+    const { service } = await analyzeFiles({
+      Gemfile: 'source "https://rubygems.org"\ngem "sinatra"\ngem "puma"\n',
+      'app.rb': 'require "sinatra"\n\nget "/" do\n  "hi"\nend\n',
+      'config.ru': 'require "./app"\nrun Sinatra::Application\n',
+      Procfile: 'web: bundle exec ruby app.rb -o 0.0.0.0\n',
+    });
+    expect(service.port).toBe(4567);
+    expect(evidenceOf(service, 'port')).toBe('app.rb runs Sinatra, which listens on 4567 by default');
+  });
+
   it('gunicorn reads gunicorn.conf.py for its bind address', async () => {
     const { service } = await analyzeFiles({
       'requirements.txt': 'flask==3.1.0\ngunicorn==23.0.0\n',
