@@ -688,3 +688,15 @@ describe('Hono installed with Bun', () => {
     expect([s.framework, s.scripts_start, s.port]).toEqual(['hono', 'bun src/index.ts', 3000]);
   });
 });
+
+describe('a dev-server start with browser code', () => {
+  it('webpack serve with src/index.js: the browser entry is not run with node', async () => {
+    const { s, analysis } = await one({
+      'package.json': pkg({ name: 'spa', scripts: { start: 'webpack serve --mode development', build: 'webpack --mode production' }, devDependencies: { webpack: '^5.97.1', 'webpack-cli': '^6.0.1' } }),
+      'package-lock.json': LOCK,
+      'src/index.js': "document.querySelector('#app').textContent = 'hi';\n",
+    });
+    expect([s.scripts_start, s.entry_point, s.build_tool]).toEqual(['', '', 'webpack']);
+    expect(analysis.warnings).toContain('package.json: scripts.start "webpack serve --mode development" runs a development server; it was not used as the start command');
+  });
+});
