@@ -448,13 +448,13 @@ describe('static builders', () => {
     expect([docs.framework, docs.output_directory]).toEqual(['static', 'site']);
   });
 
-  it('Angular with @angular/ssr runs its server on 4000; no listed framework names it', async () => {
+  it('Angular with @angular/ssr runs its server on 4000', async () => {
     const { s } = await one({
       'package.json': pkg({ name: 'ng', scripts: { build: 'ng build' }, dependencies: { '@angular/core': '^19.0.0', '@angular/ssr': '^19.0.0' } }),
       'package-lock.json': LOCK,
       'angular.json': pkg({ projects: { shop: { projectType: 'application', architect: { build: { builder: '@angular/build:application', options: { outputPath: 'dist/shop' } } } } } }),
     });
-    expect([s.framework, s.project_type, s.scripts_start, s.port]).toEqual(['', 'web', 'node dist/shop/server/server.mjs', 4000]);
+    expect([s.framework, s.project_type, s.scripts_start, s.port]).toEqual(['angular', 'web', 'node dist/shop/server/server.mjs', 4000]);
   });
 });
 

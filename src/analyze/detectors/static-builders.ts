@@ -8,8 +8,8 @@
  * These builders are outside the framework vocabulary (spec/analysis.md), so the framework is
  * `static` and the builder is named in the evidence (`create-react-app (react-scripts build): …`).
  * An Angular app with `@angular/ssr` runs its server instead (`node dist/<app>/server/server.mjs`,
- * port 4000); it is no listed framework either, so its framework stays empty with Angular named in
- * the evidence.
+ * port 4000) and is reported as `angular`: a server is not `static`, and an empty framework would
+ * make clients re-derive it (client-rules: never accept "" from the analyzer).
  */
 import { TIER, inDir, type Conclusion, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { frameworkBuild, hasAnyDependency, nodeTools } from './node.js';
@@ -99,7 +99,7 @@ export const staticBuilders: FrameworkDetector = {
           id: 'angular',
           tier: TIER.runnable,
           fields: {
-            framework: { value: '', evidence: `angular with @angular/ssr (${angular}) is not a listed framework` },
+            framework: { value: 'angular', evidence: angular },
             project_type: { value: 'web', evidence: `${ssr} (server-side rendering)` },
             output_directory: { value: base, evidence: out.evidence },
             scripts_build: build,
