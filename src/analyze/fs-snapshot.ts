@@ -84,6 +84,12 @@ export const IGNORED_DIR_NAMES: ReadonlySet<string> = new Set([
   '.vscode',
 ]);
 
+/**
+ * Most `.gitignore` patterns applied by the walk (the archive uses the same cap, see
+ * src/archive/gitignore.ts): matching costs patterns × files.
+ */
+export const MAX_GITIGNORE_PATTERNS = 2000;
+
 export interface ReadResult {
   text: string;
   /** The file was larger than the read cap; `text` holds only its beginning. */
@@ -300,8 +306,22 @@ export class FsSnapshot {
       warnings.push('.gitignore looks like a binary file; its rules were not applied');
       return null;
     }
+    const { text, truncated, size } = result.value;
+    if (truncated) {
+      warnings.push(`.gitignore is ${size} bytes, larger than the ${limits.maxFileBytes}-byte read cap; only its beginning was applied`);
+    }
+    // Every path is matched against every pattern, so a huge list would make the walk crawl:
+    // past MAX_GITIGNORE_PATTERNS the rest is dropped (a cut line at the read cap goes too).
+    const lines = text.split(/\r?\n/);
+    if (truncated) lines.pop();
+    const patterns = lines.filter((line) => line.trim() !== '' && !line.startsWith('#'));
+    if (patterns.length > MAX_GITIGNORE_PATTERNS) {
+      warnings.push(
+        `.gitignore has ${patterns.length} patterns, more than the ${MAX_GITIGNORE_PATTERNS}-pattern cap; the ${patterns.length - MAX_GITIGNORE_PATTERNS} beyond it were not applied`,
+      );
+    }
     try {
-      return ignore().add(result.value.text);
+      return ignore().add(patterns.slice(0, MAX_GITIGNORE_PATTERNS));
     } catch {
       warnings.push('.gitignore could not be parsed; its rules were not applied');
       return null;

@@ -37,7 +37,7 @@ import {
   type Evidence,
 } from './schema.js';
 import { inDir, type Conclusion, type DetectContext, type DetectedFields, type Detection } from './types.js';
-import { Warnings } from './warnings.js';
+import { boundWarnings, Warnings } from './warnings.js';
 
 export type { Analysis, AnalyzedService, ArchiveManifest, EnvVar, AiConfig, Evidence, Refusal } from './schema.js';
 export { AnalysisSchema, ServiceSchema, EMPTY_ARCHIVE_MANIFEST } from './schema.js';
@@ -145,7 +145,8 @@ export async function analyzeProject(root: string, options: AnalyzeOptions = {})
     root: posixRelative(cwd, absRoot),
     services,
     refusal,
-    warnings: [...fs.warnings(), ...warnings.all()],
+    // Bounded in length and number: hostile input once made a single 122 KB warning.
+    warnings: boundWarnings([...fs.warnings(), ...warnings.all()]),
     archive: {
       files: options.archive?.files ?? 0,
       bytes: options.archive?.bytes ?? 0,

@@ -22,6 +22,8 @@ export interface DeployInputs {
   git?: { url: string; branch?: string };
   /** Values from `--env-file`: the highest-precedence runtime variables. Never logged. */
   userEnv: Record<string, string>;
+  /** Absolute path of the `--env-file`: never archived when it lies inside the folder. */
+  envFilePath?: string;
   /** Re-upload even when the source digest matches the last upload (`--force`). */
   force: boolean;
   regionId?: string;

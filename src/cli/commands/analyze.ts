@@ -28,12 +28,26 @@ export function registerAnalyze(program: Command, io: () => RunIo, setExit: (cod
           }
           const selection = await selectFiles(root);
           const analysis = await analyzeProject(root, { archive: manifestOf(selection) });
-          await writeAnalysisFile(root, analysis);
+          await saveAnalysis(root, analysis);
           reporter.document(analysis, humanAnalysis(analysis, options.explain === true));
           return 0;
         }),
       );
     });
+}
+
+/**
+ * Writes `.opendeploy/analysis.json`. A folder we cannot write to (read-only mount, `.opendeploy`
+ * that is a file) must not cost the user the analysis itself: the failure becomes a warning of the
+ * printed analysis instead of an `internal` error.
+ */
+async function saveAnalysis(root: string, analysis: Analysis): Promise<void> {
+  try {
+    await writeAnalysisFile(root, analysis);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'error';
+    analysis.warnings.push(`.opendeploy/analysis.json could not be written (${code}); the analysis is printed only`);
+  }
 }
 
 export function humanAnalysis(analysis: Analysis, explain: boolean): string[] {

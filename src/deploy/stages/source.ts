@@ -1,5 +1,6 @@
 import { OdError } from '../../errors.js';
-import { buildArchive, removeArchive, selectFiles } from '../../archive/index.js';
+import { buildArchive, excludeSecretFiles, removeArchive, selectFiles } from '../../archive/index.js';
+import { stripUrlCredentials } from '../../redact.js';
 import { requireClient, type DeployContext } from '../context.js';
 import { saveState } from '../persist.js';
 
@@ -24,21 +25,26 @@ export async function sourceStage(ctx: DeployContext): Promise<void> {
   const projectName = ctx.state.project_name!;
 
   if (ctx.inputs.git) {
-    ctx.reporter.stageStart('upload', `Registering ${ctx.inputs.git.url}`);
+    // A token in the URL (`https://user:TOKEN@host/...`) goes to the gateway, never to a log or screen.
+    const shownUrl = stripUrlCredentials(ctx.inputs.git.url);
+    ctx.reporter.stageStart('upload', `Registering ${shownUrl}`);
     const parked = await client.uploadOnly({
       projectName,
       regionId: region.id,
       gitUrl: ctx.inputs.git.url,
       ...(ctx.inputs.git.branch ? { branch: ctx.inputs.git.branch } : {}),
     });
-    ctx.audit.info('upload', { project_id: projectId, source: 'git', git_url: ctx.inputs.git.url });
+    ctx.audit.info('upload', { project_id: projectId, source: 'git', git_url: shownUrl });
     ctx.reporter.stageDone('upload', `Repository registered`, { source: 'git' });
     await bind(ctx, parked.temp_file_path, undefined);
     return;
   }
 
   ctx.reporter.stageStart('archive', 'Packing source');
-  const selection = ctx.selection ?? (await selectFiles(ctx.inputs.root));
+  // The --env-file holds this run's secret values: inside the folder it is never archived, whatever
+  // its name (the selection may come from the analyze stage, so it is filtered here).
+  const secretFiles = ctx.inputs.envFilePath ? [ctx.inputs.envFilePath] : [];
+  const selection = await excludeSecretFiles(ctx.selection ?? (await selectFiles(ctx.inputs.root)), secretFiles);
   const archive = await buildArchive(ctx.inputs.root, { selection });
   ctx.archive = archive;
   try {
@@ -57,6 +63,7 @@ export async function sourceStage(ctx: DeployContext): Promise<void> {
       { files: archive.files, bytes: archive.sourceBytes, zip_bytes: archive.bytes, excluded_secrets: secrets, digest: archive.digest },
     );
     for (const link of archive.skippedSymlinks) ctx.reporter.warn(`Left out ${link}: it links outside the project.`);
+    for (const warning of archive.warnings) ctx.reporter.warn(`Archive: ${warning}`);
 
     if (!ctx.inputs.force && ctx.state.last_source_digest === archive.digest && ctx.state.last_temp_file_path) {
       ctx.reporter.stageSkip('upload', 'Source unchanged since the last upload; not sending it again (use --force to re-upload)', {
