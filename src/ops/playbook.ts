@@ -407,7 +407,7 @@ export const PLAYBOOK: Rule[] = [
       const tool = match?.[1] ?? 'the package manager';
       const pkg = tool === 'yarn' && /^[2-9]|^\d{2,}/.test(match?.[2] ?? '') ? '@yarnpkg/cli-dist' : tool;
       return {
-        ...(match ? { detail: `${tool} ${match[2]} (${match[3]}): ${match[4]}` } : {}),
+        ...(match ? { detail: `${tool} ${match[2]} (${match[3]}): ${(match[4] ?? '').replace(/\.$/, '')}` } : {}),
         ...redeployAfter(`Ask for a version the npm registry has (\`npm view ${pkg} versions\` lists them) in package.json "packageManager", or make the registry reachable from this machine`),
       };
     },

@@ -151,12 +151,14 @@ export function ensureTool(request: ToolRequest, options: EnsureOptions): Promis
   const dir = toolDir(options.root, request);
   const inFlight = pending.get(dir);
   if (inFlight) return inFlight;
-  const work = ensure(request, dir, options).finally(() => pending.delete(dir));
+  const work = installTool(request, options).finally(() => pending.delete(dir));
   pending.set(dir, work);
   return work;
 }
 
-async function ensure(request: ToolRequest, dir: string, options: EnsureOptions): Promise<CachedTool> {
+/** ensureTool without the in-process sharing: what two gateways racing for one tool each run. */
+export async function installTool(request: ToolRequest, options: EnsureOptions): Promise<CachedTool> {
+  const dir = toolDir(options.root, request);
   const binDir = path.join(dir, 'node_modules', '.bin');
   const cached = await readMarker(dir);
   if (cached && cached.package === request.package) return { binDir, version: cached.version, installed: false };
