@@ -180,33 +180,33 @@ const PORT_VALUE = '(\\d{2,5})\\b';
 const SERVERS: readonly ServerRule[] = [
   {
     name: 'gunicorn',
-    match: /(?:^|\s|\/)gunicorn(?:\s|$)/,
+    match: /(?:^|[\s/"'])gunicorn(?:\s|$)/,
     flags: [new RegExp(`(?:--bind|-b)[=\\s]+['"]?[^\\s'"]*:${PORT_VALUE}`)],
     default: 8000,
     config: { flag: /(?:--config|-c)[=\s]+(?:python:)?(\S+\.py)\b/, file: 'gunicorn.conf.py', port: [/^\s*bind\s*=\s*\[?\s*f?['"][^'"\n]*:(\d{2,5})['"]/m, /^\s*bind\s*=.*?['"]?PORT['"]?\s*,\s*['"]?(\d{2,5})/m] },
   },
-  { name: 'uvicorn', match: /(?:^|\s|\/)uvicorn\s/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`)], default: 8000 },
-  { name: 'hypercorn', match: /(?:^|\s|\/)hypercorn\s/, flags: [new RegExp(`(?:--bind|-b)[=\\s]+['"]?[^\\s'"]*:${PORT_VALUE}`)], default: 8000 },
-  { name: 'daphne', match: /(?:^|\s|\/)daphne\s/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 8000 },
-  { name: 'granian', match: /(?:^|\s|\/)granian\s/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`)], default: 8000 },
-  { name: 'waitress-serve', match: /(?:^|\s|\/)waitress-serve\s/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`), new RegExp(`--listen[=\\s]+[^\\s:]*:${PORT_VALUE}`)], default: 8080 },
-  { name: 'flask run', match: /(?:^|\s|\/)flask\s(?:.*\s)?run\b/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 5000 },
+  { name: 'uvicorn', match: /(?:^|[\s/"'])uvicorn\s/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`)], default: 8000 },
+  { name: 'hypercorn', match: /(?:^|[\s/"'])hypercorn\s/, flags: [new RegExp(`(?:--bind|-b)[=\\s]+['"]?[^\\s'"]*:${PORT_VALUE}`)], default: 8000 },
+  { name: 'daphne', match: /(?:^|[\s/"'])daphne\s/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 8000 },
+  { name: 'granian', match: /(?:^|[\s/"'])granian\s/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`)], default: 8000 },
+  { name: 'waitress-serve', match: /(?:^|[\s/"'])waitress-serve\s/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`), new RegExp(`--listen[=\\s]+[^\\s:]*:${PORT_VALUE}`)], default: 8080 },
+  { name: 'flask run', match: /(?:^|[\s/"'])flask\s(?:.*\s)?run\b/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 5000 },
   { name: 'manage.py runserver', match: /manage\.py\s+runserver\b/, flags: [new RegExp(`runserver\\s+(?:\\S*:)?${PORT_VALUE}`)], default: 8000 },
   {
     name: 'rails server',
-    match: /(?:^|\s|\/)rails\s+(?:server|s)\b/,
+    match: /(?:^|[\s/"'])rails\s+(?:server|s)\b/,
     flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)],
     default: 3000,
     config: { flag: /(?:--config|-C)[=\s]+(\S+\.rb)\b/, file: 'config/puma.rb', port: [/^\s*port\s+(?:ENV\.fetch\(\s*['"]PORT['"]\s*(?:,\s*|\)\s*\{\s*))?(\d{2,5})/m] },
   },
   {
     name: 'puma',
-    match: /(?:^|\s|\/)puma(?:\s|$)/,
+    match: /(?:^|[\s/"'])puma(?:\s|$)/,
     flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`), new RegExp(`(?:--bind|-b)[=\\s]+['"]?tcp://[^\\s:'"]*:${PORT_VALUE}`)],
     default: 9292,
     config: { flag: /(?:--config|-C)[=\s]+(\S+\.rb)\b/, file: 'config/puma.rb', port: [/^\s*port\s+(?:ENV\.fetch\(\s*['"]PORT['"]\s*(?:,\s*|\)\s*\{\s*))?(\d{2,5})/m] },
   },
-  { name: 'rackup', match: /(?:^|\s|\/)rackup(?:\s|$)/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 9292 },
+  { name: 'rackup', match: /(?:^|[\s/"'])rackup(?:\s|$)/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 9292 },
 ];
 
 /** The text of the script a command runs (`./start.sh`, `bash bin/start.sh`, `npm start`), with where it is. */
