@@ -325,6 +325,68 @@ const DATABASE_URL_NAMES = /^(?:\w+_)?(?:DATABASE_(?:URL|URI)|DB_(?:URL|URI))$|^
  * `DATABASE_URL || "sqlite:…"` (sequelize, knex, SQLAlchemy, Prisma's `file:`) runs on a SQLite file
  * and needs no database server; `|| "postgres://…"` names the engine.
  */
+const DIALECTS: Readonly<Record<string, Engine | null>> = {
+  pg: 'postgres',
+  'pg-native': 'postgres',
+  postgres: 'postgres',
+  postgresql: 'postgres',
+  cockroachdb: 'postgres',
+  mysql: 'mysql',
+  mysql2: 'mysql',
+  mariadb: 'mysql',
+  sqlite: null,
+  sqlite3: null,
+  'better-sqlite3': null,
+};
+
+/**
+ * The ORM's own configuration: knexfile `client` (the production section first), sequelize-cli
+ * `config/config.json` production `dialect`, TypeORM `type`, a SQLAlchemy URL written as a literal
+ * (`create_engine("sqlite:///app.db")`).
+ */
+async function ormConfig(ctx: DetectContext): Promise<SqlDecision | null> {
+  const read = async (file: string): Promise<{ rel: string; text: string } | null> => {
+    const rel = inDir(ctx.dir, file);
+    const text = (await ctx.fs.read(rel))?.text;
+    return text === undefined ? null : { rel, text };
+  };
+  const decide = (rel: string, what: string, value: string | undefined): SqlDecision | null =>
+    value !== undefined && value in DIALECTS ? { engine: DIALECTS[value] as Engine | null, evidence: `${rel}: ${what} "${value}"` } : null;
+  for (const file of ['knexfile.js', 'knexfile.ts', 'knexfile.cjs', 'knexfile.mjs']) {
+    const knex = await read(file);
+    if (!knex) continue;
+    const production = /\bproduction\s*:\s*\{[^}]*?\bclient\s*:\s*['"]([\w-]+)['"]/.exec(knex.text)?.[1];
+    const found = decide(knex.rel, production ? 'production client' : 'client', production ?? /\bclient\s*:\s*['"]([\w-]+)['"]/.exec(knex.text)?.[1]);
+    if (found) return found;
+  }
+  const sequelize = await read('config/config.json');
+  if (sequelize) {
+    try {
+      const production = (JSON.parse(sequelize.text) as Record<string, Record<string, unknown> | undefined>).production;
+      const found = typeof production?.dialect === 'string' ? decide(sequelize.rel, 'production.dialect', production.dialect) : null;
+      if (found) return found;
+    } catch {
+      // not sequelize-cli's JSON: nothing decided here
+    }
+  }
+  for (const file of ['ormconfig.json', 'ormconfig.js', 'ormconfig.ts', 'src/data-source.ts', 'data-source.ts', 'src/database/data-source.ts']) {
+    const typeorm = await read(file);
+    const found = typeorm ? decide(typeorm.rel, 'type', /["']?type["']?\s*:\s*['"]([\w-]+)['"]/.exec(typeorm.text)?.[1]) : null;
+    if (found) return found;
+  }
+  // A literal URL decides only when the code reads no database URL from the env (a Config class may
+  // hard-code SQLite for development next to `DATABASE_URL` for production).
+  if (productionRefs(ctx).some((ref) => DATABASE_URL_NAMES.test(ref.name))) return null;
+  const pyFiles = ctx.fs.filesUnder(ctx.dir).filter((f) => /(?:^|\/)(?:config|settings|database|db|models|app|main|__init__|extensions)\.py$/.test(f) && !isDevOnlyFile(f)).slice(0, 50);
+  for (const file of pyFiles) {
+    const text = (await ctx.fs.read(file))?.text ?? '';
+    const m = /\b(?:create_(?:async_)?engine\(\s*|SQLALCHEMY_DATABASE_URI\s*=\s*)f?["'](\w+)(?:\+\w+)?:\/\//.exec(text);
+    const found = m ? decide(`${file}:${text.slice(0, m.index).split('\n').length}`, 'SQLAlchemy URL scheme', m[1]) : null;
+    if (found) return found;
+  }
+  return null;
+}
+
 /** The service's own env reads, without development/test-only configuration files. */
 function productionRefs(ctx: DetectContext): EnvRef[] {
   return ctx.scan.envRefs.filter((ref) => (ctx.dir === '' || ref.file.startsWith(`${ctx.dir}/`)) && !isDevOnlyFile(ref.file));
@@ -384,7 +446,7 @@ export async function detectDatabases(
     (frameworkSql ? { engine: frameworkSql.engine, evidence: frameworkSql.evidence } : null) ??
     (prisma && prisma.engine !== 'mongodb' ? prisma : null) ??
     drizzle ??
-    (input.optionalEngines?.engines.some((e) => SQL_ENGINES.has(e)) ? null : codeDefaultUrl(ctx));
+    (input.optionalEngines?.engines.some((e) => SQL_ENGINES.has(e)) ? null : ((await ormConfig(ctx)) ?? codeDefaultUrl(ctx)));
 
   // Env names read only by development/test configuration never reach here (env-vars.ts drops them).
   const envEngines: Array<{ engine: Engine; evidence: string }> = [];

@@ -193,6 +193,24 @@ describe('databases need evidence of use', () => {
     expect(evidenceOf(cache.service, 'dependency')).toBe('site/settings.py:3 CACHES uses django.core.cache.backends.redis.RedisCache');
   });
 
+  it('the ORM configuration decides: knexfile production client, SQLAlchemy literal SQLite URL', async () => {
+    const knex = await analyzeFiles({
+      'package.json': JSON.stringify({ name: 'api', scripts: { start: 'node index.js' }, dependencies: { knex: '^3.1.0', pg: '^8.13.1', sqlite3: '^5.1.7', mysql2: '^3.11.4' } }),
+      'knexfile.js': "module.exports = {\n  development: { client: 'sqlite3', connection: { filename: './dev.sqlite3' } },\n  production: { client: 'pg', connection: process.env.DATABASE_URL },\n};\n",
+      'index.js': "require('node:http').createServer((q, s) => s.end('ok')).listen(3000);\n",
+    });
+    expect(knex.service.dependencies).toEqual(['postgres']);
+    expect(knex.analysis.warnings).toContain(
+      'package.json: dependencies.mysql2 is declared but the app\'s database is postgres (knexfile.js: production client "pg"); no other database is provisioned for it',
+    );
+    const sqlalchemy = await analyzeFiles({
+      'requirements.txt': 'SQLAlchemy==2.0.36\npsycopg2-binary==2.9.10\n',
+      'db.py': 'from sqlalchemy import create_engine\n\nengine = create_engine("sqlite:///./jobs.db")\n',
+      'main.py': 'from db import engine\n\nif __name__ == "__main__":\n    print(engine)\n',
+    });
+    expect(sqlalchemy.service.dependencies).toEqual([]);
+  });
+
   it('a Drizzle dialect decides the SQL engine over other drivers', async () => {
     const { service } = await analyzeFiles({
       'package.json': JSON.stringify({ name: 'api', scripts: { start: 'node index.js' }, dependencies: { 'drizzle-orm': '^0.36.0', postgres: '^3.4.5', mysql2: '^3.11.4' } }),
