@@ -1,21 +1,32 @@
 /**
  * Ctrl-C handling for long-running commands: the first SIGINT/SIGTERM aborts the signal so the
  * pipeline stops at the next safe point (state is already saved) and exits 130; a second one
- * exits at once.
+ * exits at once. A step that does not notice the abort (a slow read, a request without a signal)
+ * must not keep the user waiting: after `graceMs` the process exits 130 by itself. Every id is
+ * saved as soon as it exists, so nothing is lost by not waiting for that step.
  */
-export async function withInterrupt<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export const INTERRUPT_GRACE_MS = 900;
+
+export async function withInterrupt<T>(run: (signal: AbortSignal) => Promise<T>, graceMs: number = INTERRUPT_GRACE_MS): Promise<T> {
   const controller = new AbortController();
   let count = 0;
+  let grace: NodeJS.Timeout | undefined;
   const onSignal = (): void => {
     count += 1;
     if (count > 1) process.exit(130);
     controller.abort();
+    grace = setTimeout(() => {
+      process.stderr.write('Interrupted.\n');
+      process.exit(130);
+    }, graceMs);
+    grace.unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     return await run(controller.signal);
   } finally {
+    if (grace !== undefined) clearTimeout(grace);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -14,14 +14,14 @@ export function resolveEnvironment(flag: string | undefined, env: NodeJS.Process
   });
 }
 
-/** Reads `--env-file` values; each value is registered as a secret so it is never printed. */
+/** Reads `--vars-file` (`--env-file`) values; each value is registered as a secret so it is never printed. */
 export async function readEnvFile(file: string): Promise<Record<string, string>> {
   let raw: string;
   try {
     raw = await readFile(file, 'utf8');
   } catch (error) {
     throw new OdError('invalid_input', `Could not read the env file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {
-      nextAction: 'Check the path given to --env-file.',
+      nextAction: 'Check the path given to --vars-file (--env-file).',
     });
   }
   const parsed = parseEnv(raw);

@@ -20,6 +20,8 @@ export interface DeployOptions extends GlobalOptions {
   subdomain?: string;
   git?: string;
   branch?: string;
+  varsFile?: string;
+  /** `--env-file`, the old name of `--vars-file` (Node 20 itself claims that flag: see bin/opendeploy.js). */
   envFile?: string;
   force?: boolean;
   dataDir?: string;
@@ -35,7 +37,8 @@ export function registerDeploy(program: Command, io: () => RunIo, setExit: (code
     .option('--subdomain <prefix>', 'claim <prefix>.opendeploy.run after a successful deploy (production only)')
     .option('--git <url>', 'deploy a Git repository instead of uploading the folder')
     .option('--branch <branch>', 'branch for --git (default: main)')
-    .option('--env-file <file>', 'runtime variables for the service, in dotenv format (highest precedence)')
+    .option('--vars-file <file>', 'runtime variables for the service, in dotenv format (highest precedence)')
+    .option('--env-file <file>', 'the same as --vars-file (older name)')
     .option('--force', 're-upload the source even when it is unchanged since the last upload')
     .option('--data-dir <dir>', 'with --local: where the embedded gateway keeps its state')
     .option('--simulate', 'with --local: simulate the build instead of running the app on this machine')
@@ -50,6 +53,16 @@ export function registerDeploy(program: Command, io: () => RunIo, setExit: (code
     });
 }
 
+/** `--vars-file`, or its older name `--env-file`; naming two different files is a usage error. */
+function chooseVarsFile(options: DeployOptions): string | undefined {
+  if (options.varsFile !== undefined && options.envFile !== undefined && options.varsFile !== options.envFile) {
+    throw new OdError('invalid_input', '--vars-file and --env-file name the same option, but two different files were given.', {
+      nextAction: 'Pass one file with --vars-file.',
+    });
+  }
+  return options.varsFile ?? options.envFile;
+}
+
 async function deployCommand(target: string | undefined, options: DeployOptions, { exec, reporter }: Parameters<Parameters<typeof runHandler>[2]>[0]): Promise<number> {
   const root = path.resolve(exec.cwd, target ?? '.');
   const info = await stat(root).catch(() => undefined);
@@ -62,7 +75,8 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
   const linked = await readProjectState(root);
   const environment = resolveEnvironment(options.env, exec.env, linked?.environment);
   const home = resolveHome(exec.env);
-  const userEnv = options.envFile ? await readEnvFile(path.resolve(exec.cwd, options.envFile)) : {};
+  const varsFile = chooseVarsFile(options);
+  const userEnv = varsFile ? await readEnvFile(path.resolve(exec.cwd, varsFile)) : {};
   if (options.subdomain) validateSubdomain(options.subdomain);
 
   const { useLocal, embedded, env: runEnv, flagGateway, flagAuthFile } = await selectGateway(options, exec.env, linked);
@@ -75,7 +89,7 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
       root,
       environment,
       userEnv,
-      ...(options.envFile ? { envFilePath: path.resolve(exec.cwd, options.envFile) } : {}),
+      ...(varsFile ? { envFilePath: path.resolve(exec.cwd, varsFile) } : {}),
       force: options.force === true,
       home,
       pollIntervalMs: pollIntervalFor(flagGateway ?? runEnv.OD_GATEWAY ?? (linked?.gateway !== LOCAL_GATEWAY_MARKER ? linked?.gateway : undefined)),

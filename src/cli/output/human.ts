@@ -46,7 +46,9 @@ export class HumanReporter implements Reporter {
   stageStart(_stage: string, text: string): void {
     if (!this.options.spinner) return;
     this.spinner?.stop();
-    this.spinner = ora({ text: scrubText(text), stream: process.stderr, color: 'cyan' }).start();
+    // discardStdin: false keeps the terminal out of raw mode, so Ctrl-C stays a real SIGINT from the
+    // terminal (src/cli/interrupt.ts) instead of a byte ora has to notice on stdin.
+    this.spinner = ora({ text: scrubText(text), stream: process.stderr, color: 'cyan', discardStdin: false }).start();
   }
 
   private finishSpinner(): void {
