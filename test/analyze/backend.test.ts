@@ -150,7 +150,7 @@ describe('python backends', () => {
     expect(summary(s)).toEqual({
       framework: 'django',
       build: 'uv sync --frozen --no-dev && uv run python manage.py collectstatic --noinput',
-      start: 'uv run gunicorn config.wsgi --bind 0.0.0.0:$PORT',
+      start: 'uv run python manage.py migrate && uv run gunicorn config.wsgi --bind 0.0.0.0:$PORT',
       port: 8000,
       dependencies: ['postgres'],
     });
@@ -163,14 +163,14 @@ describe('python backends', () => {
       'chat/settings.py': 'ASGI_APPLICATION = "chat.asgi.application"\n',
       'chat/asgi.py': 'application = None\n',
     });
-    expect(channels.s.scripts_start).toBe('daphne -b 0.0.0.0 -p $PORT chat.asgi:application');
+    expect(channels.s.scripts_start).toBe('python manage.py migrate && daphne -b 0.0.0.0 -p $PORT chat.asgi:application');
     const nested = await one({
       'requirements.txt': 'django==5.1\ngunicorn==23.0.0\n',
       'src/manage.py': 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_app.settings")\n',
       'src/site_app/settings.py': 'DEBUG = False\n',
       'src/site_app/wsgi.py': 'application = None\n',
     });
-    expect([nested.s.scripts_start, nested.s.entry_point]).toEqual(['gunicorn site_app.wsgi --chdir src --bind 0.0.0.0:$PORT', 'src/site_app/wsgi.py']);
+    expect([nested.s.scripts_start, nested.s.entry_point]).toEqual(['python src/manage.py migrate && gunicorn site_app.wsgi --chdir src --bind 0.0.0.0:$PORT', 'src/site_app/wsgi.py']);
   });
 
   it('cookiecutter-django layout: requirements/production.txt, and a front-end build before collectstatic', async () => {
@@ -189,7 +189,7 @@ describe('python backends', () => {
       'django',
       'requirements/production.txt',
       'pip install -r requirements/production.txt && npm ci && npm run build && python manage.py collectstatic --noinput',
-      'gunicorn config.wsgi --bind 0.0.0.0:$PORT',
+      'python manage.py migrate && gunicorn config.wsgi --bind 0.0.0.0:$PORT',
       'webpack',
       ['postgres'],
     ]);

@@ -186,7 +186,7 @@ describe('package managers', () => {
       'manage.py': 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "po.settings")\n',
     });
     expect([s.package_manager, s.package_manager_version, s.language_version, s.framework]).toEqual(['poetry', '1.8.3', '^3.11', 'django']);
-    expect(s.scripts_start).toBe('poetry run python manage.py runserver 0.0.0.0:$PORT');
+    expect(s.scripts_start).toBe('poetry run python manage.py migrate && poetry run python manage.py runserver 0.0.0.0:$PORT');
   });
 });
 
@@ -210,7 +210,7 @@ describe('precedence', () => {
       'python',
       'django',
       'vite',
-      'gunicorn shop.wsgi --bind 0.0.0.0:$PORT',
+      'python manage.py migrate && gunicorn shop.wsgi --bind 0.0.0.0:$PORT',
       'shop/wsgi.py',
     ]);
     expect(analysis.warnings).toContain('the project root also has node manifests; python was chosen (backend evidence wins over front-end tooling)');
@@ -250,7 +250,7 @@ describe('precedence', () => {
 describe('language-only detectors', () => {
   it.each([
     ['go', { 'go.mod': 'module example.com/acme/api\n\ngo 1.22.3\n\nrequire github.com/lib/pq v1.10.9\n', 'go.sum': '' }, 'api', '1.22.3', 'go.sum', ['postgres']],
-    ['rust', { 'Cargo.toml': '[package]\nname = "svc"\nrust-version = "1.80"\n\n[dependencies]\nredis = "0.27"\n', 'Cargo.lock': '' }, 'svc', '1.80', 'Cargo.lock', ['redis']],
+    ['rust', { 'Cargo.toml': '[package]\nname = "svc"\nrust-version = "1.80"\n\n[dependencies]\ntokio-postgres = "0.7"\n', 'Cargo.lock': '' }, 'svc', '1.80', 'Cargo.lock', ['postgres']],
     ['ruby', { Gemfile: "source 'https://rubygems.org'\nruby '3.3.5'\ngem 'rake'\ngem 'pg'\n", 'Gemfile.lock': '' }, 'project', '3.3.5', 'Gemfile.lock', ['postgres']],
     ['php', { 'composer.json': pkg({ name: 'acme/shop', require: { php: '>=8.2', 'predis/predis': '^2' } }), 'composer.lock': '{}' }, 'shop', '>=8.2', 'composer.lock', ['redis']],
   ] as const)('%s: language, version, lockfile, engines; no framework, refused without a start command', async (language, files, name, version, lockfile, engines) => {
