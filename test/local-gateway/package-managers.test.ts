@@ -12,7 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeSatisfies, nodeVersionNotice } from '../../src/local-gateway/runtime/node-version.js';
-import { pinnedNodeOf, toolsUsedBy } from '../../src/local-gateway/runtime/node-tools.js';
+import { pinnedNodeOf, provideNodeTools, toolsUsedBy } from '../../src/local-gateway/runtime/node-tools.js';
 import {
   chooseToolVersion,
   pnpmLockfileVersion,
@@ -210,6 +210,30 @@ describe('the tool cache', () => {
     expect(await installTool(request, { root, env })).toEqual({ binDir: a.binDir, version: a.version, installed: false });
   }, 120_000);
 
+  it("a machine's own tool is used when it serves the request, and replaced on PATH when it does not", async () => {
+    const root = await tempDir('od-tools-own-');
+    // A real yarn 1 "installed on the machine": the tool cache's copy, put on PATH.
+    const own = await installTool({ tool: 'yarn', flavor: 'classic', package: 'yarn', version: '1', evidence: 'test' }, { root: path.join(root, 'machine'), env: installEnv(process.env) });
+    const source = { ...process.env, PATH: `${own.binDir}${path.delimiter}${process.env.PATH ?? ''}`, OPENDEPLOY_TOOL_CACHE: path.join(root, 'cache') };
+    const project = async (name: string, files: Record<string, string>): Promise<string> => {
+      const dir = path.join(root, name);
+      await mkdir(dir, { recursive: true });
+      for (const [file, text] of Object.entries(files)) await writeFile(path.join(dir, file), text);
+      return dir;
+    };
+    const classic = await project('classic', { 'package.json': '{"name":"classic"}', 'yarn.lock': read('yarn-classic-app/yarn.lock') });
+    const lines: string[] = [];
+    const log = (_level: string, message: string): void => void lines.push(message);
+    expect(await provideNodeTools({ lines: ['yarn install --frozen-lockfile', 'yarn start'], workdir: classic, buildDir: classic, source, log })).toEqual([]);
+    expect(lines).toEqual([`Using yarn ${own.version} from this machine (yarn.lock: yarn lockfile v1)`]);
+
+    lines.length = 0;
+    const berry = await project('berry', { 'package.json': '{"name":"berry","packageManager":"yarn@4.5.3"}', 'yarn.lock': read('yarn-berry-app/yarn.lock') });
+    const dirs = await provideNodeTools({ lines: ['yarn install --immutable', 'yarn start'], workdir: berry, buildDir: berry, source, log });
+    expect(dirs).toEqual([path.join(root, 'cache', 'yarn-berry', '4.5.3', 'node_modules', '.bin')]);
+    expect(lines).toEqual([`Installed yarn 4.5.3 into the tool cache for Yarn berry 4.5.3 (package.json: packageManager "yarn@4.5.3"; this machine has yarn ${own.version})`]);
+  }, 120_000);
+
   it('a version the registry does not have is a ToolUnavailable naming the tool, and the playbook names the cause', async () => {
     const root = await tempDir('od-tools-missing-');
     const request: ToolRequest = { tool: 'pnpm', package: 'pnpm', version: '0.0.1-doesnotexist', evidence: 'package.json: packageManager "pnpm@0.0.1-doesnotexist"' };
@@ -328,6 +352,21 @@ describe('real deployments through the local gateway, none of the tools installe
     const run = await deploy(await copyFixture('pnpm9-app'), ['--name', 'pnpm9-app-again']);
     expect(run.code, run.stdout.split("\n").slice(-3).join("\n")).toBe(0);
     expect(logsOf(run).filter((line) => /^Using pnpm 9\.\d+\.\d+ from the tool cache for pnpm 9 \(pnpm-lock\.yaml: lockfileVersion 9\.0; pnpm is not on this machine\)$/.test(line))).toHaveLength(1);
+  }, 160_000);
+
+  it('a yarn install that fails runs once, and its error line is logged once', async () => {
+    const app = await copyFixture('yarn-classic-app');
+    // A dependency the lockfile does not have: `yarn install --frozen-lockfile` must refuse.
+    const manifest = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    manifest.dependencies['left-pad'] = '^1.3.0';
+    await writeFile(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2));
+    const run = await deploy(app, ['--name', 'yarn-stale-lockfile']);
+    expect(run.code, run.stdout.split('\n').slice(-3).join('\n')).toBe(5);
+    const logs = logsOf(run);
+    expect(logs.filter((line) => line.startsWith('$ '))).toEqual(['$ yarn install --frozen-lockfile']);
+    expect(logs.filter((line) => line === 'error Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`.')).toHaveLength(1);
+    expect(logs.filter((line) => line === 'Build failed: `yarn install --frozen-lockfile` exited with code 1')).toHaveLength(1);
+    expect(errorOf(run).error_code).toBe('build_failed');
   }, 160_000);
 
   it('an unobtainable package manager is one clear line and a failed deployment whose summary names it; a Node pin the machine misses is said before building', async () => {
