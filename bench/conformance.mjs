@@ -17,14 +17,15 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin', 'opendeploy.js');
+/** The CLI run: a snapshot of bin/ and dist/ taken at start (a rebuild meanwhile cannot break a run). */
+let BIN = path.join(ROOT, 'bin', 'opendeploy.js');
 const MARKERS = path.join(ROOT, 'fixtures', 'conformance');
 const APPS = path.join(ROOT, 'fixtures', 'apps');
 const DEFAULT_TIMEOUT_S = 180;
@@ -158,12 +159,14 @@ function startGateway(dataDir, env) {
 
 function shortReason(text) {
   const line = String(text).replace(/\s+/g, ' ').trim();
-  return line.length > 140 ? `${line.slice(0, 137)}...` : line;
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
+
+const logLinesOf = (run) => run.events.filter((e) => e.type === 'log').map((e) => String(e.message ?? ''));
 
 /** The deployment's log lines: the ones the deploy streamed, else the gateway's saved state. */
 async function logLines(run, dataDir) {
-  const lines = run.events.filter((e) => e.type === 'log').map((e) => String(e.message ?? ''));
+  const lines = logLinesOf(run);
   const result = run.events.find((e) => e.type === 'result');
   const deploymentId = result?.deployment_id;
   if (deploymentId) {
@@ -191,7 +194,10 @@ async function checkFixture(marker, ctx) {
   const result = run.events.find((e) => e.type === 'result');
   if (run.code !== 0 || !result) {
     const error = [...run.events].reverse().find((e) => e.type === 'error');
-    return { ok: false, reason: `deploy exited ${run.code}: ${shortReason(error?.message ?? run.stderr.split('\n').filter(Boolean).at(-1) ?? '')}` };
+    const summary = String(error?.message ?? run.stderr.split('\n').filter(Boolean).at(-1) ?? '').replace(/^Deployment [0-9a-f-]+ failed: /, '');
+    // The build's or app's own last error line says more than the summary ("the build command failed").
+    const cause = [...logLinesOf(run)].reverse().find((line) => /error|not found|cannot|could not|no matching|missing/i.test(line) && !/^Build failed: `/.test(line));
+    return { ok: false, reason: `deploy exited ${run.code}: ${shortReason(cause && !summary.includes(cause) ? `${summary} (${cause})` : summary)}` };
   }
   const expect = marker.expect;
   if (typeof expect.log === 'string') {
@@ -254,6 +260,10 @@ async function main() {
   const appsDir = path.join(tmp, 'apps');
   const home = path.join(tmp, 'home');
   await Promise.all([mkdir(dataDir, { recursive: true }), mkdir(appsDir, { recursive: true }), mkdir(home, { recursive: true })]);
+  const cliDir = path.join(tmp, 'cli');
+  for (const part of ['bin', 'dist', 'package.json']) await cp(path.join(ROOT, part), path.join(cliDir, part), { recursive: true });
+  await symlink(path.join(ROOT, 'node_modules'), path.join(cliDir, 'node_modules'), 'dir');
+  BIN = path.join(cliDir, 'bin', 'opendeploy.js');
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: 'true', NO_COLOR: '1', OPENDEPLOY_HOME: home };
   for (const key of ['TMPDIR', 'LANG', 'npm_config_cache', 'NPM_CONFIG_CACHE', 'XDG_CACHE_HOME', 'PYENV_ROOT', 'CARGO_HOME', 'RUSTUP_HOME', 'JAVA_HOME', 'GOPATH']) {
     if (process.env[key]) env[key] = process.env[key];
