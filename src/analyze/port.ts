@@ -190,6 +190,10 @@ const SERVERS: readonly ServerRule[] = [
   { name: 'daphne', match: /(?:^|[\s/"'])daphne\s/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 8000 },
   { name: 'granian', match: /(?:^|[\s/"'])granian\s/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`)], default: 8000 },
   { name: 'waitress-serve', match: /(?:^|[\s/"'])waitress-serve\s/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`), new RegExp(`--listen[=\\s]+[^\\s:]*:${PORT_VALUE}`)], default: 8080 },
+  { name: 'fastapi run', match: /(?:^|[\s/"'])fastapi\s+run\b/, flags: [new RegExp(`--port[=\\s]+${PORT_VALUE}`)], default: 8000 },
+  { name: 'streamlit', match: /(?:^|[\s/"'])streamlit\s+run\b/, flags: [new RegExp(`--server\\.port[=\\s]+${PORT_VALUE}`)], default: 8501 },
+  { name: 'sanic', match: /(?:^|[\s/"'])sanic\s/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 8000 },
+  { name: 'python -m http.server', match: /\bpython3?\s+-m\s+http\.server\b/, flags: [new RegExp(`http\\.server\\s+(?:--bind\\s+\\S+\\s+)?${PORT_VALUE}`)], default: 8000 },
   { name: 'flask run', match: /(?:^|[\s/"'])flask\s(?:.*\s)?run\b/, flags: [new RegExp(`(?:--port|-p)[=\\s]+${PORT_VALUE}`)], default: 5000 },
   { name: 'manage.py runserver', match: /manage\.py\s+runserver\b/, flags: [new RegExp(`runserver\\s+(?:\\S*:)?${PORT_VALUE}`)], default: 8000 },
   {

@@ -47,6 +47,9 @@ describe('serverPortOf: the server the start command launches', () => {
     ['bundle exec rackup config.ru', 9292, false],
     ['bundle exec puma -b tcp://0.0.0.0:4000', 4000, true],
     ['bundle exec rails server -b 0.0.0.0', 3000, false],
+    ['fastapi run main.py', 8000, false],
+    ['streamlit run app.py --server.port 8080', 8080, true],
+    ['python -m http.server 9001', 9001, true],
   ])('%s → %i', async (command, value, explicit) => {
     expect(await serverPortOf(command, 'Procfile:1 web')).toMatchObject({ value, explicit });
   });
