@@ -4,7 +4,8 @@
  * malformed-response handling is tested against real sockets.
  */
 
-import { httpError } from './http.js';
+import { STATUS_CODES } from 'node:http';
+import { httpError, type RequestContext } from './http.js';
 
 export interface FaultSpec {
   /** `"POST /api/v1/projects/"`; `:id` segments match any one segment, method `*` matches any. */
@@ -16,7 +17,19 @@ export interface FaultSpec {
   delay_ms?: number;
   drop?: boolean;
   malformed?: boolean;
+  /**
+   * Ambiguous commit: the request is handled normally (the change is applied), then the answer is
+   * replaced by `drop` (connection destroyed, no response) or by `status` (e.g. a 502). Also set by
+   * the shorthand kinds `commit-then-drop` and `commit-then-502`.
+   */
+  commit?: boolean;
 }
+
+/** Shorthand fault kinds accepted as `{"kind": …}`: what a client sees when a request commits but the answer is lost. */
+export const COMMIT_KINDS: Record<string, Pick<FaultSpec, 'commit' | 'drop' | 'status'>> = {
+  'commit-then-drop': { commit: true, drop: true },
+  'commit-then-502': { commit: true, status: 502 },
+};
 
 interface ActiveFault extends FaultSpec {
   id: number;
@@ -35,6 +48,7 @@ export interface FaultAction {
   delayMs: number;
   drop: boolean;
   malformed: boolean;
+  commit: boolean;
 }
 
 /** The "not valid JSON for this route" body used when `malformed` has no explicit body. */
@@ -45,7 +59,12 @@ export class FaultQueue {
   private nextId = 1;
 
   /** Validates a control-endpoint body; throws a 400 HttpError describing the first problem. */
-  static parse(body: Record<string, unknown>): FaultSpec {
+  static parse(input: Record<string, unknown>): FaultSpec {
+    const kind = input['kind'];
+    if (kind !== undefined && (typeof kind !== 'string' || !Object.hasOwn(COMMIT_KINDS, kind))) {
+      throw httpError(400, `kind must be one of ${Object.keys(COMMIT_KINDS).join(', ')}`);
+    }
+    const body: Record<string, unknown> = kind === undefined ? input : { ...input, ...COMMIT_KINDS[kind as string] };
     const route = body['route'];
     if (typeof route !== 'string' || !/^[A-Za-z*]+ \/\S*$/.test(route.trim())) {
       throw httpError(400, 'route must look like "POST /api/v1/projects/"');
@@ -80,6 +99,12 @@ export class FaultQueue {
     if (delay !== undefined) spec.delay_ms = delay;
     if (body['drop'] === true) spec.drop = true;
     if (body['malformed'] === true) spec.malformed = true;
+    if (body['commit'] === true) {
+      if (spec.malformed || (!spec.drop && spec.status === undefined)) {
+        throw httpError(400, 'commit needs drop or status (what replaces the answer after the change is applied)');
+      }
+      spec.commit = true;
+    }
     if (!spec.status && !spec.delay_ms && !spec.drop && !spec.malformed) {
       throw httpError(400, 'a fault needs at least one of status, delay_ms, drop, malformed');
     }
@@ -107,6 +132,7 @@ export class FaultQueue {
       delayMs: fault.delay_ms ?? 0,
       drop: fault.drop === true,
       malformed: fault.malformed === true,
+      commit: fault.commit === true,
     };
     if (fault.status !== undefined) action.status = fault.status;
     if (fault.body !== undefined) action.body = fault.body;
@@ -114,8 +140,8 @@ export class FaultQueue {
   }
 
   pending(): Array<FaultSpec & { id: number; remaining: number }> {
-    return this.faults.map(({ id, route, count, remaining, status, body, headers, delay_ms, drop, malformed }) => ({
-      id, route, count, remaining, status, body, headers, delay_ms, drop, malformed,
+    return this.faults.map(({ id, route, count, remaining, status, body, headers, delay_ms, drop, malformed, commit }) => ({
+      id, route, count, remaining, status, body, headers, delay_ms, drop, malformed, commit,
     }));
   }
 
@@ -127,4 +153,27 @@ export class FaultQueue {
 function segmentsMatch(pattern: string[], actual: string[]): boolean {
   if (pattern.length !== actual.length) return false;
   return pattern.every((p, i) => p === actual[i] || (p.startsWith(':') && actual[i] !== '') || p === '*');
+}
+
+/**
+ * Installs the answer of a commit-then-fail fault: the request goes on to its normal handler (so
+ * the change is applied and journaled with the handler's status), but whatever the handler answers
+ * is replaced — by a destroyed connection (`drop`) or by the fault's status and body.
+ */
+export function failAfterCommit(ctx: RequestContext, fault: FaultAction): void {
+  const write = ctx.write.bind(ctx);
+  ctx.write = (status, body, headers) => {
+    if (ctx.res.headersSent || ctx.res.destroyed) return;
+    if (ctx.entry) ctx.entry.status = status;
+    if (fault.drop) {
+      ctx.req.socket.destroy();
+      return;
+    }
+    const replacement = fault.status ?? 502;
+    const text = typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body ?? { error: STATUS_CODES[replacement] ?? 'injected fault' });
+    const looksJson = /^\s*[[{]/.test(text);
+    write(replacement, text, { 'content-type': looksJson ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8', ...fault.headers });
+    // The journal keeps the status the handler committed with; the client saw the replacement.
+    if (ctx.entry) ctx.entry.status = status;
+  };
 }

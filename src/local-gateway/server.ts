@@ -27,7 +27,7 @@ import type { App } from './app.js';
 import { Timers } from './app.js';
 import { authenticate } from './auth.js';
 import type { FaultAction } from './faults.js';
-import { FaultQueue, MALFORMED_BODY } from './faults.js';
+import { FaultQueue, MALFORMED_BODY, failAfterCommit } from './faults.js';
 import { FOREIGN_HOST_TEXT, FOREIGN_ORIGIN_TEXT, hostAllowed, originAllowed } from './guard.js';
 import { HttpError, NOT_FOUND_TEXT, RequestContext, Router, toggleTrailingSlash } from './http.js';
 import { CONTROL_SECRET_FILE, ensureLocalKey, localAuthFile, writeControlSecret } from './local-key.js';
@@ -411,6 +411,11 @@ async function applyFault(ctx: RequestContext, fault: FaultAction): Promise<bool
       if (!handle) resolve(false); // gateway already closing
     });
     if (!stillThere) return true;
+  }
+  if (fault.commit) {
+    // Ambiguous commit: the handler runs and applies the change; only its answer is lost.
+    failAfterCommit(ctx, fault);
+    return false;
   }
   if (fault.drop) {
     // No response at all: the client sees a reset / "socket hang up".

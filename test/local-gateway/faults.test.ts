@@ -91,6 +91,35 @@ describe('POST /__local/faults', () => {
     expect((await call(h.origin, 'GET', '/api/v1/regions/', { token: pat })).text).toBe('<html>');
   });
 
+  it('commit-then-drop applies the request, then destroys the connection without an answer', async () => {
+    await fault({ route: 'POST /api/v1/projects/', kind: 'commit-then-drop' });
+    await expect(request(`${h.origin}/api/v1/projects/`, { method: 'POST', headers: { authorization: `Bearer ${pat}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'committed-drop', repo_url: 'file://upload', skip_validation: true }) })).rejects.toThrow();
+    const journal = (await call(h.origin, 'GET', '/__local/requests')).json as any[];
+    // The journal keeps the status the handler committed with, and names the fault.
+    expect(journal.at(-1)).toMatchObject({ method: 'POST', path: '/api/v1/projects/', status: 201, fault: 'POST /api/v1/projects/' });
+    const list = (await call(h.origin, 'GET', '/api/v1/projects/', { token: pat })).json as any[];
+    expect(list.filter((p) => p.name === 'committed-drop')).toHaveLength(1);
+  });
+
+  it('commit-then-502 applies the request, then answers 502 instead of the real response', async () => {
+    await fault({ route: 'POST /api/v1/projects/', kind: 'commit-then-502' });
+    const reply = await call(h.origin, 'POST', '/api/v1/projects/', { token: pat, body: { name: 'committed-502', repo_url: 'file://upload', skip_validation: true } });
+    expect(reply.status).toBe(502);
+    expect(reply.json).toEqual({ error: 'Bad Gateway' });
+    const list = (await call(h.origin, 'GET', '/api/v1/projects/', { token: pat })).json as any[];
+    expect(list.filter((p) => p.name === 'committed-502')).toHaveLength(1);
+    // A 4xx the handler answers is replaced too: the client never learns what happened.
+    await fault({ route: 'POST /api/v1/projects/', commit: true, status: 503, body: '<html>busy</html>' });
+    const refused = await call(h.origin, 'POST', '/api/v1/projects/', { token: pat, body: {} });
+    expect([refused.status, refused.text]).toEqual([503, '<html>busy</html>']);
+  });
+
+  it('rejects an unknown kind and a commit with nothing to replace the answer', async () => {
+    expect((await fault({ route: 'POST /api/v1/projects/', kind: 'commit-then-explode' })).status).toBe(400);
+    expect((await fault({ route: 'POST /api/v1/projects/', commit: true })).status).toBe(400);
+    expect((await fault({ route: 'POST /api/v1/projects/', commit: true, malformed: true, status: 200 })).status).toBe(400);
+  });
+
   it('rejects invalid fault specs; clear removes pending faults', async () => {
     expect((await fault({ route: 'nonsense', status: 500 })).status).toBe(400);
     expect((await fault({ route: 'GET /api/v1/regions/' })).status).toBe(400);
