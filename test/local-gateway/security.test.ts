@@ -6,12 +6,13 @@
  * - the /__local control endpoints: only with --simulate or the control secret, JSON POSTs only,
  *   no values / signatures in their dumps, binding needs the agent's signature.
  */
+import { spawn } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ACTIVE_REGION_ID } from '../../src/local-gateway/index.js';
-import { lastEvent, runCli } from '../helpers/cli.js';
+import { BIN, lastEvent, runCli } from '../helpers/cli.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { call, makeTempDir, patToken, register, startHarness, type Harness } from './helpers.js';
 
@@ -312,6 +313,44 @@ describe('the CLI with a real local gateway and no credential anywhere', () => {
     expect(status.code, status.stdout + status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ project: { id: result.project_id }, bound: true, claim_url: null });
   }, 120_000);
+
+  it('opendeploy local-gateway --control-secret names its key and secret files; the control endpoints need that secret', async () => {
+    const dataDir = await tempDir('od-lgw-cmd-');
+    const child = spawn(process.execPath, [BIN, 'local-gateway', '--port', '0', '--data-dir', dataDir, '--control-secret', '--json'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let stdout = '';
+      child.stdout.setEncoding('utf8');
+      const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        child.stdout.on('data', (chunk: string) => {
+          stdout += chunk;
+          const line = stdout.split('\n').find((candidate) => candidate.startsWith('{'));
+          if (line) resolve(JSON.parse(line) as Record<string, unknown>);
+        });
+        void exited.then(() => reject(new Error(`local-gateway exited early: ${stdout}`)));
+      });
+      expect(ready).toMatchObject({
+        type: 'result',
+        status: 'listening',
+        data_dir: dataDir,
+        auth_file: path.join(dataDir, 'auth.json'),
+        control_secret_file: path.join(dataDir, 'control-secret'),
+      });
+      const origin = String(ready.url).replace(/\/api$/, '');
+      const secret = (await readFile(path.join(dataDir, 'control-secret'), 'utf8')).trim();
+      expect((await call(origin, 'GET', '/__local/faults')).status).toBe(403);
+      expect((await call(origin, 'GET', '/__local/faults', { headers: { 'x-opendeploy-control': secret } })).json).toEqual([]);
+      const key = (JSON.parse(await readFile(path.join(dataDir, 'auth.json'), 'utf8')) as { api_key: string }).api_key;
+      expect((await call(origin, 'GET', '/api/v1/regions/', { token: key })).status).toBe(200);
+      expect((await call(origin, 'GET', '/api/v1/regions/', { token: patToken() })).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  }, 60_000);
 
   it('deploy --local with no gateway running starts one in-process whose fresh key it uses', async () => {
     const dataDir = await tempDir('od-lgw-fg-');

@@ -64,7 +64,17 @@ export function registerLocalGateway(program: Command, io: () => RunIo, setExit:
             });
           });
           if (exec.json) {
-            reporter.result({ status: 'listening', url: gateway.url, port: gateway.port, data_dir: gateway.dataDir }, []);
+            reporter.result(
+              {
+                status: 'listening',
+                url: gateway.url,
+                port: gateway.port,
+                data_dir: gateway.dataDir,
+                ...(gateway.authFile ? { auth_file: gateway.authFile } : {}),
+                ...(gateway.controlSecret ? { control_secret_file: path.join(gateway.dataDir, 'control-secret') } : {}),
+              },
+              [],
+            );
           } else {
             reporter.document({}, [
               `Local gateway listening on ${gateway.url}`,
@@ -72,8 +82,11 @@ export function registerLocalGateway(program: Command, io: () => RunIo, setExit:
               gateway.simulate
                 ? 'Builds are simulated (--simulate): deployed apps are not run.'
                 : `Deployed apps run on this machine and are served at http://<name>.localhost:${gateway.port}/`,
+              // Real mode accepts only the key it issued; commands with --local read it from here.
+              ...(gateway.authFile ? [`Local key (used by --local commands): ${gateway.authFile}`] : []),
               '',
               `  export OD_GATEWAY=${gateway.url}`,
+              ...(gateway.authFile ? [`  export OPENDEPLOY_AUTH_FILE=${gateway.authFile}`] : []),
               '',
               'Press Ctrl-C to stop.',
             ]);
