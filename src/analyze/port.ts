@@ -176,6 +176,8 @@ interface ServerRule {
   config?: { flag: RegExp; file: string; port: RegExp[] };
 }
 
+/** `${PORT:-8000}` / `${PORT-8000}` in a shell command. */
+const PORT_FALLBACK = /\$\{PORT:?-(\d{2,5})\}/;
 const PORT_VALUE = '(\\d{2,5})\\b';
 const SERVERS: readonly ServerRule[] = [
   {
@@ -251,6 +253,8 @@ export async function serverPortOf(command: string, source: string, ctx?: Detect
     if (script) {
       const lines = script.text.split(/\r?\n/).map((line) => line.replace(/^\s*exec\s+/, '').trim()).filter((line) => line !== '' && !line.startsWith('#'));
       for (const line of lines.reverse()) {
+        // `${PORT:-8000}` in the script: the scan reads that fallback with its line (a code hint).
+        if (PORT_FALLBACK.test(line)) return null;
         const found = await serverPortOf(line, script.source, ctx, depth + 1);
         if (found) return found;
       }
@@ -271,6 +275,9 @@ export async function serverPortOf(command: string, source: string, ctx?: Detect
   const where = /^[\w./-]+:\d+(?: [\w-]+)?$/.test(source) ? `${source}:` : `start command "${segment.length > 80 ? `${segment.slice(0, 77)}...` : segment}":`;
   for (const rule of SERVERS) {
     if (!rule.match.test(segment)) continue;
+    // `--bind 0.0.0.0:${PORT:-5000}`: the command states its own fallback.
+    const fallback = PORT_FALLBACK.exec(segment);
+    if (fallback) return { value: Number(fallback[1]), evidence: `${where} ${rule.name} on PORT with fallback ${fallback[1]}`, explicit: false };
     for (const flag of rule.flags) {
       const m = flag.exec(segment);
       const port = m ? Number(m[1]) : NaN;

@@ -50,6 +50,7 @@ describe('serverPortOf: the server the start command launches', () => {
     ['fastapi run main.py', 8000, false],
     ['streamlit run app.py --server.port 8080', 8080, true],
     ['python -m http.server 9001', 9001, true],
+    ['gunicorn app:app --bind 0.0.0.0:${PORT:-5000}', 5000, false],
   ])('%s → %i', async (command, value, explicit) => {
     expect(await serverPortOf(command, 'Procfile:1 web')).toMatchObject({ value, explicit });
   });
