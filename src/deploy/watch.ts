@@ -5,6 +5,7 @@ import type { AuditLogger } from '../audit/index.js';
 import { sleep } from '../util/sleep.js';
 import { diagnoseFailure } from './failure.js';
 import { gatherFailureFacts, type FailureScope } from '../ops/failure-facts.js';
+import { registerServiceValues } from '../ops/service-secrets.js';
 
 export const TERMINAL_STATUSES = new Set(['success', 'failed', 'cancelled', 'rolled_back']);
 
@@ -28,13 +29,25 @@ export interface WatchResult {
  * Polls `GET /v1/deployments/:id` (the only supported poll; `/status` is a 404) until a terminal
  * status, showing status and percent changes, while the SSE stream shows log lines.
  */
+/** Registers the env values of the deployment's service as secrets; never throws. */
+async function hideServiceValues(client: GatewayClient, deploymentId: string, reporter: Reporter): Promise<void> {
+  const deployment = await client.getDeployment(deploymentId).catch(() => undefined);
+  if (!deployment?.project_id || !deployment.service_id) return;
+  if (!(await registerServiceValues(client, deployment.project_id, deployment.service_id))) {
+    reporter.warn("Could not read the service's variables to hide them; log lines may show their values.");
+  }
+}
+
 export async function watchDeployment(deploymentId: string, options: WatchOptions): Promise<WatchResult> {
   const { client, reporter } = options;
   const started = Date.now();
   const streamAbort = new AbortController();
   const onAbort = (): void => streamAbort.abort();
   options.signal.addEventListener('abort', onAbort, { once: true });
-  const stream = options.streamLogs ? followLogs(client, deploymentId, reporter, streamAbort.signal) : Promise.resolve();
+  // Every env value of the service is registered before the first log line is printed (and before
+  // the failure diagnosis quotes lines): values set by another process are hidden too.
+  const known = hideServiceValues(client, deploymentId, reporter);
+  const stream = options.streamLogs ? known.then(() => followLogs(client, deploymentId, reporter, streamAbort.signal)) : Promise.resolve();
 
   let lastShown = '';
   let lastPhase = 'pending';
@@ -53,6 +66,7 @@ export async function watchDeployment(deploymentId: string, options: WatchOption
       if (TERMINAL_STATUSES.has(status)) {
         // Give the log stream a moment to deliver the last lines before we print the verdict.
         await Promise.race([stream, sleep(300)]).catch(() => undefined);
+        await known;
         return { deployment, lastPhase, durationSeconds: Math.round((Date.now() - started) / 1000) };
       }
       await sleep(options.pollIntervalMs, options.signal);

@@ -4,7 +4,9 @@
  * same value, so a pulled file can be fed to `env rotate --from` unchanged.
  */
 import { parseEnv } from 'node:util';
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { isSecretFileName } from '../archive/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { OdError } from '../errors.js';
 import { registerSecret } from '../redact.js';
@@ -115,4 +117,61 @@ export function formatDotenv(variables: Record<string, string>, header: string[]
 /** The dotenv file `env pull` writes: 0600, atomically. */
 export function writeSecretFileAtomic(file: string, text: string): Promise<void> {
   return writeFileAtomic(file, text, 0o600);
+}
+
+/** How a pulled file is kept out of the source archive (see `keepOutOfArchive`). */
+export type ArchiveProtection =
+  /** Outside the project folder: never archived. */
+  | 'outside'
+  /** Its name is secret-like (`.env.opendeploy` matches `.env.*`): never archived. */
+  | 'secret_name'
+  /** `.opendeployignore` already lists it. */
+  | 'listed'
+  /** Its path was appended to `.opendeployignore` (created when missing). */
+  | 'added';
+
+/** Characters special in a gitignore pattern, escaped so the line names exactly one path. */
+const IGNORE_SPECIAL = /[\\*?[\]!#\s]/g;
+
+/** `/rel` with gitignore specials escaped: an anchored pattern for exactly this file. */
+export function ignoreLineFor(rel: string): string {
+  return `/${rel.replace(IGNORE_SPECIAL, (ch) => `\\${ch}`)}`;
+}
+
+/**
+ * `env pull` writes every value of the service into a file; inside the project folder that file
+ * would be uploaded by the next `deploy` or `redeploy --source`. Called BEFORE the file is written:
+ * a name the archive already treats as secret needs nothing; any other path inside `root` is
+ * appended to `.opendeployignore` (created when missing), whose patterns go last and so win over
+ * `.gitignore`. When that cannot be written, this throws and the pull writes nothing.
+ */
+export async function keepOutOfArchive(file: string, root: string): Promise<ArchiveProtection> {
+  const realRoot = await realpath(root).catch(() => path.resolve(root));
+  const realDir = await realpath(path.dirname(path.resolve(file))).catch(() => path.dirname(path.resolve(file)));
+  const rel = path.relative(realRoot, path.join(realDir, path.basename(file))).split(path.sep).join('/');
+  if (rel === '' || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) return 'outside';
+  if (isSecretFileName(rel)) return 'secret_name';
+  const ignoreFile = path.join(realRoot, '.opendeployignore');
+  const line = ignoreLineFor(rel);
+  let current = '';
+  try {
+    current = await readFile(ignoreFile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw refuse(rel, error);
+  }
+  if (current.split(/\r?\n/).some((existing) => existing.trim() === line)) return 'listed';
+  const separator = current === '' || current.endsWith('\n') ? '' : '\n';
+  try {
+    await appendFile(ignoreFile, `${separator}# written by \`opendeploy env pull\`: holds secret values, never upload it\n${line}\n`);
+  } catch (error) {
+    throw refuse(rel, error);
+  }
+  return 'added';
+}
+
+function refuse(rel: string, error: unknown): OdError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'error';
+  return new OdError('invalid_input', `Refusing to write ${rel}: it is inside the project, and .opendeployignore could not be updated to keep it out of uploads (${code}).`, {
+    nextAction: 'Pull into a file outside the project folder, or into .env.opendeploy (the default, never uploaded).',
+  });
 }

@@ -9,6 +9,7 @@ import type { LogEvent, Reporter } from '../cli/output/index.js';
 import type { Deployment, LogLine } from '../gateway/index.js';
 import type { OpsTarget } from './target.js';
 import { getDeploymentById, isTerminal, serviceDeployments } from './status.js';
+import { registerServiceValues } from './service-secrets.js';
 
 export const DEFAULT_TAIL = 100;
 export const MAX_TAIL = 10_000;
@@ -169,6 +170,11 @@ export async function runLogs(input: LogsInput): Promise<LogsResult> {
   const { target, reporter, signal } = input;
   const deployment = await resolveDeployment(target, input.deploymentId);
   const id = deployment.id;
+  // Every env value of the service is scrubbed from the lines, whoever set it and when.
+  const serviceId = deployment.service_id ?? target.service?.id;
+  if (serviceId !== undefined && !(await registerServiceValues(target.client, deployment.project_id ?? target.projectId, serviceId))) {
+    reporter.warn("Could not read the service's variables to hide them; log lines may show their values.");
+  }
   const printer = new LinePrinter(input);
   for (const line of await readTail(input, id)) printer.print(line);
   if (signal.aborted) throw interrupted(id);

@@ -16,7 +16,7 @@ import {
   type ReplaceOutcome,
 } from '../../ops/env.js';
 import { diffEnv, describeDiff, diffLines, isEmptyDiff } from '../../ops/env-diff.js';
-import { assertEnvKey, assertEnvValue, formatDotenv, MAX_ENV_VALUE_BYTES, readDotenvFile, writeSecretFileAtomic } from '../../ops/dotenv.js';
+import { assertEnvKey, assertEnvValue, formatDotenv, keepOutOfArchive, MAX_ENV_VALUE_BYTES, readDotenvFile, writeSecretFileAtomic } from '../../ops/dotenv.js';
 import { deployCurrentSource } from '../../ops/deploy-current.js';
 import { confirmAction, shellQuote } from '../confirm.js';
 import { withInterrupt } from '../interrupt.js';
@@ -478,14 +478,19 @@ async function envPull(ctx: CommandEnv, options: EnvOptions, file: string | unde
       `Runtime variables of service ${service.name} (${service.id}), pulled by opendeploy ${new Date().toISOString()}.`,
       'Holds secrets: keep it out of version control.',
     ]);
+    // Inside the project the file would be uploaded by the next deploy: keep it out first.
+    const protection = await keepOutOfArchive(target, ops.root);
     await writeSecretFileAtomic(target, text).catch((error: NodeJS.ErrnoException) => {
       throw new OdError('invalid_input', `Could not write ${shown} (${error.code ?? 'error'}).`, { nextAction: 'Check that the folder exists and is writable.' });
     });
     const keys = Object.keys(variables).sort();
     ops.audit.info('env.pull', { project_id: ops.projectId, service_id: service.id, file: target, count: keys.length });
     ctx.reporter.document(
-      { service_id: service.id, file: target, count: keys.length, keys, mode: '0600' },
-      [`Wrote ${plural(keys.length, 'variable')} of service ${service.name} to ${shown} (mode 0600). It holds secrets: keep it out of version control.`],
+      { service_id: service.id, file: target, count: keys.length, keys, mode: '0600', archive: protection },
+      [
+        `Wrote ${plural(keys.length, 'variable')} of service ${service.name} to ${shown} (mode 0600). It holds secrets: keep it out of version control.`,
+        ...(protection === 'added' ? [`Added ${shown} to .opendeployignore so it is never uploaded.`] : []),
+      ],
     );
     return 0;
   });
