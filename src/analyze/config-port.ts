@@ -44,7 +44,9 @@ function lineAt(text: string, index: number): number {
 async function codeConfigPorts(ctx: DetectContext): Promise<Conclusion<number>[]> {
   const out: Conclusion<number>[] = [];
   const files = ctx.fs.filesUnder(ctx.dir).filter((file) => /\.(?:py|go)$/.test(file) && !isTestPath(file) && !/(?:^|\/)(?:vendor|node_modules|\.venv|venv)\//.test(file));
-  for (const file of files.slice(0, 400)) {
+  // Settings live in config-like modules; every Go file may declare flags or a config struct.
+  const likely = files.filter((file) => file.endsWith('.go') || /(?:^|\/)(?:config|settings|conf|core)\/|(?:config|settings|conf|env|main|app)\w*\.py$/.test(file));
+  for (const file of likely.slice(0, 300)) {
     const text = (await ctx.fs.read(file))?.text ?? '';
     if (file.endsWith('.py')) {
       if (!/\bBaseSettings\b/.test(text)) continue;
