@@ -231,7 +231,10 @@ describe('the tool cache', () => {
     const berry = await project('berry', { 'package.json': '{"name":"berry","packageManager":"yarn@4.5.3"}', 'yarn.lock': read('yarn-berry-app/yarn.lock') });
     const dirs = await provideNodeTools({ lines: ['yarn install --immutable', 'yarn start'], workdir: berry, buildDir: berry, source, log });
     expect(dirs).toEqual([path.join(root, 'cache', 'yarn-berry', '4.5.3', 'node_modules', '.bin')]);
-    expect(lines).toEqual([`Installed yarn 4.5.3 into the tool cache for Yarn berry 4.5.3 (package.json: packageManager "yarn@4.5.3"; this machine has yarn ${own.version})`]);
+    expect(lines).toEqual([
+      `Installing Yarn berry 4.5.3 from the npm registry into ${path.join(root, 'cache', 'yarn-berry', '4.5.3')}`,
+      `Installed yarn 4.5.3 into the tool cache for Yarn berry 4.5.3 (package.json: packageManager "yarn@4.5.3"; this machine has yarn ${own.version})`,
+    ]);
   }, 120_000);
 
   it('a version the registry does not have is a ToolUnavailable naming the tool, and the playbook names the cause', async () => {

@@ -50,7 +50,13 @@ export async function provideNodeTools(input: ProvideInput): Promise<string[]> {
       continue;
     }
     const why = ownVersion ? `this machine has ${tool} ${ownVersion}` : `${tool} is not on this machine`;
-    const cached = await ensureTool(request, { root, env, ...(input.signal ? { signal: input.signal } : {}) });
+    const cached = await ensureTool(request, {
+      root,
+      env,
+      ...(input.signal ? { signal: input.signal } : {}),
+      // Said before npm runs: behind a slow registry or proxy the install can take a while.
+      onInstall: (dir) => input.log('info', `Installing ${wanted} from the npm registry into ${dir}`),
+    });
     input.log(
       'info',
       cached.installed

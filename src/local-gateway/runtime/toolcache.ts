@@ -144,6 +144,8 @@ export interface EnsureOptions {
   /** The environment npm runs in (see installEnv). */
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Called once, right before npm runs (not when the cache already has the tool). */
+  onInstall?: (dir: string) => void;
 }
 
 /** The tool from the cache, installed first when it is not there yet. Throws ToolUnavailable. */
@@ -166,6 +168,7 @@ export async function installTool(request: ToolRequest, options: EnsureOptions):
   const npm = which('npm', options.env.PATH);
   if (!npm) throw new ToolUnavailable(request, 'npm is not on PATH (it comes with Node.js)');
   await mkdir(path.dirname(dir), { recursive: true });
+  options.onInstall?.(dir);
   const temp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await mkdir(temp, { recursive: true });
