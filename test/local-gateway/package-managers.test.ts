@@ -23,6 +23,7 @@ import {
   type ToolRequest,
 } from '../../src/local-gateway/runtime/package-manager-version.js';
 import { buildInstalls, planRun } from '../../src/local-gateway/runtime/plan.js';
+import { missingCommandMessage } from '../../src/local-gateway/runtime/which.js';
 import { ToolUnavailable, installEnv, installTool, npmFailureReason, toolCacheRoot, toolDir } from '../../src/local-gateway/runtime/toolcache.js';
 import { describeMatch, matchPlaybook } from '../../src/ops/playbook.js';
 import { BIN, REPO_ROOT, errorOf, runCli, type CliRun } from '../helpers/cli.js';
@@ -107,6 +108,12 @@ describe('which package manager version a project needs', () => {
       ['not a version', { version: 'latest' }, false],
     ];
     for (const [installed, request, expected] of table) expect(versionSatisfies(installed, request), `${installed} for ${JSON.stringify(request)}`).toBe(expected);
+  });
+
+  it('a tool a script runs on its own (outside the plan) is named with how to get it', () => {
+    expect(missingCommandMessage('pnpm')).toBe(
+      'pnpm: command not found on this machine — install pnpm (`npm i -g pnpm`, or plan it: "packageManager": "pnpm@<version>" in package.json) to preview this app locally',
+    );
   });
 
   it('knows which of the planned commands need which tool', () => {

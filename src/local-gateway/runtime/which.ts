@@ -24,9 +24,10 @@ export function which(command: string, pathEnv: string | undefined): string | nu
 
 const RUNTIMES: Array<[RegExp, string]> = [
   [/^(node|npm|npx|corepack)$/, 'Node.js'],
-  [/^pnpm$/, 'pnpm (`corepack enable` or `npm i -g pnpm`)'],
-  [/^yarn$/, 'Yarn (`corepack enable` or `npm i -g yarn`)'],
-  [/^(bun|bunx)$/, 'Bun'],
+  // The runtime provides these when the plan runs them (node-tools.ts); this is for one a script runs on its own.
+  [/^(pnpm|pnpx)$/, 'pnpm (`npm i -g pnpm`, or plan it: "packageManager": "pnpm@<version>" in package.json)'],
+  [/^(yarn|yarnpkg)$/, 'Yarn (`npm i -g yarn`, or plan it: "packageManager": "yarn@<version>" in package.json)'],
+  [/^(bun|bunx)$/, 'Bun (`npm i -g bun`)'],
   [/^deno$/, 'Deno'],
   [/^(python|python3|pip|pip3|gunicorn|uvicorn|hypercorn|daphne|flask|django-admin|poetry|uv|pipenv)$/, 'Python 3'],
   [/^(bundle|bundler|ruby|rails|rake|rackup|puma|unicorn)$/, 'Ruby/Bundler'],
