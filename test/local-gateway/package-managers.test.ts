@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -215,6 +215,10 @@ describe('the tool cache', () => {
     expect(existsSync(path.join(a.binDir, 'yarn'))).toBe(true);
     // Already there: no install.
     expect(await installTool(request, { root, env })).toEqual({ binDir: a.binDir, version: a.version, installed: false });
+    // A copy whose program was deleted by hand is installed again.
+    await rm(path.join(root, 'yarn', '1', 'node_modules', 'yarn'), { recursive: true });
+    expect(await installTool(request, { root, env })).toEqual({ binDir: a.binDir, version: a.version, installed: true });
+    expect(existsSync(path.join(a.binDir, 'yarn'))).toBe(true);
   }, 120_000);
 
   it("a machine's own tool is used when it serves the request, and replaced on PATH when it does not", async () => {

@@ -11,6 +11,7 @@
 
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -162,8 +163,11 @@ export function ensureTool(request: ToolRequest, options: EnsureOptions): Promis
 export async function installTool(request: ToolRequest, options: EnsureOptions): Promise<CachedTool> {
   const dir = toolDir(options.root, request);
   const binDir = path.join(dir, 'node_modules', '.bin');
+  const command = TOOL_COMMANDS[request.tool][0] as string;
   const cached = await readMarker(dir);
-  if (cached && cached.package === request.package) return { binDir, version: cached.version, installed: false };
+  if (cached && cached.package === request.package && existsSync(path.join(binDir, command))) return { binDir, version: cached.version, installed: false };
+  // A copy whose program is gone (a cache cleaned by hand) is installed again.
+  if (cached) await rm(dir, { recursive: true, force: true });
 
   const npm = which('npm', options.env.PATH);
   if (!npm) throw new ToolUnavailable(request, 'npm is not on PATH (it comes with Node.js)');
@@ -181,8 +185,7 @@ export async function installTool(request: ToolRequest, options: EnsureOptions):
       const fallback = result.error && result.code === null ? result.error.message : `npm install exited with code ${result.code}`;
       throw new ToolUnavailable(request, npmFailureReason(result.stderr, fallback));
     }
-    const command = path.join(temp, 'node_modules', '.bin', TOOL_COMMANDS[request.tool][0] as string);
-    const version = await toolVersion(command, options.env);
+    const version = await toolVersion(path.join(temp, 'node_modules', '.bin', command), options.env);
     if (!version) throw new ToolUnavailable(request, `${request.package}@${request.version} installed, but \`${request.tool} --version\` does not run on this machine`);
     const marker: Marker = { package: request.package, requested: request.version, version };
     await writeFile(path.join(temp, MARKER), `${JSON.stringify(marker)}\n`);
