@@ -246,6 +246,14 @@ describe('Python entry scripts', () => {
     expect(analysis.warnings).toContain('app.py imports requests, bs4 but there is no requirements.txt or pyproject.toml: add one so they are installed');
   });
 
+  it('a lone app.py that runs Flask itself is a web service on 5000', async () => {
+    const { service } = await analyzeFiles({
+      'app.py': 'from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get("/")\ndef index():\n    return "hi"\n\n\nif __name__ == "__main__":\n    app.run(host="0.0.0.0")\n',
+    });
+    expect([service.scripts_start, service.project_type, service.port]).toEqual(['python app.py', 'web', 5000]);
+    expect(evidenceOf(service, 'port')).toBe('flask default port 5000');
+  });
+
   it('a stray main.py next to another ecosystem manifest is not a Python service', async () => {
     const { service } = await analyzeFiles({
       'package.json': JSON.stringify({ name: 'web', scripts: { start: 'node server.js' } }),

@@ -19,6 +19,8 @@ const SCRIPT_CANDIDATES = ['server.py', 'app.py', 'main.py', 'run.py', 'applicat
 const LONE_SCRIPTS = ['main.py', 'app.py', 'bot.py', 'server.py'];
 /** Manifests of other ecosystems: a stray script next to them is a helper, not the service. */
 const OTHER_MANIFESTS = ['package.json', 'go.mod', 'Cargo.toml', 'Gemfile', 'composer.json', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'mix.exs', 'deno.json', 'deno.jsonc', 'project.clj', 'deps.edn', 'shard.yml', 'pubspec.yaml', 'gleam.toml', 'stack.yaml', 'build.sbt', 'Package.swift', 'build.zig', 'CMakeLists.txt', 'meson.build'];
+/** Web frameworks a lone script may run itself, with the port their `run()` listens on by default. */
+const LONE_WEB_DEFAULTS: Readonly<Record<string, number>> = { flask: 5000, fastapi: 8000, uvicorn: 8000, aiohttp: 8080, bottle: 8080, sanic: 8000, starlette: 8000, quart: 5000 };
 /** A statement in column 0 that calls something (`main()`, `asyncio.run(main())`, `bot.run(TOKEN)`): the script does work when run. */
 const TOP_LEVEL_CALL = /^(?:await\s+)?[A-Za-z_][\w.]*\s*\(/m;
 const MAIN_GUARD = /^if\s+__name__\s*==\s*['"]__main__['"]\s*:/m;
@@ -277,11 +279,16 @@ async function loneScript(ctx: DetectContext): Promise<Detection | null> {
   // Which modules would need installing: not the standard library, not the folder's own modules.
   const own = new Set(ctx.fs.list(ctx.dir).map((name) => name.replace(/\/$/, '').replace(/\.py$/, '')));
   const thirdParty = importedModules((await ctx.fs.read(picked.file))?.text ?? '').filter((name) => !PYTHON_STDLIB.has(name) && !own.has(name));
+  const detection: Detection = { id: 'python', tier: TIER.runnable, fields, toolchain: { install: '', runPrefix: '' } };
+  // A web framework the script runs itself (`app.run()`, `web.run_app(app)`) listens on that framework's default port.
+  const web = thirdParty.map((name) => [name, LONE_WEB_DEFAULTS[name]] as const).find(([, port]) => port !== undefined);
+  if (web && fields.project_type?.value !== 'web') fields.project_type = { value: 'web', evidence: `${picked.file} imports ${web[0]} and runs it` };
+  if (web) detection.portDefault = { value: web[1] as number, evidence: `${web[0]} default port ${web[1]}` };
   if (thirdParty.length === 0) {
     fields.dependency_resolution = { value: 'locked', evidence: `${picked.file} imports only the Python standard library: nothing to install` };
   } else {
     fields.dependency_resolution = { value: 'unknown', evidence: `${picked.file} imports ${thirdParty.join(', ')} but no dependency manifest lists them` };
     ctx.warnings.add(`${picked.file} imports ${thirdParty.join(', ')} but there is no requirements.txt or pyproject.toml: add one so they are installed`);
   }
-  return { id: 'python', tier: TIER.runnable, fields, toolchain: { install: '', runPrefix: '' } };
+  return detection;
 }
