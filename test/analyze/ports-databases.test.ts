@@ -215,6 +215,29 @@ describe('databases need evidence of use', () => {
     expect(sqlalchemy.service.dependencies).toEqual([]);
   });
 
+  it('Rails: Action Cable on Redis in production counts; SQLite in production drops the other SQL drivers', async () => {
+    const rails = (files: Record<string, string>): Promise<{ service: AnalyzedService; analysis: Analysis }> =>
+      analyzeFiles({
+        Gemfile: 'source "https://rubygems.org"\ngem "rails"\ngem "redis"\ngem "sqlite3"\ngem "mysql2"\n',
+        'config/application.rb': 'module Shop\n  class Application < Rails::Application\n  end\nend\n',
+        ...files,
+      });
+    const cable = await rails({
+      'config/database.yml': 'production:\n  adapter: mysql2\n  url: <%= ENV["DATABASE_URL"] %>\n',
+      'config/cable.yml': 'development:\n  adapter: async\nproduction:\n  adapter: redis\n  url: <%= ENV.fetch("REDIS_URL") { "redis://localhost:6379/1" } %>\n',
+    });
+    expect(cable.service.dependencies).toEqual(['mysql', 'redis']);
+    expect(cable.service.evidence.filter((e) => e.decision === 'dependency').map((e) => e.evidence)).toEqual([
+      'config/database.yml: production.adapter mysql2',
+      'config/cable.yml: production.adapter redis (Action Cable)',
+    ]);
+    const sqlite = await rails({ 'config/database.yml': 'production:\n  adapter: sqlite3\n  database: storage/production.sqlite3\n' });
+    expect(sqlite.service.dependencies).toEqual([]);
+    expect(sqlite.analysis.warnings).toContain(
+      'mysql driver(s) are declared but production uses SQLite (config/database.yml: production.adapter sqlite3); no database is provisioned for them',
+    );
+  });
+
   it('a Drizzle dialect decides the SQL engine over other drivers', async () => {
     const { service } = await analyzeFiles({
       'package.json': JSON.stringify({ name: 'api', scripts: { start: 'node index.js' }, dependencies: { 'drizzle-orm': '^0.36.0', postgres: '^3.4.5', mysql2: '^3.11.4' } }),
