@@ -4,7 +4,7 @@
  * their own 404.html, the line that hard-codes a port, and what a missing database engine says.
  * The end-to-end proofs through a real gateway are in test/e2e/local-conventions.test.ts.
  */
-import { chmod, cp, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -170,6 +170,31 @@ describe('static sites (runtime item 3)', () => {
     await expect(attempt).rejects.toThrow(new DeployFailure('build', message));
     expect(logs.at(-1)).toBe(message);
     expect(hasIndexPage(path.join(buildsDir, 'dep-no-index', 'dist'))).toBe(false);
+  });
+});
+
+describe('build environment', () => {
+  it("the build sees the service's variables (as builders do), build variables win, PORT is left to the runtime", async () => {
+    const source = await tempDir('od-build-env-');
+    await writeFile(path.join(source, 'README.md'), 'env probe');
+    const buildsDir = await tempDir('od-build-env-builds-');
+    const spec = await buildRelease({
+      dep: {
+        id: 'dep-env',
+        source_path: source,
+        runtime_variables: JSON.stringify({ OPENAI_API_KEY: 'sk-runtime', MODE: 'runtime', PORT: '3000' }),
+        build_variables: JSON.stringify({ MODE: 'build' }),
+      } as DeploymentRow,
+      service: service({ type: 'static', framework: 'static', build_command: `mkdir -p dist && echo '<h1>env</h1>' > dist/index.html && node -e "require('fs').writeFileSync('dist/seen.txt', [process.env.OPENAI_API_KEY, process.env.MODE, process.env.PORT ?? 'unset'].join(','))"` }),
+      project: { analyze_config: null } as ProjectRow,
+      buildsDir,
+      signal: new AbortController().signal,
+      log: () => undefined,
+      progress: () => undefined,
+      track: () => () => undefined,
+    });
+    expect(spec.static_root).toBe(path.join(buildsDir, 'dep-env', 'dist'));
+    expect(await readFile(path.join(buildsDir, 'dep-env', 'dist', 'seen.txt'), 'utf8')).toBe('sk-runtime,build,unset');
   });
 });
 

@@ -106,8 +106,11 @@ export async function buildRelease(ctx: BuildContext): Promise<RunSpec> {
   for (const required of plan.requires) {
     if (!which(required, pathEnv)) fail(ctx, missingCommandMessage(required));
   }
+  // As the established builders do, the service's variables are visible to the build too (a framework
+  // build may import code that reads them: `next build` evaluates route modules); PORT stays a runtime choice.
+  const { PORT: _port, ...serviceVariables } = parseVariables(dep.runtime_variables);
   const env = buildEnv({
-    variables: parseVariables(dep.build_variables),
+    variables: { ...serviceVariables, ...parseVariables(dep.build_variables) },
     planEnv: plan.env,
     pathPrepend: plan.pathPrepend,
     localId: dep.id,
