@@ -236,7 +236,7 @@ async function buildService(
 
   // A usable Dockerfile's CMD / ENTRYPOINT is the start when no detector found one.
   const dockerCommand = dockerfile ? dockerStartCommand(dockerfile) : '';
-  if (dockerfile && dockerCommand && value('scripts_start', '') === '') {
+  if (dockerfile && dockerCommand && value('scripts_start', '') === '' && !detection.servesStatically) {
     fields.scripts_start = { value: dockerCommand, evidence: `${dockerfile.path}:${dockerfile.startLine} defines the start command` };
     const listener = ctx.scan.httpHits[0];
     if (!fields.project_type && listener) fields.project_type = { value: 'web', evidence: `${listener.file}:${listener.line} starts an HTTP server` };
