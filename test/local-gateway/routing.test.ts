@@ -108,7 +108,7 @@ describe('authentication', () => {
     expect(reply.json.error_code).toBe('auth_invalid');
   });
 
-  it('any well-formed od_k token is the local user', async () => {
+  it('with --simulate, any well-formed od_k token is the local user (real mode: security.test.ts)', async () => {
     const reply = await call(h.origin, 'GET', '/api/v1/regions/', { token: patToken() });
     expect(reply.status).toBe(200);
   });
