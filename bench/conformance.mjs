@@ -197,7 +197,7 @@ async function checkFixture(marker, ctx) {
     const summary = String(error?.message ?? run.stderr.split('\n').filter(Boolean).at(-1) ?? '').replace(/^Deployment [0-9a-f-]+ failed: /, '');
     // The build's or app's own last error line says more than the summary ("the build command failed").
     const noise = /^Build failed: `|A complete log of this run|^npm error (?:code|errno|path|syscall|command|signal|workspace|location)\b|^npm error\s*$|Run "npm help/;
-    const cause = [...logLinesOf(run)].reverse().find((line) => /error|not found|cannot|could not|no matching|missing|unable/i.test(line) && !noise.test(line));
+    const cause = [...logLinesOf(run)].reverse().find((line) => /error|not found|cannot|could not|no matching|missing|unable|denied/i.test(line) && !noise.test(line));
     return { ok: false, reason: `deploy exited ${run.code}: ${shortReason(cause && !summary.includes(cause) ? `${summary} (${cause})` : summary)}` };
   }
   const expect = marker.expect;
