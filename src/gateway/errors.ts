@@ -103,6 +103,13 @@ export function dashboardUrl(gateway: string): string {
   return gateway.replace(/\/api$/, '');
 }
 
+/** The gateway's own sentence for a 401 (its `message`, not the machine code), unless withheld. */
+function rejectionReason(body: Body | undefined, fallback: string): { reason?: string } {
+  if (fallback === '[withheld]' || fallback === '[empty body]') return {};
+  const own = str(body?.message) ?? str(body?.error_message);
+  return { reason: own === undefined ? fallback : excerpt(own, 200).replace(/[.!\s]+$/, '') };
+}
+
 /** The hosted dashboard (the one with account pages); local and self-run gateways have none. */
 function isHostedDashboard(gateway: string): boolean {
   try {
@@ -234,7 +241,7 @@ export function mapHttpError(f: HttpFailure): OdError {
           'opendeploy never deletes auth.json by itself.'
         : `Replace the api_key in auth.json (or OPENDEPLOY_TOKEN) with a token issued by ${f.gateway}; opendeploy never deletes auth.json by itself.`,
       // The gateway's own reason, so callers that reword the error can still pass it on.
-      details: { ...baseDetails(), ...(text() === '[empty body]' ? {} : { reason: text() }) },
+      details: { ...baseDetails(), ...rejectionReason(body, text()) },
     });
   }
   if (status === 403) {

@@ -106,7 +106,7 @@ async function killedRun(home: string, killWhen: (child: ReturnType<typeof spawn
  */
 const IN_FLIGHT_MS = 25;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolves when a credential temp file exists in `home` (polled every 2 ms), or after `limitMs`. */
 async function tempFileAppears(home: string, limitMs: number): Promise<void> {
