@@ -17,12 +17,13 @@
  */
 import type { ComposeInfo } from './compose.js';
 import type { DockerfileInfo } from './dockerfile.js';
+import { ENV_EXAMPLE_BASES, ENV_EXAMPLE_VARIANT } from './env-example-names.js';
 import { hasPublicPrefix, type EnvRef } from './scan.js';
 import type { EnvKind, EnvVar, Evidence } from './schema.js';
 import type { DetectContext } from './types.js';
 import { inDir } from './types.js';
 
-export const EXAMPLE_FILES = ['.env.example', '.env.sample', '.env.template'];
+export const EXAMPLE_FILES = ENV_EXAMPLE_BASES;
 
 /**
  * Files only the development or test environment loads (Rails `config/environments/development.rb`,
@@ -35,7 +36,7 @@ export function isDevOnlyFile(file: string): boolean {
 }
 
 /** `.env.production.example`, `.env.example.local`, `.env.local.sample`: templates too, never secrets. */
-const VARIANT_EXAMPLE = /^\.env\.(?:[\w-]+\.)+(?:example|sample|template)$|^\.env\.(?:example|sample|template)\.[\w.-]+$/i;
+const VARIANT_EXAMPLE = ENV_EXAMPLE_VARIANT;
 
 /**
  * The env example files of a folder: the three usual names first, then their variants, production

@@ -7,10 +7,14 @@
  * results are kept in file order, so the output does not depend on timing.
  */
 import path from 'node:path';
+import { isEnvExampleName } from './env-example-names.js';
 import { formatBytes, type FsSnapshot } from './fs-snapshot.js';
 import type { Warnings } from './warnings.js';
 
-export type SourceLanguage = 'js' | 'py' | 'go' | 'rs' | 'rb' | 'php' | 'java' | 'cs' | 'ex' | 'sh' | 'props';
+export type SourceLanguage =
+  | 'js' | 'py' | 'go' | 'rs' | 'rb' | 'php' | 'java' | 'cs' | 'ex' | 'sh' | 'props'
+  // Ecosystems whose detectors read their own server and port facts (source-hints.ts): scanned here for env reads, health routes and refusal markers.
+  | 'clj' | 'cr' | 'dart' | 'gleam' | 'hs' | 'scala' | 'swift' | 'zig' | 'c' | 'fs';
 
 const CODE_EXTENSIONS: Readonly<Record<string, SourceLanguage>> = {
   '.js': 'js',
@@ -33,15 +37,34 @@ const CODE_EXTENSIONS: Readonly<Record<string, SourceLanguage>> = {
   '.kt': 'java',
   '.kts': 'java',
   '.cs': 'cs',
+  '.vb': 'cs',
+  '.fs': 'fs',
+  '.fsx': 'fs',
   '.ex': 'ex',
   '.exs': 'ex',
   '.sh': 'sh',
   '.bash': 'sh',
+  '.clj': 'clj',
+  '.cljc': 'clj',
+  '.cr': 'cr',
+  '.dart': 'dart',
+  '.gleam': 'gleam',
+  '.hs': 'hs',
+  '.scala': 'scala',
+  '.sc': 'scala',
+  '.swift': 'swift',
+  '.zig': 'zig',
+  '.c': 'c',
+  '.h': 'c',
+  '.cc': 'c',
+  '.cpp': 'c',
+  '.cxx': 'c',
+  '.hpp': 'c',
 };
 
 /** Text files scanned only for refusal markers (configs and scripts can launch a miner too). */
 const CONFIG_EXTENSIONS = new Set(['.json', '.yaml', '.yml', '.toml', '.ini', '.cfg', '.conf', '.txt', '.service', '.example', '.sample', '.template', '.ps1', '.bat', '.cmd', '.html', '.htm', '.properties']);
-const CONFIG_NAMES = /^(?:Dockerfile.*|Containerfile.*|Procfile.*|Makefile|Justfile|Gemfile|Pipfile|\.env\.(?:example|sample|template)|crontab)$/;
+const CONFIG_NAMES = /^(?:Dockerfile.*|Containerfile.*|Procfile.*|Makefile|Justfile|Gemfile|Pipfile|crontab)$/;
 
 /** Lockfiles are large, generated, and list package names only: not scanned. */
 const LOCKFILES = new Set([
@@ -238,6 +261,8 @@ interface EnvPattern {
   nameGroup: number;
   fallback: (m: RegExpExecArray, before: string, after: string) => FallbackInfo;
   build?: boolean;
+  /** The variable's name from the captured one (Clojure's `:database-url` keyword reads `DATABASE_URL`). */
+  rename?: (captured: string) => string;
 }
 
 const JS_ENV: EnvPattern[] = [
@@ -349,6 +374,120 @@ const SH_ENV: EnvPattern[] = [
   },
 ];
 
+/** The statement (up to `;` or the end of the line) after a match. */
+function statementAfter(after: string): string {
+  return /^[^;\n]*/.exec(after)?.[0] ?? '';
+}
+
+/** A nullable read followed by the language's default operator (`?? "d"`, `orelse "d"`, `|| "d"`): default, else tolerant. */
+function operatorFallback(after: string, operator: RegExp): FallbackInfo {
+  const op = operator.exec(after);
+  if (!op) return { fallback: 'tolerant', default: '' };
+  // A Scala string interpolator (`port"8080"`) around the literal is still that literal.
+  const rest = after.slice(op.index + op[0].length).replace(/^[a-z]\w*(?=")/, '');
+  return { fallback: 'default', default: literalDefault(rest) ?? '' };
+}
+
+const TOLERANT: FallbackInfo = { fallback: 'tolerant', default: '' };
+const NONE: FallbackInfo = { fallback: 'none', default: '' };
+
+/** Clojure: `(System/getenv "X")` and environ's `(env :x)` (keyword `:database-url` is `DATABASE_URL`); `(or <read> "d")` is the default. */
+function cljFallback(before: string, after: string): FallbackInfo {
+  if (!/\(or\s*$/.test(before)) return TOLERANT;
+  return { fallback: 'default', default: literalDefault(after) ?? '' };
+}
+
+const CLJ_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\(System/getenv\\s+"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: (_m, b, a) => cljFallback(b, a) },
+  { regex: /\(env\s+:([a-z][a-z0-9-]*)\s*\)/g, nameGroup: 1, fallback: (_m, b, a) => cljFallback(b, a), rename: (key) => key.toUpperCase().replace(/-/g, '_') },
+];
+
+/** Crystal: `ENV["X"]` raises when unset, `ENV["X"]?` is nil, `ENV.fetch("X", "d")` / `ENV.fetch("X") { "d" }` default. */
+const CR_ENV: EnvPattern[] = [
+  {
+    regex: new RegExp(`\\bENV\\[\\s*"(${NAME})"\\s*\\](\\?)?(?!\\s*=[^=])`, 'g'),
+    nameGroup: 1,
+    fallback: (m, _b, a) => (m[2] ? operatorFallback(a, /^\s*(?:\)\s*)?\|\|\s*/) : NONE),
+  },
+  RB_ENV[1] as EnvPattern,
+];
+
+const DART_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\bPlatform\\.environment\\[\\s*(['"])(${NAME})\\1\\s*\\]`, 'g'), nameGroup: 2, fallback: (_m, _b, a) => operatorFallback(a, /^\s*!?\s*\?\?\s*/) },
+  // Compile-time constants (`--dart-define`), read at build time.
+  {
+    regex: new RegExp(`\\b(?:String|int|bool)\\.fromEnvironment\\(\\s*(['"])(${NAME})\\1\\s*(?:,\\s*defaultValue:\\s*([^)\\n]{0,200}))?\\)`, 'g'),
+    nameGroup: 2,
+    fallback: (m) => (m[3] !== undefined ? { fallback: 'default', default: literalDefault(m[3]) ?? '' } : TOLERANT),
+    build: true,
+  },
+];
+
+/** Gleam: `envoy.get("X")` / `os.get_env("X")` return a Result; `result.unwrap(…, "d")` or `|> result.unwrap("d")` in the same expression is the default. */
+function gleamFallback(after: string): FallbackInfo {
+  const expression = after.split(/\n\s*\n|\n\s*(?:let|pub|fn)\b/)[0] ?? '';
+  const unwrap = /\bresult\.(?:unwrap|lazy_unwrap)\(\s*(?:fn\(\)\s*\{\s*)?(?:\)\s*,\s*)?("[^"\n]*"|\d+)/.exec(expression) ?? /^\s*,\s*("[^"\n]*"|\d+)\s*\)/.exec(after);
+  return unwrap ? { fallback: 'default', default: literalDefault(unwrap[1] as string) ?? '' } : TOLERANT;
+}
+
+const GLEAM_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\b(?:envoy\\.get|os\\.get_env|os\\.getenv|env\\.get_string|env\\.get_int)\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => gleamFallback(a) },
+];
+
+/** Haskell: `getEnv "X"` throws when unset, `lookupEnv "X"` is a Maybe; `fromMaybe "d" <$> lookupEnv "X"` / `maybe 3000 read <$>` is the default. */
+function hsFallback(before: string): FallbackInfo {
+  const d = /\b(?:fromMaybe|maybe)\s+(\("?[^"()\n]*"?\)|"[^"\n]*"|\d+)\s*(?:read\s*)?(?:<\$>|\.|\$)?\s*(?:<\$>\s*)?$/.exec(before);
+  return d ? { fallback: 'default', default: literalDefault((d[1] as string).replace(/^\((.*)\)$/, '$1')) ?? '' } : TOLERANT;
+}
+
+const HS_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\bgetEnv\\s+"(${NAME})"`, 'g'), nameGroup: 1, fallback: () => NONE },
+  { regex: new RegExp(`\\blookupEnv\\s+"(${NAME})"`, 'g'), nameGroup: 1, fallback: (_m, b) => hsFallback(b) },
+];
+
+const SCALA_ENV: EnvPattern[] = [
+  // sys.env("X") throws when unset; sys.env.get("X") is an Option (`.getOrElse("d")` defaults).
+  { regex: new RegExp(`\\bsys\\.env\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: () => NONE },
+  { regex: new RegExp(`\\bsys\\.env\\.get\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => operatorFallback(statementAfter(a), /\.getOrElse\(\s*/) },
+  { regex: new RegExp(`\\b(?:sys\\.env\\.getOrElse|Properties\\.envOrElse|scala\\.util\\.Properties\\.envOrElse)\\(\\s*"(${NAME})"\\s*,\\s*([^)\\n]{0,200})\\)`, 'g'), nameGroup: 1, fallback: (m) => ({ fallback: 'default', default: literalDefault(m[2] as string) ?? '' }) },
+  { regex: new RegExp(`\\bSystem\\.getenv\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: () => TOLERANT },
+];
+
+const SWIFT_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\bEnvironment\\.get\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => operatorFallback(a, /^\s*(?:\)\s*)?(?:\.flatMap\([^)\n]*\)\s*)?\?\?\s*/) },
+  { regex: new RegExp(`\\bProcessInfo\\.processInfo\\.environment\\[\\s*"(${NAME})"\\s*\\]`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => operatorFallback(a, /^\s*(?:\)\s*)?(?:\.flatMap\([^)\n]*\)\s*)?\?\?\s*/) },
+];
+
+/** Zig: `std.posix.getenv("X")` is optional (`orelse "d"` defaults); `getEnvVarOwned(alloc, "X")` errors when unset (`catch "d"` defaults, `try` fails). */
+const ZIG_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\bstd\\.(?:posix|os)\\.getenv\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => operatorFallback(a, /^\s*orelse\s+/) },
+  {
+    regex: new RegExp(`\\bgetEnvVarOwned\\(\\s*[\\w.]+\\s*,\\s*"(${NAME})"\\s*\\)`, 'g'),
+    nameGroup: 1,
+    fallback: (_m, _b, a) => {
+      const c = /^\s*catch\s*(?:\|[^|]*\|\s*)?(?:blk:\s*)?/.exec(a);
+      if (!c) return NONE;
+      // `catch "8080"`, or the literal the handler copies (`catch try allocator.dupe(u8, "8080")`).
+      const rest = statementAfter(a.slice(c[0].length));
+      return { fallback: 'default', default: literalDefault(rest) ?? /"([^"\n]*)"/.exec(rest)?.[1] ?? '' };
+    },
+  },
+];
+
+/** C/C++: `getenv("X")` returns NULL when unset; `getenv("X") ?: "d"` (GNU) or a ternary on the call is the default. */
+const C_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\b(?:std::)?(?:secure_)?getenv\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => operatorFallback(a, /^\s*(?:\)\s*)?\?\s*[^:;\n]*:\s*/) },
+];
+
+/** F#: `Environment.GetEnvironmentVariable "X"` or `("X")`; null when unset (`|> Option.ofObj |> Option.defaultValue "d"` defaults). */
+const FS_ENV: EnvPattern[] = [
+  {
+    regex: new RegExp(`\\bEnvironment\\.GetEnvironmentVariable\\s*\\(?\\s*"(${NAME})"\\s*\\)?`, 'g'),
+    nameGroup: 1,
+    fallback: (_m, _b, a) => operatorFallback(statementAfter(a).replace(/\|>\s*Option\.ofObj\s*/, ''), /^\s*\|>\s*Option\.defaultValue\s+/),
+  },
+];
+
 const ENV_PATTERNS: Readonly<Record<SourceLanguage, EnvPattern[]>> = {
   js: JS_ENV,
   py: PY_ENV,
@@ -361,6 +500,16 @@ const ENV_PATTERNS: Readonly<Record<SourceLanguage, EnvPattern[]>> = {
   ex: EX_ENV,
   sh: SH_ENV,
   props: PROPS_ENV,
+  clj: CLJ_ENV,
+  cr: CR_ENV,
+  dart: DART_ENV,
+  gleam: GLEAM_ENV,
+  hs: HS_ENV,
+  scala: SCALA_ENV,
+  swift: SWIFT_ENV,
+  zig: ZIG_ENV,
+  c: C_ENV,
+  fs: FS_ENV,
 };
 
 const ENV_PREFILTER: Readonly<Record<SourceLanguage, RegExp>> = {
@@ -375,6 +524,16 @@ const ENV_PREFILTER: Readonly<Record<SourceLanguage, RegExp>> = {
   ex: /_env/,
   sh: /\$/,
   props: /\$\{|%env\(/,
+  clj: /getenv|\(env\s/,
+  cr: /ENV/,
+  dart: /environment|fromEnvironment/,
+  gleam: /env/,
+  hs: /Env\s/,
+  scala: /env|getenv|envOrElse/,
+  swift: /Environment|environment/,
+  zig: /getenv|getEnvVarOwned/,
+  c: /getenv/,
+  fs: /GetEnvironmentVariable/,
 };
 
 /** `const { A, B = "x" } = process.env` */
@@ -386,10 +545,11 @@ function scanEnv(file: string, lang: SourceLanguage, text: string, lines: Lines,
   for (const pattern of ENV_PATTERNS[lang]) {
     pattern.regex.lastIndex = 0;
     for (let m = pattern.regex.exec(text); m; m = pattern.regex.exec(text)) {
-      const name = m[pattern.nameGroup] ?? m[4];
-      if (!name) continue;
+      const captured = m[pattern.nameGroup] ?? m[4];
+      if (!captured) continue;
+      const name = pattern.rename ? pattern.rename(captured) : captured;
       const end = m.index + m[0].length;
-      const before = text.slice(Math.max(0, m.index - 24), m.index);
+      const before = text.slice(Math.max(0, m.index - 40), m.index);
       const after = text.slice(end, end + 160);
       const info = pattern.fallback(m, before, after);
       const isMeta = m[0].startsWith('import.meta.env');
@@ -576,7 +736,8 @@ export async function scanSources(
     if (MINER_FILE.test(base)) result.miningHits.push({ file, line: 0, marker: base.toLowerCase().replace(/\.exe$/, '') });
     if (LOCKFILES.has(base)) continue;
     const ext = path.posix.extname(base).toLowerCase();
-    if (CODE_EXTENSIONS[ext] || CONFIG_EXTENSIONS.has(ext) || CONFIG_NAMES.test(base)) candidates.push(file);
+    // Env templates and their variants (`.env.example.local`) are read like the analysis reads them (env-example-names.ts).
+    if (CODE_EXTENSIONS[ext] || CONFIG_EXTENSIONS.has(ext) || CONFIG_NAMES.test(base) || isEnvExampleName(base)) candidates.push(file);
   }
 
   let selected = candidates;

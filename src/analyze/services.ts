@@ -90,11 +90,16 @@ function nested(dir: string, dirs: readonly string[]): string[] {
   return dirs.filter((other) => other !== dir && (dir === '' || other.startsWith(`${dir}/`)));
 }
 
-/** Files that hold an app's own manifest (a Dockerfile alone does not make a folder an app). */
-const APP_MANIFESTS = ['package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'manage.py', 'go.mod', 'Cargo.toml', 'Gemfile', 'composer.json', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'mix.exs', 'deno.json', 'deno.jsonc'];
+/** Files that hold an app's own manifest (a Dockerfile alone does not make a folder an app), in every language a detector knows. */
+const APP_MANIFESTS = [
+  'package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'manage.py', 'go.mod', 'Cargo.toml', 'Gemfile', 'composer.json', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'mix.exs', 'deno.json', 'deno.jsonc',
+  'project.clj', 'deps.edn', 'shard.yml', 'pubspec.yaml', 'gleam.toml', 'stack.yaml', 'build.sbt', 'Package.swift', 'build.zig', 'CMakeLists.txt', 'meson.build',
+];
+/** Manifests named after the project (`api.cabal`, `Api.fsproj`). */
+const APP_MANIFEST_SUFFIXES = ['.csproj', '.fsproj', '.vbproj', '.cabal'];
 
 function hasAppManifest(ctx: DetectContext, dir: string): boolean {
-  return APP_MANIFESTS.some((file) => ctx.fs.has(inDir(dir, file))) || ctx.fs.list(dir).some((name) => name.endsWith('.csproj'));
+  return APP_MANIFESTS.some((file) => ctx.fs.has(inDir(dir, file))) || ctx.fs.list(dir).some((name) => APP_MANIFEST_SUFFIXES.some((suffix) => name.endsWith(suffix)));
 }
 
 /**
@@ -311,14 +316,23 @@ async function memberPlans(ctx: DetectContext, layout: WorkspaceLayout, options:
   return plans;
 }
 
-/** Files that make a folder a project of its own. */
-const MANIFESTS = ['package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'manage.py', 'go.mod', 'Cargo.toml', 'Gemfile', 'composer.json', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'mix.exs', 'deno.json', 'deno.jsonc', 'Dockerfile', 'Containerfile', 'Procfile', 'index.html'];
+/** Files that make a folder a project of its own: an app manifest, or a file saying how the folder runs or is served. */
+const MANIFESTS = [...APP_MANIFESTS, 'Dockerfile', 'Containerfile', 'Procfile', 'index.html', 'Staticfile', 'Caddyfile', 'start.sh'];
+/**
+ * Entry files that make a folder an app with no manifest at all (`bot/main.py`, `api/main.go`): a
+ * weaker sign than a manifest, so they are tried only when no folder at that depth has one.
+ */
+const LONE_ENTRIES = ['main.py', 'app.py', 'server.py', 'bot.py', 'main.go'];
 /** Files that say how the folder itself runs: a root with one is the service, whatever its subfolders hold. */
 const OWN_PROCESS = ['Dockerfile', 'Containerfile', 'Procfile'];
 const MAX_TOP_LEVEL = 30;
 
 function hasManifest(ctx: DetectContext, dir: string): boolean {
-  return MANIFESTS.some((file) => ctx.fs.has(inDir(dir, file))) || ctx.fs.list(dir).some((name) => name.endsWith('.csproj'));
+  return MANIFESTS.some((file) => ctx.fs.has(inDir(dir, file))) || ctx.fs.list(dir).some((name) => APP_MANIFEST_SUFFIXES.some((suffix) => name.endsWith(suffix)));
+}
+
+function hasLoneEntry(ctx: DetectContext, dir: string): boolean {
+  return LONE_ENTRIES.some((file) => ctx.fs.has(inDir(dir, file)));
 }
 
 /**
@@ -346,11 +360,16 @@ async function fromTopLevelFolders(ctx: DetectContext): Promise<ServicePlan[] | 
       .filter((entry) => entry.endsWith('/') && !entry.startsWith('.'))
       .map((entry) => inDir(dir, entry.slice(0, -1)));
   const top = folders(ctx.dir);
-  let members = top.filter((dir) => hasManifest(ctx, dir)).slice(0, MAX_TOP_LEVEL);
+  // Folders with a manifest at this depth, else (the weaker sign) those with a lone entry file.
+  const candidates = (dirs: string[]): string[] => {
+    const withManifest = dirs.filter((dir) => hasManifest(ctx, dir));
+    return (withManifest.length > 0 ? withManifest : dirs.filter((dir) => hasLoneEntry(ctx, dir))).slice(0, MAX_TOP_LEVEL);
+  };
+  let members = candidates(top);
   let marker = rootManifest ? 'nothing to run at the root; top-level folder' : 'no manifest at the root; top-level folder';
   if (members.length === 0) {
     // Nothing one level down either: an app nested two folders deep (`src/server/`, `examples/app/`).
-    members = top.flatMap(folders).filter((dir) => hasManifest(ctx, dir)).slice(0, MAX_TOP_LEVEL);
+    members = candidates(top.flatMap(folders));
     marker = `${rootManifest ? 'nothing to run at the root' : 'no manifest at the root'} or in a top-level folder; folder`;
   }
   if (members.length === 0) return null;

@@ -1,0 +1,91 @@
+/**
+ * Gaps left by the first pass over issue 10's conventions: env reads in the languages the detector
+ * set grew by, nested apps in those languages, env-template variants in the refusal scan, the port
+ * idioms of generated Node servers, workers never getting a port from an unrelated file, and a
+ * Cargo workspace binary whose listener lives in a library crate it depends on.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FsSnapshot } from '../../src/analyze/fs-snapshot.js';
+import { analyzeProject } from '../../src/analyze/index.js';
+import { scanSources, type EnvRef } from '../../src/analyze/scan.js';
+import { AnalysisSchema, type Analysis } from '../../src/analyze/schema.js';
+import { Warnings } from '../../src/analyze/warnings.js';
+import { tempDir } from './helpers.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+type Files = Record<string, string>;
+
+async function writeTree(files: Files, name = 'project'): Promise<string> {
+  const { dir, cleanup } = await tempDir(name);
+  cleanups.push(cleanup);
+  await mkdir(dir, { recursive: true });
+  for (const [rel, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+    await writeFile(path.join(dir, rel), content);
+  }
+  return dir;
+}
+
+async function analyzeFiles(files: Files, name?: string): Promise<Analysis> {
+  const dir = await writeTree(files, name);
+  const analysis = await analyzeProject(dir, { cwd: dir });
+  expect(AnalysisSchema.safeParse(analysis).success).toBe(true);
+  return analysis;
+}
+
+/** The env reads the source scan finds in one file: `name fallback default`. */
+async function envReads(file: string, text: string): Promise<string[]> {
+  const dir = await writeTree({ [file]: text });
+  const scan = await scanSources(await FsSnapshot.take(dir), '', new Warnings());
+  return scan.envRefs.map((ref: EnvRef) => `${ref.name} ${ref.fallback} ${JSON.stringify(ref.default)}${ref.build ? ' build' : ''}`);
+}
+
+describe('env reads in the languages outside the original scan', () => {
+  it.each([
+    ['src/app/core.clj', '(def port (Integer/parseInt (or (System/getenv "PORT") "3000")))\n(def db (System/getenv "DATABASE_URL"))\n(def key (env :stripe-key))\n', ['PORT default "3000"', 'DATABASE_URL tolerant ""', 'STRIPE_KEY tolerant ""']],
+    ['src/app.cr', 'port = (ENV["PORT"]? || "3000").to_i\nsecret = ENV["SESSION_SECRET"]\nurl = ENV.fetch("BASE_URL", "http://localhost")\ndb = ENV["DB"]?\n', ['PORT default "3000"', 'SESSION_SECRET none ""', 'BASE_URL default "http://localhost"', 'DB tolerant ""']],
+    ['bin/server.dart', "final port = int.parse(Platform.environment['PORT'] ?? '8080');\nfinal key = Platform.environment['API_KEY'];\nconst api = String.fromEnvironment('API_BASE', defaultValue: 'https://api.example.com');\n", ['PORT default "8080"', 'API_KEY tolerant ""', 'API_BASE default "https://api.example.com" build']],
+    ['src/app.gleam', 'let port = envoy.get("PORT") |> result.then(int.parse) |> result.unwrap(8000)\nlet db = envoy.get("DATABASE_URL")\n', ['PORT default "8000"', 'DATABASE_URL tolerant ""']],
+    ['app/Main.hs', 'main = do\n  port <- maybe 3000 read <$> lookupEnv "PORT"\n  db <- getEnv "DATABASE_URL"\n  name <- fromMaybe "world" <$> lookupEnv "GREETING"\n', ['PORT default "3000"', 'DATABASE_URL none ""', 'GREETING default "world"']],
+    ['src/main/scala/Main.scala', 'val port = sys.env.getOrElse("PORT", "9000").toInt\nval db = sys.env("DATABASE_URL")\nval host = sys.env.get("HOST").getOrElse("0.0.0.0")\nval region = sys.env.get("REGION")\n', ['PORT default "9000"', 'DATABASE_URL none ""', 'HOST default "0.0.0.0"', 'REGION tolerant ""']],
+    ['Sources/App/configure.swift', 'let port = Environment.get("PORT").flatMap(Int.init) ?? 8080\nlet db = Environment.get("DATABASE_URL")\nlet key = ProcessInfo.processInfo.environment["API_KEY"] ?? "dev"\n', ['PORT default "8080"', 'DATABASE_URL tolerant ""', 'API_KEY default "dev"']],
+    ['src/main.zig', 'const port = std.posix.getenv("PORT") orelse "8080";\nconst db = try std.process.getEnvVarOwned(allocator, "DATABASE_URL");\nconst name = std.process.getEnvVarOwned(allocator, "NAME") catch "zig";\n', ['PORT default "8080"', 'DATABASE_URL none ""', 'NAME default "zig"']],
+    ['src/main.c', 'const char *port = getenv("PORT") ? getenv("PORT") : "8080";\nconst char *db = getenv("DATABASE_URL");\n', ['PORT default "8080"', 'PORT tolerant ""', 'DATABASE_URL tolerant ""']],
+    ['Program.fs', 'let port = Environment.GetEnvironmentVariable "PORT" |> Option.ofObj |> Option.defaultValue "5000"\nlet db = Environment.GetEnvironmentVariable("DATABASE_URL")\n', ['PORT default "5000"', 'DATABASE_URL tolerant ""']],
+    ['lib/app/config.ex', 'port = String.to_integer(System.get_env("PORT", "4000"))\ndb = System.fetch_env!("DATABASE_URL")\n', ['PORT default "4000"', 'DATABASE_URL none ""']],
+    ['start.sh', '#!/bin/sh\nexec ./server --port "${PORT:-8080}" --db "$DATABASE_URL"\n', ['PORT default "8080"', 'DATABASE_URL tolerant ""']],
+  ])('%s', async (file, text, expected) => {
+    expect(await envReads(file, text)).toEqual(expected);
+  });
+
+  it('a Crystal app nested in api/ gets its env variables (with defaults) in the analysis', async () => {
+    const analysis = await analyzeFiles({
+      'api/shard.yml': 'name: notes\nversion: 0.1.0\ntargets:\n  notes:\n    main: src/notes.cr\ndependencies:\n  kemal:\n    github: kemalcr/kemal\n',
+      'api/shard.lock': 'version: 2.0\nshards:\n  kemal:\n    git: https://github.com/kemalcr/kemal.git\n    version: 1.5.0\n',
+      'api/src/notes.cr': 'require "kemal"\nDB_URL = ENV["DATABASE_URL"]\nget "/" { "hi" }\nKemal.config.port = ENV.fetch("PORT", "4000").to_i\nKemal.run\n',
+    });
+    const s = analysis.services[0];
+    expect(analysis.services.map((x) => [x.source_path, x.language, x.port])).toEqual([['api', 'crystal', 4000]]);
+    expect(s?.runtime_vars.map((v) => [v.name, v.required, v.default])).toEqual([
+      ['DATABASE_URL', true, ''],
+      ['PORT', false, '4000'],
+    ]);
+  });
+});
+
+describe('env-template variants in the refusal scan', () => {
+  it('a mining pool in .env.example.local is checked like one in .env.example', async () => {
+    const app = { 'package.json': '{"name":"svc","scripts":{"start":"node index.js"}}', 'index.js': 'require("http").createServer((q, r) => r.end("ok")).listen(process.env.PORT || 3000);\n' };
+    for (const name of ['.env.example', '.env.example.local', '.env.local.sample']) {
+      const analysis = await analyzeFiles({ ...app, [name]: 'POOL_URL=stratum+tcp://pool.example.net:3333\n' });
+      expect(analysis.refusal.refused).toBe(true);
+      expect(analysis.refusal.reasons.join('\n')).toContain(name);
+    }
+  });
+});
