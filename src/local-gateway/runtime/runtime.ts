@@ -403,6 +403,13 @@ export class LocalRuntime {
       throw new DeployFailure('runtime', last ? `${summary}: ${last}` : summary);
     }
     this.instances.delete(instance);
+    // The completed run is the current release: a previous one still running is stopped.
+    const key = routeKey(dep.service_id, dep.environment);
+    const old = this.routes.get(key);
+    if (old) {
+      this.routes.delete(key);
+      this.retire(old, dep.id).catch(() => old.process?.kill());
+    }
     markCurrent(this.app, dep);
     ensureLocalAutoDomain(this.app, dep, this.gatewayPort);
     setServiceStatus(this.app, dep.service_id, 'stopped');
