@@ -234,8 +234,13 @@ function literalDefault(text: string): string | undefined {
 
 /** JS/TS: what follows `process.env.X` decides whether the code has a fallback. */
 function jsFallback(before: string, after: string): FallbackInfo {
-  const op = /^\s*(?:\)\s*)?(\|\||\?\?)/.exec(after);
+  // `Number(process.env.PORT) || 3000`, `parseInt(process.env.PORT, 10) || 3000`, `?? '3000'`.
+  const op = /^\s*(?:,\s*\d+\s*)?(?:\)\s*)?(\|\||\?\?)/.exec(after);
   if (op) return { fallback: 'default', default: literalDefault(after.slice(op[0].length)) ?? '' };
+  // `process.env.PORT ? Number(process.env.PORT) : 3000` (Nx's generated server): the else branch is the default.
+  const ternary = /^\s*\?(?![?.])[^:;\n]{0,200}:\s*/.exec(after);
+  const otherwise = ternary ? literalDefault(after.slice(ternary[0].length)) : undefined;
+  if (otherwise !== undefined) return { fallback: 'default', default: otherwise };
   if (/^\s*(?:===?|!==?|\?(?![?.]))/.test(after)) return { fallback: 'tolerant', default: '' };
   if (/(?:!|\bif\s*\(\s*|Boolean\(\s*|&&\s*|\?\?\s*|\|\|\s*)$/.test(before)) return { fallback: 'tolerant', default: '' };
   return { fallback: 'none', default: '' };

@@ -89,3 +89,21 @@ describe('env-template variants in the refusal scan', () => {
     }
   });
 });
+
+describe('PORT idioms of generated Node servers', () => {
+  it.each([
+    ['const port = process.env.PORT ? Number(process.env.PORT) : 3000;', 3000],
+    ["const port = parseInt(process.env.PORT ?? '3000');", 3000],
+    ["const port = parseInt(process.env.PORT ?? '3000', 10);", 3000],
+    ['const port = Number(process.env.PORT) || 3000;', 3000],
+    ['const port = +process.env.PORT || 3000;', 3000],
+    ['const port = parseInt(process.env.PORT, 10) || 4000;', 4000],
+    ['const port = process.env.PORT ? parseInt(process.env.PORT, 10) : 8080;', 8080],
+  ])('%s', async (line, port) => {
+    const analysis = await analyzeFiles({
+      'package.json': '{"name":"api","version":"1.0.0","main":"server.js","scripts":{"start":"node server.js"}}',
+      'server.js': `const http = require('http');\n${line}\nhttp.createServer((req, res) => res.end('ok')).listen(port);\n`,
+    });
+    expect(analysis.services.map((s) => [s.port, s.runtime_vars.find((v) => v.name === 'PORT')?.default])).toEqual([[port, String(port)]]);
+  });
+});
