@@ -205,6 +205,8 @@ describe('the tool cache', () => {
     const root = await tempDir('od-tools-race-');
     const request: ToolRequest = { tool: 'yarn', flavor: 'classic', package: 'yarn', version: '1', evidence: 'test' };
     const env = installEnv(process.env);
+    // What a gateway killed mid-install leaves behind (pid 2147483646 is not running).
+    await mkdir(path.join(root, 'yarn', '1.tmp-2147483646-deadbeef', 'node_modules'), { recursive: true });
     const [a, b] = await Promise.all([installTool(request, { root, env }), installTool(request, { root, env })]);
     expect(a.binDir).toBe(path.join(root, 'yarn', '1', 'node_modules', '.bin'));
     expect(b.binDir).toBe(a.binDir);

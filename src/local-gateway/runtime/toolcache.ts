@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import envPaths from 'env-paths';
@@ -138,6 +138,25 @@ export function npmFailureReason(stderr: string, fallback: string): string {
   return first ?? fallback;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Temporary folders of installs whose process died mid-way (`<version>.tmp-<pid>-<random>`). */
+async function removeAbandoned(dir: string): Promise<void> {
+  const prefix = `${path.basename(dir)}.tmp-`;
+  const names = await readdir(path.dirname(dir)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length).split('-')[0]) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) await rm(path.join(path.dirname(dir), name), { recursive: true, force: true });
+  }
+}
+
 const pending = new Map<string, Promise<CachedTool>>();
 
 export interface EnsureOptions {
@@ -172,6 +191,7 @@ export async function installTool(request: ToolRequest, options: EnsureOptions):
   const npm = which('npm', options.env.PATH);
   if (!npm) throw new ToolUnavailable(request, 'npm is not on PATH (it comes with Node.js)');
   await mkdir(path.dirname(dir), { recursive: true });
+  await removeAbandoned(dir);
   options.onInstall?.(dir);
   const temp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
