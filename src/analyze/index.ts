@@ -257,6 +257,7 @@ async function buildService(
     entry: inDir(ctx.dir, value('entry_point', '')),
     frameworkDefault: detection.portDefault,
     listens,
+    worker: projectType === 'worker' || projectType === 'cron',
     warnings: ctx.warnings,
   });
 

@@ -65,6 +65,12 @@ export interface PortInput {
   frameworkDefault: Conclusion<number> | undefined;
   /** Static site or worker: no port is expected. */
   listens: boolean;
+  /**
+   * A worker (or cron job): only its own process's evidence counts (its Dockerfile, compose ports,
+   * the server its start launches, a listen call in its entry file); a listen call elsewhere in the
+   * folder (`tools/preview.js`), an env example or a framework default is not the worker's port.
+   */
+  worker?: boolean;
   warnings: Warnings;
 }
 
@@ -112,6 +118,14 @@ export function decidePort(input: PortInput): Conclusion<number> | null {
   }
 
   if (input.server?.explicit) return { value: input.server.value, evidence: input.server.evidence };
+  if (input.worker) {
+    if (input.server) return { value: input.server.value, evidence: input.server.evidence };
+    const own = input.codeHints.find((hint) => hint.file === input.entry);
+    const ownPort = input.envRefs.find((ref) => ref.file === input.entry && ref.name === 'PORT' && ref.fallback === 'default' && /^\d{2,5}$/.test(ref.default));
+    if (own) return { value: own.port, evidence: `${own.file}:${own.line} ${own.snippet}` };
+    if (ownPort) return { value: Number(ownPort.default), evidence: `${ownPort.file}:${ownPort.line} PORT with fallback ${ownPort.default}` };
+    return null;
+  }
   if (input.configHints.length > 0) return input.configHints[0] as Conclusion<number>;
   const configured = input.appConfig?.config[0];
   if (configured) return configured;

@@ -107,3 +107,17 @@ describe('PORT idioms of generated Node servers', () => {
     expect(analysis.services.map((s) => [s.port, s.runtime_vars.find((v) => v.name === 'PORT')?.default])).toEqual([[port, String(port)]]);
   });
 });
+
+describe('a worker gets no port from files it does not run', () => {
+  it('a queue worker next to a preview server in tools/ has port null and no port warning', async () => {
+    const analysis = await analyzeFiles({
+      'package.json': '{"name":"mailer","version":"1.0.0","scripts":{"start":"node worker.js","preview":"node tools/preview.js"},"dependencies":{"bullmq":"^5.0.0","express":"^4.19.0"}}',
+      'worker.js': "const { Worker } = require('bullmq');\nnew Worker('mail', async (job) => console.log('sending', job.id), { connection: { url: process.env.REDIS_URL } });\n",
+      'tools/preview.js': "const express = require('express');\nconst app = express();\napp.get('/', (req, res) => res.send('preview'));\napp.listen(4000);\n",
+      '.env.example': 'REDIS_URL=redis://localhost:6379\nPORT=4000\n',
+    });
+    expect(analysis.services.map((s) => [s.project_type, s.port, s.scripts_start])).toEqual([['worker', null, 'npm start']]);
+    expect(analysis.services[0]?.evidence.filter((e) => e.decision === 'port')).toEqual([]);
+    expect(analysis.warnings.filter((w) => /no port found|mentions several ports/.test(w))).toEqual([]);
+  });
+});
