@@ -66,6 +66,8 @@ export interface DeployContext {
   tempFilePath?: string;
   /** True when this run bound a new source (an unchanged source is not re-sent). */
   sourceChanged: boolean;
+  /** True when this run changed the service's port or variables (a deployment must pick them up). */
+  configChanged?: boolean;
   deployments: Deployment[];
   url?: string;
   /** Per service id: the variable names the analysis marks required. */

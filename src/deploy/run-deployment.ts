@@ -38,6 +38,8 @@ export async function startDeployment(run: DeploymentRunner, body: CreateDeploym
   const { client, reporter, audit } = run;
   reporter.stageStart('deploy.create', label);
   const deadline = Date.now() + EXTRACTION_WAIT_MS;
+  // The service's deployments before the create: after a lost answer, anything new is ours.
+  const known = new Set((await serviceDeployments(client, body)).map((d) => d.id));
   for (;;) {
     try {
       const created = await client.createDeployment(body);
@@ -46,6 +48,15 @@ export async function startDeployment(run: DeploymentRunner, body: CreateDeploym
       return created;
     } catch (error) {
       if (!(error instanceof OdError)) throw error;
+      if (isAmbiguous(error)) {
+        const adopted = await createdSince(client, body, known);
+        if (adopted) {
+          audit.info('deploy.create', { project_id: body.project_id, service_id: body.service_id, deployment_id: adopted.id, adopted_after: error.code });
+          reporter.warn(`The answer to the deployment request was lost (${error.message.replace(/\.$/, '')}), but the gateway did start deployment ${adopted.id}; following it instead of starting another.`);
+          reporter.stageDone('deploy.create', `Deployment ${adopted.id} started`, { deployment_id: adopted.id, service_id: body.service_id, adopted: true });
+          return adopted;
+        }
+      }
       const retryAfter = Number(error.details.retry_after ?? 0);
       const extracting = error.code === 'conflict' && (error.details.source_status === 'extracting' || retryAfter > 0);
       if (extracting && Date.now() < deadline) {
@@ -63,6 +74,38 @@ export async function startDeployment(run: DeploymentRunner, body: CreateDeploym
       }
       throw error;
     }
+  }
+}
+
+/**
+ * Errors after which the gateway may have applied a request: the answer was lost (connection
+ * reset, timeout, 5xx, an unreadable 2xx body), not refused (4xx, 429).
+ */
+export function isAmbiguous(error: unknown): boolean {
+  if (!(error instanceof OdError)) return false;
+  if (error.code === 'gateway_unreachable') return true;
+  if (error.code !== 'server_error') return false;
+  const status = error.status;
+  return status === undefined || status >= 500 || (status >= 200 && status < 300);
+}
+
+/** The service's deployments in the body's environment, newest first. */
+async function serviceDeployments(client: GatewayClient, body: CreateDeploymentBody): Promise<Deployment[]> {
+  const all = await client.listDeployments(body.project_id);
+  return all
+    .filter((d) => d.service_id === body.service_id && (!d.environment || !body.environment || d.environment === body.environment))
+    .sort((a, b) => String(b.created_at ?? '').localeCompare(String(a.created_at ?? '')));
+}
+
+/**
+ * Reads back after a lost answer: the newest deployment of the service that was not there before
+ * the create. Undefined when there is none (the request was not applied) or the read-back fails.
+ */
+async function createdSince(client: GatewayClient, body: CreateDeploymentBody, known: Set<string>): Promise<Deployment | undefined> {
+  try {
+    return (await serviceDeployments(client, body)).find((d) => !known.has(d.id));
+  } catch {
+    return undefined;
   }
 }
 

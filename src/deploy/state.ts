@@ -45,6 +45,14 @@ export const ProjectStateSchema = z.object({
   /** The gateway's path of that archive; deployments record it as a hint. */
   last_temp_file_path: z.string().optional(),
   last_deployment: DeploymentLinkSchema.optional(),
+  /**
+   * A rollback that was requested but not seen through: its intended target and the deployments
+   * that existed before it. A re-run adopts the rollback deployment it started (or rolls back to
+   * the same target), never one release further.
+   */
+  pending_rollback: z
+    .object({ service_id: z.string(), to: z.string(), from: z.string().nullable(), known: z.array(z.string()) })
+    .optional(),
   url: z.string().optional(),
   updated_at: z.string().optional(),
 });

@@ -103,6 +103,10 @@ export interface CreateDependencyBody {
   /** `postgres` | `mysql` | `mongodb` | `redis` | `clickhouse` (seed names). */
   dependency_id: string;
   environment?: string;
+  /** Client-chosen credentials (the gateway generates them when omitted). */
+  username?: string;
+  password?: string;
+  database_name?: string;
 }
 
 /**

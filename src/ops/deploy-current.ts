@@ -13,6 +13,7 @@ import { writeProjectState, type ProjectState } from '../deploy/state.js';
 import type { OpsTarget } from './target.js';
 import type { FailureScope } from './failure-facts.js';
 import { readRequiredVars } from '../deploy/required-vars.js';
+import { TERMINAL_STATUSES } from '../deploy/watch.js';
 
 export interface DeployCurrentResult {
   deployment: Deployment;
@@ -21,7 +22,16 @@ export interface DeployCurrentResult {
   url: string | undefined;
 }
 
-export async function deployCurrentSource(target: OpsTarget, exec: ExecutionContext, reporter: Reporter, signal: AbortSignal): Promise<DeployCurrentResult> {
+export interface DeployCurrentOptions {
+  /**
+   * Finish with the deployment an earlier run started but never saw end (project.json still shows
+   * it unfinished) instead of starting another. Only when nothing changed since (no new variables,
+   * no new source): a redeploy re-run, or a `db add` re-run whose variables were already wired.
+   */
+  resume?: boolean;
+}
+
+export async function deployCurrentSource(target: OpsTarget, exec: ExecutionContext, reporter: Reporter, signal: AbortSignal, options: DeployCurrentOptions = {}): Promise<DeployCurrentResult> {
   const service = target.service;
   if (!service) throw new OdError('internal', 'deployCurrentSource needs a resolved service.');
   const { client, audit } = target;
@@ -44,12 +54,18 @@ export async function deployCurrentSource(target: OpsTarget, exec: ExecutionCont
     streamLogs: !exec.quiet,
     scope: await failureScope(target, service),
   };
-  const created = await startDeployment(
-    runner,
-    { project_id: target.projectId, service_id: service.id, environment: target.environment, source: 'zip', temp_file_path: tempFilePath, dependencies },
-    `Starting a new deployment of ${service.name}`,
-  );
-  if (linked) {
+  const unfinished = options.resume ? await unfinishedDeployment(target, linked, service.id) : undefined;
+  if (unfinished) {
+    reporter.stageSkip('deploy.create', `Following deployment ${unfinished.id}, started by an earlier run that did not see it end`, { deployment_id: unfinished.id });
+  }
+  const created =
+    unfinished ??
+    (await startDeployment(
+      runner,
+      { project_id: target.projectId, service_id: service.id, environment: target.environment, source: 'zip', temp_file_path: tempFilePath, dependencies },
+      `Starting a new deployment of ${service.name}`,
+    ));
+  if (linked && !unfinished) {
     linked.last_deployment = { id: created.id, service_id: service.id, status: created.status, created_at: created.created_at ?? new Date().toISOString() };
     await writeProjectState(target.root, linked);
   }
@@ -74,6 +90,18 @@ export async function deployCurrentSource(target: OpsTarget, exec: ExecutionCont
     await writeProjectState(target.root, linked);
   }
   return { deployment: result.deployment, durationSeconds: result.durationSeconds, url: linked?.url };
+}
+
+/**
+ * The deployment project.json records as started but not seen to its end, when the gateway shows it
+ * still running or succeeded (a failed one is not resumed: the user re-runs to try again).
+ */
+async function unfinishedDeployment(target: OpsTarget, linked: ProjectState | undefined, serviceId: string): Promise<Deployment | undefined> {
+  const last = linked?.last_deployment;
+  if (!last || last.service_id !== serviceId || TERMINAL_STATUSES.has(last.status)) return undefined;
+  const current = await target.client.getDeployment(last.id).catch(() => undefined);
+  if (!current || (TERMINAL_STATUSES.has(current.status) && current.status !== 'success')) return undefined;
+  return current;
 }
 
 /** The archive path the service's latest deployment was built from (for --project without a linked folder). */

@@ -11,6 +11,7 @@ import { OdError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { OpsTarget } from './target.js';
 import { diffEnv, type EnvDiff } from './env-diff.js';
+import { isAmbiguous } from '../deploy/run-deployment.js';
 
 /** What JSON output shows instead of a value unless --show-secrets was given. */
 export const REDACTED_JSON = '<redacted>';
@@ -39,12 +40,44 @@ export interface ReplaceOutcome {
   count: number;
   /** Keys the read-back shows that were not in the map we sent (another writer). */
   unexpected: string[];
+  /** false when the change was applied but could not be read back (`warning` says why). */
+  verified: boolean;
+  /** How many times this change was put again because another writer replaced it meanwhile. */
+  reapplied: number;
+  /** Something the user should know although the change succeeded (a failed read-back, a lost answer). */
+  warning?: string;
 }
 
+/** Re-applications after another writer overwrote this change (each is GET → merge → PUT → GET). */
+const MAX_REAPPLY = 6;
+/** A second look after a verified change, so a writer that read before our PUT and wrote after it is caught. */
+const SETTLE_MS = 120;
+
+/** Our change as a delta: keys set to a value, keys removed. */
+interface EnvChange {
+  set: Record<string, string>;
+  removed: string[];
+}
+
+function applyChange(base: Record<string, string>, change: EnvChange): Record<string, string> {
+  const next = { ...base, ...change.set };
+  for (const key of change.removed) delete next[key];
+  return next;
+}
+
+/** Keys of our change that the map does not show (set to another value, or still present). */
+function lostKeys(map: Record<string, string>, change: EnvChange): string[] {
+  return [...Object.keys(change.set).filter((key) => map[key] !== change.set[key]), ...change.removed.filter((key) => Object.hasOwn(map, key))].sort();
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * PUTs the full `next` map and proves it arrived: every key of `next` must read back with exactly
- * the value sent, and every key removed must be gone. Values are compared, never shown: a
- * mismatch names the keys only.
+ * PUTs the full `next` map and proves it arrived: every key this change sets must read back with
+ * exactly the value sent, and every key it removes must be gone. The gateway has no compare-and-
+ * swap, so two runs doing GET → merge → PUT at once can overwrite each other: when the read-back
+ * shows our change was lost, it is applied again on top of what the service now holds (bounded),
+ * and the outcome says so. Values are compared, never shown: a mismatch names the keys only.
  */
 export async function replaceEnv(target: OpsTarget, before: Record<string, string>, next: Record<string, string>, operation: string): Promise<ReplaceOutcome> {
   const service = targetService(target);
@@ -55,40 +88,75 @@ export async function replaceEnv(target: OpsTarget, before: Record<string, strin
     keys_removed: diff.removed,
     keys_changed: diff.changed,
   };
-  try {
-    await target.client.putEnv(target.projectId, service.id, next);
-  } catch (error) {
-    if (error instanceof OdError) {
-      target.audit.error('env.replace', { project_id: target.projectId, service_id: service.id, operation, ...names, error_code: error.code, status: error.status ?? null });
-    }
-    throw error;
-  }
+  const change: EnvChange = { set: Object.fromEntries([...diff.added, ...diff.changed].map((key) => [key, next[key]!])), removed: diff.removed };
+  const ids = { project_id: target.projectId, service_id: service.id, operation };
 
-  const readBack = await readEnv(target);
-  const mismatched = Object.keys(next).filter((key) => readBack[key] !== next[key]).sort();
-  const stillThere = diff.removed.filter((key) => Object.hasOwn(readBack, key));
-  const unexpected = Object.keys(readBack).filter((key) => !Object.hasOwn(next, key)).sort();
-  if (mismatched.length > 0 || stillThere.length > 0) {
-    target.audit.error('env.replace', { project_id: target.projectId, service_id: service.id, operation, ...names, verified: false, mismatched, still_present: stillThere });
-    const parts = [
-      ...(mismatched.length ? [`${mismatched.join(', ')} did not read back with the value sent`] : []),
-      ...(stillThere.length ? [`${stillThere.join(', ')} ${stillThere.length === 1 ? 'is' : 'are'} still present`] : []),
-    ];
-    throw new OdError('server_error', `The gateway accepted the new variables of service ${service.name}, but reading them back shows that ${parts.join(' and ')}.`, {
-      retryable: true,
-      nextAction: 'Run `opendeploy env list` to see the current names, then repeat the change once.',
-      details: { service_id: service.id, mismatched, still_present: stillThere },
-    });
+  let sent = next;
+  let reapplied = 0;
+  let settled = false;
+  let warning: string | undefined;
+  for (;;) {
+    try {
+      await target.client.putEnv(target.projectId, service.id, sent);
+    } catch (error) {
+      if (error instanceof OdError) target.audit.error('env.replace', { ...ids, ...names, error_code: error.code, status: error.status ?? null });
+      // The answer was lost, not refused: the change may be there. Read back before failing.
+      if (!isAmbiguous(error)) throw error;
+      const now = await readEnv(target).catch(() => undefined);
+      if (!now || lostKeys(now, change).length > 0) throw error;
+      warning = `The gateway's answer to the change was lost (${(error as OdError).message.replace(/\.$/, '')}), but reading back shows it was applied.`;
+    }
+
+    let readBack: Record<string, string>;
+    try {
+      readBack = await readEnv(target);
+    } catch (error) {
+      // The PUT was accepted: the change is applied, only its proof is missing.
+      const reason = error instanceof Error ? error.message.replace(/\.$/, '') : String(error);
+      target.audit.info('env.replace', { ...ids, ...names, count: Object.keys(sent).length, verified: false, reapplied });
+      return {
+        diff,
+        count: Object.keys(sent).length,
+        unexpected: [],
+        verified: false,
+        reapplied,
+        warning: `The gateway accepted the change, but reading it back failed (${reason}); run \`opendeploy env list\` to check.`,
+      };
+    }
+    const lost = lostKeys(readBack, change);
+    if (lost.length === 0) {
+      if (!settled) {
+        // One more look a moment later: a concurrent writer that read before our PUT lands after it.
+        settled = true;
+        await pause(SETTLE_MS + Math.floor(Math.random() * SETTLE_MS));
+        continue;
+      }
+      const unexpected = Object.keys(readBack).filter((key) => !Object.hasOwn(next, key)).sort();
+      target.audit.info('env.replace', { ...ids, ...names, count: Object.keys(readBack).length, verified: true, reapplied });
+      return { diff, count: Object.keys(readBack).length, unexpected, verified: true, reapplied, ...(warning ? { warning } : {}) };
+    }
+    if (reapplied >= MAX_REAPPLY) {
+      const mismatched = Object.keys(change.set).filter((key) => readBack[key] !== change.set[key]).sort();
+      const stillThere = change.removed.filter((key) => Object.hasOwn(readBack, key));
+      target.audit.error('env.replace', { ...ids, ...names, verified: false, mismatched, still_present: stillThere, reapplied });
+      const parts = [
+        ...(mismatched.length ? [`${mismatched.join(', ')} did not read back with the value sent`] : []),
+        ...(stillThere.length ? [`${stillThere.join(', ')} ${stillThere.length === 1 ? 'is' : 'are'} still present`] : []),
+      ];
+      throw new OdError('server_error', `The gateway accepted the new variables of service ${service.name}, but after ${reapplied + 1} attempts reading them back still shows that ${parts.join(' and ')} (another writer may be changing them at the same time).`, {
+        retryable: true,
+        nextAction: 'Run `opendeploy env list` to see the current names, then repeat the change once the other writer is done.',
+        details: { service_id: service.id, mismatched, still_present: stillThere, reapplied },
+      });
+    }
+    // Another writer replaced the whole map after our PUT: put our change again on top of theirs.
+    reapplied += 1;
+    settled = false;
+    target.audit.info('env.replace', { ...ids, reapplied, overwritten: lost });
+    await pause(Math.floor(Math.random() * 60));
+    const fresh = await readEnv(target);
+    sent = applyChange(fresh, change);
   }
-  target.audit.info('env.replace', {
-    project_id: target.projectId,
-    service_id: service.id,
-    operation,
-    ...names,
-    count: Object.keys(readBack).length,
-    verified: true,
-  });
-  return { diff, count: Object.keys(readBack).length, unexpected };
 }
 
 /** A strong random secret for `env rotate KEY --generate`: 32 random bytes, base64url (43 chars). */

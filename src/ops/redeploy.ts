@@ -37,6 +37,8 @@ export interface RedeployOptions {
   source?: string;
   /** Re-upload even when the source digest is unchanged (`--force`, with `--source`). */
   force?: boolean;
+  /** false: always start a new deployment, even when an earlier run left one unfinished. */
+  resume?: boolean;
 }
 
 export interface RedeployResult {
@@ -65,7 +67,8 @@ export async function redeploy(target: OpsTarget, options: RedeployOptions): Pro
         deployTarget = { ...target, root: scratch, state: uploaded };
       }
     }
-    const deployed = await deployCurrentSource(deployTarget, options.exec, options.reporter, options.signal);
+    // A re-run of a plain redeploy finishes the deployment an interrupted one started.
+    const deployed = await deployCurrentSource(deployTarget, options.exec, options.reporter, options.signal, { resume: options.source === undefined && options.resume !== false });
     const deploymentId = deployed.deployment.id;
 
     const domain = await waitForAutoDomain(target.client, service.id, target.environment, DOMAIN_WAIT_MS, options.signal).catch(() => undefined);

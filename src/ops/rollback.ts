@@ -10,9 +10,9 @@ import type { ExecutionContext, GlobalOptions } from '../cli/context.js';
 import type { Reporter } from '../cli/output/index.js';
 import { pollIntervalFor } from '../cli/options.js';
 import type { Deployment } from '../gateway/index.js';
-import { followDeployment } from '../deploy/run-deployment.js';
+import { followDeployment, isAmbiguous } from '../deploy/run-deployment.js';
 import { failureScope } from './deploy-current.js';
-import { writeProjectState } from '../deploy/state.js';
+import { writeProjectState, type ProjectState } from '../deploy/state.js';
 import type { OpsTarget } from './target.js';
 import { field, getDeploymentById, serviceDeployments } from './status.js';
 
@@ -84,9 +84,20 @@ export async function runRollback(input: RollbackInput): Promise<RollbackResult>
   const linked = target.state?.project_id === target.projectId ? target.state : undefined;
 
   const deployments = await serviceDeployments(target, service.id);
+  // An earlier run asked for a rollback and lost track of it: finish that one, never a further one.
+  const pending = linked?.pending_rollback?.service_id === service.id ? linked.pending_rollback : undefined;
+  if (pending && input.deploymentId && input.deploymentId !== pending.to) {
+    // The user names another target: the unfinished request is no longer what they want.
+    await savePending(target, linked, undefined);
+  }
+  const resumed = pending && (!input.deploymentId || input.deploymentId === pending.to) ? pending : undefined;
+  const adoptedEarlier = resumed ? startedRollback(deployments, resumed.to, new Set(resumed.known)) : undefined;
+
   const current = currentRelease(deployments, linked?.last_deployment?.id);
   let rollbackTo: Deployment;
-  if (input.deploymentId) {
+  if (resumed) {
+    rollbackTo = deployments.find((d) => d.id === resumed.to) ?? (await getDeploymentById(target, resumed.to));
+  } else if (input.deploymentId) {
     rollbackTo = await getDeploymentById(target, input.deploymentId);
   } else {
     const candidate = rollbackCandidate(deployments, current);
@@ -99,34 +110,62 @@ export async function runRollback(input: RollbackInput): Promise<RollbackResult>
     }
     rollbackTo = candidate;
   }
-  const previous = current?.id ?? null;
+  const previous = resumed ? resumed.from : (current?.id ?? null);
 
-  await confirmAction(exec, {
-    action: `Roll back ${service.name} from deployment ${previous ?? '(none)'} to deployment ${rollbackTo.id}`,
-    changes: [`${previous ?? '(none)'} → ${rollbackTo.id}`],
-    resumeCommand: resumeCommand('rollback', [rollbackTo.id], options, exec),
-  });
-
-  reporter.stageStart('deploy.rollback', `Rolling back ${service.name} to ${rollbackTo.id}`);
-  const response = await client.rollbackDeployment(rollbackTo.id);
-  const newId = rollbackDeploymentId(response, rollbackTo.id);
-  if (!newId) {
-    audit.error('deploy.rollback', { project_id: target.projectId, service_id: service.id, rolled_back_to: rollbackTo.id, error_code: 'server_error', message: 'no deployment id in the rollback response' });
-    const keys = response && typeof response === 'object' ? Object.keys(response as object) : [];
-    throw new OdError('server_error', `The gateway accepted the rollback to ${rollbackTo.id} but returned no deployment id, so nothing was rolled out.`, {
-      retryable: false,
-      nextAction: `Check the service on the dashboard (${dashboardUrl(target.gatewayUrl, target.projectId)}) before trying again; the platform state may need repair.`,
-      details: { rolled_back_to: rollbackTo.id, previous, response_keys: keys },
+  let newId: string;
+  if (adoptedEarlier) {
+    newId = adoptedEarlier.id;
+    reporter.stageSkip('deploy.rollback', `Following rollback deployment ${newId} to ${rollbackTo.id}, started by an earlier run`, { deployment_id: newId, rolled_back_to: rollbackTo.id, previous });
+  } else {
+    await confirmAction(exec, {
+      action: `Roll back ${service.name} from deployment ${previous ?? '(none)'} to deployment ${rollbackTo.id}`,
+      changes: [`${previous ?? '(none)'} → ${rollbackTo.id}`],
+      resumeCommand: resumeCommand('rollback', [rollbackTo.id], options, exec),
     });
+    // Recorded before the request: if its answer is lost, the next run knows what was asked.
+    const known = deployments.map((d) => d.id);
+    await savePending(target, linked, { service_id: service.id, to: rollbackTo.id, from: previous, known });
+
+    reporter.stageStart('deploy.rollback', `Rolling back ${service.name} to ${rollbackTo.id}`);
+    let response: unknown;
+    try {
+      response = await client.rollbackDeployment(rollbackTo.id);
+    } catch (error) {
+      if (!isAmbiguous(error)) {
+        await savePending(target, linked, undefined);
+        throw error;
+      }
+      // The answer was lost, not refused: read back whether the gateway started it.
+      const after = await serviceDeployments(target, service.id).catch(() => undefined);
+      const started = after ? startedRollback(after, rollbackTo.id, new Set(known)) : undefined;
+      if (!started) {
+        if (after) await savePending(target, linked, undefined);
+        throw error;
+      }
+      reporter.warn(`The answer to the rollback request was lost, but the gateway did start rollback deployment ${started.id}; following it.`);
+      response = started;
+    }
+    const id = rollbackDeploymentId(response, rollbackTo.id);
+    if (!id) {
+      await savePending(target, linked, undefined);
+      audit.error('deploy.rollback', { project_id: target.projectId, service_id: service.id, rolled_back_to: rollbackTo.id, error_code: 'server_error', message: 'no deployment id in the rollback response' });
+      const keys = response && typeof response === 'object' ? Object.keys(response as object) : [];
+      throw new OdError('server_error', `The gateway accepted the rollback to ${rollbackTo.id} but returned no deployment id, so nothing was rolled out.`, {
+        retryable: false,
+        nextAction: `Check the service on the dashboard (${dashboardUrl(target.gatewayUrl, target.projectId)}) before trying again; the platform state may need repair.`,
+        details: { rolled_back_to: rollbackTo.id, previous, response_keys: keys },
+      });
+    }
+    newId = id;
   }
   const save = async (status: string): Promise<void> => {
     if (!linked) return;
-    linked.last_deployment = { id: newId, service_id: service.id, status, created_at: new Date().toISOString() };
+    linked.last_deployment = { id: newId, service_id: service.id, status, created_at: linked.last_deployment?.id === newId ? linked.last_deployment.created_at : new Date().toISOString() };
     await writeProjectState(target.root, linked);
   };
   await save('pending');
-  audit.info('deploy.rollback', { project_id: target.projectId, service_id: service.id, deployment_id: newId, rolled_back_to: rollbackTo.id, previous });
-  reporter.stageDone('deploy.rollback', `Rollback deployment ${newId} started`, { deployment_id: newId, rolled_back_to: rollbackTo.id, previous });
+  audit.info('deploy.rollback', { project_id: target.projectId, service_id: service.id, deployment_id: newId, rolled_back_to: rollbackTo.id, previous, ...(adoptedEarlier ? { resumed: true } : {}) });
+  if (!adoptedEarlier) reporter.stageDone('deploy.rollback', `Rollback deployment ${newId} started`, { deployment_id: newId, rolled_back_to: rollbackTo.id, previous });
 
   let watched;
   try {
@@ -137,17 +176,41 @@ export async function runRollback(input: RollbackInput): Promise<RollbackResult>
     );
   } catch (error) {
     const status = error instanceof OdError ? error.details.status : undefined;
-    if (typeof status === 'string') await save(status);
+    if (typeof status === 'string') {
+      // The rollback deployment itself ended (failed, cancelled): nothing is left to resume.
+      if (linked) delete linked.pending_rollback;
+      await save(status);
+    }
     throw error;
   }
+  if (linked) delete linked.pending_rollback;
   await save(watched.deployment.status);
-  // Read back: the rollback is reported only once the gateway shows it succeeded.
-  const confirmed = await client.getDeployment(newId);
-  if (confirmed.status !== 'success') {
+  // Read back: the rollback is reported only once the gateway shows it succeeded. The watch already
+  // saw success, so a failed read-back is a warning, not a failure.
+  const confirmed = await client.getDeployment(newId).catch((error: unknown) => {
+    reporter.warn(`Rollback deployment ${newId} succeeded, but reading it back failed (${error instanceof Error ? error.message.replace(/\.$/, '') : String(error)}); \`opendeploy status\` shows it.`);
+    return undefined;
+  });
+  if (confirmed && confirmed.status !== 'success') {
     throw new OdError('server_error', `Rollback deployment ${newId} finished, but the gateway now reports it as ${confirmed.status}.`, {
       nextAction: 'Run `opendeploy status` in a moment to check again.',
       details: { deployment_id: newId, status: confirmed.status },
     });
   }
   return { status: 'success', rolled_back_to: rollbackTo.id, deployment_id: newId, previous };
+}
+
+type PendingRollback = NonNullable<ProjectState['pending_rollback']>;
+
+/** The rollback deployment to `to` that is not among `known` (i.e. started since), if any. */
+function startedRollback(deployments: Deployment[], to: string, known: Set<string>): Deployment | undefined {
+  return deployments.find((d) => !known.has(d.id) && field(d, 'rollback_from') === to);
+}
+
+async function savePending(target: OpsTarget, linked: ProjectState | undefined, pending: PendingRollback | undefined): Promise<void> {
+  if (!linked) return;
+  if (pending) linked.pending_rollback = pending;
+  else if (linked.pending_rollback) delete linked.pending_rollback;
+  else return;
+  await writeProjectState(target.root, linked);
 }

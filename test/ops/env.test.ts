@@ -212,8 +212,8 @@ describe('opendeploy env (against a deployed fixture)', () => {
   it('a read-back that differs from what was sent is an error naming the key (never the value)', async () => {
     const value = canary('mismatch');
     canaries.push(value);
-    // Both GETs (before and after the PUT) answer a stale map: the new key never reads back.
-    await gw.fault({ route: 'GET /api/v1/projects/:id/services/:sid/env', count: 2, status: 200, body: { variables: { PORT: '3000' } } });
+    // Every GET answers a stale map: the new key never reads back, however often it is re-applied.
+    await gw.fault({ route: 'GET /api/v1/projects/:id/services/:sid/env', count: 50, status: 200, body: { variables: { PORT: '3000' } } });
     const run = await cli(['env', 'set', `STALE_KEY=${value}`, '--json']);
     await gw.clearFaults();
     expect(run.code).toBe(1);

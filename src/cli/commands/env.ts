@@ -320,7 +320,7 @@ async function envSet(ctx: EnvCommandEnv, options: EnvOptions, assignments: stri
         keys_unchanged: keys.filter((key) => outcome.diff.unchanged.includes(key)),
         count: outcome.count,
         changed: true,
-        verified: true,
+        verified: outcome.verified,
         redeploy_needed: true,
       },
       [`Set ${keys.join(', ')} on service ${service.name} (${describeDiff(outcome.diff)}; read back and verified).`, redeployHint(target)],
@@ -330,6 +330,10 @@ async function envSet(ctx: EnvCommandEnv, options: EnvOptions, assignments: stri
 }
 
 function warnUnexpected(ctx: CommandEnv, outcome: ReplaceOutcome): void {
+  if (outcome.reapplied > 0) {
+    ctx.reporter.warn(`Another change to these variables was written at the same time and replaced this one; opendeploy applied it again on top (${outcome.reapplied} time${outcome.reapplied === 1 ? '' : 's'}) and read it back.`);
+  }
+  if (outcome.warning) ctx.reporter.warn(outcome.warning);
   if (outcome.unexpected.length > 0) {
     ctx.reporter.warn(`The service also holds ${outcome.unexpected.join(', ')}, which this change did not send: another change may have happened at the same time.`);
   }
@@ -361,7 +365,7 @@ async function envUnset(ctx: CommandEnv, options: EnvOptions, keys: string[], co
     const outcome = await replaceEnv(target, before, next, 'unset');
     warnUnexpected(ctx, outcome);
     ctx.reporter.document(
-      { service_id: service.id, keys_removed: outcome.diff.removed, count: outcome.count, verified: true, redeploy_needed: true },
+      { service_id: service.id, keys_removed: outcome.diff.removed, count: outcome.count, verified: outcome.verified, redeploy_needed: true },
       [`Removed ${wanted.join(', ')} from service ${service.name} (read back and verified).`, redeployHint(target)],
     );
     return 0;
@@ -437,7 +441,7 @@ async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | und
       keys_changed: outcome.diff.changed,
       count: outcome.count,
       changed: true,
-      verified: true,
+      verified: outcome.verified,
       ...(generated !== undefined && reveal ? { value: generated } : {}),
     };
     const revealed = generated !== undefined && reveal ? [generated] : [];

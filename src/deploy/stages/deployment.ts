@@ -20,10 +20,12 @@ export async function deploymentStage(ctx: DeployContext): Promise<void> {
     runner.scope = { projectId: ctx.state.project_id!, ...(ctx.bound !== undefined ? { bound: ctx.bound } : {}), ...(required ? { requiredVars: required } : {}) };
     let deploymentId: string | undefined;
     const previous = ctx.state.last_deployment;
-    // An unchanged source and an unfinished deployment from an interrupted run: keep watching it.
+    // An unchanged source and a deployment the previous run started but never saw end: keep
+    // watching it, or, when it already succeeded and nothing changed since, finish with it
+    // instead of building the same thing again.
     if (!ctx.sourceChanged && previous && previous.service_id === link.service_id && !TERMINAL_STATUSES.has(previous.status)) {
       const current = await client.getDeployment(previous.id).catch(() => undefined);
-      if (current && !TERMINAL_STATUSES.has(current.status)) {
+      if (current && (!TERMINAL_STATUSES.has(current.status) || (current.status === 'success' && !ctx.configChanged))) {
         deploymentId = current.id;
         ctx.reporter.stageSkip('deploy.create', `Following deployment ${current.id} started by the previous run`, { deployment_id: current.id });
       }

@@ -48,7 +48,13 @@ export async function reportStage(ctx: DeployContext): Promise<void> {
   const client = requireClient(ctx);
   const link = ctx.state.services[0]!;
   if (!ctx.url) {
-    const domain = await waitForAutoDomain(client, link.service_id, ctx.inputs.environment, ctx.inputs.domainWaitMs, ctx.signal);
+    // The deployment already succeeded: a failed domain read is a warning, never a failed deploy
+    // (a re-run would otherwise start another deployment just to read the URL).
+    const domain = await waitForAutoDomain(client, link.service_id, ctx.inputs.environment, ctx.inputs.domainWaitMs, ctx.signal).catch((error: unknown) => {
+      if (ctx.signal.aborted) throw error;
+      ctx.reporter.warn(`Deployment succeeded, but its generated domain could not be read (${error instanceof Error ? error.message.replace(/\.$/, '') : String(error)}); \`opendeploy status\` shows it.`);
+      return undefined;
+    });
     if (domain) ctx.url = urlOf(domain);
   }
   const credential = ctx.credential!;

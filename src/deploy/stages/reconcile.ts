@@ -37,6 +37,7 @@ async function reconcilePort(ctx: DeployContext, link: ServiceLink, service: Ana
   const client = requireClient(ctx);
   ctx.reporter.stageStart('service.port', `Changing the port of ${link.name} to ${wanted}`);
   await client.updateService(link.service_id, { port: wanted });
+  ctx.configChanged = true;
   const stored = (await client.getService(link.service_id)).port ?? null;
   if (stored !== wanted) {
     throw new OdError('server_error', `The port of service ${link.name} was changed to ${wanted}, but the gateway reads back ${stored ?? 'no port'}.`, {
@@ -74,6 +75,7 @@ async function applyVariables(ctx: DeployContext, link: ServiceLink, current: Se
   const before = await client.getEnv(projectId, link.service_id);
   for (const value of Object.values(before)) registerSecret(value);
   await client.putEnv(projectId, link.service_id, { ...before, ...changes });
+  ctx.configChanged = true;
   const after = await client.getEnv(projectId, link.service_id);
   const wrong = keys.filter((key) => after[key] !== changes[key]);
   if (wrong.length > 0) {
