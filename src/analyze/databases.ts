@@ -389,7 +389,8 @@ async function ormConfig(ctx: DetectContext): Promise<SqlDecision | null> {
 
 /** The service's own env reads, without development/test-only configuration files. */
 function productionRefs(ctx: DetectContext): EnvRef[] {
-  return ctx.scan.envRefs.filter((ref) => (ctx.dir === '' || ref.file.startsWith(`${ctx.dir}/`)) && !isDevOnlyFile(ref.file));
+  // The scan is already the service's own (services.ts scopeScan).
+  return ctx.scan.envRefs.filter((ref) => !isDevOnlyFile(ref.file));
 }
 
 function codeDefaultUrl(ctx: DetectContext): SqlDecision | null {

@@ -137,8 +137,9 @@ export async function collectEnvVars(
     return acc;
   };
 
+  // The scan is the service's own (services.ts scopeScan: its folder, without nested services, plus
+  // the library crates a Cargo binary depends on).
   for (const ref of ctx.scan.envRefs) {
-    if (ctx.dir !== '' && !ref.file.startsWith(`${ctx.dir}/`)) continue;
     if (isDevOnlyFile(ref.file)) continue;
     const acc = get(ref.name);
     (ref.build ? acc.buildRefs : acc.runtimeRefs).push(ref);

@@ -113,7 +113,7 @@ export async function analyzeProject(root: string, options: AnalyzeOptions = {})
     const serviceCtx: DetectContext = {
       ...ctx,
       dir: plan.dir,
-      scan: scopeScan(scan, plan.dir, plan.exclude),
+      scan: scopeScan(scan, plan.dir, plan.exclude, plan.include),
       ...(plan.workspace ? { workspace: plan.workspace } : {}),
       ...(plan.target !== undefined ? { target: plan.target } : {}),
     };

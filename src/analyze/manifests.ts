@@ -7,6 +7,7 @@
  * requirements.txt, go.mod and Gemfile have no structured parser in our dependency set; they are
  * line-oriented formats and are read line by line with their documented grammar.
  */
+import path from 'node:path';
 import { z } from 'zod';
 import { parse as parseToml } from 'smol-toml';
 import { formatBytes, type FsSnapshot } from './fs-snapshot.js';
@@ -104,11 +105,24 @@ export interface CargoToml {
   exclude: string[];
   /** Features of each [workspace.dependencies] entry, for members that inherit them. */
   workspaceFeatures: Record<string, string[]>;
+  /** Folder (relative to the snapshot root) of each [workspace.dependencies] entry with a `path`. */
+  workspacePaths: Record<string, string>;
+  /** Runtime dependencies on local crates (`core = { path = "../core" }`, or inherited from the workspace), by folder. */
+  pathDeps: Array<{ name: string; dir: string }>;
+}
+
+/** `rel` resolved against the folder `dir` (both relative to the snapshot root); null when it leaves the snapshot. */
+function resolveIn(dir: string, rel: string): string | null {
+  const joined = path.posix.normalize(path.posix.join(dir === '' ? '.' : dir, rel)).replace(/\/+$/, '');
+  if (joined === '..' || joined.startsWith('../') || path.posix.isAbsolute(joined)) return null;
+  return joined === '.' ? '' : joined;
 }
 
 export function normalisePyName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
+
+const MAX_LOCAL_CRATES = 20;
 
 function join(dir: string, file: string): string {
   return dir === '' || dir === '.' ? file : `${dir}/${file}`;
@@ -438,17 +452,33 @@ export class Manifests {
       const shared = asRecord(workspace?.dependencies);
       const workspaceFeatures: Record<string, string[]> = {};
       for (const [name, spec] of Object.entries(shared ?? {})) workspaceFeatures[name] = strings(asRecord(spec)?.features);
-      const inheriting = deps.filter((dep) => asRecord(asRecord(doc[dep.dev ? 'dev-dependencies' : 'dependencies'])?.[dep.name])?.workspace === true);
+      const workspacePaths: Record<string, string> = {};
+      for (const [name, spec] of Object.entries(shared ?? {})) {
+        const local = asRecord(spec)?.path;
+        const resolved = typeof local === 'string' ? resolveIn(dir, local) : null;
+        if (resolved !== null) workspacePaths[name] = resolved;
+      }
+      const specOf = (dep: Dependency): Record<string, unknown> | undefined => asRecord(asRecord(doc[dep.dev ? 'dev-dependencies' : 'dependencies'])?.[dep.name]);
+      const inheriting = deps.filter((dep) => specOf(dep)?.workspace === true);
       let rootFeatures: Record<string, string[]> = workspaceFeatures;
+      let rootPaths: Record<string, string> = workspacePaths;
       if (inheriting.length > 0 && !workspace && dir !== '' && dir !== '.') {
         const parts = dir.split('/');
         for (let up = parts.length - 1; up >= 0 && up >= parts.length - 3; up -= 1) {
           const root = await this.cargoToml(parts.slice(0, up).join('/'));
           if (root?.workspace) {
             rootFeatures = root.workspaceFeatures;
+            rootPaths = root.workspacePaths;
             break;
           }
         }
+      }
+      const pathDeps: Array<{ name: string; dir: string }> = [];
+      for (const dep of deps) {
+        if (dep.dev) continue;
+        const spec = specOf(dep);
+        const local = typeof spec?.path === 'string' ? resolveIn(dir, spec.path) : spec?.workspace === true ? (rootPaths[dep.name] ?? null) : null;
+        if (local !== null && local !== dir) pathDeps.push({ name: dep.name, dir: local });
       }
       for (const dep of inheriting) {
         for (const feature of rootFeatures[dep.name] ?? []) if (!dep.extras.includes(feature)) dep.extras.push(feature);
@@ -465,6 +495,8 @@ export class Manifests {
         members: strings(workspace?.members),
         exclude: strings(workspace?.exclude),
         workspaceFeatures,
+        workspacePaths,
+        pathDeps,
       } satisfies CargoToml;
     });
   }
@@ -605,6 +637,24 @@ export class Manifests {
     return out;
   }
 
+  /**
+   * The folders of the local crates a crate depends on at runtime, transitively (a binary's library
+   * crates in its workspace), in discovery order; bounded.
+   */
+  async cargoLocalCrates(dir: string): Promise<string[]> {
+    const found: string[] = [];
+    const queue = [dir];
+    while (queue.length > 0 && found.length < MAX_LOCAL_CRATES) {
+      const next = queue.shift() as string;
+      for (const dep of (await this.cargoToml(next))?.pathDeps ?? []) {
+        if (dep.dir === dir || found.includes(dep.dir)) continue;
+        found.push(dep.dir);
+        queue.push(dep.dir);
+      }
+    }
+    return found.slice(0, MAX_LOCAL_CRATES);
+  }
+
   /** Every declared dependency of the folder, across ecosystems, in a fixed order. */
   async allDependencies(dir: string): Promise<Dependency[]> {
     const out: Dependency[] = [];
@@ -623,6 +673,9 @@ export class Manifests {
     out.push(...(await this.pythonDependencies(dir)));
     out.push(...((await this.goMod(dir))?.requires ?? []));
     out.push(...((await this.cargoToml(dir))?.dependencies ?? []));
+    // A crate's local path dependencies (a workspace's library crates) are part of the binary: their
+    // runtime dependencies (sqlx, redis) are the service's too.
+    for (const local of await this.cargoLocalCrates(dir)) out.push(...((await this.cargoToml(local))?.dependencies ?? []).filter((dep) => !dep.dev));
     out.push(...((await this.composerJson(dir))?.dependencies ?? []));
     out.push(...((await this.gemfile(dir))?.dependencies ?? []));
     out.push(...((await this.pomXml(dir))?.dependencies ?? []));

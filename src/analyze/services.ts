@@ -60,6 +60,8 @@ export interface ServicePlan {
   target?: string;
   /** Folders of other services inside this one: their files are not this service's source. */
   exclude: string[];
+  /** Folders outside `dir` whose source is this service's too (a Cargo binary's library crates in its workspace). */
+  include?: string[];
   /** Set when the service is built from a folder above `dir` (compose build context): see build-root.ts. */
   buildRoot?: BuildRoot;
 }
@@ -68,11 +70,12 @@ const NODE_LOCKFILES = ['pnpm-lock.yaml', 'package-lock.json', 'npm-shrinkwrap.j
 // Framework values, or detector ids where the framework value is generic (`static` builders, SSR on Vite).
 const APP_FRAMEWORKS = new Set(['nextjs', 'nuxt', 'astro', 'sveltekit', 'remix', 'react-router', 'create-react-app', 'gatsby', 'vue', 'angular', 'vite-ssr']);
 
-/** The scan results of files under `dir`, without those under `exclude`. */
-export function scopeScan(scan: ScanResult, dir: string, exclude: readonly string[]): ScanResult {
+/** The scan results of files under `dir`, without those under `exclude`, plus those under `include`. */
+export function scopeScan(scan: ScanResult, dir: string, exclude: readonly string[], include: readonly string[] = []): ScanResult {
   if (dir === '' && exclude.length === 0) return scan;
+  const under = (file: string, folder: string): boolean => folder === '' || file.startsWith(`${folder}/`);
   const keep = (hit: { file: string }): boolean =>
-    (dir === '' || hit.file.startsWith(`${dir}/`)) && !exclude.some((other) => other !== dir && hit.file.startsWith(`${other}/`));
+    include.some((folder) => under(hit.file, folder)) || (under(hit.file, dir) && !exclude.some((other) => other !== dir && hit.file.startsWith(`${other}/`)));
   return {
     envRefs: scan.envRefs.filter(keep),
     portHints: scan.portHints.filter(keep),

@@ -63,7 +63,7 @@ function nested(dir: string, dirs: readonly string[]): string[] {
 }
 
 /** Detects each member and keeps the ones that are services. */
-async function membersToPlans(ctx: DetectContext, marker: string, members: Array<{ dir: string; name: string }>, onlyBinary = false): Promise<ServicePlan[] | null> {
+async function membersToPlans(ctx: DetectContext, marker: string, members: Array<{ dir: string; name: string }>, onlyBinary = false, cargo = false): Promise<ServicePlan[] | null> {
   const dirs = members.map((m) => m.dir);
   const plans: ServicePlan[] = [];
   const skipped: string[] = [];
@@ -71,7 +71,9 @@ async function membersToPlans(ctx: DetectContext, marker: string, members: Array
   for (const { dir, name } of members) {
     const workspace: WorkspaceMember = { root: ctx.dir, name, marker, runner: '', buildDeps: [] };
     const exclude = nested(dir, dirs);
-    const memberCtx: DetectContext = { ...ctx, dir, scan: scopeScan(ctx.scan, dir, exclude), warnings: new Warnings(), workspace };
+    // A Cargo member's library crates (path dependencies) are its code too: a listener there serves for it.
+    const include = cargo ? await ctx.manifests.cargoLocalCrates(dir) : [];
+    const memberCtx: DetectContext = { ...ctx, dir, scan: scopeScan(ctx.scan, dir, exclude, include), warnings: new Warnings(), workspace };
     const detection = (await decide(memberCtx))?.detection;
     const start = detection?.fields.scripts_start?.value ?? '';
     const type = detection?.fields.project_type?.value ?? '';
@@ -89,12 +91,14 @@ async function membersToPlans(ctx: DetectContext, marker: string, members: Array
       skipped.push(where);
       if (onlyBinary && start && !TOOL_BINARY.test(`${dir.split('/').pop() ?? ''}-${name}`)) {
         const plan: ServicePlan = { dir, split: `${marker} member ${where}: the workspace's only binary (${detection?.fields.scripts_start?.evidence ?? start})`, role: 'auto', exclude };
+        if (include.length > 0) plan.include = include;
         if (dir !== ctx.dir) plan.workspace = workspace;
         runnable.push({ plan, evidence: where });
       }
       continue;
     }
     const plan: ServicePlan = { dir, split: `${marker} member ${where}: ${reason}`, role, exclude };
+    if (include.length > 0) plan.include = include;
     if (dir !== ctx.dir) plan.workspace = workspace;
     plans.push(plan);
   }
@@ -119,7 +123,7 @@ async function cargoWorkspace(ctx: DetectContext): Promise<ServicePlan[] | null>
     const cargo = await ctx.manifests.cargoToml(dir);
     if (cargo?.hasPackage && cargo.name) members.push({ dir, name: cargo.name });
   }
-  return membersToPlans(ctx, root.path, members, true);
+  return membersToPlans(ctx, root.path, members, true, true);
 }
 
 async function goWorkspace(ctx: DetectContext): Promise<ServicePlan[] | null> {

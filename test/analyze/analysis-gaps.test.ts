@@ -121,3 +121,27 @@ describe('a worker gets no port from files it does not run', () => {
     expect(analysis.warnings.filter((w) => /no port found|mentions several ports/.test(w))).toEqual([]);
   });
 });
+
+describe('a Cargo workspace binary whose server lives in a library crate', () => {
+  it('the library crate (axum, sqlx postgres) makes the binary a web service with its framework, port and database', async () => {
+    const analysis = await analyzeFiles({
+      'Cargo.toml': '[workspace]\nresolver = "2"\nmembers = ["api", "crates/*"]\n\n[workspace.dependencies]\nweb = { path = "crates/web" }\naxum = "0.7"\n',
+      'Cargo.lock': 'version = 4\n',
+      'api/Cargo.toml': '[package]\nname = "api"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nweb = { workspace = true }\ntokio = { version = "1", features = ["full"] }\n',
+      'api/src/main.rs': '#[tokio::main]\nasync fn main() {\n    web::run().await;\n}\n',
+      'crates/web/Cargo.toml': '[package]\nname = "web"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\naxum = { workspace = true }\ntokio = { version = "1", features = ["full"] }\nsqlx = { version = "0.8", features = ["postgres", "runtime-tokio"] }\n',
+      'crates/web/src/lib.rs':
+        'use axum::{routing::get, Router};\n\npub async fn run() {\n    let pool = sqlx::PgPool::connect(&std::env::var("DATABASE_URL").unwrap()).await.unwrap();\n    let app = Router::new().route("/", get(|| async { "hi" })).with_state(pool);\n    let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await.unwrap();\n    axum::serve(listener, app).await.unwrap();\n}\n',
+    });
+    expect(analysis.services.map((s) => [s.source_path, s.project_type, s.framework, s.port, s.database_type, s.scripts_start])).toEqual([['api', 'web', 'axum', 3000, 'postgres', './target/release/api']]);
+    expect(analysis.services[0]?.runtime_vars.map((v) => [v.name, v.required])).toEqual([['DATABASE_URL', true]]);
+  });
+
+  it('a library crate outside the workspace folder (path = "../x") is never read', async () => {
+    const analysis = await analyzeFiles({
+      'Cargo.toml': '[package]\nname = "tool"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nshared = { path = "../shared" }\n',
+      'src/main.rs': 'fn main() { println!("tool ran"); }\n',
+    });
+    expect(analysis.services.map((s) => [s.project_type, s.port])).toEqual([['worker', null]]);
+  });
+});

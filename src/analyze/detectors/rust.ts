@@ -45,10 +45,16 @@ export function rustBins(ctx: DetectContext, cargo: CargoToml, autobins: boolean
   return bins;
 }
 
-/** A runtime (non-dev) crate dependency of the service, or undefined. */
+/**
+ * A runtime (non-dev) crate dependency of the service, or undefined: its own, else one of the local
+ * library crates it depends on (a workspace's `server` crate that brings axum along).
+ */
 export async function crate(ctx: DetectContext, name: string): Promise<Dependency | undefined> {
-  const cargo = await ctx.manifests.cargoToml(ctx.dir);
-  return cargo?.dependencies.find((dep) => dep.name === name && !dep.dev);
+  for (const dir of [ctx.dir, ...(await ctx.manifests.cargoLocalCrates(ctx.dir))]) {
+    const found = (await ctx.manifests.cargoToml(dir))?.dependencies.find((dep) => dep.name === name && !dep.dev);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 async function toolchainVersion(ctx: DetectContext, cargo: CargoToml): Promise<Conclusions['language_version']> {
@@ -134,11 +140,12 @@ export const rust: RuntimeDetector = {
       value: `./target/release/${bin.name}`,
       evidence: `${cargo.path}: binary ${bin.name} (${why})${member ? `; built in the workspace's target/ (${ctx.workspace?.marker})` : ''}`,
     };
-    const http = ctx.scan.httpHits.find((hit) => hit.file.endsWith('.rs') && (ctx.dir === '' || hit.file.startsWith(`${ctx.dir}/`)));
+    // The scan is the service's: its folder plus the library crates it depends on (services.ts scopeScan).
+    const http = ctx.scan.httpHits.find((hit) => hit.file.endsWith('.rs'));
     fields.project_type = http
       ? { value: 'web', evidence: `${http.file}:${http.line} starts an HTTP server` }
       : { value: 'worker', evidence: 'a binary exists but no HTTP listener was found in the source' };
-    const local = ctx.scan.portHints.find((hint) => hint.file.endsWith('.rs') && /127\.0\.0\.1|localhost/.test(hint.snippet) && (ctx.dir === '' || hint.file.startsWith(`${ctx.dir}/`)));
+    const local = ctx.scan.portHints.find((hint) => hint.file.endsWith('.rs') && /127\.0\.0\.1|localhost/.test(hint.snippet));
     if (local) ctx.warnings.add(`${local.file}:${local.line} binds to ${/localhost/.test(local.snippet) ? 'localhost' : '127.0.0.1'}: the server is unreachable from outside its container; bind 0.0.0.0`);
     return { id: 'rust', tier: TIER.backend, fields } satisfies Detection;
   },
