@@ -33,7 +33,7 @@ export function buildProgram(runIo: RunIo, setExit: (code: number) => void): Com
     .version(VERSION, '-v, --version')
     .option('--json', 'machine output: NDJSON events and a final result on stdout')
     .option('-y, --yes', 'assume yes to confirmations (and allow creating a credential when non-interactive)')
-    .option('--gateway <url>', 'gateway base URL, including /api (env: OD_GATEWAY)')
+    .option('--gateway <url>', 'gateway base URL, e.g. https://host/api; a bare origin means <origin>/api (env: OD_GATEWAY)')
     .option('--auth-file <path>', 'credential file instead of ~/.opendeploy/auth.json (env: OPDEPLOY_AUTH_FILE)')
     .addOption(new Option('--env <environment>', 'production (default) or staging (env: OD_ENVIRONMENT)'))
     .option('--project <id>', 'project id (instead of .opendeploy/project.json)')
