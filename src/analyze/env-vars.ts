@@ -89,6 +89,7 @@ const GENERATED_SECRET =
   /^(?:SECRET_KEY|DJANGO_SECRET_KEY|FLASK_SECRET_KEY|APP_SECRET|APP_SECRET_KEY|APP_KEY|SECRET_KEY_BASE|SESSION_SECRET|SESSION_KEY|COOKIE_SECRET|JWT_SECRET|JWT_SECRET_KEY|AUTH_SECRET|NEXTAUTH_SECRET|BETTER_AUTH_SECRET|ENCRYPTION_KEY|SIGNING_KEY|CSRF_SECRET|TOKEN_SECRET)$/;
 const LATE_BOUND_URL =
   /^(?:APP_URL|BASE_URL|PUBLIC_URL|SITE_URL|SERVER_URL|HOST_URL|ORIGIN|NEXTAUTH_URL|AUTH_URL|BETTER_AUTH_URL|FRONTEND_URL|ALLOWED_HOSTS|DJANGO_ALLOWED_HOSTS|CSRF_TRUSTED_ORIGINS|NEXT_PUBLIC_(?:APP|SITE|BASE)_URL|VITE_(?:APP|SITE|BASE)_URL|PUBLIC_(?:SITE|APP)_URL)$/;
+const LOCAL_ADDRESS = /^(?:https?:\/\/)?(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::\d+)?(?:\/|$)/i;
 const SECRET_LIKE = /SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|_KEY$|^KEY$|SALT|_DSN$|^DSN$|_AUTH$/i;
 
 export function isSecretLike(name: string): boolean {
@@ -173,13 +174,17 @@ export async function collectEnvVars(
     const refs = [...acc.runtimeRefs, ...acc.buildRefs];
     const codeDefault = refs.find((ref) => ref.fallback === 'default' && ref.default !== '')?.default;
     const hasFallback = refs.some((ref) => ref.fallback !== 'none');
-    const exampleDefault = acc.example && acc.example.value !== '' ? acc.example.value : undefined;
+    // A public URL the deployment gets later (NEXTAUTH_URL, APP_URL) whose example is a local address
+    // (`http://localhost:3000`) is the developer's machine, never the deployed value.
+    const localUrl = LATE_BOUND_URL.test(name) && LOCAL_ADDRESS.test(acc.example?.value ?? '');
+    const exampleDefault = acc.example && acc.example.value !== '' && !localUrl ? acc.example.value : undefined;
 
     const make = (phase: 'runtime' | 'build'): EnvVar => {
       let dflt = codeDefault ?? exampleDefault ?? (phase === 'build' ? acc.argDefault?.value : undefined) ?? '';
       if (protectedValue) dflt = '';
       let required = !hasFallback && dflt === '' && name !== 'PORT';
       if (phase === 'runtime' && refs.length === 0 && !acc.example) required = false; // compose-only: unsure
+      if (localUrl) required = false; // the example's value shows the app runs with one; the deployed one is bound once the URL is known
       if (phase === 'build' && refs.length === 0) required = false; // ARG or build script only: unsure
       return { name, required, default: dflt, kind: classifyEnv(name, required) };
     };

@@ -145,3 +145,18 @@ describe('a Cargo workspace binary whose server lives in a library crate', () =>
     expect(analysis.services.map((s) => [s.project_type, s.port])).toEqual([['worker', null]]);
   });
 });
+
+describe('real-project shapes', () => {
+  it('a public URL whose example value is a local address is not deployed as a default, and not required', async () => {
+    const analysis = await analyzeFiles({
+      'package.json': '{"name":"svc","scripts":{"start":"node index.js"}}',
+      'index.js': "const base = process.env.APP_URL;\nrequire('http').createServer((q, r) => r.end(base)).listen(process.env.PORT || 3000);\n",
+      '.env.example': 'APP_URL=http://localhost:3000\nSITE_URL=https://example.com\n',
+    });
+    expect(analysis.services[0]?.runtime_vars.map((v) => [v.name, v.required, v.default, v.kind])).toEqual([
+      ['APP_URL', false, '', 'late_bound_url'],
+      ['PORT', false, '3000', 'startup_critical'],
+      ['SITE_URL', false, 'https://example.com', 'late_bound_url'],
+    ]);
+  });
+});
