@@ -23,6 +23,8 @@ export interface FaultSpec {
    * the shorthand kinds `commit-then-drop` and `commit-then-502`.
    */
   commit?: boolean;
+  /** Let this many matching requests through untouched before the fault applies (default 0). */
+  skip?: number;
 }
 
 /** Shorthand fault kinds accepted as `{"kind": …}`: what a client sees when a request commits but the answer is lost. */
@@ -36,6 +38,7 @@ interface ActiveFault extends FaultSpec {
   method: string;
   segments: string[];
   remaining: number;
+  skipping: number;
 }
 
 /** What a matching request should experience. */
@@ -99,6 +102,11 @@ export class FaultQueue {
     if (delay !== undefined) spec.delay_ms = delay;
     if (body['drop'] === true) spec.drop = true;
     if (body['malformed'] === true) spec.malformed = true;
+    const skip = body['skip'];
+    if (skip !== undefined) {
+      if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0) throw httpError(400, 'skip must be a non-negative integer');
+      if (skip > 0) spec.skip = skip;
+    }
     if (body['commit'] === true) {
       if (spec.malformed || (!spec.drop && spec.status === undefined)) {
         throw httpError(400, 'commit needs drop or status (what replaces the answer after the change is applied)');
@@ -114,7 +122,7 @@ export class FaultQueue {
   add(spec: FaultSpec): number {
     const [method = '', path = ''] = spec.route.split(' ');
     const id = this.nextId++;
-    this.faults.push({ ...spec, id, method: method.toUpperCase(), segments: path.split('/'), remaining: spec.count });
+    this.faults.push({ ...spec, id, method: method.toUpperCase(), segments: path.split('/'), remaining: spec.count, skipping: spec.skip ?? 0 });
     return id;
   }
 
@@ -123,6 +131,10 @@ export class FaultQueue {
     const segments = path.split('/');
     const fault = this.faults.find((f) => f.remaining > 0 && (f.method === '*' || f.method === method) && segmentsMatch(f.segments, segments));
     if (!fault) return null;
+    if (fault.skipping > 0) {
+      fault.skipping -= 1;
+      return null;
+    }
     fault.remaining -= 1;
     this.faults = this.faults.filter((f) => f.remaining > 0);
     const action: FaultAction = {
@@ -140,8 +152,8 @@ export class FaultQueue {
   }
 
   pending(): Array<FaultSpec & { id: number; remaining: number }> {
-    return this.faults.map(({ id, route, count, remaining, status, body, headers, delay_ms, drop, malformed, commit }) => ({
-      id, route, count, remaining, status, body, headers, delay_ms, drop, malformed, commit,
+    return this.faults.map(({ id, route, count, remaining, status, body, headers, delay_ms, drop, malformed, commit, skip }) => ({
+      id, route, count, remaining, status, body, headers, delay_ms, drop, malformed, commit, skip,
     }));
   }
 

@@ -50,8 +50,13 @@ export interface ReplaceOutcome {
 
 /** Re-applications after another writer overwrote this change (each is GET → merge → PUT → GET). */
 const MAX_REAPPLY = 6;
-/** A second look after a verified change, so a writer that read before our PUT and wrote after it is caught. */
-const SETTLE_MS = 120;
+/**
+ * Later looks after a verified change (ms after the previous look), so a writer that read before
+ * our PUT and wrote after it is caught: one short look when nobody else was seen writing, a longer
+ * watch when the read-back showed other writers at work.
+ */
+const SETTLE_QUIET_MS = [120];
+const SETTLE_BUSY_MS = [150, 300, 600, 900];
 
 /** Our change as a delta: keys set to a value, keys removed. */
 interface EnvChange {
@@ -68,6 +73,11 @@ function applyChange(base: Record<string, string>, change: EnvChange): Record<st
 /** Keys of our change that the map does not show (set to another value, or still present). */
 function lostKeys(map: Record<string, string>, change: EnvChange): string[] {
   return [...Object.keys(change.set).filter((key) => map[key] !== change.set[key]), ...change.removed.filter((key) => Object.hasOwn(map, key))].sort();
+}
+
+/** The map shows keys or values this run did not send: another writer is at work. */
+function othersWriting(map: Record<string, string>, sent: Record<string, string>): boolean {
+  return Object.keys(map).some((key) => map[key] !== sent[key]) || Object.keys(sent).some((key) => !Object.hasOwn(map, key));
 }
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -93,7 +103,7 @@ export async function replaceEnv(target: OpsTarget, before: Record<string, strin
 
   let sent = next;
   let reapplied = 0;
-  let settled = false;
+  let busy = false;
   let warning: string | undefined;
   for (;;) {
     try {
@@ -123,14 +133,18 @@ export async function replaceEnv(target: OpsTarget, before: Record<string, strin
         warning: `The gateway accepted the change, but reading it back failed (${reason}); run \`opendeploy env list\` to check.`,
       };
     }
-    const lost = lostKeys(readBack, change);
+    let lost = lostKeys(readBack, change);
+    if (othersWriting(readBack, sent)) busy = true;
+    // Later looks: a concurrent writer that read before our PUT may land after it.
+    for (let look = 0; lost.length === 0 && look < (busy ? SETTLE_BUSY_MS : SETTLE_QUIET_MS).length; look++) {
+      await pause((busy ? SETTLE_BUSY_MS : SETTLE_QUIET_MS)[look]! + Math.floor(Math.random() * 50));
+      const again = await readEnv(target).catch(() => undefined);
+      if (!again) break; // the change was verified once; a failed later look proves nothing
+      readBack = again;
+      if (othersWriting(again, sent)) busy = true;
+      lost = lostKeys(again, change);
+    }
     if (lost.length === 0) {
-      if (!settled) {
-        // One more look a moment later: a concurrent writer that read before our PUT lands after it.
-        settled = true;
-        await pause(SETTLE_MS + Math.floor(Math.random() * SETTLE_MS));
-        continue;
-      }
       const unexpected = Object.keys(readBack).filter((key) => !Object.hasOwn(next, key)).sort();
       target.audit.info('env.replace', { ...ids, ...names, count: Object.keys(readBack).length, verified: true, reapplied });
       return { diff, count: Object.keys(readBack).length, unexpected, verified: true, reapplied, ...(warning ? { warning } : {}) };
@@ -151,7 +165,6 @@ export async function replaceEnv(target: OpsTarget, before: Record<string, strin
     }
     // Another writer replaced the whole map after our PUT: put our change again on top of theirs.
     reapplied += 1;
-    settled = false;
     target.audit.info('env.replace', { ...ids, reapplied, overwritten: lost });
     await pause(Math.floor(Math.random() * 60));
     const fresh = await readEnv(target);

@@ -114,6 +114,14 @@ describe('POST /__local/faults', () => {
     expect([refused.status, refused.text]).toEqual([503, '<html>busy</html>']);
   });
 
+  it('skip lets the first N matching requests through, then the fault applies', async () => {
+    await fault({ route: 'GET /api/v1/regions/', skip: 2, status: 503 });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call(h.origin, 'GET', '/api/v1/regions/', { token: pat })).status);
+    expect(statuses).toEqual([200, 200, 503, 200]);
+    expect((await fault({ route: 'GET /api/v1/regions/', skip: -1, status: 503 })).status).toBe(400);
+  });
+
   it('rejects an unknown kind and a commit with nothing to replace the answer', async () => {
     expect((await fault({ route: 'POST /api/v1/projects/', kind: 'commit-then-explode' })).status).toBe(400);
     expect((await fault({ route: 'POST /api/v1/projects/', commit: true })).status).toBe(400);
