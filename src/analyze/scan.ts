@@ -260,6 +260,9 @@ function argFallback(arg: string | undefined, tolerantWithout: boolean, after: s
   return tolerantWithout ? { fallback: 'tolerant', default: '' } : { fallback: 'none', default: '' };
 }
 
+const TOLERANT: FallbackInfo = { fallback: 'tolerant', default: '' };
+const NONE: FallbackInfo = { fallback: 'none', default: '' };
+
 interface EnvPattern {
   regex: RegExp;
   /** Index of the capture group holding the name. */
@@ -303,7 +306,20 @@ const PY_ENV: EnvPattern[] = [
   },
 ];
 
+/**
+ * Go config structs read by envconfig (`envconfig:"PORT" default:"8080" required:"true"`),
+ * caarlos0/env (`env:"PORT" envDefault:"8080"`, `env:"DB,required"`) and cleanenv (`env:"PORT" env-default:"8080"`):
+ * the struct tag holds the name, its default and whether it is required.
+ */
+function goTagFallback(tag: string): FallbackInfo {
+  const dflt = /\b(?:default|envDefault|env-default):"([^"]*)"/.exec(tag);
+  if (dflt) return { fallback: 'default', default: dflt[1] as string };
+  if (/\brequired:"true"|\benv-required:"true"|\benv:"[^"]*,required/.test(tag)) return NONE;
+  return TOLERANT;
+}
+
 const GO_ENV: EnvPattern[] = [
+  { regex: new RegExp(`\\b(?:envconfig|env):"(${NAME})(?:,[^"]*)?"`, 'g'), nameGroup: 1, fallback: (m, b, a) => goTagFallback(`${/[^`\n]*$/.exec(b)?.[0] ?? ''}${m[0]}${/^[^`\n]*/.exec(a)?.[0] ?? ''}`) },
   { regex: new RegExp(`\\bos\\.Getenv\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'tolerant', default: '' }) },
   { regex: new RegExp(`\\bos\\.LookupEnv\\(\\s*"(${NAME})"\\s*\\)`, 'g'), nameGroup: 1, fallback: () => ({ fallback: 'tolerant', default: '' }) },
 ];
@@ -393,8 +409,6 @@ function operatorFallback(after: string, operator: RegExp): FallbackInfo {
   return { fallback: 'default', default: literalDefault(rest) ?? '' };
 }
 
-const TOLERANT: FallbackInfo = { fallback: 'tolerant', default: '' };
-const NONE: FallbackInfo = { fallback: 'none', default: '' };
 
 /** Clojure: `(System/getenv "X")` and environ's `(env :x)` (keyword `:database-url` is `DATABASE_URL`); `(or <read> "d")` is the default. */
 function cljFallback(before: string, after: string): FallbackInfo {
@@ -520,7 +534,7 @@ const ENV_PATTERNS: Readonly<Record<SourceLanguage, EnvPattern[]>> = {
 const ENV_PREFILTER: Readonly<Record<SourceLanguage, RegExp>> = {
   js: /process\.env|import\.meta\.env|Bun\.env|Deno\.env/,
   py: /environ|getenv|env\(|config\(/,
-  go: /os\.(?:Getenv|LookupEnv)/,
+  go: /os\.(?:Getenv|LookupEnv)|\benv(?:config)?:"/,
   rs: /env/,
   rb: /ENV/,
   php: /env|ENV/,

@@ -59,6 +59,11 @@ describe('env reads in the languages outside the original scan', () => {
     ['src/main.c', 'const char *port = getenv("PORT") ? getenv("PORT") : "8080";\nconst char *db = getenv("DATABASE_URL");\n', ['PORT default "8080"', 'PORT tolerant ""', 'DATABASE_URL tolerant ""']],
     ['Program.fs', 'let port = Environment.GetEnvironmentVariable "PORT" |> Option.ofObj |> Option.defaultValue "5000"\nlet db = Environment.GetEnvironmentVariable("DATABASE_URL")\n', ['PORT default "5000"', 'DATABASE_URL tolerant ""']],
     ['lib/app/config.ex', 'port = String.to_integer(System.get_env("PORT", "4000"))\ndb = System.fetch_env!("DATABASE_URL")\n', ['PORT default "4000"', 'DATABASE_URL none ""']],
+    [
+      'internal/config/config.go',
+      'type Config struct {\n\tPort int `envconfig:"PORT" default:"8080"`\n\tDB string `envconfig:"DATABASE_URL" required:"true"`\n\tLevel string `env:"LOG_LEVEL" envDefault:"info"`\n\tKey string `env:"API_KEY,required"`\n\tRegion string `env:"REGION" env-default:"eu"`\n\tDebug bool `env:"DEBUG"`\n}\n',
+      ['PORT default "8080"', 'DATABASE_URL none ""', 'LOG_LEVEL default "info"', 'API_KEY none ""', 'REGION default "eu"', 'DEBUG tolerant ""'],
+    ],
     ['start.sh', '#!/bin/sh\nexec ./server --port "${PORT:-8080}" --db "$DATABASE_URL"\n', ['PORT default "8080"', 'DATABASE_URL tolerant ""']],
   ])('%s', async (file, text, expected) => {
     expect(await envReads(file, text)).toEqual(expected);
