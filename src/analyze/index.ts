@@ -17,7 +17,7 @@ import { detectAi } from './ai.js';
 import { readCompose } from './compose.js';
 import { detectDatabases } from './databases.js';
 import { dockerStartCommand, dockerfileProblem, parseDockerfile, readDockerfile, type DockerfileInfo } from './dockerfile.js';
-import { collectEnvVars } from './env-vars.js';
+import { classifyEnv, collectEnvVars } from './env-vars.js';
 import { DEFAULT_LIMITS, FsSnapshot, type Clock, type SnapshotLimits } from './fs-snapshot.js';
 import { Manifests } from './manifests.js';
 import { dnsName } from './name.js';
@@ -270,6 +270,19 @@ async function buildService(
     variable.required = false;
     env.evidence.push({ decision: 'runtime_var_default', value: `${variable.name}=${decided.value}`, evidence: decided.evidence });
   }
+  // A variable the framework itself reads (RAILS_ENV) is set even when the app's code never names it.
+  for (const [name, decided] of Object.entries(detection.envDefaults ?? {})) {
+    if (env.runtime.some((variable) => variable.name === name)) continue;
+    env.runtime.push({ name, required: false, default: decided.value, kind: classifyEnv(name, false) });
+    env.evidence.push({ decision: 'runtime_var_default', value: `${name}=${decided.value}`, evidence: decided.evidence });
+  }
+  for (const [name, evidence] of Object.entries(detection.envRequired ?? {})) {
+    const listed = env.runtime.find((variable) => variable.name === name);
+    if (listed && (listed.default !== '' || !listed.required)) continue; // the app copes without it, or has a default
+    if (!listed) env.runtime.push({ name, required: true, default: '', kind: classifyEnv(name, true) });
+    env.evidence.push({ decision: 'runtime_var', value: name, evidence });
+  }
+  env.runtime.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const dbs = await detectDatabases(ctx, {
     compose,
     envNames: env.names,

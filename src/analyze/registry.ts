@@ -153,6 +153,8 @@ function merge(runtime: Detection, framework: Detection | null): Detection {
   if (optionalEngines) merged.optionalEngines = optionalEngines;
   const envDefaults = { ...runtime.envDefaults, ...framework.envDefaults };
   if (Object.keys(envDefaults).length > 0) merged.envDefaults = envDefaults;
+  const envRequired = { ...runtime.envRequired, ...framework.envRequired };
+  if (Object.keys(envRequired).length > 0) merged.envRequired = envRequired;
   return merged;
 }
 

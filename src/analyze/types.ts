@@ -88,6 +88,11 @@ export interface Detection {
    * `DB_CONNECTION`: config/database.php falls back to sqlite, the app is configured for mysql).
    */
   envDefaults?: Record<string, Conclusion<string>>;
+  /**
+   * Variables the framework itself needs at start, whether or not the app's code names them
+   * (Rails in production: RAILS_MASTER_KEY for its encrypted credentials), by name with the evidence.
+   */
+  envRequired?: Record<string, string>;
 }
 
 export interface Toolchain {

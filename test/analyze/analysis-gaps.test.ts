@@ -165,3 +165,29 @@ describe('real-project shapes', () => {
     ]);
   });
 });
+
+describe('Rails runs in production when deployed', () => {
+  const app = {
+    Gemfile: 'source "https://rubygems.org"\ngem "rails", "~> 7.2.0"\ngem "puma"\ngem "sqlite3"\n',
+    'Gemfile.lock': 'GEM\n  remote: https://rubygems.org/\n  specs:\n    rails (7.2.1)\n\nBUNDLED WITH\n   2.5.16\n',
+    'config/application.rb': 'require_relative "boot"\nrequire "rails/all"\nmodule Shop\n  class Application < Rails::Application\n  end\nend\n',
+    'config/database.yml': 'production:\n  adapter: sqlite3\n  database: storage/production.sqlite3\n',
+  };
+
+  it('RAILS_ENV=production even when no file names it, and SECRET_KEY_BASE is required without encrypted credentials', async () => {
+    const analysis = await analyzeFiles(app);
+    expect(analysis.services[0]?.runtime_vars.map((v) => [v.name, v.required, v.default])).toEqual([
+      ['RAILS_ENV', false, 'production'],
+      ['SECRET_KEY_BASE', true, ''],
+    ]);
+  });
+
+  it('with encrypted credentials RAILS_MASTER_KEY is required; puma.rb\'s development fallback is not deployed', async () => {
+    const analysis = await analyzeFiles({ ...app, 'config/credentials.yml.enc': 'c2VjcmV0--aXY=--dGFn\n', 'config/puma.rb': 'port ENV.fetch("PORT") { 3000 }\nenvironment ENV.fetch("RAILS_ENV") { "development" }\n' });
+    expect(analysis.services[0]?.runtime_vars.map((v) => [v.name, v.required, v.default])).toEqual([
+      ['PORT', false, '3000'],
+      ['RAILS_ENV', false, 'production'],
+      ['RAILS_MASTER_KEY', true, ''],
+    ]);
+  });
+});

@@ -103,6 +103,14 @@ export const rails: FrameworkDetector = {
       project_type: { value: 'web', evidence },
     };
     const detection: Detection = { id: 'rails', tier: TIER.backend, fields, portDefault: { value: 3000, evidence: 'Rails (Puma) default port 3000' } };
+    // Rails runs in development unless told otherwise; config/puma.rb's `ENV.fetch("RAILS_ENV") { "development" }` is the developer's default.
+    detection.envDefaults = { RAILS_ENV: { value: 'production', evidence: 'a deployed Rails app runs with RAILS_ENV=production (as the established builders set it)' } };
+    // In production Rails needs a secret_key_base: from its encrypted credentials (which RAILS_MASTER_KEY
+    // opens) when the app has them, else from SECRET_KEY_BASE.
+    const credentials = ['config/credentials/production.yml.enc', 'config/credentials.yml.enc'].map((file) => inDir(ctx.dir, file)).find((file) => ctx.fs.has(file));
+    detection.envRequired = credentials
+      ? { RAILS_MASTER_KEY: `${credentials} is opened with RAILS_MASTER_KEY (the content of config/master.key) in production` }
+      : { SECRET_KEY_BASE: 'Rails needs SECRET_KEY_BASE in production when it has no encrypted credentials' };
 
     // Build: gems, JS packages, compiled assets.
     const install = ctx.runtime.toolchain?.install ?? '';
