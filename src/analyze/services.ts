@@ -300,7 +300,8 @@ async function memberPlans(ctx: DetectContext, layout: WorkspaceLayout, options:
     else if (dockerfile) reason = `its own ${dockerfile}`;
     else if (pkg?.scripts.start !== undefined) reason = `${pkg.path}: scripts.start`;
     else if (listener) reason = `server entry ${listener.file}:${listener.line}`;
-    else if (detection && !pkg && start !== '' && detection.tier >= TIER.runnable) reason = detection.fields.scripts_start?.evidence ?? start;
+    // A folder's own start.sh is its start, though the shell detector ranks below every runtime.
+    else if (detection && !pkg && start !== '' && (detection.tier >= TIER.runnable || detection.id === 'shell')) reason = detection.fields.scripts_start?.evidence ?? start;
     else if (detection && detection.tier >= TIER.frontend) {
       const framework = detection.fields.framework?.value ?? '';
       // A start derived from package.json `main` is a library's entry, not a server.

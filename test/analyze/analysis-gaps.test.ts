@@ -191,3 +191,16 @@ describe('Rails runs in production when deployed', () => {
     ]);
   });
 });
+
+describe('an app one folder down in any language the detectors know', () => {
+  it.each([
+    ['gleam.toml', { 'api/gleam.toml': 'name = "api"\nversion = "1.0.0"\n\n[dependencies]\ngleam_stdlib = ">= 0.34.0 and < 2.0.0"\n', 'api/src/api.gleam': 'import gleam/io\n\npub fn main() {\n  io.println("api ran")\n}\n' }, 'gleam'],
+    ['stack.yaml + *.cabal', { 'api/stack.yaml': 'resolver: lts-22.20\npackages:\n  - .\n', 'api/api.cabal': 'cabal-version: 2.4\nname: api\nversion: 0.1.0\n\nexecutable api\n  main-is: Main.hs\n  hs-source-dirs: app\n  build-depends: base\n  default-language: Haskell2010\n', 'api/app/Main.hs': 'main :: IO ()\nmain = putStrLn "api ran"\n' }, 'haskell'],
+    ['*.fsproj', { 'api/Api.fsproj': '<Project Sdk="Microsoft.NET.Sdk.Web">\n  <PropertyGroup>\n    <TargetFramework>net8.0</TargetFramework>\n  </PropertyGroup>\n  <ItemGroup>\n    <Compile Include="Program.fs" />\n  </ItemGroup>\n</Project>\n', 'api/Program.fs': 'let app = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder().Build()\napp.Run()\n' }, 'fsharp'],
+    ['start.sh', { 'api/start.sh': '#!/bin/sh\nexec python3 -m http.server "${PORT:-8000}"\n' }, 'other'],
+    ['a lone main.go', { 'api/main.go': 'package main\n\nimport (\n\t"fmt"\n\t"net/http"\n)\n\nfunc main() {\n\thttp.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })\n\thttp.ListenAndServe(":8080", nil)\n}\n' }, 'go'],
+  ])('%s in api/', async (_what, files, language) => {
+    const analysis = await analyzeFiles({ 'README.md': '# project\n', ...files });
+    expect(analysis.services.map((s) => [s.source_path, s.language])).toEqual([['api', language]]);
+  });
+});
