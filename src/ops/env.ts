@@ -165,7 +165,7 @@ export async function replaceEnv(target: OpsTarget, before: Record<string, strin
     }
     // Another writer replaced the whole map after our PUT: put our change again on top of theirs.
     reapplied += 1;
-    target.audit.info('env.replace', { ...ids, reapplied, overwritten: lost });
+    target.audit.info('env.replace', { ...ids, ...names, reapplied, overwritten: lost });
     await pause(Math.floor(Math.random() * 60));
     const fresh = await readEnv(target);
     sent = applyChange(fresh, change);

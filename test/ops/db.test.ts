@@ -60,16 +60,29 @@ describe('opendeploy db add', () => {
 
     const requests = await gw.requests();
     const create = requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/dependencies/create');
-    expect(create.map((r) => r.json)).toEqual([{ project_id: deployed.project_id, dependency_id: 'postgres', environment: 'production' }]);
+    // Credentials are chosen by the client (saved 0600 before the request), so a lost answer is recoverable.
+    expect(create.map((r) => r.json)).toEqual([
+      {
+        project_id: deployed.project_id,
+        dependency_id: 'postgres',
+        environment: 'production',
+        username: expect.stringMatching(/^app_[0-9a-f]{8}$/),
+        password: expect.stringMatching(/^[A-Za-z0-9]{32}$/),
+        database_name: 'app',
+      },
+    ]);
     const dependencyId = (run.events.find((e) => e.type === 'stage' && e.stage === 'dependency.create') ?? {}).dependency_id as string;
     expect(typeof dependencyId).toBe('string');
     expect(run.events.some((e) => e.type === 'progress' && e.stage === 'dependency.create' && e.status === 'provisioning')).toBe(true);
 
-    // Env: read, one full PUT keeping the existing keys, then the read-back; all before the deployment.
+    // Env: read, one full PUT keeping the existing keys, the read-back and one later look; all before
+    // the deployment, whose create is preceded by a list of the service's deployments (the read-back
+    // baseline if the create's answer is lost).
     const sequence = requests
       .filter((r) => r.path === envPath() || r.path === '/api/v1/deployments/')
       .map((r) => `${r.method} ${r.path === envPath() ? 'env' : 'deployments'}`);
-    expect(sequence).toEqual(['GET env', 'PUT env', 'GET env', 'POST deployments']);
+    // (After the POST, the watch reads the env once more to hide its values in log lines.)
+    expect(sequence.slice(0, sequence.indexOf('POST deployments') + 1)).toEqual(['GET env', 'PUT env', 'GET env', 'GET env', 'GET deployments', 'POST deployments']);
     const put = requests.find((r) => r.method === 'PUT' && r.path === envPath())!;
     const sent = (put.json as { variables: Record<string, string> }).variables;
     expect(Object.keys(sent).sort()).toEqual([...Object.keys(envBefore), ...POSTGRES_KEYS].sort());
@@ -150,7 +163,8 @@ describe('opendeploy db add', () => {
       redeployed: false,
     });
     const calls = (await gw.requests()).filter((r) => r.path === envPath()).map((r) => r.method);
-    expect(calls).toEqual(['GET', 'PUT', 'GET']);
+    // Read, replace, read back, and one later look for a concurrent writer.
+    expect(calls).toEqual(['GET', 'PUT', 'GET', 'GET']);
     const after = await gatewayEnv();
     expect(after.DATABASE_URL).toMatch(/^mysql:\/\//);
     expect(after.POSTGRES_PASSWORD).toBeDefined();
