@@ -228,7 +228,9 @@ async function buildService(
   if (plan.role === 'worker') {
     fields.project_type = { value: 'worker', evidence: plan.split };
   } else if (procfile?.web) {
-    fields.scripts_start = procfile.web;
+    fields.scripts_start = procfile.release
+      ? { value: `${procfile.release.value} && ${procfile.web.value}`, evidence: `${procfile.web.evidence}, after ${procfile.release.evidence} (the release phase, run before the app starts)` }
+      : procfile.web;
     if (procfile.entry) fields.entry_point = { value: procfile.entry, evidence: procfile.web.evidence };
     else if (fields.entry_point && !procfile.web.value.includes(fields.entry_point.value)) delete fields.entry_point;
     if (value('project_type', '') !== 'web') fields.project_type = { value: 'web', evidence: procfile.web.evidence };

@@ -3,7 +3,8 @@
  * language (a folder no detector claims is still a service when its Procfile has a `web:` line),
  * and the port is recomputed from it (port.ts `serverPortOf`). Worker process types (worker, queue, sidekiq, celery, scheduler, clock, beat,
  * *worker*) become worker services (spec/analysis.md "Service split", rule 2); `release` is a
- * release-phase task, not a process; other types are reported as not deployed.
+ * release-phase task, not a process: the plan has no release phase, so it runs before the web
+ * process starts (`release && web`, as Django's migrate does); other types are reported as not deployed.
  *
  * `Procfile.dev` (foreman / `bin/dev`) describes the developer's machine: only its lines that run a
  * production job runner (sidekiq, celery worker, rq worker, good_job, `bin/jobs`, ...) are workers;
@@ -27,6 +28,8 @@ export interface ProcfileInfo {
   /** Entry file the web command runs, when it names one that exists. */
   entry: string;
   port: Conclusion<number> | null;
+  /** The `release:` command (migrations), run before the web process. */
+  release: Conclusion<string> | null;
   /** Worker processes, in file order. */
   workers: ProcfileProcess[];
 }
@@ -113,13 +116,14 @@ export async function readProcfile(ctx: DetectContext): Promise<ProcfileInfo | n
   const rel = inDir(ctx.dir, 'Procfile');
   const text = await ctx.manifests.text(rel);
   if (text === null) return null;
-  const info: ProcfileInfo = { path: rel, web: null, entry: '', port: null, workers: [] };
+  const info: ProcfileInfo = { path: rel, web: null, entry: '', port: null, release: null, workers: [] };
   const others: string[] = [];
   for (const { type, command, line } of processLines(text)) {
     const evidence = `${rel}:${line} ${type}`;
     if (type !== 'web') {
       if (WORKER_TYPES.test(type)) info.workers.push({ type, command, evidence, entry: entryOfCommand(ctx, command) });
-      else if (type !== 'release') others.push(type);
+      else if (type === 'release') info.release ??= { value: command, evidence };
+      else others.push(type);
       continue;
     }
     info.web = { value: command, evidence };

@@ -284,8 +284,8 @@ describe('language-only detectors', () => {
       'wsgi.py': 'from flask import Flask\napp = Flask(__name__)\n',
       Procfile: 'web: gunicorn wsgi:app --workers 2 --bind 0.0.0.0:$PORT\nrelease: flask db upgrade\n',
     });
-    expect([s.scripts_start, s.entry_point]).toEqual(['gunicorn wsgi:app --workers 2 --bind 0.0.0.0:$PORT', 'wsgi.py']);
-    expect(evidenceOf(s, 'scripts_start')).toBe('Procfile:1 web');
+    expect([s.scripts_start, s.entry_point]).toEqual(['flask db upgrade && gunicorn wsgi:app --workers 2 --bind 0.0.0.0:$PORT', 'wsgi.py']);
+    expect(evidenceOf(s, 'scripts_start')).toBe('Procfile:1 web, after Procfile:2 release (the release phase, run before the app starts)');
   });
 });
 

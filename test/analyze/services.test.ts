@@ -109,7 +109,7 @@ describe('compose split', () => {
 });
 
 describe('Procfile split', () => {
-  it('web and every worker-type process; release is not a service', async () => {
+  it('web and every worker-type process; release is not a service but runs before the web process', async () => {
     const analysis = await analyzeFiles({
       'requirements.txt': 'flask==3.1.0\ngunicorn==23.0.0\ncelery[redis]==5.4.0\n',
       'app.py': 'from flask import Flask\napp = Flask(__name__)\n',
@@ -117,7 +117,7 @@ describe('Procfile split', () => {
     });
     expect(analysis.services.map((s) => [s.name, s.project_type, s.scripts_start, s.port])).toEqual([
       // The port is gunicorn's (the server the web line launches), not Flask's development default.
-      ['project', 'web', 'gunicorn app:app', 8000],
+      ['project', 'web', 'flask db upgrade && gunicorn app:app', 8000],
       ['project-worker', 'worker', 'celery -A tasks worker', null],
       ['project-beat', 'worker', 'celery -A tasks beat', null],
     ]);
