@@ -1,23 +1,30 @@
 /**
- * Streams the selected files into a ZIP in a private temp folder. Each file is opened, piped through
- * a hashing pass-through into the archiver and closed before the next one is opened, so memory and
- * file descriptors stay flat however big the project is, and the digest costs no second read.
+ * Writes the selected files into a ZIP in a private temp folder, in sorted order. Small files are
+ * read, hashed and deflated in batches on a few worker threads in parallel; big files are streamed
+ * chunk by chunk; everything is written to the file in order, with a bounded number of batches in
+ * flight, so memory stays flat however big the project is and the digest costs no second read.
+ * Already-compressed types (images, video, archives, fonts, wasm...) and data that deflate cannot
+ * shrink are stored as they are.
  *
- * Output is deterministic: entries in sorted order, a fixed 1980-01-01 timestamp (the DOS epoch,
- * stored as UTC), modes normalised to 0644/0755, fixed compression level. The same tree therefore
- * gives a byte-identical zip with the same zlib; the `digest` is computed from paths, modes and
- * contents rather than from the zip bytes, so it stays stable across zlib or archiver upgrades and
- * the pipeline can rely on it to skip re-uploading unchanged source.
+ * Output is deterministic: entries in sorted order, a fixed 1980-01-01 timestamp (the DOS epoch),
+ * modes normalised to 0644/0755, fixed compression level, the same bytes whatever the number of
+ * threads. The `digest` is computed from paths, modes and contents rather than from the zip bytes,
+ * so it stays stable across zlib upgrades and the pipeline can rely on it to skip re-uploading
+ * unchanged source.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { constants } from 'node:fs';
+import crypto from 'node:crypto';
+import fs, { constants } from 'node:fs';
 import { mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { ZipArchive } from 'archiver';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { OdError } from '../errors.js';
+import { DeflatePool } from './deflate-pool.js';
+import { processBatch, type BatchRequest, type BatchResponse, type WorkerDeps } from './deflate-worker.js';
 import { selectFiles, type SelectedFile, type Selection } from './select.js';
+import { isPrecompressedName } from './stored-types.js';
+import { centralEntry, endRecords, localHeader, METHOD_DEFLATED, METHOD_STORED, writeLocalSizes } from './zip-format.js';
 
 export interface ArchiveResult {
   /** Absolute path of the zip (ends in `.zip`, mode 0600). */
@@ -42,6 +49,18 @@ export interface BuildOptions {
   selection?: Selection;
   /** Parent of the temp folder; defaults to the OS temp folder. */
   tmpRoot?: string;
+  /**
+   * Called as entries are written with bytes of source processed so far and the total (the sum of
+   * the selected files' sizes); `done` reaches `total` at the end. Calls come per batch of small
+   * files and per 1 MiB of a big file, so a progress display should still throttle its redraws.
+   */
+  onProgress?: (done: number, total: number) => void;
+  /**
+   * Worker threads compressing in parallel; defaults to os.availableParallelism(), or none for a
+   * small project where starting threads costs more than it saves. 0 compresses on the main thread.
+   * The zip is byte-identical whatever the count.
+   */
+  workers?: number;
 }
 
 /** The DOS epoch: the earliest time a zip can store, and the same on every machine. */
@@ -70,108 +89,213 @@ function errorCode(error: unknown): string {
   return typeof code === 'string' ? code : 'error';
 }
 
-/** Counts and hashes the bytes on their way into the archiver. */
-class HashingPassThrough extends Transform {
-  readonly hash: Hash = createHash('sha256');
-  bytes = 0;
+/** Files up to this size are read whole by a worker; bigger ones are streamed in chunks. */
+const SMALL_FILE_BYTES = 1024 * 1024;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    callback(null, chunk);
+/** A batch closes at this many files or bytes: big enough to amortise a message, small enough to spread. */
+const BATCH_FILES = 256;
+const BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Batches handed out ahead of the one being written, per worker. With BATCH_BYTES this bounds the
+ * file data in flight to about (workers x 2 + 1) x 1 MiB of input plus its compressed copy.
+ */
+const BATCHES_AHEAD_PER_WORKER = 2;
+
+/** Below these, starting threads costs more than it saves: the batches run on the main thread. */
+const INLINE_MAX_FILES = 512;
+const INLINE_MAX_BYTES = 2 * 1024 * 1024;
+
+/** Read and write size for streamed files, and the size writes are coalesced to. */
+const CHUNK_BYTES = 1024 * 1024;
+
+/** How much of a big file is test-compressed to decide whether deflate is worth it. */
+const SAMPLE_BYTES = 128 * 1024;
+/** Deflate that saves less than 3 % of the sample is not worth running over the whole file. */
+const SAMPLE_MIN_SAVING = 0.03;
+
+/** A streamed file gets zip64 sizes in its local header when it is this close to 4 GiB. */
+const ZIP64_STREAM_THRESHOLD = 0xffff0000;
+const MAX32 = 0xffffffff;
+
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+const DEPS: WorkerDeps = { fs, zlib, crypto };
+
+/** Buffers small writes into CHUNK_BYTES writes and tracks the offset of the next byte. */
+class Output {
+  /** Offset of the next byte written (pending bytes included). */
+  position = 0;
+  private flushed = 0;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly handle: FileHandle) {}
+
+  async write(data: Uint8Array): Promise<void> {
+    this.position += data.length;
+    if (data.length >= CHUNK_BYTES) {
+      await this.flush();
+      await this.writeAll(data, this.flushed);
+      this.flushed += data.length;
+      return;
+    }
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    if (this.pendingBytes >= CHUNK_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const data = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.writeAll(data, this.flushed);
+    this.flushed += data.length;
+  }
+
+  /** Overwrites bytes already written (a streamed entry's header, once its sizes are known). */
+  async writeAt(data: Uint8Array, position: number): Promise<void> {
+    await this.flush();
+    await this.writeAll(data, position);
+  }
+
+  private async writeAll(data: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
+      done += bytesWritten;
+    }
   }
 }
 
-/** Files up to this size are read whole, ahead of the writer; bigger ones are streamed. */
-const SMALL_FILE_BYTES = 256 * 1024;
+type Job = { kind: 'batch'; files: SelectedFile[] } | { kind: 'large'; file: SelectedFile };
+
+/** Consecutive small files are grouped into batches; big files stand alone, in place. */
+function planJobs(files: readonly SelectedFile[]): Job[] {
+  const jobs: Job[] = [];
+  let batch: SelectedFile[] = [];
+  let batchBytes = 0;
+  const close = (): void => {
+    if (batch.length > 0) jobs.push({ kind: 'batch', files: batch });
+    batch = [];
+    batchBytes = 0;
+  };
+  for (const file of files) {
+    if (file.size > SMALL_FILE_BYTES) {
+      close();
+      jobs.push({ kind: 'large', file });
+      continue;
+    }
+    if (batch.length >= BATCH_FILES || (batch.length > 0 && batchBytes + file.size > BATCH_BYTES)) close();
+    batch.push(file);
+    batchBytes += file.size;
+  }
+  close();
+  return jobs;
+}
+
+/** Whether a big file is worth deflating: by its name, then by test-compressing its first bytes. */
+function worthDeflating(rel: string, head: Buffer): boolean {
+  if (isPrecompressedName(rel)) return false;
+  const sample = head.subarray(0, SAMPLE_BYTES);
+  if (sample.length === 0) return false;
+  const deflated = zlib.deflateRawSync(sample, { level: COMPRESSION_LEVEL });
+  return deflated.length <= sample.length * (1 - SAMPLE_MIN_SAVING);
+}
+
+interface Streamed {
+  size: number;
+  sha256: string;
+}
 
 /**
- * How many files are opened and read ahead of the one being compressed, and how many read files may
- * wait in the archiver's queue. Reading ahead hides the per-file open/stat/read/close round trips to
- * the thread pool, which otherwise dominate a tree of many small files. With SMALL_FILE_BYTES this
- * bounds the file data held in memory to 2 x 32 x 256 KiB = 16 MiB, whatever the project size.
+ * Streams one big file into the zip: header with placeholder sizes, data chunk by chunk (hashed,
+ * CRC'd and, when worth it, deflated by zlib off the main thread), then the header patched with the
+ * real CRC and sizes. Only a chunk or two of the file is ever in memory.
  */
-const READ_AHEAD = 32;
+async function streamEntry(
+  file: SelectedFile,
+  out: Output,
+  central: Buffer[],
+  warnings: string[],
+  onBytes: (bytes: number) => void,
+): Promise<Streamed | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file.abs, OPEN_FLAGS);
+  } catch (error) {
+    warnings.push(`${file.rel}: unreadable while archiving (${errorCode(error)}), skipped`);
+    return undefined;
+  }
+  try {
+    let st;
+    let head: Buffer;
+    try {
+      st = await handle.stat();
+      if (!st.isFile()) {
+        warnings.push(`${file.rel}: no longer a regular file, skipped`);
+        return undefined;
+      }
+      head = await readChunk(handle, 0);
+    } catch (error) {
+      warnings.push(`${file.rel}: unreadable while archiving (${errorCode(error)}), skipped`);
+      return undefined;
+    }
+    const name = Buffer.from(file.rel, 'utf8');
+    const method = worthDeflating(file.rel, head) ? METHOD_DEFLATED : METHOD_STORED;
+    const zip64 = st.size >= ZIP64_STREAM_THRESHOLD;
+    const offset = out.position;
+    const header = localHeader({ name, method, crc: 0, compressedSize: 0, size: 0 }, zip64);
+    await out.write(header);
 
-/** Output is written in chunks of this size instead of one syscall per zip header. */
-const WRITE_CHUNK_BYTES = 1024 * 1024;
+    const hash = crypto.createHash('sha256');
+    let crc = 0;
+    let size = 0;
+    let compressedSize = 0;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      let chunk = head;
+      while (chunk.length > 0) {
+        hash.update(chunk);
+        crc = zlib.crc32(chunk, crc);
+        size += chunk.length;
+        onBytes(chunk.length);
+        yield chunk;
+        chunk = await readChunk(handle, size);
+      }
+    }
+    const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
+      for await (const piece of source) {
+        compressedSize += piece.length;
+        await out.write(piece);
+      }
+    };
+    if (method === METHOD_DEFLATED) {
+      await pipeline(chunks, zlib.createDeflateRaw({ level: COMPRESSION_LEVEL }), sink);
+    } else {
+      await sink(chunks());
+    }
+    if (!zip64 && (size >= MAX32 || compressedSize >= MAX32)) {
+      throw new Error(`${file.rel} grew past 4 GiB while archiving`);
+    }
+    writeLocalSizes(header, 0, { crc, compressedSize, size }, zip64, name.length);
+    await out.writeAt(header, offset);
+    central.push(centralEntry({ name, method, crc, compressedSize, size, offset, mode: file.mode }));
+    return { size, sha256: hash.digest('hex') };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
 
-type Loaded =
-  | { kind: 'buffer'; file: SelectedFile; data: Buffer }
-  | { kind: 'stream'; file: SelectedFile; handle: FileHandle }
-  | { kind: 'skip'; file: SelectedFile };
-
-/**
- * Reads a small file whole. Reads one byte more than `size` to notice a file that grew since
- * `fstat`: `null` then, and the caller streams it instead of trusting the size.
- */
-async function readWhole(handle: FileHandle, size: number): Promise<Buffer | null> {
-  const buffer = Buffer.allocUnsafe(size + 1);
+async function readChunk(handle: FileHandle, position: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   let filled = 0;
   while (filled < buffer.length) {
-    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
-  return filled > size ? null : buffer.subarray(0, filled);
-}
-
-/**
- * Opens a selected file without following a symlink swapped in since selection and without blocking
- * on a FIFO, then reads it whole when small. `skip` (with a warning) when it is gone, unreadable or
- * no longer a regular file.
- */
-async function load(file: SelectedFile, warnings: string[]): Promise<Loaded> {
-  const flags = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
-  let handle: FileHandle;
-  try {
-    handle = await open(file.abs, flags);
-  } catch (error) {
-    warnings.push(`${file.rel}: unreadable while archiving (${errorCode(error)}), skipped`);
-    return { kind: 'skip', file };
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) {
-      warnings.push(`${file.rel}: no longer a regular file, skipped`);
-    } else if (st.size > SMALL_FILE_BYTES) {
-      return { kind: 'stream', file, handle };
-    } else {
-      const data = await readWhole(handle, st.size);
-      if (data === null) return { kind: 'stream', file, handle };
-      await handle.close();
-      return { kind: 'buffer', file, data };
-    }
-  } catch (error) {
-    warnings.push(`${file.rel}: unreadable while archiving (${errorCode(error)}), skipped`);
-  }
-  await handle.close().catch(() => undefined);
-  return { kind: 'skip', file };
-}
-
-/** Coalesces the archiver's many small chunks (headers, descriptors) into large writes. */
-class ChunkCoalescer extends Transform {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= WRITE_CHUNK_BYTES) this.flushPending();
-    callback();
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.flushPending();
-    callback();
-  }
-
-  private flushPending(): void {
-    if (this.pendingBytes === 0) return;
-    this.push(Buffer.concat(this.pending, this.pendingBytes));
-    this.pending = [];
-    this.pendingBytes = 0;
-  }
+  return buffer.subarray(0, filled);
 }
 
 interface WriteOutcome {
@@ -181,115 +305,122 @@ interface WriteOutcome {
   warnings: string[];
 }
 
-async function writeZip(zipPath: string, files: readonly SelectedFile[]): Promise<WriteOutcome> {
+interface WriteOptions {
+  workers?: number | undefined;
+  onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+async function writeZip(zipPath: string, files: readonly SelectedFile[], options: WriteOptions): Promise<WriteOutcome> {
+  const jobs = planJobs(files);
+  const small = files.filter((file) => file.size <= SMALL_FILE_BYTES);
+  const smallBytes = small.reduce((sum, file) => sum + file.size, 0);
+  const inline = small.length <= INLINE_MAX_FILES && smallBytes <= INLINE_MAX_BYTES;
+  const workers = Math.max(0, Math.floor(options.workers ?? (inline ? 0 : os.availableParallelism())));
+  const pool = workers > 0 ? new DeflatePool(workers) : undefined;
+  const batchesAhead = Math.max(1, workers) * BATCHES_AHEAD_PER_WORKER + 1;
+
   // 'wx': the name is fresh inside a fresh mkdtemp folder; never reuse or follow anything there.
-  const out = await open(zipPath, 'wx', 0o600);
+  const handle = await open(zipPath, 'wx', 0o600);
   try {
     // The mode argument is filtered by the umask, which can only remove bits; chmod makes it exact.
-    await out.chmod(0o600);
-  } catch (error) {
-    await out.close();
-    throw error;
-  }
-  const sink = out.createWriteStream();
-  const coalescer = new ChunkCoalescer();
-  const archive = new ZipArchive({ zlib: { level: COMPRESSION_LEVEL } });
-  const warnings: string[] = [];
+    await handle.chmod(0o600);
+    const out = new Output(handle);
+    const warnings: string[] = [];
+    const central: Buffer[] = [];
+    const digest = crypto.createHash('sha256').update(DIGEST_HEADER);
+    const total = files.reduce((sum, file) => sum + file.size, 0);
+    let done = 0;
+    const report = options.onProgress ?? (() => undefined);
+    let written = 0;
+    let sourceBytes = 0;
 
-  // Any error from the archiver, the sink or a source fails the whole build (a half-written entry
-  // makes the zip unusable); `failed` lets every await below notice it.
-  let fail: (error: Error) => void = () => undefined;
-  const failed = new Promise<never>((_resolve, reject) => {
-    fail = reject;
-  });
-  failed.catch(() => undefined);
-  archive.on('error', fail);
-  archive.on('warning', fail);
-  coalescer.on('error', fail);
-  sink.on('error', fail);
-  const closed = new Promise<void>((resolve) => sink.on('close', resolve));
-  archive.pipe(coalescer).pipe(sink);
-
-  // The archiver compresses one entry at a time; `processed` counts finished entries so the loop can
-  // wait for a streamed entry (to hash it in order) and keep the archiver's queue short.
-  let appended = 0;
-  let processed = 0;
-  let onProgress: () => void = () => undefined;
-  archive.on('entry', () => {
-    processed += 1;
-    onProgress();
-  });
-  const drainTo = async (limit: number): Promise<void> => {
-    while (appended - processed > limit) {
-      await Promise.race([new Promise<void>((resolve) => (onProgress = resolve)), failed]);
-    }
-  };
-
-  const digest = createHash('sha256').update(DIGEST_HEADER);
-  let written = 0;
-  let sourceBytes = 0;
-  const loads: Array<Promise<Loaded> | undefined> = [];
-  const startLoad = (index: number): void => {
-    const file = files[index];
-    if (file !== undefined && loads[index] === undefined) loads[index] = load(file, warnings);
-  };
-  let streaming: NodeJS.ReadableStream & { destroy(): void } | undefined;
-  try {
-    for (let index = 0; index < files.length; index += 1) {
-      for (let ahead = index; ahead < Math.min(files.length, index + READ_AHEAD); ahead += 1) startLoad(ahead);
-      const loaded = await Promise.race([loads[index] as Promise<Loaded>, failed]);
-      loads[index] = undefined;
-      const { file } = loaded;
-      if (loaded.kind === 'skip') continue;
-      let size: number;
-      let contentHash: string;
-      if (loaded.kind === 'buffer') {
-        size = loaded.data.length;
-        contentHash = createHash('sha256').update(loaded.data).digest('hex');
-        archive.append(loaded.data, { name: file.rel, date: FIXED_MTIME, mode: file.mode });
-        appended += 1;
-        await drainTo(READ_AHEAD);
-      } else {
-        const source = loaded.handle.createReadStream({ start: 0 });
-        streaming = source;
-        const hashing = new HashingPassThrough();
-        // archiver re-pipes the stream it is given, which does not forward errors: route them here.
-        source.on('error', fail);
-        hashing.on('error', fail);
-        source.pipe(hashing);
-        archive.append(hashing, { name: file.rel, date: FIXED_MTIME, mode: file.mode });
-        appended += 1;
-        // The hash is complete only once the archiver has consumed the whole stream.
-        await drainTo(0);
-        streaming = undefined;
-        size = hashing.bytes;
-        contentHash = hashing.hash.digest('hex');
-      }
-      digest.update(digestLine(file.rel, file.mode, size, contentHash));
+    const record = (file: SelectedFile, size: number, sha256: string): void => {
+      digest.update(digestLine(file.rel, file.mode, size, sha256));
       if (size !== file.size) {
         warnings.push(`${file.rel}: changed while archiving (${file.size} bytes when selected, ${size} archived)`);
       }
       written += 1;
       sourceBytes += size;
-    }
-    await drainTo(0);
-    await Promise.race([archive.finalize(), failed]);
-    await Promise.race([closed, failed]);
-  } catch (error) {
-    archive.abort();
-    sink.destroy();
-    streaming?.destroy();
-    // Close whatever the read-ahead still holds open.
-    for (const pending of loads) {
-      const left = await pending?.catch(() => undefined);
-      if (left?.kind === 'stream') await left.handle.close().catch(() => undefined);
-    }
-    await closed.catch(() => undefined);
-    throw error;
-  }
-  return { files: written, sourceBytes, digest: digest.digest('hex'), warnings: warnings.sort() };
-}
+    };
+    const stream = async (file: SelectedFile): Promise<void> => {
+      const before = done;
+      const streamed = await streamEntry(file, out, central, warnings, (bytes) => {
+        done = Math.min(before + file.size, done + bytes);
+        report(done, total);
+      });
+      done = before + file.size;
+      if (streamed !== undefined) record(file, streamed.size, streamed.sha256);
+    };
 
+    // Batches are dispatched ahead of the writer (bounded), awaited in order.
+    const pending = new Map<number, Promise<BatchResponse>>();
+    let nextJob = 0;
+    const dispatch = (): void => {
+      while (nextJob < jobs.length && pending.size < batchesAhead) {
+        const job = jobs[nextJob] as Job;
+        if (job.kind === 'batch') {
+          const request: BatchRequest = {
+            files: job.files.map((file) => ({ rel: file.rel, abs: file.abs, store: isPrecompressedName(file.rel) })),
+            maxBytes: SMALL_FILE_BYTES,
+            level: COMPRESSION_LEVEL,
+          };
+          const promise = pool !== undefined ? pool.run(request) : Promise.resolve().then(() => processBatch(request, DEPS));
+          // Awaited later, in order; this only keeps an early failure from being reported as unhandled.
+          promise.catch(() => undefined);
+          pending.set(nextJob, promise);
+        }
+        nextJob += 1;
+      }
+    };
+
+    try {
+      for (let index = 0; index < jobs.length; index += 1) {
+        dispatch();
+        const job = jobs[index] as Job;
+        if (job.kind === 'large') {
+          await stream(job.file);
+          continue;
+        }
+        const response = await (pending.get(index) as Promise<BatchResponse>);
+        pending.delete(index);
+        dispatch();
+        for (const [position, result] of response.results.entries()) {
+          const file = job.files[position] as SelectedFile;
+          if (result.kind === 'skip') {
+            warnings.push(result.warning);
+            done += file.size;
+          } else if (result.kind === 'large') {
+            // Grew past the small-file size since selection: streamed like any big file.
+            await stream(file);
+          } else {
+            const name = Buffer.from(file.rel, 'utf8');
+            const offset = out.position;
+            const entry = { name, method: result.method, crc: result.crc, compressedSize: result.compressedSize, size: result.size };
+            await out.write(localHeader(entry, false));
+            await out.write(response.data.subarray(result.start, result.start + result.compressedSize));
+            central.push(centralEntry({ ...entry, offset, mode: file.mode }));
+            record(file, result.size, result.sha256);
+            done += file.size;
+          }
+        }
+        report(done, total);
+      }
+      const centralOffset = out.position;
+      let centralSize = 0;
+      for (const entry of central) {
+        centralSize += entry.length;
+        await out.write(entry);
+      }
+      await out.write(endRecords(central.length, centralOffset, centralSize));
+      await out.flush();
+    } finally {
+      await pool?.close();
+    }
+    return { files: written, sourceBytes, digest: digest.digest('hex'), warnings: warnings.sort() };
+  } finally {
+    await handle.close();
+  }
+}
 /**
  * Builds the source archive of `root` (or of `options.selection`). The caller owns the result and
  * must call `removeArchive` once the upload is done.
@@ -311,7 +442,7 @@ export async function buildArchive(root: string, options: BuildOptions = {}): Pr
   }
   const zipPath = path.join(dir, 'source.zip');
   try {
-    const outcome = await writeZip(zipPath, selection.files);
+    const outcome = await writeZip(zipPath, selection.files, { workers: options.workers, onProgress: options.onProgress });
     if (outcome.files === 0) {
       throw new OdError('invalid_input', `Nothing to upload: no selected file in ${selection.root} could be read`, {
         nextAction: 'Check the file permissions of the project folder.',
