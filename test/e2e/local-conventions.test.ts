@@ -101,7 +101,7 @@ describe('runtime item 3: static sites', () => {
     expect(logsOf(run)).toContain("Unknown paths are answered with 404 (the site's own 404.html when it has one)");
     const url = String(resultOf(run).url);
     expect((await get(url)).body).toContain('<h1>static-404 field notes</h1>');
-    for (const headers of [{ accept: 'text/html,application/xhtml+xml' }, {}]) {
+    for (const headers of [{ accept: 'text/html,application/xhtml+xml' }, {}] as Array<Record<string, string>>) {
       const missing = await get(url, '/no-such-page', headers);
       expect(missing.status).toBe(404);
       expect(missing.body).toContain('<h1>static-404: this page does not exist</h1>');
@@ -113,7 +113,7 @@ describe('runtime item 3: static sites', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(logsOf(run)).toContain('Single-page app (package.json: dependencies.page): unknown paths are answered with index.html');
     const url = String(resultOf(run).url);
-    for (const headers of [{ accept: 'text/html' }, {}]) {
+    for (const headers of [{ accept: 'text/html' }, {}] as Array<Record<string, string>>) {
       const route = await get(url, '/trails/ridge', headers);
       expect(route.status).toBe(200);
       expect(route.body).toContain('<h1>spa-router trail log</h1>');

@@ -129,7 +129,7 @@ describe('static sites (runtime item 3)', () => {
     expect(singlePageAppEvidence(app, dist)).toBe('package.json: dependencies.page');
     const server = await startStaticServer(dist, { spa: true });
     closers.push(() => server.close());
-    for (const headers of [{ accept: 'text/html' }, {}, { accept: 'application/json' }]) {
+    for (const headers of [{ accept: 'text/html' }, {}, { accept: 'application/json' }] as Array<Record<string, string>>) {
       expect(await get(server.port, '/trails/ridge', headers)).toEqual({ status: 200, body: '<h1>spa-router trail log</h1>', type: 'text/html; charset=utf-8' });
     }
     // A missing asset is not a route: it stays a 404.
