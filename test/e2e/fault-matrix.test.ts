@@ -249,6 +249,13 @@ async function deployed(gw: TestGateway, tag: string): Promise<{ app: string; pr
   return { app, projectId: state.project_id, serviceId: state.services[0]!.service_id, secret, name };
 }
 
+/** A dotenv file outside every project folder holding one canary variable. */
+async function varsFile(tag: string): Promise<string> {
+  const file = path.join(outside, `${tag}-${randomBytes(3).toString('hex')}.env`);
+  await writeFile(file, `SECRET_TOKEN=${canary(tag)}\n`);
+  return file;
+}
+
 /** Every variable of `before` is still there with the same value, except the ones named. */
 function lostVariables(before: Record<string, string>, after: Record<string, string>, except: string[] = []): string | null {
   const lost = Object.keys(before).filter((key) => !except.includes(key) && after[key] !== before[key]);
@@ -365,13 +372,20 @@ describe.concurrent('fault matrix: every call × every fault, then a re-run', ()
   }, 600_000);
 
   it('env rotate --generate: the key changes, no other key is lost, one deployment per run at most', async () => {
-    const gw = await gateway();
-    const base = await deployed(gw, 'rotate');
-    const stages = await stagesOf(gw, () => od(gw, base.app, ['env', 'rotate', 'SESSION_KEY', '--generate']));
-    const failures = await matrix(
-      'env rotate',
+    const prepareBase = (lab: TestGateway, i: number): ReturnType<typeof deployed> => deployed(lab, `rotate${i}`);
+    const gw0 = await gateway();
+    const base0 = await prepareBase(gw0, 0);
+    const stages = await stagesOf(gw0, () => od(gw0, base0.app, ['env', 'rotate', 'SESSION_KEY', '--generate']));
+    // Split over 3 gateways (each with its own deployed copy) to keep the matrix's wall time short.
+    const failures = (
+      await Promise.all(
+        split(stages, 3).map(async (part, i) => {
+          const gw = i === 0 ? gw0 : await gateway();
+          const base = i === 0 ? base0 : await prepareBase(gw, i);
+          return matrix(
+      `env rotate ${i + 1}`,
       gw,
-      stages,
+      part,
       async () => ({ before: await envOf(gw, base.projectId, base.serviceId), deployments: (await deploymentsOf(gw, base.projectId)).length }),
       (s) => od(gw, base.app, ['env', 'rotate', 'SESSION_KEY', '--generate']),
       async (s, runs) => {
@@ -385,17 +399,27 @@ describe.concurrent('fault matrix: every call × every fault, then a re-run', ()
         return lostVariables(s.before, after, ['SESSION_KEY']);
       },
     );
+        }),
+      )
+    ).flat();
     expect(report(failures)).toBe('');
   }, 600_000);
 
   it('redeploy: exactly one new deployment', async () => {
-    const gw = await gateway();
-    const base = await deployed(gw, 'redeploy');
-    const stages = await stagesOf(gw, () => od(gw, base.app, ['redeploy']));
-    const failures = await matrix(
-      'redeploy',
+    const prepareBase = (lab: TestGateway, i: number): ReturnType<typeof deployed> => deployed(lab, `redeploy${i}`);
+    const gw0 = await gateway();
+    const base0 = await prepareBase(gw0, 0);
+    const stages = await stagesOf(gw0, () => od(gw0, base0.app, ['redeploy']));
+    // Split over 2 gateways (each with its own deployed copy) to keep the matrix's wall time short.
+    const failures = (
+      await Promise.all(
+        split(stages, 2).map(async (part, i) => {
+          const gw = i === 0 ? gw0 : await gateway();
+          const base = i === 0 ? base0 : await prepareBase(gw, i);
+          return matrix(
+      `redeploy ${i + 1}`,
       gw,
-      stages,
+      part,
       async () => ({ deployments: (await deploymentsOf(gw, base.projectId)).length, env: await envOf(gw, base.projectId, base.serviceId) }),
       () => od(gw, base.app, ['redeploy']),
       async (s) => {
@@ -405,25 +429,38 @@ describe.concurrent('fault matrix: every call × every fault, then a re-run', ()
         return lostVariables(s.env, await envOf(gw, base.projectId, base.serviceId));
       },
     );
+        }),
+      )
+    ).flat();
     expect(report(failures)).toBe('');
   }, 600_000);
 
   it('rollback: the intended release, one rollback deployment, never one further', async () => {
-    const gw = await gateway();
-    const base = await deployed(gw, 'rollback');
-    const redeploy = async (): Promise<void> => {
-      const run = await od(gw, base.app, ['redeploy']);
+    const redeployOn = async (lab: TestGateway, app: string): Promise<void> => {
+      const run = await od(lab, app, ['redeploy']);
       if (run.code !== 0) throw new Error('setup redeploy failed');
     };
-    await redeploy();
-    const stages = await stagesOf(gw, () => od(gw, base.app, ['rollback']));
-    const failures = await matrix(
-      'rollback',
+    const prepareBase = async (lab: TestGateway, i: number): ReturnType<typeof deployed> => {
+      const made = await deployed(lab, `rollback${i}`);
+      await redeployOn(lab, made.app);
+      return made;
+    };
+    const gw0 = await gateway();
+    const base0 = await prepareBase(gw0, 0);
+    const stages = await stagesOf(gw0, () => od(gw0, base0.app, ['rollback']));
+    // Split over 3 gateways (each with its own deployed copy) to keep the matrix's wall time short.
+    const failures = (
+      await Promise.all(
+        split(stages, 3).map(async (part, i) => {
+          const gw = i === 0 ? gw0 : await gateway();
+          const base = i === 0 ? base0 : await prepareBase(gw, i);
+          return matrix(
+      `rollback ${i + 1}`,
       gw,
-      stages,
+      part,
       async () => {
         // A fresh release on top, so the expected target is the release just before it.
-        await redeploy();
+        await redeployOn(gw, base.app);
         const rows = await deploymentsOf(gw, base.projectId);
         // What `rollback` picks: the newest success below the current release.
         const target = rows.slice(1).find((d) => d.status === 'success')!;
@@ -439,6 +476,9 @@ describe.concurrent('fault matrix: every call × every fault, then a re-run', ()
         return null;
       },
     );
+        }),
+      )
+    ).flat();
     expect(report(failures)).toBe('');
   }, 600_000);
 
@@ -471,7 +511,7 @@ describe.concurrent('fault matrix: every call × every fault, then a re-run', ()
     const stages = await stagesOf(gw, () => od(gw, probe.app, ['db', 'add', 'redis']));
     const failures = (
       await Promise.all(
-        split(stages, 3).map(async (part, i) => {
+        split(stages, 4).map(async (part, i) => {
           const lab = i === 0 ? gw : await gateway();
           let current: Awaited<ReturnType<typeof deployed>> | undefined;
           let used = engines.length;
@@ -527,6 +567,47 @@ describe.concurrent('fault matrix: every call × every fault, then a re-run', ()
     );
     expect(report(failures)).toBe('');
   }, 600_000);
+
+  it('cancel: the running deployment ends cancelled, nothing else is started', async () => {
+    // Builds take long enough here to be cancelled mid-way.
+    const gw = await startTestGateway({ buildDurationMs: 8_000 });
+    gateways.push(gw);
+    const app = await copyFixture('node-http');
+    apps.push(app);
+    const first = await od(gw, app, ['deploy', '--name', `matrix-cancel-${randomBytes(3).toString('hex')}`, '--vars-file', await varsFile('cancel')]);
+    expect(first.code, first.stdout).toBe(0);
+    const link = (await projectJson(app)) as { project_id: string; services: { service_id: string }[]; last_temp_file_path?: string };
+    const start = async (): Promise<string> => {
+      const response = await fetch(`${gw.url}/v1/deployments/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ project_id: link.project_id, service_id: link.services[0]!.service_id, environment: 'production', source: 'zip', temp_file_path: link.last_temp_file_path }),
+      });
+      if (response.status !== 201) throw new Error(`start → ${response.status}`);
+      return String(((await response.json()) as { id: string }).id);
+    };
+    await start();
+    const stages = await stagesOf(gw, () => od(gw, app, ['cancel']));
+    const failures = await matrix(
+      'cancel',
+      gw,
+      stages,
+      async () => {
+        const id = await start();
+        return { id, count: (await deploymentsOf(gw, link.project_id)).length };
+      },
+      () => od(gw, app, ['cancel']),
+      async (s) => {
+        const rows = await deploymentsOf(gw, link.project_id);
+        if (rows.length !== s.count) return `${rows.length - s.count} deployments started`;
+        const row = rows.find((d) => d.id === s.id);
+        return row?.status === 'cancelled' ? null : `deployment ${row?.status}`;
+      },
+      // A re-run after a cancel that was applied finds nothing running: a clean not_found.
+      (run) => (run.events.at(-1) as { error_code?: string } | undefined)?.error_code === 'not_found',
+    );
+    expect(report(failures)).toBe('');
+  }, 600_000);
 });
 
 describe('after the matrix', () => {
@@ -537,9 +618,12 @@ describe('after the matrix', () => {
     const files = [
       ...(await filesUnder(home)),
       ...(await Promise.all(apps.map((app) => filesUnder(path.join(app, '.opendeploy'))))).flat(),
-      // The archives the gateway received (uploads) are what left the machine.
+      // What left the machine: the archives the gateway received, and the sources it extracted
+      // from them (the archives are compressed, so the extracted files are where a value would show).
       ...(await Promise.all(gateways.map((gw) => filesUnder(path.join(gw.gateway.dataDir, 'uploads'))))).flat(),
+      ...(await Promise.all(gateways.map((gw) => filesUnder(path.join(gw.gateway.dataDir, 'projects'))))).flat(),
     ];
+    expect(files.some((f) => f.file.includes(`${path.sep}projects${path.sep}`) && f.file.endsWith('server.js'))).toBe(true);
     for (const { file, text } of files) for (const value of canaries) if (text.includes(value)) leaks.push(file);
     expect(leaks).toEqual([]);
     console.log(`fault matrix timings: ${JSON.stringify(timings)}`);
