@@ -7,9 +7,10 @@ import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { OdError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import { bodyIsSensitive, isNetworkError, malformedResponse, networkError } from './errors.js';
+import { bodyIsSensitive, isNetworkError, malformedResponse, mapHttpError, networkError } from './errors.js';
 import { HttpTransport, type RequestSpec, type TextResponse } from './http.js';
 import { buildMultipart, zipFileName } from './multipart.js';
+import { createReadStream } from 'node:fs';
 import {
   collectionOf,
   CreateServiceResponseSchema,
@@ -28,6 +29,9 @@ import {
   SubdomainCheckSchema,
   UpdateSourceResponseSchema,
   UploadOnlyResponseSchema,
+  MissingPartsSchema,
+  MultipartInitResponseSchema,
+  MultipartPartResponseSchema,
 } from './schemas.js';
 import { parseSseStream } from './sse.js';
 import type {
@@ -94,6 +98,16 @@ function registerEnvSecrets(...maps: (Record<string, string> | undefined)[]): vo
 
 function isFileInput(input: UploadOnlyInput): input is Extract<UploadOnlyInput, { filePath: string }> {
   return typeof (input as { filePath?: unknown }).filePath === 'string';
+}
+
+export interface MultipartInitBody {
+  project_id: string;
+  project_name: string;
+  region_id: string;
+  total_size: number;
+  part_size: number;
+  total_parts: number;
+  total_sha256: string;
 }
 
 export class GatewayClient {
@@ -352,6 +366,76 @@ export class GatewayClient {
   /** POST /v1/upload/update-source — binds a parked upload to the project (mandatory step). */
   updateSource(body: UpdateSourceBody): Promise<UpdateSourceResponse> {
     return this.call(UpdateSourceResponseSchema, { method: 'POST', path: '/v1/upload/update-source', json: body });
+  }
+
+  // ------------------------------------------------------------------ chunked (multipart) upload
+
+  /**
+   * POST /v1/upload/multipart/init. The same Idempotency-Key replays the earlier init, which is how
+   * a resumed upload checks its session is still open: the same `upload_id` comes back.
+   */
+  multipartInit(body: MultipartInitBody, idempotencyKey: string): Promise<{ upload_id: string; part_size: number; expires_at?: string | undefined }> {
+    return this.call(MultipartInitResponseSchema, {
+      method: 'POST',
+      path: '/v1/upload/multipart/init',
+      json: body,
+      headers: { 'Idempotency-Key': idempotencyKey },
+    });
+  }
+
+  /**
+   * PUT one part: raw bytes `[start, start+length)` streamed from the archive file (never held in
+   * memory). Sent once; the caller retries the part on its own (a part is idempotent by hash).
+   */
+  async multipartPutPart(
+    uploadId: string,
+    part: { number: number; filePath: string; start: number; length: number; sha256: string },
+    onBytes?: (n: number) => void,
+    signal?: AbortSignal,
+  ): Promise<{ received: boolean; part_number: number }> {
+    const path = `/v1/upload/multipart/${enc(uploadId)}/parts/${part.number}`;
+    const token = this.requireToken('PUT', path);
+    const upload = {
+      contentType: 'application/octet-stream',
+      contentLength: part.length,
+      open: () => {
+        const stream = createReadStream(part.filePath, { start: part.start, end: part.start + part.length - 1, highWaterMark: 256 * 1024 });
+        if (onBytes) stream.on('data', (chunk) => onBytes(chunk.length));
+        return stream;
+      },
+    };
+    const res = await this.http.request({ method: 'PUT', path, upload, token, headers: { 'X-Part-SHA256': part.sha256 }, ...(signal ? { signal } : {}) });
+    return this.parse(MultipartPartResponseSchema, res, 'PUT');
+  }
+
+  /** POST …/complete: `{missing: [...]}` on the contract's 409 with `missing_parts`, else the bound source. */
+  async multipartComplete(
+    uploadId: string,
+    body: { total_sha256: string; analysis?: unknown },
+    idempotencyKey: string,
+  ): Promise<{ missing: number[] } | { missing?: undefined; result: UpdateSourceResponse }> {
+    const path = `/v1/upload/multipart/${enc(uploadId)}/complete`;
+    const token = this.requireToken('POST', path);
+    const spec = { method: 'POST' as const, path, json: body, token, headers: { 'Idempotency-Key': idempotencyKey } };
+    const res = await this.http.request({ ...spec, passStatuses: [409] });
+    if (res.status === 409) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(res.text);
+      } catch {
+        parsed = undefined;
+      }
+      const missing = MissingPartsSchema.safeParse(parsed);
+      if (missing.success && missing.data.missing_parts.length > 0) return { missing: missing.data.missing_parts };
+      // Any other 409 (session not open) is the mapped conflict error.
+      throw mapHttpError({ method: 'POST', route: path, status: 409, headers: res.headers, bodyText: res.text, gateway: this.baseUrl });
+    }
+    return { result: this.parse(UpdateSourceResponseSchema, res, 'POST') };
+  }
+
+  /** POST …/abort (empty body). */
+  multipartAbort(uploadId: string, idempotencyKey: string): Promise<unknown> {
+    return this.callRaw({ method: 'POST', path: `/v1/upload/multipart/${enc(uploadId)}/abort`, headers: { 'Idempotency-Key': idempotencyKey } });
   }
 
   // ------------------------------------------------------------------ deployments

@@ -70,6 +70,10 @@ export interface RequestSpec {
    */
   consent?: string[];
   signal?: AbortSignal;
+  /** Extra request headers (`Idempotency-Key`, `X-Part-SHA256` of the chunked upload). */
+  headers?: Record<string, string>;
+  /** Non-2xx statuses handed back as a response instead of thrown (the caller reads their body). */
+  passStatuses?: number[];
 }
 
 export interface TextResponse {
@@ -264,6 +268,7 @@ export class HttpTransport {
 
       this.report({ method: spec.method, path: pathForLog, status, attempt, ms: elapsed() });
       if (status >= 200 && status < 300) return { status, headers, text, route };
+      if (spec.passStatuses?.includes(status)) return { status, headers, text, route };
 
       if (attempt < maxAttempts && RETRY_STATUS.has(status)) {
         const ra = retryAfterSeconds(headers);
@@ -293,6 +298,7 @@ export class HttpTransport {
         accept: spec.accept ?? 'application/json',
       };
       if (spec.consent && spec.consent.length > 0) headers['x-opendeploy-consent'] = spec.consent.join(',');
+      if (spec.headers) for (const [name, value] of Object.entries(spec.headers)) headers[name.toLowerCase()] = value;
       let body: string | Readable | undefined;
       if (spec.upload) {
         headers['content-type'] = spec.upload.contentType;

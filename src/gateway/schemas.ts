@@ -196,6 +196,24 @@ export const UpdateSourceResponseSchema = z.looseObject({
   message: optStr,
 });
 
+/** POST /v1/upload/multipart/init → the session (R-api Step 4-MP). */
+export const MultipartInitResponseSchema = z.looseObject({
+  upload_id: z.string().min(1),
+  part_size: z.number().int().positive(),
+  expires_at: optStr,
+});
+
+/** PUT …/parts/:n → `{received: true, part_number}`. */
+export const MultipartPartResponseSchema = z.looseObject({
+  received: z.boolean(),
+  part_number: z.number().int().positive(),
+});
+
+/** The 409 of complete: the parts the server does not hold. */
+export const MissingPartsSchema = z.looseObject({
+  missing_parts: z.array(z.number().int().positive()),
+});
+
 // ---------------------------------------------------------------- deployments
 
 export const DeploymentSchema = z.looseObject({

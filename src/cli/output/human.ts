@@ -4,6 +4,7 @@ import { scrubText, scrubTextExcept } from '../../redact.js';
 import type { OdError } from '../../errors.js';
 import { errorAllowList, type LogEvent, type Reporter } from './reporter.js';
 import type { Streams } from './json.js';
+import { bar, isByteProgress, Throttle } from './progress.js';
 
 export interface HumanOptions {
   color: boolean;
@@ -19,6 +20,9 @@ export interface HumanOptions {
 export class HumanReporter implements Reporter {
   private readonly paint: typeof kleur;
   private spinner: Ora | undefined;
+  /** A progress bar is drawn on the current stderr line (TTY only); cleared before any other output. */
+  private barShown = false;
+  private readonly barThrottle = new Throttle(100);
 
   constructor(
     private readonly streams: Streams,
@@ -28,7 +32,14 @@ export class HumanReporter implements Reporter {
     this.paint = kleur;
   }
 
+  private clearBar(): void {
+    if (!this.barShown) return;
+    this.barShown = false;
+    this.streams.stderr.write('\r\x1b[2K');
+  }
+
   private err(line: string): void {
+    this.clearBar();
     this.pauseSpinner(() => this.streams.stderr.write(`${scrubText(line)}\n`));
   }
 
@@ -52,6 +63,7 @@ export class HumanReporter implements Reporter {
   }
 
   private finishSpinner(): void {
+    this.clearBar();
     if (this.spinner) {
       this.spinner.stop();
       this.spinner = undefined;
@@ -70,7 +82,19 @@ export class HumanReporter implements Reporter {
     this.err(`${this.paint.dim('↷')} ${this.paint.dim(text)}`);
   }
 
-  progress(_stage: string, text: string): void {
+  progress(stage: string, text: string, fields?: Record<string, unknown>): void {
+    if (isByteProgress(fields)) {
+      // Quiet and non-TTY (CI) runs get one line per stage (stageDone), never a line per chunk.
+      if (this.options.quiet || !this.options.spinner) return;
+      const final = fields.sent >= fields.total;
+      if (!this.barThrottle.allow(stage, final)) return;
+      // The bar replaces the spinner while bytes move: it is redrawn in place on stderr.
+      this.finishSpinner();
+      const percent = typeof fields.percent === 'number' ? fields.percent : 0;
+      this.streams.stderr.write(`\r\x1b[2K${this.paint.cyan(bar(percent))} ${scrubText(text)}`);
+      this.barShown = true;
+      return;
+    }
     if (this.spinner?.isSpinning) {
       this.spinner.text = scrubText(text);
       return;
@@ -111,6 +135,7 @@ export class HumanReporter implements Reporter {
   }
 
   error(error: OdError): void {
+    this.clearBar();
     if (this.spinner) {
       this.spinner.fail();
       this.spinner = undefined;

@@ -1,6 +1,7 @@
 import { scrubText, scrubTextExcept } from '../../redact.js';
 import type { OdError } from '../../errors.js';
 import { errorAllowList, type LogEvent, type Reporter } from './reporter.js';
+import { isByteProgress, Throttle } from './progress.js';
 
 export interface Streams {
   stdout: { write(chunk: string): unknown };
@@ -9,6 +10,9 @@ export interface Streams {
 
 /** NDJSON on stdout, human warnings on stderr. Every line is scrubbed before it is written. */
 export class JsonReporter implements Reporter {
+  /** Byte progress arrives per network chunk; programs get at most four events a second per stage. */
+  private readonly throttle = new Throttle(250);
+
   constructor(
     private readonly streams: Streams,
     private readonly verbose: boolean,
@@ -32,6 +36,7 @@ export class JsonReporter implements Reporter {
   }
 
   progress(stage: string, text: string, fields: Record<string, unknown> = {}): void {
+    if (isByteProgress(fields) && !this.throttle.allow(stage, fields.sent >= fields.total)) return;
     this.emit({ type: 'progress', stage, message: text, ...fields });
   }
 

@@ -3,8 +3,11 @@ import { buildArchive, excludeSecretFiles, removeArchive, selectFiles } from '..
 import { stripUrlCredentials } from '../../redact.js';
 import { requireClient, type DeployContext } from '../context.js';
 import { saveState } from '../persist.js';
+import { stateDir } from '../state.js';
+import { chunkedUpload, multipartSettings } from '../../gateway/multipart-upload.js';
+import { ProgressMeter, progressFields, progressText } from '../../cli/output/progress.js';
 
-/** Archives above this size must use the multipart protocol (the gateway buffers upload-only bodies). */
+/** Archives above this size use the multipart protocol (the gateway buffers upload-only bodies). */
 export const SINGLE_UPLOAD_LIMIT = 100 * 1024 * 1024;
 
 export function formatBytes(bytes: number): string {
@@ -15,7 +18,8 @@ export function formatBytes(bytes: number): string {
 
 /**
  * Stages 8–10: archive → upload-only (parks the file) → update-source (binds it to the project;
- * skipping this is the classic "fails at progress 10" mistake). An unchanged source is not sent
+ * skipping this is the classic "fails at progress 10" mistake). Archives over the multipart
+ * threshold go up in resumable parts instead, bound by `complete`. An unchanged source is not sent
  * again unless --force.
  */
 export async function sourceStage(ctx: DeployContext): Promise<void> {
@@ -72,26 +76,22 @@ export async function sourceStage(ctx: DeployContext): Promise<void> {
       ctx.tempFilePath = ctx.state.last_temp_file_path;
       return;
     }
-    if (archive.bytes > SINGLE_UPLOAD_LIMIT) {
-      throw new OdError('invalid_input', `The archive is ${formatBytes(archive.bytes)}; uploads above 100 MiB need the multipart protocol, which this version does not send yet.`, {
-        nextAction: 'Add large generated or data files to .opendeployignore, then re-run.',
-        details: { zip_bytes: archive.bytes },
-      });
+    const chunked = multipartSettings();
+    if (archive.bytes > chunked.threshold) {
+      await uploadInParts(ctx, archive.path, archive.bytes, archive.digest, chunked);
+      return;
     }
 
     ctx.reporter.stageStart('upload', `Uploading ${formatBytes(archive.bytes)}`);
-    let lastShown = 0;
+    const meter = new ProgressMeter(archive.bytes);
     const parked = await client.uploadOnly({
       projectName,
       regionId: region.id,
       filePath: archive.path,
       fileName: `${projectName}.zip`,
-      onProgress: (sent: number, total: number) => {
-        const percent = total > 0 ? Math.floor((sent / total) * 100) : 100;
-        if (percent >= lastShown + 10 || sent === total) {
-          lastShown = percent;
-          ctx.reporter.progress('upload', `Uploading ${formatBytes(sent)} / ${formatBytes(total)} (${percent}%)`, { sent, total });
-        }
+      onProgress: (sent: number) => {
+        const p = meter.update(sent);
+        ctx.reporter.progress('upload', progressText('Uploading', p), progressFields(p));
       },
     });
     ctx.audit.info('upload', { project_id: projectId, zip_bytes: archive.bytes, temp_file_path: parked.temp_file_path });
@@ -100,6 +100,111 @@ export async function sourceStage(ctx: DeployContext): Promise<void> {
   } finally {
     await removeArchive(archive);
   }
+}
+
+/**
+ * An archive over the threshold goes up in numbered parts (resumable through
+ * `.opendeploy/upload.json`); `complete` binds it to the project, so there is no update-source.
+ * The deployment create then waits out the extraction (409 + Retry-After) in run-deployment.
+ */
+async function uploadInParts(
+  ctx: DeployContext,
+  archivePath: string,
+  bytes: number,
+  digest: string,
+  settings: { partSize: number; concurrency: number },
+): Promise<void> {
+  const client = requireClient(ctx);
+  const projectId = ctx.state.project_id!;
+  ctx.reporter.stageStart('upload', `Uploading ${formatBytes(bytes)} in parts of ${formatBytes(settings.partSize)}`);
+  const meter = new ProgressMeter(bytes);
+  const uploaded = await chunkedUpload({
+    client,
+    archivePath,
+    projectId,
+    projectName: ctx.state.project_name!,
+    regionId: ctx.region!.id,
+    analysis: ctx.analysis,
+    stateDir: stateDir(ctx.inputs.root),
+    partSize: settings.partSize,
+    concurrency: settings.concurrency,
+    signal: ctx.signal,
+    onProgress: (sent) => {
+      const p = meter.update(sent);
+      ctx.reporter.progress('upload', progressText('Uploading', p), progressFields(p));
+    },
+    onNotice: (message) => ctx.reporter.info(message),
+  });
+  // The deployment body still needs a temp_file_path (stored as a hint only); the chunked path has
+  // none, so the upload id stands in for it.
+  const marker = `multipart:${uploaded.uploadId}`;
+  ctx.tempFilePath = marker;
+  ctx.sourceChanged = true;
+  ctx.state.last_temp_file_path = marker;
+  ctx.state.last_source_digest = digest;
+  await saveState(ctx);
+  const fields = {
+    zip_bytes: bytes,
+    upload_id: uploaded.uploadId,
+    parts_sent: new Set(uploaded.sentParts).size,
+    parts_reused: uploaded.reusedParts.length,
+    resumed: uploaded.resumed,
+    expired_session: uploaded.expiredSession,
+    source_status: uploaded.result.source_status ?? null,
+  };
+  ctx.audit.info('upload', { project_id: projectId, ...fields });
+  ctx.reporter.stageDone(
+    'upload',
+    `Uploaded ${formatBytes(bytes)} in parts` + (uploaded.resumed ? ` (resumed: ${uploaded.reusedParts.length} parts were already sent)` : ''),
+    fields,
+  );
+  if (uploaded.result.source_status !== 'ready') {
+    try {
+      await waitForExtraction(ctx, projectId);
+    } catch (error) {
+      if ((error as { details?: Record<string, unknown> }).details?.source_status === 'failed') {
+        // An archive the gateway could not extract is never reused: the next run sends a fresh one.
+        delete ctx.state.last_source_digest;
+        delete ctx.state.last_temp_file_path;
+        await saveState(ctx);
+      }
+      throw error;
+    }
+  }
+}
+
+/** How long the extraction of a completed upload is waited for (R-deploy: 3 s × 60). */
+const EXTRACTION_WAIT_MS = 3 * 60 * 1000;
+
+/**
+ * The build reads the project's extracted source: no deployment is created before
+ * `source_status` is `ready`. `failed` means the archive must be sent again (a re-run does).
+ */
+async function waitForExtraction(ctx: DeployContext, projectId: string): Promise<void> {
+  const client = requireClient(ctx);
+  ctx.reporter.stageStart('extract', 'Waiting for the gateway to extract the source');
+  const deadline = Date.now() + EXTRACTION_WAIT_MS;
+  for (let attempt = 0; ; attempt++) {
+    const project = (await client.getProject(projectId)) as Record<string, unknown>;
+    const status = project.source_status;
+    if (status === 'ready') break;
+    if (status === 'failed') {
+      const reason = typeof project.extraction_error === 'string' && project.extraction_error ? `: ${project.extraction_error}` : '';
+      throw new OdError('deploy_failed', `The gateway could not extract the uploaded archive${reason}.`, {
+        nextAction: 'Re-run the deploy: a fresh archive is uploaded.',
+        details: { project_id: projectId, source_status: 'failed' },
+      });
+    }
+    if (Date.now() > deadline) {
+      throw new OdError('server_error', 'The gateway is still extracting the uploaded source after 3 minutes.', {
+        retryable: true,
+        nextAction: 'Re-run the deploy in a few minutes; the upload is not sent again.',
+        details: { project_id: projectId, source_status: status ?? null },
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(3000, 200 * 2 ** attempt)));
+  }
+  ctx.reporter.stageDone('extract', 'Source extracted by the gateway', { source_status: 'ready' });
 }
 
 async function bind(ctx: DeployContext, tempFilePath: string, digest: string | undefined): Promise<void> {

@@ -13,6 +13,7 @@ import { TERMINAL_STATUSES } from '../store.js';
 import { environmentOf, optBool, optString, optStringArray, optStringMap } from '../validate.js';
 import { deploymentCreatedView, deploymentView } from '../views.js';
 import { ownedDeployment, ownedProject, ownedProjectIds } from './lookup.js';
+import { assertSourceDeployable } from './multipart-upload.js';
 
 const STRUCT = 'CreateDeploymentRequest';
 const SOURCES = ['zip', 'git', 'upload'];
@@ -66,6 +67,8 @@ async function createDeployment(ctx: RequestContext): Promise<void> {
   const app = ctx.app;
   const state = app.store.state;
   const project = ownedProject(ctx, projectId);
+  // A source still extracting (409 + Retry-After) or that failed to extract (422) is not built.
+  assertSourceDeployable(project);
   const service = state.services.find((s) => s.id === serviceId && s.project_id === project.id);
   if (!service) throw httpError(404, 'service not found');
   for (const depId of dependencies) {

@@ -19,6 +19,7 @@ import type { UploadRow } from '../store.js';
 import { optString } from '../validate.js';
 import { serviceView } from '../views.js';
 import { ownedProject } from './lookup.js';
+import { registerMultipartUploadRoutes } from './multipart-upload.js';
 
 /** Parked uploads expire like the hosted temp files; update-source after that must re-upload. */
 export const UPLOAD_TTL_MS = 24 * 60 * 60 * 1000;
@@ -254,6 +255,7 @@ export async function pruneExpiredUploads(ctx: { store: { state: { uploads: Uplo
 export function registerUploadRoutes(api: Router): void {
   api.add('POST', '/api/v1/upload/upload-only', uploadOnly);
   api.add('POST', '/api/v1/upload/update-source', updateSource);
+  registerMultipartUploadRoutes(api);
 }
 
 export { isZipMagic };
