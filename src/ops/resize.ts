@@ -18,6 +18,9 @@ export interface ResizeResult {
   /** The fields that were sent. */
   changed: string[];
   redeployed: false;
+  /** false when the change was accepted but the service could not be read back (`warning` says why). */
+  verified?: boolean;
+  warning?: string;
   [key: string]: unknown;
 }
 
@@ -43,8 +46,26 @@ export async function resizeService(target: OpsTarget, body: ServiceResources): 
     throw error;
   }
 
-  // Read back: the change is reported only once the service row shows it.
-  const after = await target.client.getService(service.id);
+  // Read back: the change is reported only once the service row shows it. The gateway accepted
+  // it, so a read-back that fails is a warning with what was sent, not a failed resize.
+  let after: Service;
+  try {
+    after = await target.client.getService(service.id);
+  } catch (error) {
+    if (!(error instanceof OdError)) throw error;
+    target.audit.info('service.resize', { ...ids, ...body, verified: false, read_back_error: error.code });
+    return {
+      status: 'success',
+      project_id: target.projectId,
+      service_id: service.id,
+      service: service.name,
+      resources: { cpu_request: body.cpu_request ?? '', cpu_limit: body.cpu_limit ?? '', memory_request: body.memory_request ?? '', memory_limit: body.memory_limit ?? '', replicas: body.replicas ?? null },
+      changed,
+      redeployed: false,
+      verified: false,
+      warning: `The gateway accepted the resize, but reading the service back failed (${error.message.replace(/\.$/, '')}); \`opendeploy status\` shows it.`,
+    };
+  }
   const mismatched = mismatchedFields(body, after);
   if (mismatched.length > 0) {
     target.audit.error('service.resize', { ...ids, ...body, verified: false, mismatched });
@@ -63,6 +84,7 @@ export async function resizeService(target: OpsTarget, body: ServiceResources): 
     resources: resourcesOf(after),
     changed,
     redeployed: false,
+    verified: true,
   };
 }
 
@@ -119,6 +141,7 @@ export function humanResize(result: ResizeResult): string[] {
     `  cpu       request ${r.cpu_request}  limit ${r.cpu_limit}`,
     `  memory    request ${r.memory_request}  limit ${r.memory_limit}`,
     `  replicas  ${r.replicas ?? '?'}`,
+    ...(result.warning ? [`  warning   ${result.warning}`] : []),
   ];
 }
 

@@ -49,6 +49,19 @@ describe('opendeploy resize (claimed credential)', () => {
     await gw.close();
   });
 
+  it('a read-back that fails after the gateway accepted the resize is success with a warning (verified: false)', async () => {
+    await gw.fault({ route: 'GET /api/v1/services/:id', status: 500 });
+    const run = await runCli(['resize', '--replicas', '2', '--json'], { cwd: app, env: env() });
+    await gw.clearFaults();
+    expect(run.code, run.stderr).toBe(0);
+    const doc = documentOf(run);
+    expect(doc).toMatchObject({ status: 'success', changed: ['replicas'], verified: false, resources: { replicas: 2 } });
+    expect(String(doc.warning)).toMatch(/^The gateway accepted the resize, but reading the service back failed \(.+\); `opendeploy status` shows it\.$/);
+    // The change really is there.
+    const service = (await (await fetch(`${gw.url}/v1/services/${String(deployed.service_id)}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { replicas: number };
+    expect(service.replicas).toBe(2);
+  });
+
   it('PUTs the Kubernetes strings, reads the service back, never redeploys, and audits service.resize', async () => {
     await gw.clearRequests();
     const run = await runCli(['resize', '--cpu', '2', '--memory', '1.5Gi', '--replicas', '3', '--json'], { cwd: app, env: env() });
@@ -62,6 +75,7 @@ describe('opendeploy resize (claimed credential)', () => {
       resources,
       changed: ['cpu_limit', 'cpu_request', 'memory_limit', 'memory_request', 'replicas'],
       redeployed: false,
+      verified: true,
     });
 
     const servicePath = `/api/v1/services/${String(deployed.service_id)}`;
