@@ -399,7 +399,7 @@ export class GatewayClient {
       contentType: 'application/octet-stream',
       contentLength: part.length,
       open: () => {
-        const stream = createReadStream(part.filePath, { start: part.start, end: part.start + part.length - 1, highWaterMark: 256 * 1024 });
+        const stream = createReadStream(part.filePath, { start: part.start, end: part.start + part.length - 1, highWaterMark: 64 * 1024 });
         if (onBytes) stream.on('data', (chunk) => onBytes(chunk.length));
         return stream;
       },
