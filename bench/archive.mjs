@@ -1,15 +1,25 @@
 #!/usr/bin/env node
 /**
- * Benchmark of the source archive (run after `npm run build`): `node bench/archive.mjs`.
+ * Benchmark of the source archive against `zip -qr` (run after `npm run build`): `node bench/archive.mjs`.
  *
- * Generates a 100,000-file project in the OS temp folder: 10,000 source files of ~1 KiB, plus
- * 90,000 files under node_modules/ and .git/ that the walk must never enter. Runs selectFiles and
- * buildArchive (which walks again and writes the zip) 5 times each and prints the medians and the
- * peak RSS. Timings are for humans comparing runs on one machine; nothing here asserts on them.
+ * Two generated trees in the OS temp folder, each archived RUNS times, whole process, paired in the
+ * same run: a fresh `node` child calling buildArchive (walk + zip + digest), then `zip -qr` on the
+ * same tree leaving out the same heavy folders. Wall time is measured around each process, peak
+ * memory with `/usr/bin/time -f %M` (max RSS of the process). Medians are printed with ratios.
  *
+ * - `media`: 20,000 files, ~301 MiB: 19,992 text sources (~4 KiB each, ~82 MiB) and 8 binaries of
+ *   25-30 MiB (four random .bin, a random .mp4 and a random .png, two compressible .dat), plus a
+ *   node_modules/ of 30,000 files that both leave out.
+ * - `many`: ~100,000 files: 10,000 source files of ~1 KiB, 75,000 under node_modules/ and 15,000
+ *   under .git/ that both leave out.
+ *
+ * Flags: --runs N (default 5), --tree media|many (default both), --keep (leave the trees).
  * OPENDEPLOY_DIST=/path/to/dist overrides where the built module is loaded from.
+ * Needs `zip` (Info-ZIP) and GNU time at /usr/bin/time: `apt-get install zip time`.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,54 +27,100 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = process.env.OPENDEPLOY_DIST ?? path.join(here, '..', 'dist');
-const { selectFiles, buildArchive, removeArchive } = await import(pathToFileURL(path.join(dist, 'archive', 'index.js')).href);
+const MiB = 1024 * 1024;
 
-const RUNS = 5;
-const SOURCE_DIRS = 100;
-const SOURCE_FILES_PER_DIR = 100; // 10,000 source files
-const MODULE_PACKAGES = 1_500;
-const FILES_PER_PACKAGE = 50; // 75,000 under node_modules
-const GIT_OBJECT_DIRS = 150;
-const FILES_PER_GIT_DIR = 100; // 15,000 under .git
+// Child mode: one whole-process archive build, result as JSON on stdout.
+if (process.argv[2] === '--child') {
+  const { buildArchive, removeArchive } = await import(pathToFileURL(path.join(dist, 'archive', 'index.js')).href);
+  const result = await buildArchive(process.argv[3]);
+  await removeArchive(result);
+  process.stdout.write(JSON.stringify({ files: result.files, sourceBytes: result.sourceBytes, bytes: result.bytes, digest: result.digest }));
+  process.exit(0);
+}
 
-/** ~1 KiB of text that differs per file, so compression has realistic work to do. */
-function sourceText(seed) {
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const at = args.indexOf(name);
+  return at === -1 ? undefined : args[at + 1];
+};
+const RUNS = Number(flag('--runs') ?? 5);
+const TREES = flag('--tree') ? [flag('--tree')] : ['media', 'many'];
+const KEEP = args.includes('--keep');
+
+/** Text that differs per file, so compression has realistic work to do. */
+function sourceText(seed, bytes) {
   const lines = [`// module ${seed}`];
-  for (let i = 0; lines.join('\n').length < 1000; i += 1) {
-    lines.push(`export const value${i} = ${(seed * 7919 + i * 104729) % 1000003}; // ${seed.toString(36)}-${i}`);
+  let length = lines[0].length;
+  for (let i = 0; length < bytes; i += 1) {
+    const line = `export const value${i} = ${(seed * 7919 + i * 104729) % 1000003}; // ${seed.toString(36)}-${i} ${i % 7 === 0 ? 'TODO: handle the edge case' : ''}`;
+    lines.push(line);
+    length += line.length + 1;
   }
   return `${lines.join('\n')}\n`;
 }
 
-function generate(root) {
-  writeFileSync(path.join(root, 'package.json'), '{"name":"bench","scripts":{"build":"vite build"}}\n');
-  writeFileSync(path.join(root, '.gitignore'), '*.log\n/tmp/\n');
-  let count = 2;
-  for (let d = 0; d < SOURCE_DIRS; d += 1) {
-    const dir = path.join(root, 'src', `feature${d}`);
-    mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < SOURCE_FILES_PER_DIR; f += 1) {
-      writeFileSync(path.join(dir, `file${f}.js`), sourceText(d * SOURCE_FILES_PER_DIR + f));
-      count += 1;
-    }
-  }
-  for (let p = 0; p < MODULE_PACKAGES; p += 1) {
+function nodeModules(root, packages, perPackage) {
+  for (let p = 0; p < packages; p += 1) {
     const dir = path.join(root, 'node_modules', `pkg${p}`, 'lib');
     mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < FILES_PER_PACKAGE; f += 1) {
-      writeFileSync(path.join(dir, `m${f}.js`), 'module.exports = 0;\n');
-      count += 1;
-    }
+    for (let f = 0; f < perPackage; f += 1) writeFileSync(path.join(dir, `m${f}.js`), 'module.exports = 0;\n');
   }
-  for (let g = 0; g < GIT_OBJECT_DIRS; g += 1) {
+}
+
+/** A compressible binary: fixed-width records with repeating structure, like a database page dump. */
+function recordsBinary(bytes, seed) {
+  const out = Buffer.alloc(bytes);
+  for (let at = 0, n = 0; at + 64 <= bytes; at += 64, n += 1) {
+    out.writeUInt32LE(n, at);
+    out.writeUInt32LE((n * 2654435761 + seed) >>> 0, at + 4);
+    out.write(`user-${n % 5000}@example.com`, at + 8, 'latin1');
+    out.writeDoubleLE((n % 1000) / 7, at + 48);
+  }
+  return out;
+}
+
+function generateMedia(root) {
+  writeFileSync(path.join(root, 'package.json'), '{"name":"bench-media","scripts":{"start":"node src/index.js"}}\n');
+  const binaries = [
+    ['assets/blob-a.bin', 25, 'random'],
+    ['assets/blob-b.bin', 26, 'random'],
+    ['assets/blob-c.bin', 27, 'random'],
+    ['assets/blob-d.bin', 28, 'random'],
+    ['public/intro.mp4', 30, 'random'],
+    ['public/hero.png', 25, 'random'],
+    ['data/records-a.dat', 28, 'records'],
+    ['data/records-b.dat', 30, 'records'],
+  ];
+  for (const [rel, mib, kind] of binaries) {
+    mkdirSync(path.join(root, path.dirname(rel)), { recursive: true });
+    writeFileSync(path.join(root, rel), kind === 'random' ? randomBytes(mib * MiB) : recordsBinary(mib * MiB, mib));
+  }
+  const sources = 20_000 - binaries.length - 1;
+  const perDir = 100;
+  for (let i = 0; i < sources; i += 1) {
+    const dir = path.join(root, 'src', `feature${Math.floor(i / perDir)}`);
+    if (i % perDir === 0) mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `file${i % perDir}.js`), sourceText(i, 2048 + ((i * 7919) % 4300)));
+  }
+  nodeModules(root, 600, 50); // 30,000 files to leave out
+  return ['node_modules/*'];
+}
+
+function generateMany(root) {
+  writeFileSync(path.join(root, 'package.json'), '{"name":"bench","scripts":{"build":"vite build"}}\n');
+  writeFileSync(path.join(root, '.gitignore'), '*.log\n/tmp/\n');
+  for (let d = 0; d < 100; d += 1) {
+    const dir = path.join(root, 'src', `feature${d}`);
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 100; f += 1) writeFileSync(path.join(dir, `file${f}.js`), sourceText(d * 100 + f, 1000));
+  }
+  nodeModules(root, 1_500, 50);
+  for (let g = 0; g < 150; g += 1) {
     const dir = path.join(root, '.git', 'objects', g.toString(16).padStart(2, '0'));
     mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < FILES_PER_GIT_DIR; f += 1) {
-      writeFileSync(path.join(dir, `${f.toString(16).padStart(38, '0')}`), 'blob');
-      count += 1;
-    }
+    for (let f = 0; f < 100; f += 1) writeFileSync(path.join(dir, `${f.toString(16).padStart(38, '0')}`), 'blob');
   }
-  return count;
+  return ['node_modules/*', '.git/*'];
 }
 
 function median(values) {
@@ -73,35 +129,60 @@ function median(values) {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-const root = mkdtempSync(path.join(os.tmpdir(), 'od-archive-bench-'));
-try {
-  const startGen = performance.now();
-  const total = generate(root);
-  console.log(`generated ${total} files in ${Math.round(performance.now() - startGen)} ms at ${root}`);
+/** Runs a command under GNU time; returns wall ms (measured here) and max RSS in MiB. */
+function timed(command, commandArgs, cwd) {
+  const rssFile = path.join(os.tmpdir(), `od-bench-rss-${process.pid}`);
+  const start = performance.now();
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, command, ...commandArgs], { cwd, encoding: 'utf8', maxBuffer: 16 * MiB });
+  const ms = performance.now() - start;
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
+  const rss = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) / 1024;
+  rmSync(rssFile, { force: true });
+  return { ms, rss, stdout: result.stdout };
+}
 
-  const selectTimes = [];
-  let selection;
-  for (let run = 0; run < RUNS; run += 1) {
-    const start = performance.now();
-    selection = await selectFiles(root);
-    selectTimes.push(performance.now() - start);
+for (const tool of ['zip', '/usr/bin/time']) {
+  if (spawnSync(tool, ['-h'], { stdio: 'ignore' }).error) {
+    console.error(`${tool} is missing: apt-get install zip time`);
+    process.exit(2);
   }
+}
 
-  const buildTimes = [];
-  let last;
-  for (let run = 0; run < RUNS; run += 1) {
-    const start = performance.now();
-    const result = await buildArchive(root);
-    buildTimes.push(performance.now() - start);
-    if (last !== undefined && last.digest !== result.digest) throw new Error('digest changed between identical runs');
-    if (last !== undefined) await removeArchive(last);
-    last = result;
+for (const tree of TREES) {
+  const root = mkdtempSync(path.join(os.tmpdir(), `od-archive-bench-${tree}-`));
+  const zipOut = path.join(mkdtempSync(path.join(os.tmpdir(), 'od-archive-bench-zip-')), 'out.zip');
+  try {
+    const startGen = performance.now();
+    const exclude = tree === 'media' ? generateMedia(root) : generateMany(root);
+    console.log(`\n[${tree}] generated in ${Math.round(performance.now() - startGen)} ms at ${root}`);
+    const ours = [];
+    const theirs = [];
+    let info;
+    let zipBytes = 0;
+    let lastDigest;
+    for (let run = 0; run < RUNS; run += 1) {
+      const a = timed(process.execPath, [fileURLToPath(import.meta.url), '--child', root], root);
+      info = JSON.parse(a.stdout);
+      if (lastDigest !== undefined && lastDigest !== info.digest) throw new Error('digest changed between identical runs');
+      lastDigest = info.digest;
+      ours.push(a);
+      rmSync(zipOut, { force: true });
+      const b = timed('zip', ['-qr', zipOut, '.', '-x', ...exclude], root);
+      zipBytes = statSync(zipOut).size;
+      theirs.push(b);
+      console.log(`  run ${run + 1}: buildArchive ${a.ms.toFixed(0)} ms ${a.rss.toFixed(1)} MiB | zip -qr ${b.ms.toFixed(0)} ms ${b.rss.toFixed(1)} MiB`);
+    }
+    const oursMs = median(ours.map((r) => r.ms));
+    const theirsMs = median(theirs.map((r) => r.ms));
+    const oursRss = median(ours.map((r) => r.rss));
+    const theirsRss = median(theirs.map((r) => r.rss));
+    console.log(`[${tree}] ${info.files} entries, ${(info.sourceBytes / MiB).toFixed(1)} MiB source`);
+    console.log(`  buildArchive: median ${oursMs.toFixed(0)} ms, peak RSS median ${oursRss.toFixed(1)} MiB (max ${Math.max(...ours.map((r) => r.rss)).toFixed(1)}), zip ${(info.bytes / MiB).toFixed(1)} MiB`);
+    console.log(`  zip -qr:      median ${theirsMs.toFixed(0)} ms, peak RSS median ${theirsRss.toFixed(1)} MiB, zip ${(zipBytes / MiB).toFixed(1)} MiB`);
+    console.log(`  time ratio buildArchive / zip -qr: ${(oursMs / theirsMs).toFixed(2)}`);
+  } finally {
+    if (!KEEP) rmSync(root, { recursive: true, force: true });
+    else if (existsSync(root)) console.log(`  kept ${root}`);
+    rmSync(path.dirname(zipOut), { recursive: true, force: true });
   }
-
-  console.log(`selectFiles:  median ${median(selectTimes).toFixed(1)} ms over ${RUNS} runs (${selection.files.length} files, ${selection.ignoredCount} ignored paths)`);
-  console.log(`buildArchive: median ${median(buildTimes).toFixed(1)} ms over ${RUNS} runs (${last.files} entries, ${last.sourceBytes} source bytes -> ${last.bytes} zip bytes)`);
-  console.log(`peak RSS:     ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
-  await removeArchive(last);
-} finally {
-  rmSync(root, { recursive: true, force: true });
 }

@@ -36,7 +36,7 @@ export class DeflatePool {
         const job = slot.job;
         slot.job = undefined;
         if (job !== undefined) {
-          if (message.ok) job.resolve({ results: message.response.results, data: Buffer.from(message.response.data.buffer, message.response.data.byteOffset, message.response.data.byteLength) });
+          if (message.ok) job.resolve(message.response);
           else job.reject(new Error(message.message));
         }
         this.pump();

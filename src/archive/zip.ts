@@ -17,7 +17,7 @@ import fs, { constants } from 'node:fs';
 import { mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { OdError } from '../errors.js';
 import { DeflatePool } from './deflate-pool.js';
@@ -102,6 +102,12 @@ const BATCH_BYTES = 1024 * 1024;
  */
 const BATCHES_AHEAD_PER_WORKER = 2;
 
+/**
+ * Room for one batch's stored bytes: deflate output is never kept when bigger than its input, so a
+ * batch fits unless its files grew since selection (those are then streamed instead).
+ */
+const SLOT_BYTES = BATCH_BYTES + 64 * 1024;
+
 /** Below these, starting threads costs more than it saves: the batches run on the main thread. */
 const INLINE_MAX_FILES = 512;
 const INLINE_MAX_BYTES = 2 * 1024 * 1024;
@@ -120,15 +126,19 @@ const MAX32 = 0xffffffff;
 
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
-const DEPS: WorkerDeps = { fs, zlib, crypto };
+const DEPS: Omit<WorkerDeps, 'scratch'> = { fs, zlib, crypto };
 
-/** Buffers small writes into CHUNK_BYTES writes and tracks the offset of the next byte. */
+/**
+ * Coalesces small writes into CHUNK_BYTES writes through one reused buffer (no garbage per write)
+ * and tracks the offset of the next byte. Every write is awaited, so a caller may reuse its buffer
+ * as soon as `write` resolves.
+ */
 class Output {
-  /** Offset of the next byte written (pending bytes included). */
+  /** Offset of the next byte written (buffered bytes included). */
   position = 0;
   private flushed = 0;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  private readonly buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  private buffered = 0;
 
   constructor(private readonly handle: FileHandle) {}
 
@@ -140,18 +150,17 @@ class Output {
       this.flushed += data.length;
       return;
     }
-    this.pending.push(data);
-    this.pendingBytes += data.length;
-    if (this.pendingBytes >= CHUNK_BYTES) await this.flush();
+    if (this.buffered + data.length > CHUNK_BYTES) await this.flush();
+    this.buffer.set(data, this.buffered);
+    this.buffered += data.length;
   }
 
   async flush(): Promise<void> {
-    if (this.pendingBytes === 0) return;
-    const data = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    await this.writeAll(data, this.flushed);
-    this.flushed += data.length;
+    if (this.buffered === 0) return;
+    const length = this.buffered;
+    this.buffered = 0;
+    await this.writeAll(this.buffer.subarray(0, length), this.flushed);
+    this.flushed += length;
   }
 
   /** Overwrites bytes already written (a streamed entry's header, once its sizes are known). */
@@ -253,27 +262,40 @@ async function streamEntry(
     let crc = 0;
     let size = 0;
     let compressedSize = 0;
-    async function* chunks(): AsyncGenerator<Buffer> {
+    const emit = async (piece: Uint8Array): Promise<void> => {
+      compressedSize += piece.length;
+      await out.write(piece);
+    };
+    // zlib runs on libuv's thread pool; a chunk's write callback fires once zlib has consumed it
+    // all, so the one read buffer can be refilled then, and the output is drained as it comes.
+    const deflate = method === METHOD_DEFLATED ? zlib.createDeflateRaw({ level: COMPRESSION_LEVEL, chunkSize: 64 * 1024 }) : undefined;
+    const produced: Buffer[] = [];
+    deflate?.on('data', (piece: Buffer) => produced.push(piece));
+    const ended = deflate === undefined ? undefined : once(deflate, 'end');
+    ended?.catch(() => undefined);
+    try {
       let chunk = head;
       while (chunk.length > 0) {
         hash.update(chunk);
         crc = zlib.crc32(chunk, crc);
         size += chunk.length;
         onBytes(chunk.length);
-        yield chunk;
-        chunk = await readChunk(handle, size);
+        if (deflate === undefined) {
+          await emit(chunk);
+        } else {
+          const current = chunk;
+          await new Promise<void>((resolve, reject) => deflate.write(current, (error) => (error ? reject(error) : resolve())));
+          for (const piece of produced.splice(0)) await emit(piece);
+        }
+        chunk = await readChunk(handle, size, head);
       }
-    }
-    const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
-      for await (const piece of source) {
-        compressedSize += piece.length;
-        await out.write(piece);
+      if (deflate !== undefined) {
+        deflate.end();
+        await ended;
+        for (const piece of produced.splice(0)) await emit(piece);
       }
-    };
-    if (method === METHOD_DEFLATED) {
-      await pipeline(chunks, zlib.createDeflateRaw({ level: COMPRESSION_LEVEL }), sink);
-    } else {
-      await sink(chunks());
+    } finally {
+      deflate?.destroy();
     }
     if (!zip64 && (size >= MAX32 || compressedSize >= MAX32)) {
       throw new Error(`${file.rel} grew past 4 GiB while archiving`);
@@ -287,8 +309,9 @@ async function streamEntry(
   }
 }
 
-async function readChunk(handle: FileHandle, position: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+/** Reads up to CHUNK_BYTES at `position`, into `reuse` when given (its whole backing buffer). */
+async function readChunk(handle: FileHandle, position: number, reuse?: Buffer): Promise<Buffer> {
+  const buffer = reuse === undefined ? Buffer.allocUnsafeSlow(CHUNK_BYTES) : Buffer.from(reuse.buffer, reuse.byteOffset, CHUNK_BYTES);
   let filled = 0;
   while (filled < buffer.length) {
     const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
@@ -353,21 +376,26 @@ async function writeZip(zipPath: string, files: readonly SelectedFile[], options
     };
 
     // Batches are dispatched ahead of the writer (bounded), awaited in order.
-    const pending = new Map<number, Promise<BatchResponse>>();
+    const pending = new Map<number, { slot: SharedArrayBuffer; response: Promise<BatchResponse> }>();
+    // One more slot than batches ahead: the batch being written keeps its slot while the next is out.
+    const slots = Array.from({ length: batchesAhead + 1 }, () => new SharedArrayBuffer(SLOT_BYTES));
+    const scratch = Buffer.allocUnsafeSlow(SMALL_FILE_BYTES + 1);
     let nextJob = 0;
     const dispatch = (): void => {
       while (nextJob < jobs.length && pending.size < batchesAhead) {
         const job = jobs[nextJob] as Job;
         if (job.kind === 'batch') {
+          const slot = slots.pop() as SharedArrayBuffer;
           const request: BatchRequest = {
+            out: slot,
             files: job.files.map((file) => ({ rel: file.rel, abs: file.abs, store: isPrecompressedName(file.rel) })),
             maxBytes: SMALL_FILE_BYTES,
             level: COMPRESSION_LEVEL,
           };
-          const promise = pool !== undefined ? pool.run(request) : Promise.resolve().then(() => processBatch(request, DEPS));
+          const response = pool !== undefined ? pool.run(request) : Promise.resolve().then(() => processBatch(request, { ...DEPS, scratch }));
           // Awaited later, in order; this only keeps an early failure from being reported as unhandled.
-          promise.catch(() => undefined);
-          pending.set(nextJob, promise);
+          response.catch(() => undefined);
+          pending.set(nextJob, { slot, response });
         }
         nextJob += 1;
       }
@@ -381,9 +409,11 @@ async function writeZip(zipPath: string, files: readonly SelectedFile[], options
           await stream(job.file);
           continue;
         }
-        const response = await (pending.get(index) as Promise<BatchResponse>);
+        const { slot, response: responded } = pending.get(index) as { slot: SharedArrayBuffer; response: Promise<BatchResponse> };
         pending.delete(index);
         dispatch();
+        const response = await responded;
+        const data = Buffer.from(slot);
         for (const [position, result] of response.results.entries()) {
           const file = job.files[position] as SelectedFile;
           if (result.kind === 'skip') {
@@ -397,12 +427,14 @@ async function writeZip(zipPath: string, files: readonly SelectedFile[], options
             const offset = out.position;
             const entry = { name, method: result.method, crc: result.crc, compressedSize: result.compressedSize, size: result.size };
             await out.write(localHeader(entry, false));
-            await out.write(response.data.subarray(result.start, result.start + result.compressedSize));
+            await out.write(data.subarray(result.start, result.start + result.compressedSize));
             central.push(centralEntry({ ...entry, offset, mode: file.mode }));
             record(file, result.size, result.sha256);
             done += file.size;
           }
         }
+        // Every write above has completed: the slot's bytes are in the file and it can be refilled.
+        slots.push(slot);
         report(done, total);
       }
       const centralOffset = out.position;

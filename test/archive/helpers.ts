@@ -43,6 +43,9 @@ export interface ZipEntryInfo {
   /** Full unix mode from the external attributes (file type bits included). */
   mode: number;
   content: Buffer;
+  /** 0 stored, 8 deflated. */
+  method: number;
+  compressedSize: number;
 }
 
 function readStream(stream: Readable): Promise<Buffer> {
@@ -66,7 +69,13 @@ export function readZip(zipPath: string): Promise<ZipEntryInfo[]> {
         zip.openReadStream(entry, (streamError, stream) => {
           if (streamError) return reject(streamError);
           readStream(stream).then((content) => {
-            entries.push({ name: entry.fileName, mode: entry.externalFileAttributes >>> 16, content });
+            entries.push({
+              name: entry.fileName,
+              mode: entry.externalFileAttributes >>> 16,
+              content,
+              method: entry.compressionMethod,
+              compressedSize: entry.compressedSize,
+            });
             zip.readEntry();
           }, reject);
         });
