@@ -126,7 +126,8 @@ export async function followDeployment(run: DeploymentRunner, deploymentId: stri
   });
   if (status !== 'success') {
     const failure = await failureError(run.client, result, run.scope);
-    for (const line of failure.evidence) run.reporter.log({ message: line, source: 'evidence' });
+    // The evidence lines are usually among the lines the stream just showed: a line is shown once.
+    for (const line of failure.evidence) if (!result.shownLines.has(line)) run.reporter.log({ message: line, source: 'evidence' });
     if (failure.rebindSource) failure.error.details.rebind_source = true;
     throw failure.error;
   }

@@ -23,6 +23,8 @@ export interface WatchResult {
   deployment: Deployment;
   lastPhase: string;
   durationSeconds: number;
+  /** Log lines already shown while watching: the failure summary does not print them again. */
+  shownLines: ReadonlySet<string>;
 }
 
 /**
@@ -47,7 +49,8 @@ export async function watchDeployment(deploymentId: string, options: WatchOption
   // Every env value of the service is registered before the first log line is printed (and before
   // the failure diagnosis quotes lines): values set by another process are hidden too.
   const known = hideServiceValues(client, deploymentId, reporter);
-  const stream = options.streamLogs ? known.then(() => followLogs(client, deploymentId, reporter, streamAbort.signal)) : Promise.resolve();
+  const shownLines = new Set<string>();
+  const stream = options.streamLogs ? known.then(() => followLogs(client, deploymentId, reporter, streamAbort.signal, shownLines)) : Promise.resolve();
 
   let lastShown = '';
   let lastPhase = 'pending';
@@ -67,7 +70,7 @@ export async function watchDeployment(deploymentId: string, options: WatchOption
         // Give the log stream a moment to deliver the last lines before we print the verdict.
         await Promise.race([stream, sleep(300)]).catch(() => undefined);
         await known;
-        return { deployment, lastPhase, durationSeconds: Math.round((Date.now() - started) / 1000) };
+        return { deployment, lastPhase, durationSeconds: Math.round((Date.now() - started) / 1000), shownLines };
       }
       await sleep(options.pollIntervalMs, options.signal);
     }
@@ -78,14 +81,17 @@ export async function watchDeployment(deploymentId: string, options: WatchOption
   }
 }
 
-async function followLogs(client: GatewayClient, deploymentId: string, reporter: Reporter, signal: AbortSignal): Promise<void> {
+async function followLogs(client: GatewayClient, deploymentId: string, reporter: Reporter, signal: AbortSignal, shown: Set<string>): Promise<void> {
   try {
     for await (const event of client.streamDeploymentLogs(deploymentId, { signal })) {
       if (event.event === 'end') return;
       if (event.event !== 'log' && event.event !== 'message') continue;
       const data = event.data as { timestamp?: string; level?: string; message?: string; source?: string } | string;
-      if (typeof data === 'string') reporter.log({ message: data });
-      else if (data && typeof data.message === 'string') {
+      if (typeof data === 'string') {
+        shown.add(data);
+        reporter.log({ message: data });
+      } else if (data && typeof data.message === 'string') {
+        shown.add(data.message);
         reporter.log({
           message: data.message,
           ...(data.timestamp ? { timestamp: data.timestamp } : {}),

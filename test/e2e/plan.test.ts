@@ -311,3 +311,16 @@ describe('deploy and triage name the same cause', () => {
     });
   }
 });
+
+describe('the failing log line', () => {
+  it('is shown once: the failure summary does not repeat a line the log stream already showed', async () => {
+    const app = await copyFixture('node-http');
+    const first = await cli(['deploy', '--json', '--name', 'plan-once'], app);
+    expect(first.code, first.stderr).toBe(0);
+    const failing = 'npm ERR! missing script: build-once-7c1e';
+    await gw.nextDeployment({ outcome: 'failed', phase: 'build', error_msg: 'Build failed', log_lines: [failing] });
+    const run = await cli(['deploy'], app);
+    expect(run.code).toBe(5);
+    expect(run.stderr.split(failing).length - 1, run.stderr).toBe(1);
+  });
+});
