@@ -8,9 +8,11 @@ import type { z } from 'zod';
 import { OdError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { bodyIsSensitive, isNetworkError, malformedResponse, mapHttpError, networkError } from './errors.js';
-import { HttpTransport, type RequestSpec, type TextResponse } from './http.js';
+import { defaultUserAgent, HttpTransport, type RequestSpec, type TextResponse } from './http.js';
 import { buildMultipart, zipFileName } from './multipart.js';
-import { createReadStream } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
+import { Agent as HttpAgent, type ClientRequest, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
   collectionOf,
   CreateServiceResponseSchema,
@@ -100,6 +102,65 @@ function isFileInput(input: UploadOnlyInput): input is Extract<UploadOnlyInput, 
   return typeof (input as { filePath?: unknown }).filePath === 'string';
 }
 
+/** Buffers of the part pump: their reuse is what keeps memory flat whatever the archive size. */
+const PUMP_BUFFERS = 4;
+const PUMP_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * Writes `[start, start+length)` of a file into a request through a small pool of reused buffers.
+ * A buffer goes back to the pool only when the socket has flushed it (the write callback), so it is
+ * never overwritten while queued. A file stream would allocate a fresh buffer per chunk instead, and
+ * that garbage (collected late, it is external memory) lifted the client's peak by ~50 MiB.
+ */
+async function pumpFileRange(req: ClientRequest, filePath: string, start: number, length: number, onBytes?: (n: number) => void): Promise<void> {
+  const handle = await openFile(filePath, 'r');
+  const free: Buffer[] = Array.from({ length: PUMP_BUFFERS }, () => Buffer.allocUnsafe(PUMP_BUFFER_BYTES));
+  const waiters: Array<() => void> = [];
+  // A closed request may never call back its queued writes: wake anyone waiting for a buffer.
+  const onClose = (): void => {
+    for (const wake of waiters.splice(0)) wake();
+  };
+  req.once('close', onClose);
+  const settled = (event: 'drain'): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        req.off(event, done);
+        req.off('close', done);
+        resolve();
+      };
+      req.once(event, done);
+      req.once('close', done);
+    });
+  try {
+    let position = start;
+    let left = length;
+    while (left > 0) {
+      if (req.destroyed) return;
+      let buffer = free.pop();
+      while (!buffer) {
+        await new Promise<void>((resolve) => waiters.push(resolve));
+        if (req.destroyed) return;
+        buffer = free.pop();
+      }
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, left), position);
+      if (bytesRead === 0) throw new Error(`${filePath} is shorter than expected (it changed during the upload)`);
+      position += bytesRead;
+      left -= bytesRead;
+      const used = buffer;
+      const ok = req.write(used.subarray(0, bytesRead), () => {
+        free.push(used);
+        onBytes?.(bytesRead);
+        waiters.shift()?.();
+      });
+      if (!ok) await settled('drain');
+    }
+    req.end();
+  } finally {
+    req.off('close', onClose);
+    await handle.close();
+  }
+}
+
 export interface MultipartInitBody {
   project_id: string;
   project_name: string;
@@ -115,6 +176,8 @@ export class GatewayClient {
   private readonly http: HttpTransport;
   private readonly token: string | undefined;
   private readonly options: GatewayClientOptions;
+  /** Keep-alive pool of the part PUTs (node:http; see putStream). */
+  private partAgent: HttpAgent | undefined;
 
   /** `shared` is internal: `withToken` passes the existing transport so clones share one pool. */
   constructor(opts: GatewayClientOptions, shared?: { transport: HttpTransport }) {
@@ -132,6 +195,7 @@ export class GatewayClient {
 
   /** Closes the connection pool (shared with `withToken` clones). */
   async close(): Promise<void> {
+    this.partAgent?.destroy();
     await this.http.close();
   }
 
@@ -395,17 +459,76 @@ export class GatewayClient {
   ): Promise<{ received: boolean; part_number: number }> {
     const path = `/v1/upload/multipart/${enc(uploadId)}/parts/${part.number}`;
     const token = this.requireToken('PUT', path);
-    const upload = {
-      contentType: 'application/octet-stream',
-      contentLength: part.length,
-      open: () => {
-        const stream = createReadStream(part.filePath, { start: part.start, end: part.start + part.length - 1, highWaterMark: 64 * 1024 });
-        if (onBytes) stream.on('data', (chunk) => onBytes(chunk.length));
-        return stream;
-      },
-    };
-    const res = await this.http.request({ method: 'PUT', path, upload, token, headers: { 'X-Part-SHA256': part.sha256 }, ...(signal ? { signal } : {}) });
+    const res = await this.putStream(path, token, { 'content-type': 'application/octet-stream', 'x-part-sha256': part.sha256 }, part.length, (req) =>
+      pumpFileRange(req, part.filePath, part.start, part.length, onBytes), signal);
     return this.parse(MultipartPartResponseSchema, res, 'PUT');
+  }
+
+  /**
+   * One streamed PUT over node:http rather than undici: measured on a 1 GiB upload, undici's
+   * stream-body path kept ~70 MiB more memory alive than node:http with the same file stream.
+   * Same rules as the transport: the token goes only to the configured origin (no redirects are
+   * followed), failures become the same OdErrors, and it is sent once (the caller retries parts).
+   */
+  private putStream(
+    path: string,
+    token: string,
+    headers: Record<string, string>,
+    length: number,
+    pump: (req: ClientRequest) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<TextResponse> {
+    const url = new URL(`${this.baseUrl}${path}`);
+    const timeoutMs = this.options.uploadTimeoutMs ?? 600_000;
+    const started = performance.now();
+    const report = (info: Partial<RequestInfo>): void => {
+      try {
+        this.options.onRequest?.({ method: 'PUT', path, attempt: 1, ms: Math.round(performance.now() - started), ...info } as RequestInfo);
+      } catch {
+        // A logging hook must never break a request.
+      }
+    };
+    this.partAgent ??= url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<TextResponse>((resolve, reject) => {
+      const fail = (err: unknown): void => {
+        const od = err instanceof OdError ? err : isNetworkError(err)
+          ? networkError(err, { method: 'PUT', route: path, gateway: this.baseUrl, timeoutMs })
+          : new OdError('internal', `Unexpected error while calling PUT ${path} on the gateway: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });
+        report({ error: od.message });
+        reject(od);
+      };
+      const req = send(
+        url,
+        {
+          method: 'PUT',
+          agent: this.partAgent,
+          headers: {
+            ...headers,
+            'content-length': String(length),
+            'user-agent': this.options.userAgent ?? defaultUserAgent(),
+            accept: 'application/json',
+            authorization: `Bearer ${token}`,
+          },
+          ...(signal ? { signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', fail);
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const text = Buffer.concat(chunks).toString('utf8');
+            report({ status });
+            if (status >= 200 && status < 300) resolve({ status, headers: res.headers, text, route: path });
+            else reject(mapHttpError({ method: 'PUT', route: path, status, headers: res.headers, bodyText: text, gateway: this.baseUrl }));
+          });
+        },
+      );
+      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('upload timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', fail);
+      pump(req).catch((err: unknown) => req.destroy(err instanceof Error ? err : new Error(String(err))));
+    });
   }
 
   /** POST …/complete: `{missing: [...]}` on the contract's 409 with `missing_parts`, else the bound source. */
