@@ -520,7 +520,7 @@ function withMissingRequired(match: PlaybookMatch, facts: PlaybookFacts): Playbo
   const one = names.length === 1;
   const how =
     `\`${command}\` (replace ${one ? '...' : 'each ...'} with the real value) and then \`${REDEPLOY}\`, ` +
-    `or put ${one ? 'it' : 'them'} in a dotenv file and deploy again with \`opendeploy --env-file <file>\``;
+    `or put ${one ? 'it' : 'them'} in a dotenv file and deploy again with \`opendeploy --vars-file <file>\``;
   const note = `required by the analysis, not set on the service: ${names.join(', ')}`;
   const rejected = match.id === 'F13' && !names.some((name) => match.fixCommand === `opendeploy env set ${name}=...`);
   if (match.code !== 'build_failed' && EXPLAINED_BY_MISSING_VARS.has(match.id) && !rejected) {

@@ -183,9 +183,9 @@ describe('runtime item 7: an engine that is not installed', () => {
     const error = lastEvent(run)!;
     expect(error).toMatchObject({ type: 'error', error_code: 'deploy_failed' });
     expect(String(error.message)).toMatch(
-      /^The managed redis database failed to provision\. redis-server: not found on this machine — install Redis (with `(sudo )?[a-z-]+ (install|add|-S) redis(-server)?`|\(the redis-server package on Debian\/Ubuntu, redis with Homebrew\)) to preview this app with its cache locally\. Use a server of yours instead: put REDIS_URL=redis:\/\/:password@host:6379 in a file and deploy with `--env-file <file>` \(no redis is provisioned then\)\.$/,
+      /^The managed redis database failed to provision\. redis-server: not found on this machine — install Redis (with `(sudo )?[a-z-]+ (install|add|-S) redis(-server)?`|\(the redis-server package on Debian\/Ubuntu, redis with Homebrew\)) to preview this app with its cache locally\. Use a server of yours instead: put REDIS_URL=redis:\/\/host:6379 in a file and deploy with `--vars-file <file>` \(no redis is provisioned then\)\.$/,
     );
-    expect(error.next_action).toBe('Do what the message says — install the engine, or pass your own connection string with --env-file — then run the same command again.');
+    expect(error.next_action).toBe('Do what the message says — install the engine, or pass your own connection string with --vars-file — then run the same command again.');
     expect(JSON.stringify(run.events)).not.toMatch(/dashboard/i);
   }, 60_000);
 });

@@ -97,7 +97,7 @@ describe('required variables the service will not have', () => {
         code: 'missing_required_vars',
         message:
           'env-example-app will start without 3 required variables: JWT_SECRET, SESSION_SECRET and STRIPE_WEBHOOK_SECRET (the analysis marks them required; the app will likely fail without them). ' +
-          'Pass them in a dotenv file with `opendeploy --env-file <file>`, or set them with `opendeploy env set JWT_SECRET=... SESSION_SECRET=... STRIPE_WEBHOOK_SECRET=...` and then `opendeploy redeploy`.',
+          'Pass them in a dotenv file with `opendeploy --vars-file <file>`, or set them with `opendeploy env set JWT_SECRET=... SESSION_SECRET=... STRIPE_WEBHOOK_SECRET=...` and then `opendeploy redeploy`.',
         service: 'env-example-app',
         service_id: result.service_id,
         missing_required_vars: ['JWT_SECRET', 'SESSION_SECRET', 'STRIPE_WEBHOOK_SECRET'],
@@ -124,7 +124,7 @@ describe('required variables the service will not have', () => {
     expect(run.code, run.stderr).toBe(0);
     const line =
       '! env-example-app will start without 2 required variables: JWT_SECRET and STRIPE_WEBHOOK_SECRET (the analysis marks them required; the app will likely fail without them). ' +
-      'Pass them in a dotenv file with `opendeploy --env-file <file>`, or set them with `opendeploy env set JWT_SECRET=... STRIPE_WEBHOOK_SECRET=...` and then `opendeploy redeploy`.';
+      'Pass them in a dotenv file with `opendeploy --vars-file <file>`, or set them with `opendeploy env set JWT_SECRET=... STRIPE_WEBHOOK_SECRET=...` and then `opendeploy redeploy`.';
     const stderr = run.stderr.split('\n');
     expect(stderr.filter((l) => l.includes('required variable'))).toEqual([line]);
     expect(stderr.indexOf(line)).toBeLessThan(stderr.findIndex((l) => /^✔ Deployment \S+ started$/.test(l)));
@@ -173,7 +173,7 @@ describe('required variables the service will not have', () => {
       error_code: 'runtime_crash',
       message: `Deployment ${id} failed: a required environment variable is missing: JWT_SECRET, SESSION_SECRET, STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are not set (the analysis lists them as required).`,
       next_action:
-        'Set JWT_SECRET, SESSION_SECRET, STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET with `opendeploy env set JWT_SECRET=... SESSION_SECRET=... STRIPE_SECRET_KEY=... STRIPE_WEBHOOK_SECRET=...` (replace each ... with the real value) and then `opendeploy redeploy`, or put them in a dotenv file and deploy again with `opendeploy --env-file <file>`.',
+        'Set JWT_SECRET, SESSION_SECRET, STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET with `opendeploy env set JWT_SECRET=... SESSION_SECRET=... STRIPE_SECRET_KEY=... STRIPE_WEBHOOK_SECRET=...` (replace each ... with the real value) and then `opendeploy redeploy`, or put them in a dotenv file and deploy again with `opendeploy --vars-file <file>`.',
     });
     expect(details).toMatchObject({
       cause_id: 'G17',

@@ -232,11 +232,11 @@ describe('databases (runtime item 7)', () => {
     const root = process.getuid?.() === 0;
     await expect(startEngine({ ...spec, engine: 'redis' })).rejects.toThrow(
       `redis-server: not found on this machine — install Redis with \`${root ? '' : 'sudo '}apt-get install redis-server\` to preview this app with its cache locally. ` +
-        'Use a server of yours instead: put REDIS_URL=redis://:password@host:6379 in a file and deploy with `--env-file <file>` (no redis is provisioned then).',
+        'Use a server of yours instead: put REDIS_URL=redis://host:6379 in a file and deploy with `--vars-file <file>` (no redis is provisioned then).',
     );
     await expect(startEngine({ ...spec, engine: 'mongodb' })).rejects.toThrow(
       'MongoDB cannot run in a local preview yet: only PostgreSQL and Redis are started on this machine. ' +
-        'Use a server of yours instead: put MONGODB_URI=mongodb://user:password@host:27017/app in a file and deploy with `--env-file <file>` (no mongodb is provisioned then), or deploy to the hosted gateway.',
+        'Use a server of yours instead: put MONGODB_URI=mongodb://host:27017/app in a file and deploy with `--vars-file <file>` (no mongodb is provisioned then), or deploy to the hosted gateway.',
     );
     expect(connectionHint('postgres')).not.toMatch(/dashboard/);
   });

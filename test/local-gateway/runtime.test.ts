@@ -260,7 +260,7 @@ describe('local databases', () => {
     await expect(startEngine({ ...spec, engine: 'redis' })).rejects.toThrow(
       new EngineError(
         'redis-server: not found on this machine — install Redis (the redis-server package on Debian/Ubuntu, redis with Homebrew) to preview this app with its cache locally. ' +
-          'Use a server of yours instead: put REDIS_URL=redis://:password@host:6379 in a file and deploy with `--env-file <file>` (no redis is provisioned then).',
+          'Use a server of yours instead: put REDIS_URL=redis://host:6379 in a file and deploy with `--vars-file <file>` (no redis is provisioned then).',
       ),
     );
     await expect(startEngine({ ...spec, engine: 'mysql' })).rejects.toThrow(/^MySQL cannot run in a local preview yet/);

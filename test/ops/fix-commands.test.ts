@@ -146,7 +146,7 @@ describe('every command the playbook prints parses with the real CLI', () => {
   it('found the commands', () => {
     expect(lines).toContain('opendeploy resize --memory 2G');
     expect(lines).toContain('opendeploy env set JWT_SECRET=... SESSION_SECRET=...');
-    expect(lines).toContain('opendeploy --env-file <file>');
+    expect(lines).toContain('opendeploy --vars-file <file>');
   });
 
   for (const line of lines) {

@@ -15,7 +15,7 @@ function runtime(extra: Partial<PlaybookFacts> = {}): PlaybookFacts {
   };
 }
 
-const HOW = '`opendeploy env set JWT_SECRET=... SESSION_SECRET=...` (replace each ... with the real value) and then `opendeploy redeploy`, or put them in a dotenv file and deploy again with `opendeploy --env-file <file>`';
+const HOW = '`opendeploy env set JWT_SECRET=... SESSION_SECRET=...` (replace each ... with the real value) and then `opendeploy redeploy`, or put them in a dotenv file and deploy again with `opendeploy --vars-file <file>`';
 
 describe('required variables the service lacks come first', () => {
   it('a generic crash with required variables missing is caused by them (G17, all named)', () => {
@@ -43,7 +43,7 @@ describe('required variables the service lacks come first', () => {
     const match = matchPlaybook(runtime({ missingRequired: ['API_TOKEN'] }), ['step 1']);
     expect(match).toMatchObject({ id: 'G17', detail: 'API_TOKEN is not set (the analysis lists it as required)', fixCommand: 'opendeploy env set API_TOKEN=...' });
     expect(match.nextAction).toBe(
-      'Set API_TOKEN with `opendeploy env set API_TOKEN=...` (replace ... with the real value) and then `opendeploy redeploy`, or put it in a dotenv file and deploy again with `opendeploy --env-file <file>`.',
+      'Set API_TOKEN with `opendeploy env set API_TOKEN=...` (replace ... with the real value) and then `opendeploy redeploy`, or put it in a dotenv file and deploy again with `opendeploy --vars-file <file>`.',
     );
   });
 

@@ -48,7 +48,9 @@ export async function authStage(ctx: DeployContext): Promise<void> {
   ctx.region = region;
   ctx.audit.info('region.pick', { region_id: region.id, region: region.name });
 
-  const who = credential.kind === 'pat' ? 'dashboard token' : ctx.bound ? 'claimed credential' : 'unclaimed local credential';
+  // A real local gateway mints its own od_k key: it is not a dashboard token, so it is not called one.
+  const local = ctx.gatewayLabel === LOCAL_GATEWAY_MARKER;
+  const who = credential.kind === 'pat' ? (local ? 'local gateway key' : 'dashboard token') : ctx.bound ? 'claimed credential' : 'unclaimed local credential';
   const how = credential.fresh ? 'created a free' : credential.source === 'env' ? 'using OPENDEPLOY_TOKEN,' : 'using saved';
   ctx.reporter.stageDone('auth.resolve', `Credential ready (${how} ${who}), region ${region.name}`, {
     credential_source: credential.source,

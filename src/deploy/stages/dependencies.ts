@@ -201,7 +201,7 @@ export async function waitForDependency(
       const reason = typeof row?.['message'] === 'string' && row['message'] !== '' ? ` ${String(row['message'])}` : '';
       throw new OdError('deploy_failed', `The managed ${engine} database failed to provision.${reason}`, {
         nextAction: reason
-          ? 'Do what the message says — install the engine, or pass your own connection string with --env-file — then run the same command again.'
+          ? 'Do what the message says — install the engine, or pass your own connection string with --vars-file — then run the same command again.'
           : 'Open the project dashboard to remove the failed database, then re-run; or contact hi@opendeploy.dev.',
         details: { dependency_id: dependencyId, engine },
       });

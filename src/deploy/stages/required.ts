@@ -44,7 +44,7 @@ export function missingVarsWarning(serviceName: string, missing: readonly string
   return (
     `${serviceName} will start without ${one ? 'a required variable' : `${missing.length} required variables`}: ${listNames(missing)} ` +
     `(the analysis marks ${them} required; the app will likely fail without ${them}). ` +
-    `Pass ${them} in a dotenv file with \`opendeploy --env-file <file>\`, or set ${them} with ` +
+    `Pass ${them} in a dotenv file with \`opendeploy --vars-file <file>\`, or set ${them} with ` +
     `\`${envSetCommand(missing)}${serviceFlag}\` and then \`opendeploy redeploy${serviceFlag}\`.`
   );
 }

@@ -61,19 +61,21 @@ export const CONNECTION_VARIABLES: Record<string, string> = {
   clickhouse: 'CLICKHOUSE_URL',
 };
 
+// Without user:password: every printed URL has its credentials masked, so an example holding them
+// would read `redis://***@host`. Users add their own credentials to the URL.
 const URL_EXAMPLES: Record<string, string> = {
-  postgres: 'postgresql://user:password@host:5432/app',
-  mysql: 'mysql://user:password@host:3306/app',
-  mongodb: 'mongodb://user:password@host:27017/app',
-  redis: 'redis://:password@host:6379',
-  clickhouse: 'http://user:password@host:8123/app',
+  postgres: 'postgresql://host:5432/app',
+  mysql: 'mysql://host:3306/app',
+  mongodb: 'mongodb://host:27017/app',
+  redis: 'redis://host:6379',
+  clickhouse: 'http://host:8123/app',
 };
 
 /** "Or use a server of yours: pass its connection string with --env-file (DATABASE_URL=…)". */
 export function connectionHint(engine: string): string {
   const variable = CONNECTION_VARIABLES[engine] ?? 'DATABASE_URL';
   return (
-    `Use a server of yours instead: put ${variable}=${URL_EXAMPLES[engine] ?? '…'} in a file and deploy with \`--env-file <file>\` ` +
+    `Use a server of yours instead: put ${variable}=${URL_EXAMPLES[engine] ?? '…'} in a file and deploy with \`--vars-file <file>\` ` +
     `(no ${engine} is provisioned then)`
   );
 }
