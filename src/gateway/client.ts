@@ -104,7 +104,7 @@ function isFileInput(input: UploadOnlyInput): input is Extract<UploadOnlyInput, 
 
 /** Buffers of the part pump: their reuse is what keeps memory flat whatever the archive size. */
 const PUMP_BUFFERS = 4;
-const PUMP_BUFFER_BYTES = 64 * 1024;
+const PUMP_BUFFER_BYTES = 256 * 1024;
 
 /**
  * Writes `[start, start+length)` of a file into a request through a small pool of reused buffers.
