@@ -69,7 +69,8 @@ describe('deploy through the multipart upload', () => {
     const home = await tempDir('od-home-');
     await gw.clearRequests();
     const started = Date.now();
-    const run = await runCli(['deploy', app, '--yes', '--json', '--name', 'big-app'], { env: envFor(home) });
+    const env = envFor(home);
+    const run = await runCli(['deploy', app, '--yes', '--json', '--name', 'big-app'], { env });
     const seconds = (Date.now() - started) / 1000;
     expect(run.code, run.stderr).toBe(0);
     const upload = run.events.find((e) => e.type === 'stage' && e.stage === 'upload')!;
@@ -88,6 +89,15 @@ describe('deploy through the multipart upload', () => {
     expect(progress.at(-1)).toMatchObject({ sent: Number(upload.zip_bytes), total: Number(upload.zip_bytes), percent: 100 });
     // The resume file is removed once the upload completed.
     await expect(readFile(path.join(app, '.opendeploy', 'upload.json'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // `redeploy --source` of a changed folder goes through the same multipart stage.
+    await writeFile(path.join(app, 'assets', 'model.bin'), randomBytes(BLOB));
+    await gw.clearRequests();
+    const redeploy = await runCli(['redeploy', '--source', '.', '--json'], { cwd: app, env });
+    expect(redeploy.code, redeploy.stderr).toBe(0);
+    const again = redeploy.events.find((e) => e.type === 'stage' && e.stage === 'upload')!;
+    expect(again).toMatchObject({ status: 'done', parts_sent: totalParts, resumed: false });
+    expect(puts(await gw.requests())).toEqual(range(1, totalParts));
   });
 
   /** Runs a deploy and SIGKILLs it once upload.json confirms at least `parts` parts. */
