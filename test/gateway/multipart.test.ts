@@ -229,4 +229,21 @@ describe('local gateway multipart contract', () => {
     expect(res.headers.get('retry-after')).toBe('5');
     expect(res.json.source_status).toBe('extracting');
   });
+
+  it('an archive that cannot be extracted: source_status failed, deployment create 422', async () => {
+    const s = await setup('mp-bad-zip');
+    await writeFile(s.archive, randomBytes(3 * PART));
+    const done = await upload(s);
+    expect(done.result.source_status).toBe('extracting');
+    const project = await waitReady(s.client, s.projectId);
+    expect(project.source_status).toBe('failed');
+    expect(typeof project.extraction_error).toBe('string');
+    const service = await s.client.createService(s.projectId, { name: 'web', type: 'web', port: 3000 } as never);
+    const res = await raw(s, 'POST', '/v1/deployments/', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project_id: s.projectId, service_id: service.service_id, source: 'zip', temp_file_path: 'multipart:x' }),
+    });
+    expect(res.status).toBe(422);
+    expect(res.json).toMatchObject({ source_status: 'failed', extraction_error: project.extraction_error });
+  });
 });
