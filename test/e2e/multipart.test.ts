@@ -87,6 +87,10 @@ describe('deploy through the multipart upload', () => {
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(progress.length).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 2);
     expect(progress.at(-1)).toMatchObject({ sent: Number(upload.zip_bytes), total: Number(upload.zip_bytes), percent: 100 });
+    // Packing reports source bytes the same way, ending at the whole selection.
+    const packed = run.events.find((e) => e.type === 'stage' && e.stage === 'archive')!;
+    const packing = run.events.filter((e) => e.type === 'progress' && e.stage === 'archive');
+    expect(packing.at(-1)).toMatchObject({ sent: Number(packed.bytes), total: Number(packed.bytes), percent: 100 });
     // The resume file is removed once the upload completed.
     await expect(readFile(path.join(app, '.opendeploy', 'upload.json'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
 

@@ -49,7 +49,14 @@ export async function sourceStage(ctx: DeployContext): Promise<void> {
   // its name (the selection may come from the analyze stage, so it is filtered here).
   const secretFiles = ctx.inputs.envFilePath ? [ctx.inputs.envFilePath] : [];
   const selection = await excludeSecretFiles(ctx.selection ?? (await selectFiles(ctx.inputs.root)), secretFiles);
-  const archive = await buildArchive(ctx.inputs.root, { selection });
+  const packing = new ProgressMeter(selection.files.reduce((sum, file) => sum + file.size, 0));
+  const archive = await buildArchive(ctx.inputs.root, {
+    selection,
+    onProgress: (done) => {
+      const p = packing.update(done);
+      ctx.reporter.progress('archive', progressText('Packing', p), progressFields(p));
+    },
+  });
   ctx.archive = archive;
   try {
     const secrets = archive.excludedSecrets;
