@@ -16,23 +16,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
 import { OdError, isOdError } from '../errors.js';
 import type { GatewayClient } from './client.js';
 import type { UpdateSourceResponse } from './types.js';
-
-/*
- * undici parses HTTP with a WebAssembly build of llhttp. V8 later re-compiles hot wasm with its
- * optimising tier in the background, and that compilation briefly takes ~25–35 MiB of native memory
- * — measured as the largest part of the client's peak during a 1 GiB upload (bench/upload.mjs:
- * 111 → 84 MiB for the same parts). The baseline tier parses our small JSON answers just as well.
- * The flag only takes effect when set before the first request, hence at load time here.
- */
-try {
-  setFlagsFromString('--liftoff-only');
-} catch {
-  // A runtime without this V8 flag keeps its default: only memory is at stake, never behaviour.
-}
 
 /** Archives above this use the chunked upload (the gateway buffers upload-only bodies). */
 export const MULTIPART_THRESHOLD = 100 * 1024 * 1024;
