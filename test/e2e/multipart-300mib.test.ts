@@ -30,7 +30,7 @@ it('deploys a folder holding a 300 MiB file through the multipart upload', async
   await writeFile(path.join(app, 'server.js'), "require('http').createServer((q, s) => s.end('hello')).listen(process.env.PORT || 3000);\n");
   // Random bytes in a .mp4: already compressed media, stored as it is.
   const out = createWriteStream(path.join(app, 'video.mp4'));
-  for (let i = 0; i < 300; i++) if (!out.write(randomBytes(MiB))) await new Promise((r) => out.once('drain', r));
+  for (let i = 0; i < 300; i++) if (!out.write(randomBytes(MiB))) await new Promise<void>((r) => out.once('drain', () => r()));
   await new Promise((r) => out.end(r));
 
   const run = await runCli(['deploy', app, '--yes', '--json', '--name', 'media-app'], {
