@@ -17,12 +17,12 @@
  *   mishandle them.
  * - Broken links and link loops (`ELOOP` from realpath) are skipped with a warning, never followed.
  */
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { access, lstat, open, realpath, stat } from 'node:fs/promises';
+import { lstat, open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OdError } from '../errors.js';
-import { isSecretByContent } from './content.js';
+import { isSecretByContent, isSecretByContentSync, openForCheck } from './content.js';
 import { IGNORE_FILE_MAX_BYTES, IgnoreRules, MAX_IGNORE_PATTERNS, type RulesSource } from './gitignore.js';
 import {
   buildDirIsGeneratedOutput,
@@ -280,36 +280,50 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
   };
 
   /** Content checks of content.ts under `name`; true when the file must be left out as a secret. */
-  const contentIsSecret = async (abs: string, name: string, rel: string, size: number): Promise<boolean | 'unreadable'> => {
+  const contentIsSecret = (abs: string, name: string, rel: string, size: number): boolean | 'unreadable' => {
     try {
-      return await isSecretByContent(abs, name, size);
+      return isSecretByContent(abs, name, size);
     } catch (error) {
       unreadableFile(rel, error);
       return 'unreadable';
     }
   };
 
-  const takeFile = async (entry: WalkEntry): Promise<void> => {
-    let st: Stats;
+  /**
+   * One open per file gives all the walk needs: the open itself proves the file readable (stat
+   * succeeds on a chmod 000 file, the read in zip.ts would not), fstat gives size and mode, and the
+   * content checks read through the same descriptor. Synchronous: see isSecretByContentSync.
+   */
+  const takeFile = (entry: WalkEntry): void => {
+    let fd: number;
     try {
-      st = await stat(entry.abs);
-      // One access() per file: stat succeeds on a chmod 000 file, the read in zip.ts would not.
-      await access(entry.abs, constants.R_OK);
+      fd = openForCheck(entry.abs);
     } catch (error) {
       unreadableFile(entry.rel, error);
       return;
     }
-    if (!st.isFile()) {
-      warnings.push(`${entry.rel}: not a regular file, skipped`);
-      return;
+    try {
+      let st: Stats;
+      let secret: boolean;
+      try {
+        st = fstatSync(fd);
+        if (!st.isFile()) {
+          warnings.push(`${entry.rel}: not a regular file, skipped`);
+          return;
+        }
+        secret = isSecretByContentSync(fd, entry.name, st.size);
+      } catch (error) {
+        unreadableFile(entry.rel, error);
+        return;
+      }
+      if (secret) {
+        excludedSecrets.push(entry.rel);
+        return;
+      }
+      files.push({ rel: entry.rel, abs: entry.abs, size: st.size, mode: zipMode(st) });
+    } finally {
+      closeSync(fd);
     }
-    const secret = await contentIsSecret(entry.abs, entry.name, entry.rel, st.size);
-    if (secret === 'unreadable') return;
-    if (secret) {
-      excludedSecrets.push(entry.rel);
-      return;
-    }
-    files.push({ rel: entry.rel, abs: entry.abs, size: st.size, mode: zipMode(st) });
   };
 
   const noteLink = async (entry: WalkEntry): Promise<void> => {
@@ -393,7 +407,7 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
         case 'dir':
           return true;
         case 'file':
-          await takeFile(entry);
+          takeFile(entry);
           return false;
         case 'symlink':
           await noteLink(entry);
@@ -432,7 +446,7 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
     // The target passed the content checks under its own name; under the link's name another
     // check may apply (`.npmrc -> registry.txt` must pass the `.npmrc` check).
     if (link.name !== path.posix.basename(link.targetRel)) {
-      const secret = await contentIsSecret(target.abs, link.name, link.rel, target.size);
+      const secret = contentIsSecret(target.abs, link.name, link.rel, target.size);
       if (secret === 'unreadable') continue;
       if (secret) {
         excludedSecrets.push(link.rel);
