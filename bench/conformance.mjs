@@ -8,6 +8,8 @@
  *   npm run conformance                  every marker whose `needs` are installed here
  *   npm run conformance -- --ci          only markers with "ci": true (Node + Python stdlib)
  *   npm run conformance -- --only a,b    only these fixtures
+ *   npm run conformance -- --jobs N      deploy N fixtures at a time (default 3: installs mostly
+ *                                        wait on the network, so two cores keep up)
  *
  * Fixtures are copied to a temp folder first; one `opendeploy local-gateway` (background, its own
  * temp data folder) serves them all and is stopped at the end, which stops every app it ran; the
@@ -31,14 +33,15 @@ const APPS = path.join(ROOT, 'fixtures', 'apps');
 const DEFAULT_TIMEOUT_S = 180;
 
 function parseArgs(argv) {
-  const options = { ci: false, only: null };
+  const options = { ci: false, only: null, jobs: 3 };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--ci') options.ci = true;
     else if (arg === '--only') options.only = (argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',').map((s) => s.trim()).filter(Boolean);
+    else if (arg === '--jobs') options.jobs = Math.max(1, Number(argv[++i]) || 1);
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: node bench/conformance.mjs [--ci] [--only fixture,fixture]');
+      console.log('usage: node bench/conformance.mjs [--ci] [--only fixture,fixture] [--jobs N]');
       process.exit(0);
     } else {
       console.error(`unknown argument: ${arg}`);
@@ -265,9 +268,11 @@ async function main() {
   for (const part of ['bin', 'dist', 'package.json']) await cp(path.join(ROOT, part), path.join(cliDir, part), { recursive: true });
   await symlink(path.join(ROOT, 'node_modules'), path.join(cliDir, 'node_modules'), 'dir');
   BIN = path.join(cliDir, 'bin', 'opendeploy.js');
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: 'true', NO_COLOR: '1', OPENDEPLOY_HOME: home };
-  for (const key of ['TMPDIR', 'LANG', 'npm_config_cache', 'NPM_CONFIG_CACHE', 'XDG_CACHE_HOME', 'PYENV_ROOT', 'CARGO_HOME', 'RUSTUP_HOME', 'JAVA_HOME', 'GOPATH']) {
-    if (process.env[key]) env[key] = process.env[key];
+  // The machine's own environment (registry, proxy and CA settings: without them every package
+  // install crawls or fails), minus anything that would point the CLI at another gateway or credential.
+  const env = { ...process.env, CI: 'true', NO_COLOR: '1', OPENDEPLOY_HOME: home };
+  for (const key of Object.keys(env)) {
+    if ((key.startsWith('OPENDEPLOY_') && key !== 'OPENDEPLOY_HOME' && key !== 'OPENDEPLOY_TOOL_CACHE') || key.startsWith('OD_') || key === 'OPDEPLOY_AUTH_FILE') delete env[key];
   }
   const ctx = { tmp, dataDir, appsDir, env };
 
@@ -301,20 +306,25 @@ async function main() {
       const ready = await gateway.ready;
       console.error(`local gateway on ${ready.url} (data ${dataDir})`);
     }
-    for (const marker of markers) {
-      if (interrupted) break;
-      const missing = marker.needs.filter((binary) => !installed(binary));
-      if (missing.length > 0) {
-        rows.push({ name: marker.name, outcome: `skipped (missing ${missing.join(', ')})`, seconds: null, status: 'skipped' });
-        continue;
+    // A pool of `jobs` deployments at a time; rows keep the markers' order.
+    const byName = new Map();
+    const queue = [...markers];
+    const worker = async () => {
+      for (let marker = queue.shift(); marker && !interrupted; marker = queue.shift()) {
+        const missing = marker.needs.filter((binary) => !installed(binary));
+        if (missing.length > 0) {
+          byName.set(marker.name, { name: marker.name, outcome: `skipped (missing ${missing.join(', ')})`, seconds: null, status: 'skipped' });
+          continue;
+        }
+        const t0 = Date.now();
+        const outcome = await checkFixture(marker, ctx).catch((error) => ({ ok: false, reason: error.message }));
+        const seconds = (Date.now() - t0) / 1000;
+        process.stderr.write(`${marker.name} ${outcome.ok ? 'passed' : `failed: ${outcome.reason}`} (${seconds.toFixed(1)} s)\n`);
+        byName.set(marker.name, { name: marker.name, outcome: outcome.ok ? 'passed' : `failed: ${outcome.reason}`, seconds, status: outcome.ok ? 'passed' : 'failed' });
       }
-      const t0 = Date.now();
-      process.stderr.write(`${marker.name} ... `);
-      const outcome = await checkFixture(marker, ctx).catch((error) => ({ ok: false, reason: error.message }));
-      const seconds = (Date.now() - t0) / 1000;
-      process.stderr.write(`${outcome.ok ? 'passed' : `failed: ${outcome.reason}`} (${seconds.toFixed(1)} s)\n`);
-      rows.push({ name: marker.name, outcome: outcome.ok ? 'passed' : `failed: ${outcome.reason}`, seconds, status: outcome.ok ? 'passed' : 'failed' });
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.jobs, markers.length) }, worker));
+    for (const marker of markers) if (byName.has(marker.name)) rows.push(byName.get(marker.name));
   } finally {
     if (!interrupted) await cleanup();
   }
