@@ -375,7 +375,7 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
       return { rules: next };
     },
 
-    async visit(entry, state) {
+    visit(entry, state) {
       const { rel, name, kind } = entry;
       // A link is judged by its name before anything else, as whatever it may point to.
       const folderLike = kind === 'dir' || kind === 'symlink';
@@ -410,8 +410,7 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
           takeFile(entry);
           return false;
         case 'symlink':
-          await noteLink(entry);
-          return false;
+          return noteLink(entry).then(() => false);
         default:
           // Sockets, FIFOs and devices: opening a FIFO would block the archive forever.
           warnings.push(`${rel}: not a regular file (socket, FIFO or device), skipped`);

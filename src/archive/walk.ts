@@ -30,8 +30,12 @@ export interface WalkHooks<S> {
    * without visiting its entries (for example a virtualenv recognised by its marker file).
    */
   enterDir(rel: string, abs: string, entries: readonly WalkEntry[], parent: S): Promise<S | null>;
-  /** Called for each entry; returning true for a folder descends into it. */
-  visit(entry: WalkEntry, state: S): Promise<boolean>;
+  /**
+   * Called for each entry; returning true for a folder descends into it. May answer synchronously:
+   * most entries are decided without I/O (or with a few fast synchronous calls), and a promise per
+   * entry was a large share of the walk's time and garbage.
+   */
+  visit(entry: WalkEntry, state: S): boolean | Promise<boolean>;
   /** A folder that could not be listed (permissions, vanished while walking). */
   onError(rel: string, error: NodeJS.ErrnoException): void;
 }
@@ -86,12 +90,15 @@ export async function walk<S>(root: string, rootState: S, hooks: WalkHooks<S>, c
     );
     const state = await hooks.enterDir(rel, abs, entries, parentState);
     if (state === null) return;
-    await Promise.all(
-      entries.map(async (entry) => {
-        const descend = await limit(() => hooks.visit(entry, state));
-        if (descend && entry.kind === 'dir') await walkDir(entry.rel, entry.abs, state);
-      }),
-    );
+    // Entries of one folder are visited one after another (so at most one file per folder is open
+    // at a time); sub-folders are walked concurrently, their listings bounded by `limit`.
+    const subfolders: Array<Promise<void>> = [];
+    for (const entry of entries) {
+      const answer = hooks.visit(entry, state);
+      const descend = typeof answer === 'boolean' ? answer : await answer;
+      if (descend && entry.kind === 'dir') subfolders.push(walkDir(entry.rel, entry.abs, state));
+    }
+    await Promise.all(subfolders);
   };
 
   await walkDir('', root, rootState);
