@@ -80,10 +80,13 @@ export async function walk<S>(root: string, rootState: S, hooks: WalkHooks<S>, c
       hooks.onError(rel, error as NodeJS.ErrnoException);
       return;
     }
+    // `abs` is already normalised (a real path, then names from readdir): plain concatenation gives
+    // what path.join would, without re-normalising every entry's path.
+    const prefix = abs.endsWith(path.sep) ? abs : abs + path.sep;
     const entries = dirents.map(
       (dirent): WalkEntry => ({
         rel: rel === '' ? dirent.name : `${rel}/${dirent.name}`,
-        abs: path.join(abs, dirent.name),
+        abs: prefix + dirent.name,
         name: dirent.name,
         kind: kindOf(dirent),
       }),
