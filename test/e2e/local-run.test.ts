@@ -274,7 +274,8 @@ describe('a separately running opendeploy local-gateway', () => {
       wrongport: await write('wrongport', {
         'package.json': pkg('wrongport', { start: 'node server.js' }),
         'server.js':
-          "const port = Number(process.env.PORT || 3000);\nconst s = require('node:net').createServer(() => undefined);\ns.listen(port + 1, '127.0.0.1', () => console.log('listening on port ' + s.address().port));\n",
+          // Port 0: a free port the system picks (PORT + 1 could be taken, which made this test flaky).
+          "const port = Number(process.env.PORT || 3000);\nconst s = require('node:net').createServer(() => undefined);\ns.listen(0, '127.0.0.1', () => console.log('listening on port ' + s.address().port + ', not ' + port));\n",
       }),
     };
     const runs = {
