@@ -26,8 +26,10 @@ export interface PipelineDeps {
 
 type Stage = (ctx: DeployContext) => Promise<void> | void;
 
-/** The order is the contract: each stage reads only what the ones before it produced. */
-/** Analysis comes first: a refused or empty folder stops before any credential is read or minted. */
+/**
+ * The order is the contract: each stage reads only what the ones before it produced. Analysis comes
+ * first: a refused or empty folder stops before any credential is read or minted.
+ */
 const STAGES: Stage[] = [
   analyzeStage,
   authStage,
