@@ -4,40 +4,14 @@
  * idioms of generated Node servers, workers never getting a port from an unrelated file, and a
  * Cargo workspace binary whose listener lives in a library crate it depends on.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FsSnapshot } from '../../src/analyze/fs-snapshot.js';
-import { analyzeProject } from '../../src/analyze/index.js';
 import { scanSources, type EnvRef } from '../../src/analyze/scan.js';
-import { AnalysisSchema, type Analysis } from '../../src/analyze/schema.js';
 import { Warnings } from '../../src/analyze/warnings.js';
-import { tempDir } from './helpers.js';
+import { analyzeFiles, removeTrees,  writeTree } from './helpers.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
+afterEach(removeTrees);
 
-type Files = Record<string, string>;
-
-async function writeTree(files: Files, name = 'project'): Promise<string> {
-  const { dir, cleanup } = await tempDir(name);
-  cleanups.push(cleanup);
-  await mkdir(dir, { recursive: true });
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await writeFile(path.join(dir, rel), content);
-  }
-  return dir;
-}
-
-async function analyzeFiles(files: Files, name?: string): Promise<Analysis> {
-  const dir = await writeTree(files, name);
-  const analysis = await analyzeProject(dir, { cwd: dir });
-  expect(AnalysisSchema.safeParse(analysis).success).toBe(true);
-  return analysis;
-}
 
 /** The env reads the source scan finds in one file: `name fallback default`. */
 async function envReads(file: string, text: string): Promise<string[]> {

@@ -4,35 +4,16 @@
  * multi-module Spring builds, solutions, Phoenix releases, Go and Rust target discovery, Cargo / Go /
  * uv workspaces), the manifest parsers, and broken backend manifests (never a crash).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { analyzeProject } from '../../src/analyze/index.js';
 import { parseCsproj, parseGradle, parseMixExs, parsePom, parseSln, parseVersionCatalog } from '../../src/analyze/manifests-backend.js';
-import { AnalysisSchema, type Analysis, type AnalyzedService } from '../../src/analyze/schema.js';
+import {  type Analysis, type AnalyzedService } from '../../src/analyze/schema.js';
 import { parseXml, textAt } from '../../src/analyze/xml.js';
 import { springPort } from '../../src/analyze/detectors/spring-boot.js';
-import { tempDir } from './helpers.js';
+import { analyzeFiles, removeTrees } from './helpers.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
+afterEach(removeTrees);
 
 type Files = Record<string, string>;
-
-async function analyzeFiles(files: Files, name = 'project'): Promise<Analysis> {
-  const { dir, cleanup } = await tempDir(name);
-  cleanups.push(cleanup);
-  await mkdir(dir, { recursive: true });
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await writeFile(path.join(dir, rel), content);
-  }
-  const analysis = await analyzeProject(dir, { cwd: dir });
-  expect(AnalysisSchema.safeParse(analysis).success).toBe(true);
-  return analysis;
-}
 
 async function one(files: Files): Promise<{ s: AnalyzedService; analysis: Analysis }> {
   const analysis = await analyzeFiles(files);

@@ -3,32 +3,15 @@
  * scripts, Bun/Deno/Workers runtimes. Each case is a small hand-built project; the fixtures
  * (fixtures/apps/*) cover one ordinary app per framework.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isDevCommand } from '../../src/analyze/detectors/node.js';
-import { analyzeProject } from '../../src/analyze/index.js';
 import { stripJsonc } from '../../src/analyze/jsonc.js';
 import type { Analysis, AnalyzedService } from '../../src/analyze/schema.js';
-import { tempDir } from './helpers.js';
+import { analyzeFiles, removeTrees } from './helpers.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
+afterEach(removeTrees);
 
 type Files = Record<string, string>;
-
-async function analyzeFiles(files: Files, name = 'project'): Promise<Analysis> {
-  const { dir, cleanup } = await tempDir(name);
-  cleanups.push(cleanup);
-  await mkdir(dir, { recursive: true });
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await writeFile(path.join(dir, rel), content);
-  }
-  return analyzeProject(dir, { cwd: dir });
-}
 
 async function one(files: Files): Promise<{ s: AnalyzedService; analysis: Analysis }> {
   const analysis = await analyzeFiles(files);

@@ -5,32 +5,13 @@
  * Gradle Main-Class jars, a lone main.go with third-party imports, Elixir workers, Staticfile
  * without root, a proxy-only Caddyfile, start.sh next to a Node app).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { analyzeProject } from '../../src/analyze/index.js';
-import { AnalysisSchema, type Analysis, type AnalyzedService } from '../../src/analyze/schema.js';
-import { tempDir } from './helpers.js';
+import {  type Analysis, type AnalyzedService } from '../../src/analyze/schema.js';
+import { analyzeFiles, removeTrees } from './helpers.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
+afterEach(removeTrees);
 
 type Files = Record<string, string>;
-
-async function analyzeFiles(files: Files, name = 'project'): Promise<Analysis> {
-  const { dir, cleanup } = await tempDir(name);
-  cleanups.push(cleanup);
-  await mkdir(dir, { recursive: true });
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await writeFile(path.join(dir, rel), content);
-  }
-  const analysis = await analyzeProject(dir, { cwd: dir });
-  expect(AnalysisSchema.safeParse(analysis).success).toBe(true);
-  return analysis;
-}
 
 async function one(files: Files, name?: string): Promise<{ s: AnalyzedService; analysis: Analysis }> {
   const analysis = await analyzeFiles(files, name);

@@ -3,29 +3,12 @@
  * hand-built projects: compose roles and ignored entries, Procfile workers, workspace members and
  * their root-built commands, Dockerfile sanity and the HTTP port among several EXPOSEd ones.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { analyzeProject } from '../../src/analyze/index.js';
-import type { Analysis, AnalyzedService } from '../../src/analyze/schema.js';
 import { isToolingPackage } from '../../src/analyze/workspaces.js';
-import { tempDir } from './helpers.js';
+import type { AnalyzedService } from '../../src/analyze/schema.js';
+import { analyzeFiles, removeTrees } from './helpers.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-async function analyzeFiles(files: Record<string, string>, name = 'project'): Promise<Analysis> {
-  const { dir, cleanup } = await tempDir(name);
-  cleanups.push(cleanup);
-  await mkdir(dir, { recursive: true });
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await writeFile(path.join(dir, rel), content);
-  }
-  return analyzeProject(dir, { cwd: dir });
-}
+afterEach(removeTrees);
 
 const pkg = (value: Record<string, unknown>): string => JSON.stringify(value, null, 2);
 const LOCK = pkg({ lockfileVersion: 3, requires: true, packages: {} });
