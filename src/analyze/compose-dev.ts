@@ -13,7 +13,7 @@
  *   development use docker-compose.dev.yml`) or also speaks of production. Comments further down
  *   (`# uncomment for development`) describe one line, not the file.
  */
-import type { ComposeFile, ComposeService } from './compose.js';
+import type { ComposeFile, ComposeService } from './compose-model.js';
 
 const DEV_NAME = /(?:^|[.-])(?:dev|develop|development|local)(?:[.-]|$)/i;
 const DEV_TARGET = /^(?:dev|develop|development|local|debug)$/i;
