@@ -1,4 +1,4 @@
-import { describeMatch, matchPlaybook, type FailureCode, type PlaybookFacts } from '../ops/playbook.js';
+import { describeMatch, matchPlaybook, type FailureCode, type PlaybookFacts } from '../diagnose/playbook.js';
 
 /** What a failed deployment most likely died of, with the log lines that show it. */
 export interface FailureDiagnosis {

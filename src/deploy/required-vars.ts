@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { AnalyzedService } from '../analyze/index.js';
 import { stateDir } from './state.js';
 import { dnsSafeName } from './stages/project.js';
+import { requiredVarNames } from '../diagnose/required-vars.js';
 
 /**
  * Required runtime variables: the analysis marks a variable `required` when the app cannot start
@@ -11,18 +12,6 @@ import { dnsSafeName } from './stages/project.js';
  * from the service's stored variables. Names only: values never leave this module.
  */
 
-/** The names the analysis marks required for one service, sorted. */
-export function requiredVarNames(service: Pick<AnalyzedService, 'runtime_vars'>): string[] {
-  return [...new Set(service.runtime_vars.filter((variable) => variable.required).map((variable) => variable.name))].sort();
-}
-
-/**
- * Which of `required` the service does not have. An empty value counts as missing: the app sees
- * an empty string, which is what a required check rejects.
- */
-export function missingRequiredVars(required: readonly string[], serviceEnv: Record<string, string>): string[] {
-  return required.filter((name) => (serviceEnv[name] ?? '') === '');
-}
 
 /**
  * The required names of the analysed service a gateway service was created from, read from the

@@ -4,7 +4,7 @@ import type { Reporter } from '../cli/output/index.js';
 import type { AuditLogger } from '../audit/index.js';
 import { sleep } from '../util/sleep.js';
 import { failureError, watchDeployment, type WatchResult } from './watch.js';
-import type { FailureScope } from '../ops/failure-facts.js';
+import type { FailureScope } from '../diagnose/failure-facts.js';
 
 /**
  * Creating a deployment and following it to the end, shared by the first deploy, redeploys, env

@@ -4,8 +4,8 @@ import type { Reporter } from '../cli/output/index.js';
 import type { AuditLogger } from '../audit/index.js';
 import { sleep } from '../util/sleep.js';
 import { diagnoseFailure } from './failure.js';
-import { gatherFailureFacts, type FailureScope } from '../ops/failure-facts.js';
-import { registerServiceValues } from '../ops/service-secrets.js';
+import { gatherFailureFacts, type FailureScope } from '../diagnose/failure-facts.js';
+import { registerServiceValues } from '../gateway/service-secrets.js';
 
 export const TERMINAL_STATUSES = new Set(['success', 'failed', 'cancelled', 'rolled_back']);
 

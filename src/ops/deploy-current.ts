@@ -11,7 +11,7 @@ import { pollIntervalFor } from '../cli/options.js';
 import { followDeployment, needsRebind, startDeployment, type DeploymentRunner } from '../deploy/run-deployment.js';
 import { writeProjectState, type ProjectState } from '../deploy/state.js';
 import type { OpsTarget } from './target.js';
-import type { FailureScope } from './failure-facts.js';
+import type { FailureScope } from '../diagnose/failure-facts.js';
 import { readRequiredVars } from '../deploy/required-vars.js';
 import { TERMINAL_STATUSES } from '../deploy/watch.js';
 

@@ -9,7 +9,7 @@ import type { LogEvent, Reporter } from '../cli/output/index.js';
 import type { Deployment, LogLine } from '../gateway/index.js';
 import type { OpsTarget } from './target.js';
 import { getDeploymentById, isTerminal, serviceDeployments } from './status.js';
-import { registerServiceValues } from './service-secrets.js';
+import { registerServiceValues } from '../gateway/service-secrets.js';
 
 export const DEFAULT_TAIL = 100;
 export const MAX_TAIL = 10_000;

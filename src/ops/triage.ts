@@ -7,9 +7,9 @@
 import { OdError } from '../errors.js';
 import type { Deployment } from '../gateway/index.js';
 import type { OpsTarget } from './target.js';
-import { describeMatch, matchHealthyDeployment, matchPlaybook, type PlaybookFacts, type PlaybookMatch } from './playbook.js';
+import { describeMatch, matchHealthyDeployment, matchPlaybook, type PlaybookFacts, type PlaybookMatch } from '../diagnose/playbook.js';
 import { getDeploymentById, isTerminal, serviceDeployments } from './status.js';
-import { failedPhase, gatherFailureFacts } from './failure-facts.js';
+import { failedPhase, gatherFailureFacts } from '../diagnose/failure-facts.js';
 import { failureScope } from './deploy-current.js';
 
 export const TRIAGE_TAIL = 300;

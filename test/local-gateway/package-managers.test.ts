@@ -25,7 +25,7 @@ import {
 import { buildInstalls, planRun } from '../../src/local-gateway/runtime/plan.js';
 import { missingCommandMessage } from '../../src/local-gateway/runtime/which.js';
 import { ToolUnavailable, installEnv, installTool, npmFailureReason, toolCacheRoot, toolDir } from '../../src/local-gateway/runtime/toolcache.js';
-import { describeMatch, matchPlaybook } from '../../src/ops/playbook.js';
+import { describeMatch, matchPlaybook } from '../../src/diagnose/playbook.js';
 import { BIN, REPO_ROOT, errorOf, runCli, type CliRun } from '../helpers/cli.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 

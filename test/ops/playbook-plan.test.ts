@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { matchPlaybook, type PlaybookFacts } from '../../src/ops/playbook.js';
-import { missingRequiredVars, requiredVarNames } from '../../src/deploy/required-vars.js';
+import { matchPlaybook, type PlaybookFacts } from '../../src/diagnose/playbook.js';
+import { missingRequiredVars, requiredVarNames } from '../../src/diagnose/required-vars.js';
 
 /** A failed runtime deployment of a claimed service on port 3000 with PORT=3000 and no databases. */
 function runtime(extra: Partial<PlaybookFacts> = {}): PlaybookFacts {

@@ -7,7 +7,7 @@ import {
   nextMemoryLimit,
   PLAYBOOK,
   type PlaybookFacts,
-} from '../../src/ops/playbook.js';
+} from '../../src/diagnose/playbook.js';
 import { diagnoseFailure } from '../../src/deploy/failure.js';
 
 /** A failed runtime deployment of a claimed service on port 3000 with PORT=3000 and no databases. */

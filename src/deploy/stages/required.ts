@@ -1,5 +1,5 @@
-import { envSetCommand, listNames } from '../../ops/playbook.js';
-import { missingRequiredVars, requiredVarNames } from '../required-vars.js';
+import { envSetCommand, listNames } from '../../diagnose/playbook.js';
+import { missingRequiredVars, requiredVarNames } from '../../diagnose/required-vars.js';
 import { requireClient, type DeployContext } from '../context.js';
 import { dnsSafeName } from './project.js';
 

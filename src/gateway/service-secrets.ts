@@ -5,7 +5,7 @@
  * a secret, so the reporters scrub it from every line — including values set by another process
  * (`env set` yesterday), not only those this process happened to send.
  */
-import type { GatewayClient } from '../gateway/index.js';
+import type { GatewayClient } from './index.js';
 import { registerSecret } from '../redact.js';
 
 /**

@@ -5,7 +5,7 @@
  * gather them here, so the one playbook sees the same facts and names the same cause.
  */
 import type { Deployment, GatewayClient } from '../gateway/index.js';
-import { missingRequiredVars } from '../deploy/required-vars.js';
+import { missingRequiredVars } from './required-vars.js';
 import type { PlaybookFacts } from './playbook.js';
 
 /** The phase a deployment failed in, from `error_context.phase` or the build percent. */
