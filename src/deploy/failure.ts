@@ -21,7 +21,7 @@ export type FailedDeploymentFacts = PlaybookFacts;
 
 /**
  * The diagnosis shown right after a failed deploy. The signatures live in one table,
- * src/ops/playbook.ts, which `opendeploy triage` uses too, with the same facts
+ * src/diagnose/playbook.ts, which `opendeploy triage` uses too, with the same facts
  * (src/ops/failure-facts.ts), so both name the same cause.
  */
 export function diagnoseFailure(facts: FailedDeploymentFacts, logLines: string[]): FailureDiagnosis {

@@ -1,6 +1,6 @@
 /**
  * `opendeploy triage [deployment]`: read the status, error fields and last 300 log lines of a failed
- * deployment, match them against the failure playbook (src/ops/playbook.ts) with what is known about
+ * deployment, match them against the failure playbook (src/diagnose/playbook.ts) with what is known about
  * the service and its databases, and name the cause, the evidence and the exact fix command.
  * Read-only: triage never changes anything.
  */
