@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearRegisteredSecrets, excerpt, isSecretKey, redact, registerSecret, scrubText, scrubTextExcept } from '../src/redact.js';
+import { clearRegisteredSecrets, excerpt, isSecretKey, redact, registerSecret, scrubText, scrubTextExcept } from '../src/core/redact.js';
 
 afterEach(() => clearRegisteredSecrets());
 

@@ -12,7 +12,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import { detectAi } from './ai.js';
 import { readCompose } from './compose.js';
 import { detectDatabases } from './databases.js';

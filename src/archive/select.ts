@@ -21,7 +21,7 @@ import { closeSync, constants, fstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { lstat, open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import { isSecretByContent, isSecretByContentSync, openForCheck } from './content.js';
 import { IGNORE_FILE_MAX_BYTES, IgnoreRules, MAX_IGNORE_PATTERNS, type RulesSource } from './gitignore.js';
 import {

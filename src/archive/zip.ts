@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import zlib from 'node:zlib';
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import { DeflatePool } from './deflate-pool.js';
 import { processBatch, type BatchRequest, type BatchResponse, type WorkerDeps } from './deflate-worker.js';
 import { selectFiles, type SelectedFile, type Selection } from './select.js';

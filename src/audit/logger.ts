@@ -14,7 +14,7 @@
 import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, statSync, chmodSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { excerpt, redact, scrubText } from '../redact.js';
+import { excerpt, redact, scrubText } from '../core/redact.js';
 
 export type AuditLevel = 'info' | 'warn' | 'error';
 

@@ -15,7 +15,7 @@ import { chmod, link, lstat, mkdir, open, readFile, readlink, realpath, rename, 
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import { displayPath } from './paths.js';
 
 export const AUTH_FILE_VERSION = 1;

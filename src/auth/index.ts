@@ -16,7 +16,7 @@ export {
   authInvalidError,
   effectiveGateway,
   isBound,
-  isCiEnv,
+
   isInteractiveRun,
   resolveCredential,
   sourceHint,

@@ -10,8 +10,9 @@
  * HTTP goes through the caller's client factory (the gateway client), so this module stays testable
  * against a real server without importing the transport.
  */
-import { OdError, isOdError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { OdError, isOdError } from '../core/errors.js';
+import { isCiEnv } from '../core/session.js';
+import { registerSecret } from '../core/redact.js';
 import type { AuditLogger } from '../audit/logger.js';
 import { readAuthFile, writeAuthFile, type AuthFileData, type ReadAuthFileResult } from './file.js';
 import { sweepTempCredentials } from './pending.js';
@@ -85,13 +86,6 @@ function normaliseOr(value: string, fallback: string): string {
   }
 }
 
-/** `CI` set to anything non-empty other than "false" / "0". */
-export function isCiEnv(env: NodeJS.ProcessEnv): boolean {
-  const ci = env['CI'];
-  if (ci === undefined) return false;
-  const value = ci.trim().toLowerCase();
-  return value !== '' && value !== 'false' && value !== '0';
-}
 
 /** The `interactive` input for resolveCredential: a TTY on both ends and not CI. */
 export function isInteractiveRun(env: NodeJS.ProcessEnv, stdinIsTty: boolean, stdoutIsTty: boolean): boolean {

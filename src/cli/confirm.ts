@@ -1,5 +1,5 @@
-import { OdError } from '../errors.js';
-import type { ExecutionContext } from './context.js';
+import { OdError } from '../core/errors.js';
+import type { ExecutionContext } from '../core/session.js';
 import { askYesNo } from './prompt.js';
 
 export interface ConfirmRequest {

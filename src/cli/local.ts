@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import envPaths from 'env-paths';
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import { startLocalGateway, type LocalGateway } from '../local-gateway/index.js';
 import { findRunningGateway, readGatewayFile, type GatewayFile } from '../local-gateway/gateway-file.js';
 import { localAuthFile } from '../local-gateway/local-key.js';

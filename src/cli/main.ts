@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { VERSION } from '../version.js';
-import { OdError } from '../errors.js';
+import { VERSION } from '../core/version.js';
+import { OdError } from '../core/errors.js';
 import { defaultIo, runHandler, type RunIo } from './run.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerAnalyze } from './commands/analyze.js';

@@ -1,7 +1,7 @@
 import { parseEnv } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { OdError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { OdError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
 import type { Environment } from '../deploy/context.js';
 
 /** `--env` > `OD_ENVIRONMENT` > the linked environment > production; anything else is an error. */

@@ -1,6 +1,6 @@
-import { OdError, toOdError } from '../errors.js';
+import { OdError, toOdError } from '../core/errors.js';
 import { normaliseGatewayUrl } from '../gateway/base-url.js';
-import { buildExecutionContext, type ExecutionContext, type GlobalOptions } from './context.js';
+import { buildExecutionContext, type ExecutionContext, type GlobalOptions } from '../core/session.js';
 import { createReporter, type Reporter, type Streams } from './output/index.js';
 
 export interface CommandEnv {

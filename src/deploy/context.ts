@@ -1,4 +1,4 @@
-import type { ExecutionContext } from '../cli/context.js';
+import type { ExecutionContext } from '../core/session.js';
 import type { Reporter } from '../cli/output/index.js';
 import type { AuditLogger } from '../audit/index.js';
 import type { ResolvedCredential } from '../auth/index.js';

@@ -1,7 +1,7 @@
-import type { ExecutionContext } from '../cli/context.js';
+import type { ExecutionContext } from '../core/session.js';
 import type { Reporter } from '../cli/output/index.js';
 import type { AuditLogger } from '../audit/index.js';
-import { throwIfAborted } from '../util/sleep.js';
+import { throwIfAborted } from '../core/sleep.js';
 import type { DeployContext, DeployInputs } from './context.js';
 import { readProjectState, LOCAL_GATEWAY_MARKER, type ProjectState } from './state.js';
 import { saveState } from './persist.js';
@@ -53,7 +53,7 @@ export async function createDeployContext(inputs: DeployInputs, deps: PipelineDe
     dependencies: [],
   };
   if (saved && saved.environment !== inputs.environment && saved.project_id) {
-    const { OdError } = await import('../errors.js');
+    const { OdError } = await import('../core/errors.js');
     throw new OdError(
       'conflict',
       `This folder is linked to the ${saved.environment} environment of project ${saved.project_id}, but this run targets ${inputs.environment}.`,

@@ -1,8 +1,8 @@
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import type { GatewayClient, Deployment, CreateDeploymentBody } from '../gateway/index.js';
 import type { Reporter } from '../cli/output/index.js';
 import type { AuditLogger } from '../audit/index.js';
-import { sleep } from '../util/sleep.js';
+import { sleep } from '../core/sleep.js';
 import { failureError, watchDeployment, type WatchResult } from './watch.js';
 import type { FailureScope } from '../diagnose/failure-facts.js';
 

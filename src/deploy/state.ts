@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import path from 'node:path';
 import { z } from 'zod';
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 
 /**
  * `.opendeploy/project.json` links a folder to what was created for it. It holds ids only (no

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import type { GatewayClient, ServiceDomain } from '../gateway/index.js';
-import { sleep } from '../util/sleep.js';
+import { sleep } from '../core/sleep.js';
 
 /** Labels the platform keeps for itself; the gateway rejects them too, this just fails faster. */
 export const RESERVED_SUBDOMAINS = new Set([

@@ -1,8 +1,8 @@
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import type { GatewayClient, Deployment } from '../gateway/index.js';
 import type { Reporter } from '../cli/output/index.js';
 import type { AuditLogger } from '../audit/index.js';
-import { sleep } from '../util/sleep.js';
+import { sleep } from '../core/sleep.js';
 import { diagnoseFailure } from './failure.js';
 import { gatherFailureFacts, type FailureScope } from '../diagnose/failure-facts.js';
 import { registerServiceValues } from '../gateway/service-secrets.js';

@@ -7,7 +7,7 @@
  * Pure: no I/O. Patterns match log lines, never JSON bodies. Evidence lines are quoted verbatim (the
  * reporters scrub them on output).
  */
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../core/errors.js';
 
 export type FailureCode = Extract<ErrorCode, 'build_failed' | 'runtime_crash' | 'deploy_failed' | 'cancelled'>;
 

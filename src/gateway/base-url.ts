@@ -7,8 +7,8 @@
  * (`http://127.0.0.1:4000` or `…/`) means `<origin>/api`; joining `/v1/...` onto a bare `/` would
  * otherwise produce `//v1/...`, which URL parsing reads as the host `v1`.
  */
-import { OdError } from '../errors.js';
-import { scrubText } from '../redact.js';
+import { OdError } from '../core/errors.js';
+import { scrubText } from '../core/redact.js';
 
 const EXAMPLE = 'e.g. https://dashboard.dev.opendeploy.dev/api or http://127.0.0.1:4000/api';
 

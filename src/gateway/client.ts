@@ -5,8 +5,8 @@
  */
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { OdError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { OdError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
 import { bodyIsSensitive, isNetworkError, malformedResponse, mapHttpError, networkError } from './errors.js';
 import { defaultUserAgent, HttpTransport, type RequestSpec, type TextResponse } from './http.js';
 import { buildMultipart, zipFileName } from './multipart.js';

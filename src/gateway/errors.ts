@@ -4,8 +4,8 @@
  * sensitive (register, decrypted env, service specs, anything holding `api_key`) is never quoted.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { OdError } from '../errors.js';
-import { excerpt, redact, scrubText } from '../redact.js';
+import { OdError } from '../core/errors.js';
+import { excerpt, redact, scrubText } from '../core/redact.js';
 
 export interface HttpFailure {
   method: string;

@@ -1,4 +1,4 @@
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { GatewayClient } from './client.js';
 
 /** The product's client: its User-Agent, and a request log for --verbose (method, path, status, time — never headers). */

@@ -15,9 +15,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import { parseGatewayUrl } from './base-url.js';
-import { scrubText } from '../redact.js';
+import { scrubText } from '../core/redact.js';
 import { isNetworkError, mapHttpError, networkError, redirectError, retryAfterSeconds } from './errors.js';
 import type { RequestInfo } from './types.js';
 

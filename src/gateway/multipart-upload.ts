@@ -16,7 +16,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OdError, isOdError } from '../errors.js';
+import { OdError, isOdError } from '../core/errors.js';
 import type { GatewayClient } from './client.js';
 import type { UpdateSourceResponse } from './types.js';
 

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import type { UploadBody } from './http.js';
 
 export interface MultipartFile {

@@ -6,7 +6,7 @@
  * (`env set` yesterday), not only those this process happened to send.
  */
 import type { GatewayClient } from './index.js';
-import { registerSecret } from '../redact.js';
+import { registerSecret } from '../core/redact.js';
 
 /**
  * Reads the service's env and registers every value as a secret. Resolves to false (never throws)

@@ -4,7 +4,7 @@
  */
 
 import { HttpError } from './http.js';
-import { parseCpu, parseMemory } from '../util/quantity.js';
+import { parseCpu, parseMemory } from '../core/quantity.js';
 
 export { parseCpu, parseMemory };
 

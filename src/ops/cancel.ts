@@ -2,14 +2,14 @@
  * `opendeploy cancel [deployment]`: cancel a running deployment (by default the newest unfinished
  * one of the service), then read it back until the gateway reports it `cancelled` (bounded).
  */
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import { confirmAction } from '../cli/confirm.js';
-import type { ExecutionContext, GlobalOptions } from '../cli/context.js';
+import type { ExecutionContext, GlobalOptions } from '../core/session.js';
 import type { Reporter } from '../cli/output/index.js';
 import { pollIntervalFor } from '../cli/options.js';
 import type { Deployment } from '../gateway/index.js';
 import { writeProjectState } from '../deploy/state.js';
-import { sleep } from '../util/sleep.js';
+import { sleep } from '../core/sleep.js';
 import type { OpsTarget } from './target.js';
 import { getDeploymentById, isTerminal, serviceDeployments } from './status.js';
 import { resumeCommand } from './rollback.js';

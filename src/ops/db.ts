@@ -10,10 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { OdError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { OdError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
 import { dashboardUrl } from '../auth/index.js';
-import type { ExecutionContext } from '../cli/context.js';
+import type { ExecutionContext } from '../core/session.js';
 import type { Reporter } from '../cli/output/index.js';
 import { pollIntervalFor } from '../cli/options.js';
 import {
@@ -24,7 +24,7 @@ import {
 } from '../deploy/stages/dependencies.js';
 import { stateDir, writeJsonAtomic, writeProjectState, type ProjectState } from '../deploy/state.js';
 import { isAmbiguous } from '../deploy/run-deployment.js';
-import { throwIfAborted } from '../util/sleep.js';
+import { throwIfAborted } from '../core/sleep.js';
 import { readEnv, replaceEnv } from './env.js';
 import { redeploy } from './redeploy.js';
 import type { OpsTarget } from './target.js';

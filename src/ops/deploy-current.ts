@@ -3,9 +3,9 @@
  * change needs to reach the pods (a restart keeps stale env). No upload, no update-source: the
  * project's bound source is rebuilt. Same body and watch as the deploy pipeline's deployment stage.
  */
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import type { Deployment } from '../gateway/index.js';
-import type { ExecutionContext } from '../cli/context.js';
+import type { ExecutionContext } from '../core/session.js';
 import type { Reporter } from '../cli/output/index.js';
 import { pollIntervalFor } from '../cli/options.js';
 import { followDeployment, needsRebind, startDeployment, type DeploymentRunner } from '../deploy/run-deployment.js';

@@ -3,7 +3,7 @@
  * generated (auto) domain. Renames are production-only on the platform; an explicit rename never
  * picks a suffixed name by itself — a taken prefix is a `conflict`.
  */
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import type { Environment } from '../deploy/context.js';
 import { writeProjectState } from '../deploy/state.js';
 import { RESERVED_SUBDOMAINS, renameAutoDomain, urlOf, validateSubdomain, waitForAutoDomain } from '../deploy/subdomain.js';

@@ -7,9 +7,9 @@ import { parseEnv } from 'node:util';
 import { appendFile, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { isSecretFileName } from '../archive/index.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { OdError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
+import { OdError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
 
 /** Variable names the gateway accepts: letters, digits, underscores, not starting with a digit. */
 export const ENV_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -7,8 +7,8 @@
  * show them; the audit log gets key names and counts only.
  */
 import { randomBytes } from 'node:crypto';
-import { OdError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { OdError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
 import type { OpsTarget } from './target.js';
 import { diffEnv, type EnvDiff } from './env-diff.js';
 import { isAmbiguous } from '../deploy/run-deployment.js';

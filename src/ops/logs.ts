@@ -3,8 +3,8 @@
  * deployment is over (`--follow`). Lines keep their timestamps. A broken stream is reconnected at
  * most once, after catching up from the last timestamp seen; a second break stops the command.
  */
-import { OdError } from '../errors.js';
-import type { ExecutionContext } from '../cli/context.js';
+import { OdError } from '../core/errors.js';
+import type { ExecutionContext } from '../core/session.js';
 import type { LogEvent, Reporter } from '../cli/output/index.js';
 import type { Deployment, LogLine } from '../gateway/index.js';
 import type { OpsTarget } from './target.js';

@@ -1,5 +1,5 @@
-import { OdError } from '../errors.js';
-import { parseCpu, parseMemory } from '../util/quantity.js';
+import { OdError } from '../core/errors.js';
+import { parseCpu, parseMemory } from '../core/quantity.js';
 import type { ServiceResources } from '../gateway/index.js';
 
 /**

@@ -13,8 +13,8 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { OdError } from '../errors.js';
-import type { ExecutionContext } from '../cli/context.js';
+import { OdError } from '../core/errors.js';
+import type { ExecutionContext } from '../core/session.js';
 import type { Reporter } from '../cli/output/index.js';
 import { pollIntervalFor } from '../cli/options.js';
 import { resolveHome } from '../auth/index.js';

@@ -2,7 +2,7 @@
  * `opendeploy resize`: `PUT /v1/services/:id` with Kubernetes strings, then `GET /v1/services/:id`
  * to prove the service row holds them. The workload rolls by itself; nothing is redeployed.
  */
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import { claimUrl, dashboardBase } from '../auth/index.js';
 import type { Service, ServiceResources } from '../gateway/index.js';
 import { sameQuantity } from './quantity.js';

@@ -3,10 +3,10 @@
  * (by default the most recent one before the current release), watch the rollback deployment to the
  * end, read it back and record it in project.json.
  */
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import { dashboardUrl } from '../auth/index.js';
 import { confirmAction, shellQuote } from '../cli/confirm.js';
-import type { ExecutionContext, GlobalOptions } from '../cli/context.js';
+import type { ExecutionContext, GlobalOptions } from '../core/session.js';
 import type { Reporter } from '../cli/output/index.js';
 import { pollIntervalFor } from '../cli/options.js';
 import type { Deployment } from '../gateway/index.js';

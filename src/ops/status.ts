@@ -2,7 +2,7 @@
  * `opendeploy status` and the deployment look-ups the other day-2 commands share (the latest,
  * current, running or failed deployment of a service).
  */
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import { claimUrl, dashboardUrl } from '../auth/index.js';
 import type { Deployment, Service } from '../gateway/index.js';
 import { TERMINAL_STATUSES } from '../deploy/watch.js';

@@ -1,18 +1,18 @@
 import path from 'node:path';
-import { OdError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { OdError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
 import { resolveCredential, isBound, authInvalidError, resolveHome, type ResolvedCredential } from '../auth/index.js';
 import type { GatewayClient, Service } from '../gateway/index.js';
 import { createAuditLogger, type AuditLogger } from '../audit/index.js';
 import { readProjectState, LOCAL_GATEWAY_MARKER, type ProjectState } from '../deploy/state.js';
-import type { ExecutionContext, GlobalOptions } from '../cli/context.js';
+import type { ExecutionContext, GlobalOptions } from '../core/session.js';
 import type { Reporter } from '../cli/output/index.js';
 import type { EmbeddedGateway } from '../cli/local.js';
 import { selectGateway } from '../cli/gateway-selection.js';
 import { createGatewayClient } from '../gateway/factory.js';
 import { askChoice } from '../cli/prompt.js';
 import { resolveEnvironment } from '../cli/options.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import type { Environment } from '../deploy/context.js';
 
 /**

@@ -4,7 +4,7 @@
  * the service and its databases, and name the cause, the evidence and the exact fix command.
  * Read-only: triage never changes anything.
  */
-import { OdError } from '../errors.js';
+import { OdError } from '../core/errors.js';
 import type { Deployment } from '../gateway/index.js';
 import type { OpsTarget } from './target.js';
 import { describeMatch, matchHealthyDeployment, matchPlaybook, type PlaybookFacts, type PlaybookMatch } from '../diagnose/playbook.js';

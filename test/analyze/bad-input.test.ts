@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OdError } from '../../src/errors.js';
+import { OdError } from '../../src/core/errors.js';
 import { analyzeProject } from '../../src/analyze/index.js';
 import { AnalysisSchema, type Analysis } from '../../src/analyze/schema.js';
 import { tempDir } from './helpers.js';

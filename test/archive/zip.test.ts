@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OdError } from '../../src/errors.js';
+import { OdError } from '../../src/core/errors.js';
 import { buildArchive, removeArchive, selectFiles, type ArchiveResult } from '../../src/archive/index.js';
 import { readZip, removeTree, tempDir, writeTree } from './helpers.js';
 

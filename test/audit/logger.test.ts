@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { createAuditLogger, formatAuditLine, utcDate, utcTimestamp } from '../../src/audit/index.js';
-import { OdError } from '../../src/errors.js';
-import { clearRegisteredSecrets, registerSecret } from '../../src/redact.js';
+import { OdError } from '../../src/core/errors.js';
+import { clearRegisteredSecrets, registerSecret } from '../../src/core/redact.js';
 
 const TOKEN = 'od_aCANARYaudit0123456789abcdefghijklmnopqrstu';
 const PAT = 'od_kCANARYpat0123456789abcdefghijklmnopqrstuvw';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatAuditLine } from '../../src/audit/index.js';
-import { scrubText, stripUrlCredentials } from '../../src/redact.js';
+import { scrubText, stripUrlCredentials } from '../../src/core/redact.js';
 
 const TOKEN = 'ghp_CanaryUrlToken9f8e7d6c5b4a';
 

@@ -30,7 +30,7 @@ beforeAll(() => {
   // Under the repo so that `zod` resolves from node_modules; removed afterwards.
   mkdirSync(join(repo, 'node_modules', '.cache'), { recursive: true });
   build = mkdtempSync(join(repo, 'node_modules', '.cache', 'od-auth-concurrency-'));
-  for (const file of ['src/errors.ts', 'src/redact.ts', 'src/auth/paths.ts', 'src/auth/file.ts']) {
+  for (const file of ['src/core/errors.ts', 'src/core/redact.ts', 'src/auth/paths.ts', 'src/auth/file.ts']) {
     const source = readFileSync(join(repo, file), 'utf8');
     const out = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { readAuthFile, writeAuthFile, type AuthFileData } from '../../src/auth/index.js';
-import { OdError } from '../../src/errors.js';
+import { OdError } from '../../src/core/errors.js';
 import { modeOf } from './helpers.js';
 
 const KEY = 'od_aFILEtest0123456789abcdefghijklmnopqrstuvwx';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { OdError } from '../../src/errors.js';
+import { OdError } from '../../src/core/errors.js';
 import type { RegisterClient, RegisterResponse } from '../../src/auth/index.js';
 
 export const CANARY_TOKEN = 'od_aCANARYminted0123456789abcdefghijklmnopqrs';

@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 
 import { resolveCredential, type ResolveCredentialInput } from '../../src/auth/index.js';
 import { sweepTempCredentials } from '../../src/auth/pending.js';
-import { OdError } from '../../src/errors.js';
-import { clearRegisteredSecrets } from '../../src/redact.js';
+import { OdError } from '../../src/core/errors.js';
+import { clearRegisteredSecrets } from '../../src/core/redact.js';
 import { FetchRegisterClient, modeOf, startFakeGateway, type FakeGateway } from './helpers.js';
 
 const KEY = 'od_aRECOVEREDkey0123456789abcdefghijklmnopqrsA';

@@ -8,14 +8,14 @@ import {
   DEFAULT_GATEWAY,
   authInvalidError,
   isBound,
-  isCiEnv,
   isInteractiveRun,
   resolveCredential,
   type ResolveCredentialInput,
   type ResolvedCredential,
 } from '../../src/auth/index.js';
-import { OdError } from '../../src/errors.js';
-import { clearRegisteredSecrets, scrubText } from '../../src/redact.js';
+import { OdError } from '../../src/core/errors.js';
+import { isCiEnv } from '../../src/core/session.js';
+import { clearRegisteredSecrets, scrubText } from '../../src/core/redact.js';
 import {
   CANARY_AGENT_ID,
   CANARY_BIND_SIG,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { apiKeysUrl, claimUrl, dashboardBase, dashboardUrl, describeToken, tokenKind } from '../../src/auth/index.js';
-import { scrubText } from '../../src/redact.js';
+import { scrubText } from '../../src/core/redact.js';
 
 const AGENT = 'od_aAbCdEfGhIjKlMnOpQrStUvWxYz0123456789ABCX9kQ';
 const PAT = 'od_kAbCdEfGhIjKlMnOpQrStUvWxYz0123456789ABCD1e2';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildExecutionContext, colorEnabled } from '../../src/cli/context.js';
+import { buildExecutionContext, colorEnabled } from '../../src/core/session.js';
 import { resolveEnvironment, pollIntervalFor } from '../../src/cli/options.js';
-import { OdError } from '../../src/errors.js';
+import { OdError } from '../../src/core/errors.js';
 
 describe('execution context: may we prompt, animate, or must we fail fast?', () => {
   const cases: [string, Record<string, string>, { stdinIsTTY: boolean; stderrIsTTY: boolean }, { interactive: boolean; spinner: boolean; ci: boolean }][] = [

@@ -1,7 +1,7 @@
 /** Gateway base URLs are validated and normalised once (issue 11: `http://127.0.0.1:9` became `http://v1/...`). */
 import { describe, expect, it } from 'vitest';
 import { effectiveGateway } from '../../src/auth/index.js';
-import { OdError } from '../../src/errors.js';
+import { OdError } from '../../src/core/errors.js';
 import { normaliseGatewayUrl } from '../../src/gateway/base-url.js';
 import { GatewayClient } from '../../src/gateway/index.js';
 

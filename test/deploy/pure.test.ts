@@ -5,7 +5,7 @@ import { enginesFor } from '../../src/deploy/stages/dependencies.js';
 import { dnsSafeName } from '../../src/deploy/stages/project.js';
 import { mergeRuntimeVariables, buildVariables } from '../../src/deploy/stages/service.js';
 import { pickRegion } from '../../src/deploy/stages/auth.js';
-import { OdError } from '../../src/errors.js';
+import { OdError } from '../../src/core/errors.js';
 
 function codeOf(run: () => unknown): string | undefined {
   try {

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OdError } from '../../src/errors.js';
+import { OdError } from '../../src/core/errors.js';
 import { GatewayClient, type Deployment, type Region, type RequestInfo, type ServiceDomain } from '../../src/gateway/index.js';
 import { startLocalGateway } from '../../src/local-gateway/server.js';
 import { failure } from './helpers.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OdError } from '../../src/errors.js';
+import { OdError } from '../../src/core/errors.js';
 import type { GatewayClient } from '../../src/gateway/index.js';
 import { CANARY, OD_TOKEN, clientFor, failure, json, startServer, type TestServer } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OdError } from '../../src/errors.js';
+import { OdError } from '../../src/core/errors.js';
 import type { GatewayClient, RequestInfo } from '../../src/gateway/index.js';
 import { CANARY, clientFor, failure, json, startServer, type TestServer } from './helpers.js';
 

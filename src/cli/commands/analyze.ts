@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { OdError } from '../../errors.js';
+import { OdError } from '../../core/errors.js';
 import { analyzeProject, type Analysis } from '../../analyze/index.js';
 import { manifestOf, selectFiles } from '../../archive/index.js';
 import { writeAnalysisFile } from '../../deploy/state.js';
-import type { GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../../core/session.js';
 import { runHandler, type RunIo } from '../run.js';
 
 interface AnalyzeOptions extends GlobalOptions {

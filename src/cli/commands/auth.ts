@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { claimUrl, describeToken, displayPath, type ResolvedCredential } from '../../auth/index.js';
 import { readProjectState, type ProjectState } from '../../deploy/state.js';
 import { connectExistingCredential } from '../../ops/target.js';
-import type { GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../../core/session.js';
 import { runHandler, type CommandEnv, type RunIo } from '../run.js';
 import { emitDocument } from './env.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { OdError } from '../../errors.js';
+import { OdError } from '../../core/errors.js';
 import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { runCancel } from '../../ops/cancel.js';
 import { runHandler, type RunIo } from '../run.js';

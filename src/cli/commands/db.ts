@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { OdError } from '../../errors.js';
+import { OdError } from '../../core/errors.js';
 import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { addDatabase, DB_ENGINES, humanDbAdd, parseEngine } from '../../ops/db.js';
 import { runHandler, type RunIo } from '../run.js';

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { OdError } from '../../errors.js';
+import { OdError } from '../../core/errors.js';
 import { createAuditLogger } from '../../audit/index.js';
 import { createDeployContext, runDeployPipeline } from '../../deploy/pipeline.js';
 import { LOCAL_GATEWAY_MARKER, readProjectState } from '../../deploy/state.js';
 import type { DeployInputs } from '../../deploy/context.js';
-import type { GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../../core/session.js';
 import { runHandler, type RunIo } from '../run.js';
 import { pollIntervalFor, readEnvFile, resolveEnvironment } from '../options.js';
 import { resolveHome } from '../../auth/index.js';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { lstat, readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { OdError } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
+import { OdError } from '../../core/errors.js';
+import { registerSecret } from '../../core/redact.js';
 import { resolveOpsTarget, type OpsOptions, type OpsTarget } from '../../ops/target.js';
 import {
   DEPENDENCY_ENV_KEYS,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { OdError } from '../../errors.js';
+import { OdError } from '../../core/errors.js';
 import { startLocalGateway } from '../../local-gateway/index.js';
-import type { GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../../core/session.js';
 import { runHandler, type RunIo } from '../run.js';
 import { defaultLocalDataDir, stopRunningGateway } from '../local.js';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { OdError } from '../../errors.js';
+import { OdError } from '../../core/errors.js';
 import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { humanRedeploy, redeploy } from '../../ops/redeploy.js';
 import { runHandler, type RunIo } from '../run.js';

@@ -1,8 +1,8 @@
 import kleur from 'kleur';
 import ora, { type Ora } from 'ora';
-import { scrubText, scrubTextExcept } from '../../redact.js';
-import type { OdError } from '../../errors.js';
-import { errorAllowList, type LogEvent, type Reporter } from './reporter.js';
+import { scrubText, scrubTextExcept } from '../../core/redact.js';
+import type { OdError } from '../../core/errors.js';
+import { errorAllowList, type LogEvent, type Reporter } from '../../core/reporter.js';
 import type { Streams } from './json.js';
 import { bar, isByteProgress, Throttle } from './progress.js';
 

@@ -1,9 +1,9 @@
-import type { ExecutionContext } from '../context.js';
+import type { ExecutionContext } from '../../core/session.js';
 import { HumanReporter } from './human.js';
 import { JsonReporter, type Streams } from './json.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from '../../core/reporter.js';
 
-export type { Reporter, LogEvent } from './reporter.js';
+export type { Reporter, LogEvent } from '../../core/reporter.js';
 export type { Streams } from './json.js';
 
 export function createReporter(ctx: ExecutionContext, streams: Streams): Reporter {

@@ -1,6 +1,6 @@
-import { scrubText, scrubTextExcept } from '../../redact.js';
-import type { OdError } from '../../errors.js';
-import { errorAllowList, type LogEvent, type Reporter } from './reporter.js';
+import { scrubText, scrubTextExcept } from '../../core/redact.js';
+import type { OdError } from '../../core/errors.js';
+import { errorAllowList, type LogEvent, type Reporter } from '../../core/reporter.js';
 import { isByteProgress, Throttle } from './progress.js';
 
 export interface Streams {

@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { OdError } from '../../errors.js';
+import { OdError } from '../../core/errors.js';
 import { analyzeProject } from '../../analyze/index.js';
 import { selectFiles, manifestOf } from '../../archive/index.js';
 import { writeAnalysisFile } from '../state.js';

@@ -1,9 +1,9 @@
-import { OdError } from '../../errors.js';
+import { OdError } from '../../core/errors.js';
 import type { GatewayClient } from '../../gateway/index.js';
 import { createGatewayClient } from '../../gateway/factory.js';
 import { resolveCredential, isBound, authInvalidError } from '../../auth/index.js';
-import { VERSION } from '../../version.js';
-import { registerSecret } from '../../redact.js';
+import { VERSION } from '../../core/version.js';
+import { registerSecret } from '../../core/redact.js';
 import type { DeployContext } from '../context.js';
 import { LOCAL_GATEWAY_MARKER } from '../state.js';
 

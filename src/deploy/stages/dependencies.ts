@@ -1,8 +1,8 @@
 import { chmod, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { OdError } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
-import { sleep } from '../../util/sleep.js';
+import { OdError } from '../../core/errors.js';
+import { registerSecret } from '../../core/redact.js';
+import { sleep } from '../../core/sleep.js';
 import type { GatewayClient } from '../../gateway/index.js';
 import type { Reporter } from '../../cli/output/index.js';
 import { requireClient, type DeployContext } from '../context.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { OdError } from '../../errors.js';
+import { OdError } from '../../core/errors.js';
 import { requireClient, type DeployContext } from '../context.js';
 import { saveState } from '../persist.js';
 

@@ -1,5 +1,5 @@
-import { OdError } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
+import { OdError } from '../../core/errors.js';
+import { registerSecret } from '../../core/redact.js';
 import type { AnalyzedService } from '../../analyze/index.js';
 import type { CreateServiceBody } from '../../gateway/index.js';
 import { requireClient, type DeployContext } from '../context.js';

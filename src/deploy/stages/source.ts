@@ -1,6 +1,6 @@
-import { OdError } from '../../errors.js';
+import { OdError } from '../../core/errors.js';
 import { buildArchive, excludeSecretFiles, removeArchive, selectFiles } from '../../archive/index.js';
-import { stripUrlCredentials } from '../../redact.js';
+import { stripUrlCredentials } from '../../core/redact.js';
 import { requireClient, type DeployContext } from '../context.js';
 import { saveState } from '../persist.js';
 import { stateDir } from '../state.js';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 
-/** The package version, read once from package.json (dist/ and src/ both sit one level below it). */
+/** The package version, read once from package.json (dist/core/ and src/core/ both sit two levels below it). */
 function readVersion(): string {
   try {
-    const raw = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+    const raw = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
     const parsed = JSON.parse(raw) as { version?: unknown };
     return typeof parsed.version === 'string' ? parsed.version : '0.0.0';
   } catch {

@@ -1,4 +1,4 @@
-import { OdError } from '../errors.js';
+import { OdError } from './errors.js';
 
 /** Waits `ms`, or rejects with `interrupted` as soon as the signal aborts (Ctrl-C). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -3,7 +3,6 @@
  * agent reading JSON, a CI job) decides whether we may prompt, animate or must fail fast.
  * Every such decision is a pure function of this object, so it can be table-tested.
  */
-import { isCiEnv } from '../auth/index.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -67,4 +66,12 @@ export function buildExecutionContext(
     env,
     cwd,
   };
+}
+
+/** `CI` set to anything non-empty other than "false" / "0". */
+export function isCiEnv(env: NodeJS.ProcessEnv): boolean {
+  const ci = env['CI'];
+  if (ci === undefined) return false;
+  const value = ci.trim().toLowerCase();
+  return value !== '' && value !== 'false' && value !== '0';
 }

@@ -1,4 +1,4 @@
-import type { OdError } from '../../errors.js';
+import type { OdError } from './errors.js';
 
 /** A deploy log line as shown to the user (timestamps kept). */
 export interface LogEvent {
