@@ -12,7 +12,7 @@
  * - The Gradle version catalog (gradle/libs.versions.toml) is TOML: parsed with smol-toml.
  */
 import { parse as parseToml } from 'smol-toml';
-import type { Dependency } from './manifests.js';
+import type { Dependency } from './dependency.js';
 import { child, childrenNamed, parseXml, textAt, type XmlNode } from './xml.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -24,24 +24,12 @@ import {
   type MixExs,
   type PomXml,
 } from './manifests-backend.js';
+import type { Dependency } from './dependency.js';
 import type { Warnings } from './warnings.js';
 
-export type Ecosystem = 'npm' | 'pypi' | 'go' | 'cargo' | 'composer' | 'rubygems' | 'maven' | 'nuget' | 'hex';
-
-/** One declared dependency, with where it was declared (for evidence). */
-export interface Dependency {
-  ecosystem: Ecosystem;
-  /** Normalised name: npm names as written, PyPI names per PEP 503 (lowercase, `-`). */
-  name: string;
-  /** Extras for PyPI (`celery[redis]` → `["redis"]`), features elsewhere. */
-  extras: string[];
-  /** Version requirement as written (may be empty). */
-  spec: string;
-  /** `package.json: dependencies.express`, `requirements.txt:3`, ... */
-  source: string;
-  /** Development-only (devDependencies, dev groups): not counted as runtime needs. */
-  dev: boolean;
-}
+// The declared-dependency record lives in its own module so the backend manifest parsers can
+// produce it without importing this one.
+export type { Dependency, Ecosystem } from './dependency.js';
 
 const StringRecord = z.record(z.string(), z.string());
 

@@ -21,72 +21,24 @@
  * A plan says where a service is and what the split itself decided (name, role, start command);
  * the detectors decide the rest.
  */
-import type { BuildRoot } from './build-root.js';
-import { composeInfoFor, loadComposeWarned, productionCommand, splitCompose, type ComposeInfo, type ComposeService } from './compose.js';
+import { composeInfoFor, loadComposeWarned, productionCommand, splitCompose, type ComposeService } from './compose.js';
 import { isDevelopmentDockerfile } from './compose-dev.js';
 import type { PackageJson } from './manifests.js';
 import { dnsName } from './name.js';
-import { entryOfCommand, readDevProcfile, readProcfile, type ProcfileInfo } from './procfile.js';
+import { entryOfCommand, readDevProcfile, readProcfile } from './procfile.js';
 import { decide } from './registry.js';
 import { rootStart } from './root-start.js';
-import type { ScanResult } from './scan.js';
-import { TIER, inDir, type Conclusion, type DetectContext, type Detection, type WorkspaceMember } from './types.js';
+import { scopeScan, type ServicePlan } from './service-plan.js';
+import { TIER, inDir, type DetectContext, type Detection, type WorkspaceMember } from './types.js';
 import { Warnings } from './warnings.js';
 import { findJsWorkspace, localBuildDeps, toolingKind, type WorkspaceLayout } from './workspaces.js';
 import { backendWorkspacePlans } from './workspaces-backend.js';
 
-export interface ServicePlan {
-  /** Service folder relative to the root (`''` for the root). */
-  dir: string;
-  /** Name decided by the split (compose service name); otherwise the detection's name. */
-  name?: Conclusion<string>;
-  /** Appended to the detected name (`-worker` for a Procfile worker next to web). */
-  nameSuffix?: string;
-  /** Why this is a service of a multi-service split (evidence), or '' for a single service. */
-  split: string;
-  role: 'web' | 'worker' | 'auto';
-  /** Start command decided by the split (Procfile line, compose `command:`). */
-  start?: Conclusion<string>;
-  /** Entry file the split's start command runs, when it names one. */
-  entry?: string;
-  /** Compose view for this service; undefined: read the folder's compose file. */
-  compose?: ComposeInfo | null;
-  /** Procfile web entry that applies; undefined: read the folder's Procfile; null: none. */
-  procfile?: ProcfileInfo | null;
-  /** Dockerfile path from compose `build.dockerfile`. */
-  dockerfile?: string;
-  workspace?: WorkspaceMember;
-  /** Build target inside the folder when it holds several services (Go `cmd/<name>`). */
-  target?: string;
-  /** Folders of other services inside this one: their files are not this service's source. */
-  exclude: string[];
-  /** Folders outside `dir` whose source is this service's too (a Cargo binary's library crates in its workspace). */
-  include?: string[];
-  /** Set when the service is built from a folder above `dir` (compose build context): see build-root.ts. */
-  buildRoot?: BuildRoot;
-}
+export { scopeScan, type ServicePlan } from './service-plan.js';
 
 const NODE_LOCKFILES = ['pnpm-lock.yaml', 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'bun.lock', 'bun.lockb'];
 // Framework values, or detector ids where the framework value is generic (`static` builders, SSR on Vite).
 const APP_FRAMEWORKS = new Set(['nextjs', 'nuxt', 'astro', 'sveltekit', 'remix', 'react-router', 'create-react-app', 'gatsby', 'vue', 'angular', 'vite-ssr']);
-
-/** The scan results of files under `dir`, without those under `exclude`, plus those under `include`. */
-export function scopeScan(scan: ScanResult, dir: string, exclude: readonly string[], include: readonly string[] = []): ScanResult {
-  if (dir === '' && exclude.length === 0) return scan;
-  const under = (file: string, folder: string): boolean => folder === '' || file.startsWith(`${folder}/`);
-  const keep = (hit: { file: string }): boolean =>
-    include.some((folder) => under(hit.file, folder)) || (under(hit.file, dir) && !exclude.some((other) => other !== dir && hit.file.startsWith(`${other}/`)));
-  return {
-    envRefs: scan.envRefs.filter(keep),
-    portHints: scan.portHints.filter(keep),
-    httpHits: scan.httpHits.filter(keep),
-    healthRoutes: scan.healthRoutes.filter(keep),
-    miningHits: scan.miningHits.filter(keep),
-    pyApps: scan.pyApps.filter(keep),
-    pyFactories: scan.pyFactories.filter(keep),
-    scannedFiles: scan.scannedFiles,
-  };
-}
 
 /** The dirs in `dirs` strictly inside `dir`. */
 function nested(dir: string, dirs: readonly string[]): string[] {

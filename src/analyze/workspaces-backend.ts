@@ -20,7 +20,7 @@ import { parse as parseToml } from 'smol-toml';
 import { goMains, type GoMain } from './detectors/go.js';
 import { dnsName } from './name.js';
 import { decide } from './registry.js';
-import { scopeScan, type ServicePlan } from './services.js';
+import { scopeScan, type ServicePlan } from './service-plan.js';
 import { inDir, joinRel, type DetectContext, type WorkspaceMember } from './types.js';
 import { Warnings } from './warnings.js';
 
