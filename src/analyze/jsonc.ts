@@ -1,67 +1,54 @@
 /**
- * JSON with comments and trailing commas (deno.jsonc, and deno.json, which Deno also reads this way).
- * Comments and trailing commas are removed outside strings, then JSON.parse does the parsing.
+ * JSON with comments and trailing commas (deno.jsonc, deno.json, which Deno also reads this way,
+ * tsconfig.json and Nx project.json), read with jsonc-parser.
+ *
+ * jsonc-parser is loaded on first use with a synchronous require: most folders have no JSONC file,
+ * and analysis of those does not pay for loading it.
  */
+import { createRequire } from 'node:module';
+
+type JsoncParser = typeof import('jsonc-parser');
+
+let loaded: JsoncParser | undefined;
+function jsonc(): JsoncParser {
+  loaded ??= createRequire(import.meta.url)('jsonc-parser') as JsoncParser;
+  return loaded;
+}
+
+/** The text without comments and without trailing commas (valid JSON when the JSONC was valid). */
 export function stripJsonc(text: string): string {
-  let out = '';
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const c = text[i] as string;
-    if (c === '"') {
-      let j = i + 1;
-      while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < n && text[i] !== '\n') i += 1;
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      i = end === -1 ? n : end + 2;
-    } else {
-      out += c;
-      i += 1;
-    }
+  const { createScanner, SyntaxKind } = jsonc();
+  // Tokens are kept as written (trivia included) so strings and offsets stay intact; a comma is
+  // dropped when the next significant token closes its object or array.
+  const scanner = createScanner(text, false);
+  const tokens: Array<{ kind: number; text: string }> = [];
+  for (let kind = scanner.scan(); kind !== SyntaxKind.EOF; kind = scanner.scan()) {
+    if (kind === SyntaxKind.LineCommentTrivia || kind === SyntaxKind.BlockCommentTrivia) continue;
+    const offset = scanner.getTokenOffset();
+    tokens.push({ kind, text: text.slice(offset, offset + scanner.getTokenLength()) });
   }
-  return removeTrailingCommas(out);
+  // Walking backwards, the next significant token after each comma is known in one pass.
+  const kept: string[] = [];
+  let next: number = SyntaxKind.EOF;
+  for (let index = tokens.length - 1; index >= 0; index -= 1) {
+    const token = tokens[index] as { kind: number; text: string };
+    const closes = next === SyntaxKind.CloseBraceToken || next === SyntaxKind.CloseBracketToken;
+    if (!(token.kind === SyntaxKind.CommaToken && closes)) kept.push(token.text);
+    if (token.kind !== SyntaxKind.Trivia && token.kind !== SyntaxKind.LineBreakTrivia) next = token.kind;
+  }
+  return kept.reverse().join('');
 }
 
-/** Drops a comma that only whitespace separates from a closing `}` or `]` (outside strings). */
-function removeTrailingCommas(text: string): string {
-  let out = '';
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const c = text[i] as string;
-    if (c === '"') {
-      let j = i + 1;
-      while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-      continue;
-    }
-    if (c === ',') {
-      let j = i + 1;
-      while (j < n && /\s/.test(text[j] as string)) j += 1;
-      if (text[j] === '}' || text[j] === ']') {
-        i += 1;
-        continue;
-      }
-    }
-    out += c;
-    i += 1;
-  }
-  return out;
-}
-
-/** Parses JSONC into an object, or returns an error message. */
+/**
+ * Parses JSONC into an object, or returns an error message: `syntax error at position N` (an offset
+ * in the text as written), or `syntax error` when the text ends before the value does.
+ */
 export function parseJsonc(text: string): { value: Record<string, unknown> } | { error: string } {
-  try {
-    const value: unknown = JSON.parse(stripJsonc(text.replace(/^\uFEFF/, '')));
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return { error: 'not a JSON object' };
-    return { value: value as Record<string, unknown> };
-  } catch (error) {
-    const position = /position \d+/.exec(error instanceof Error ? error.message : '')?.[0];
-    return { error: position ? `syntax error at ${position}` : 'syntax error' };
-  }
+  const source = text.replace(/^\uFEFF/, '');
+  const errors: Array<{ offset: number }> = [];
+  const value: unknown = jsonc().parse(source, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first) return { error: first.offset >= source.length ? 'syntax error' : `syntax error at position ${first.offset}` };
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return { error: 'not a JSON object' };
+  return { value: value as Record<string, unknown> };
 }

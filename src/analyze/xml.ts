@@ -3,12 +3,18 @@
  * MSBuild's *.csproj. Both are plain element trees with a handful of attributes; we read a few
  * elements (coordinates, properties, dependencies, SDK, target framework) and nothing else.
  *
- * A full XML parser is not warranted (and none is in the dependency set): no namespaces, DTDs,
- * entities beyond the five predefined ones, or schema validation matter here, and a strict parser
- * would reject the slightly malformed files real projects commit. This reader never throws: an
- * unclosed or mismatched tag is closed at the next matching end tag or at the end of the input. It
- * is linear in the input (indexOf scanning, no backtracking regexes) and the input is already
- * capped by the snapshot's read limit.
+ * Kept hand-written after measuring fast-xml-parser 5.12 (preserveOrder, namespace prefixes
+ * removed) against it, because the library does not read malformed files the way analysis must:
+ * - `<project><c><d>1</c><e>tail` gives `e` as a child of `c` and drops `tail` (here `</c>` closes
+ *   `d` and `c`, and `e` is `project`'s child with the text `tail`);
+ * - text before the end of an unclosed file is dropped (`<project><a>1`: `a` is empty);
+ * - `<a></a`, `<a b="1></a>` and an unclosed comment throw instead of giving what was read;
+ * - it costs 90-110 ms to import and 3x the time per pom.xml (0.8-1.3 ms against 0.27-0.38 ms for a
+ *   1.9 kB pom), for no element this reader misses in well-formed files.
+ * No namespaces, DTDs, entities beyond the five predefined ones and numeric references, or schema
+ * validation matter here. This reader never throws: an unclosed or mismatched tag is closed at the
+ * next matching end tag or at the end of the input. It is linear in the input (indexOf scanning, no
+ * backtracking regexes) and the input is already capped by the snapshot's read limit.
  */
 
 export interface XmlNode {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { isDevCommand } from '../../src/analyze/detectors/node.js';
-import { stripJsonc } from '../../src/analyze/jsonc.js';
+import { parseJsonc, stripJsonc } from '../../src/analyze/jsonc.js';
 import type { Analysis, AnalyzedService } from '../../src/analyze/schema.js';
 import { analyzeFiles, removeTrees } from './helpers.js';
 
@@ -380,6 +380,15 @@ describe('Bun and Deno', () => {
 
   it('stripJsonc keeps strings intact', () => {
     expect(JSON.parse(stripJsonc('{ "a": "http://x//y", /* c */ "b": [1, 2,], }'))).toEqual({ a: 'http://x//y', b: [1, 2] });
+  });
+
+  it('parseJsonc: comments, trailing commas and a BOM are JSONC; errors name the offset as written, or the early end', () => {
+    expect(parseJsonc('\uFEFF{\n  // c\n  "tasks": { "start": "deno run main.ts", },\n}')).toEqual({ value: { tasks: { start: 'deno run main.ts' } } });
+    expect(parseJsonc('{ /* a comment */ "a": 1,, }')).toEqual({ error: 'syntax error at position 25' });
+    expect(parseJsonc('{ "tasks": { "start": ')).toEqual({ error: 'syntax error' });
+    expect(parseJsonc('')).toEqual({ error: 'syntax error' });
+    expect(parseJsonc('[1, 2]')).toEqual({ error: 'not a JSON object' });
+    expect(stripJsonc('{ "a": [1, /* x */ ] , // y\n }')).toBe('{ "a": [1  ]  \n }');
   });
 });
 
