@@ -1,39 +1,14 @@
-import { OdError } from '../core/errors.js';
-import type { ExecutionContext } from '../core/session.js';
-import { askYesNo } from './prompt.js';
+import { confirmAction as confirmWith, type ConfirmRequest } from '../core/consent.js';
+import type { ExecutionContext, Prompter } from '../core/session.js';
+import { createPrompter } from './prompt.js';
 
-export interface ConfirmRequest {
-  /** One sentence: what will happen ("Replace all 4 variables of service web"). */
-  action: string;
-  /** What would change, by name only (key names, deployment ids) — never values. */
-  changes: string[];
-  /** The exact command that resumes with consent (usually the same command plus --yes). */
-  resumeCommand: string;
-}
+export type { ConfirmRequest };
+export { shellQuote } from '../core/text.js';
 
 /**
- * The confirmation gate for destructive or full-replace actions: --yes passes; a person at a TTY
- * is asked; anyone else (an agent, CI) gets `consent_required` with the names of what would change
- * and the exact command to run once they agree. Nothing is changed before this returns.
+ * The consent gate (src/core/consent.ts) for callers that hold only the execution context: the
+ * question goes to this process's terminal. Commands with a session pass its prompter instead.
  */
-export async function confirmAction(exec: ExecutionContext, request: ConfirmRequest, ask: (question: string) => Promise<boolean> = askYesNo): Promise<void> {
-  if (exec.yes) return;
-  if (exec.interactive && !exec.json) {
-    if (await ask(`${request.action}${request.changes.length ? ` (${request.changes.join(', ')})` : ''}. Continue?`)) return;
-    throw new OdError('consent_required', 'Not confirmed, so nothing was changed.', {
-      retryable: false,
-      nextAction: `Run \`${request.resumeCommand}\` to do it without the question.`,
-      details: { changes: request.changes, resume_command: request.resumeCommand },
-    });
-  }
-  throw new OdError('consent_required', `${request.action} needs confirmation, and this run cannot ask for it.`, {
-    retryable: false,
-    nextAction: `Review the changes, then run: ${request.resumeCommand}`,
-    details: { changes: request.changes, resume_command: request.resumeCommand, values_redacted: true },
-  });
-}
-
-/** Quotes argv for a copy-pasteable resume command. */
-export function shellQuote(args: string[]): string {
-  return args.map((arg) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+export async function confirmAction(exec: ExecutionContext, request: ConfirmRequest, prompter: Prompter = createPrompter(process.stdin, process.stderr)): Promise<void> {
+  return confirmWith({ exec, prompter }, request);
 }

@@ -28,6 +28,11 @@ export interface Reporter {
   stageSkip(stage: string, text: string, fields?: Record<string, unknown>): void;
   /** Progress inside a running stage (upload bytes, build percent). */
   progress(stage: string, text: string, fields?: Record<string, unknown>): void;
+  /**
+   * Bytes moved inside a running stage (packing, uploading): the reporter meters rate and time left
+   * and draws it (a bar on a terminal, throttled `progress` events in JSON mode).
+   */
+  transfer(stage: string, verb: string, sent: number, total: number): void;
   /** A deploy/build log line. */
   log(event: LogEvent): void;
   /** Human text for stderr (both modes); never on stdout in JSON mode. */

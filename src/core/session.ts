@@ -1,3 +1,5 @@
+import type { Reporter } from './reporter.js';
+
 /**
  * The execution context is computed once per run: who is on the other end (a person at a TTY, an
  * agent reading JSON, a CI job) decides whether we may prompt, animate or must fail fast.
@@ -74,4 +76,93 @@ export function isCiEnv(env: NodeJS.ProcessEnv): boolean {
   if (ci === undefined) return false;
   const value = ci.trim().toLowerCase();
   return value !== '' && value !== 'false' && value !== '0';
+}
+
+/**
+ * A person can answer a question: a TTY on both ends, not CI, and stdout is not a JSON stream a
+ * program is reading. Everyone else gets a structured error with the exact command to run instead.
+ */
+export function mayPrompt(exec: Pick<ExecutionContext, 'interactive' | 'json'>): boolean {
+  return exec.interactive && !exec.json;
+}
+
+/** Asks the person at the terminal. Only called when `mayPrompt` says someone can answer. */
+export interface Prompter {
+  /** One line of free text, trimmed. */
+  ask(question: string): Promise<string>;
+}
+
+/** `[y/N]`: anything but y/yes is no. */
+export async function askYesNo(prompter: Prompter, question: string): Promise<boolean> {
+  const answer = (await prompter.ask(`${question} [y/N] `)).toLowerCase();
+  return answer === 'y' || answer === 'yes';
+}
+
+/** Numbered choice; returns the index picked, or undefined for an empty/invalid answer. */
+export async function askChoice(prompter: Prompter, question: string, choices: string[]): Promise<number | undefined> {
+  const lines = choices.map((choice, index) => `  ${index + 1}) ${choice}`).join('\n');
+  const answer = await prompter.ask(`${question}\n${lines}\n> `);
+  const index = Number(answer) - 1;
+  return Number.isInteger(index) && index >= 0 && index < choices.length ? index : undefined;
+}
+
+/** A prompter for runs nobody can answer: reaching it is a bug in a `mayPrompt` check. */
+export const noPrompter: Prompter = {
+  ask: async () => {
+    throw new Error('internal: a question was asked in a run that cannot prompt');
+  },
+};
+
+/** The audit trail as the layers below the CLI see it (src/audit implements it). */
+export interface AuditSink {
+  info(step: string, fields?: Record<string, unknown>): void;
+  warn(step: string, fields?: Record<string, unknown>): void;
+  error(step: string, fields?: Record<string, unknown>): void;
+  readonly path: string;
+  readonly lastError: unknown;
+  flush(): Promise<void>;
+}
+
+/** A local gateway a command uses: its URL, its own credential file, and how to let go of it. */
+export interface LocalGatewayLease {
+  url: string;
+  authFile: string;
+  /** Stops it when this command started it in-process; leaves a gateway another process runs alone. */
+  close(): Promise<void>;
+}
+
+export interface LocalGatewayRequest {
+  dataDir?: string;
+  simulate?: boolean;
+  detach?: boolean;
+}
+
+/** Starts (or attaches to) the local gateway: supplied by the CLI, which owns the embedded gateway. */
+export type StartLocalGateway = (request: LocalGatewayRequest, env: NodeJS.ProcessEnv) => Promise<LocalGatewayLease>;
+
+/** What the audit line of a failed command says: its step and the ids known when it failed. */
+export interface FailureAudit {
+  step: string;
+  fields: Record<string, unknown>;
+  /** Error facts added to `fields`: always `error_code`; `message` and `status` when listed. */
+  include: Array<'message' | 'status'>;
+}
+
+/**
+ * The session a command runs in, built once by the CLI: the execution facts, how to report and
+ * ask, the audit trail, the abort signal and the capabilities only the CLI can supply.
+ */
+export interface Session {
+  exec: ExecutionContext;
+  reporter: Reporter;
+  prompter: Prompter;
+  audit: AuditSink;
+  signal: AbortSignal;
+  /** Absent where no local gateway can be started (library use without the CLI). */
+  startLocalGateway?: StartLocalGateway;
+  /**
+   * Set by a command once it knows what it acts on: if it then fails, the one place errors become
+   * exit codes writes this audit line (with the error code), so no command writes its own.
+   */
+  failureAudit?: FailureAudit;
 }

@@ -4,7 +4,7 @@ import { scrubText, scrubTextExcept } from '../../core/redact.js';
 import type { OdError } from '../../core/errors.js';
 import { errorAllowList, type LogEvent, type Reporter } from '../../core/reporter.js';
 import type { Streams } from './json.js';
-import { bar, isByteProgress, Throttle } from './progress.js';
+import { bar, isByteProgress, Throttle, TransferMeters } from './progress.js';
 
 export interface HumanOptions {
   color: boolean;
@@ -23,6 +23,7 @@ export class HumanReporter implements Reporter {
   /** A progress bar is drawn on the current stderr line (TTY only); cleared before any other output. */
   private barShown = false;
   private readonly barThrottle = new Throttle(100);
+  private readonly meters = new TransferMeters();
 
   constructor(
     private readonly streams: Streams,
@@ -100,6 +101,11 @@ export class HumanReporter implements Reporter {
       return;
     }
     if (!this.options.quiet) this.err(`  ${this.paint.dim(text)}`);
+  }
+
+  transfer(stage: string, verb: string, sent: number, total: number): void {
+    const { text, fields } = this.meters.update(stage, verb, sent, total);
+    this.progress(stage, text, fields);
   }
 
   log(event: LogEvent): void {

@@ -1,7 +1,7 @@
 import { scrubText, scrubTextExcept } from '../../core/redact.js';
 import type { OdError } from '../../core/errors.js';
 import { errorAllowList, type LogEvent, type Reporter } from '../../core/reporter.js';
-import { isByteProgress, Throttle } from './progress.js';
+import { isByteProgress, Throttle, TransferMeters } from './progress.js';
 
 export interface Streams {
   stdout: { write(chunk: string): unknown };
@@ -12,6 +12,7 @@ export interface Streams {
 export class JsonReporter implements Reporter {
   /** Byte progress arrives per network chunk; programs get at most four events a second per stage. */
   private readonly throttle = new Throttle(250);
+  private readonly meters = new TransferMeters();
 
   constructor(
     private readonly streams: Streams,
@@ -38,6 +39,11 @@ export class JsonReporter implements Reporter {
   progress(stage: string, text: string, fields: Record<string, unknown> = {}): void {
     if (isByteProgress(fields) && !this.throttle.allow(stage, fields.sent >= fields.total)) return;
     this.emit({ type: 'progress', stage, message: text, ...fields });
+  }
+
+  transfer(stage: string, verb: string, sent: number, total: number): void {
+    const { text, fields } = this.meters.update(stage, verb, sent, total);
+    this.progress(stage, text, fields);
   }
 
   log(event: LogEvent): void {

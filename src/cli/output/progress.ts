@@ -2,6 +2,9 @@
  * Byte progress for long stages (archive, upload): how much, what percent, how fast and how long
  * is left — computed once here so the terminal bar and the JSON events agree.
  */
+import { formatBytes, formatDuration } from '../../core/text.js';
+
+export { formatBytes, formatDuration };
 
 export interface ProgressSnapshot {
   sent: number;
@@ -35,20 +38,6 @@ export class ProgressMeter {
     if (rate > 0) snapshot.eta = Math.max(0, Math.round((this.total - sent) / rate));
     return snapshot;
   }
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 * 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-  return `${(bytes / (1024 * 1024 * 1024)).toFixed(2)} GiB`;
-}
-
-export function formatDuration(seconds: number): string {
-  if (seconds < 60) return `${seconds}s`;
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m}m${String(seconds % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 /** `Uploading 120.0 MiB / 300.0 MiB (40%) · 25.3 MiB/s · 7s left` */
@@ -93,5 +82,26 @@ export class Throttle {
     if (!final && previous !== undefined && t - previous < this.intervalMs) return false;
     this.last.set(key, t);
     return true;
+  }
+}
+
+/**
+ * One meter per stage for `Reporter.transfer`: a stage that starts over (a smaller count, or a new
+ * total) gets a fresh meter, so the rate never mixes two transfers.
+ */
+export class TransferMeters {
+  private readonly meters = new Map<string, { meter: ProgressMeter; total: number; last: number }>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  update(stage: string, verb: string, sent: number, total: number): { text: string; fields: Record<string, unknown> } {
+    let entry = this.meters.get(stage);
+    if (!entry || entry.total !== total || sent < entry.last) {
+      entry = { meter: new ProgressMeter(total, this.now), total, last: sent };
+      this.meters.set(stage, entry);
+    }
+    entry.last = sent;
+    const p = entry.meter.update(sent);
+    return { text: progressText(verb, p), fields: progressFields(p) };
   }
 }

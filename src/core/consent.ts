@@ -1,0 +1,34 @@
+import { OdError } from './errors.js';
+import { askYesNo, mayPrompt, type ExecutionContext, type Prompter } from './session.js';
+
+export interface ConfirmRequest {
+  /** One sentence: what will happen ("Replace all 4 variables of service web"). */
+  action: string;
+  /** What would change, by name only (key names, deployment ids) — never values. */
+  changes: string[];
+  /** The exact command that resumes with consent (usually the same command plus --yes). */
+  resumeCommand: string;
+}
+
+/**
+ * The confirmation gate for destructive or full-replace actions: --yes passes; a person at a TTY
+ * is asked; anyone else (an agent, CI) gets `consent_required` with the names of what would change
+ * and the exact command to run once they agree. Nothing is changed before this returns.
+ */
+export async function confirmAction(session: { exec: ExecutionContext; prompter: Prompter }, request: ConfirmRequest): Promise<void> {
+  const { exec } = session;
+  if (exec.yes) return;
+  if (mayPrompt(exec)) {
+    if (await askYesNo(session.prompter, `${request.action}${request.changes.length ? ` (${request.changes.join(', ')})` : ''}. Continue?`)) return;
+    throw new OdError('consent_required', 'Not confirmed, so nothing was changed.', {
+      retryable: false,
+      nextAction: `Run \`${request.resumeCommand}\` to do it without the question.`,
+      details: { changes: request.changes, resume_command: request.resumeCommand },
+    });
+  }
+  throw new OdError('consent_required', `${request.action} needs confirmation, and this run cannot ask for it.`, {
+    retryable: false,
+    nextAction: `Review the changes, then run: ${request.resumeCommand}`,
+    details: { changes: request.changes, resume_command: request.resumeCommand, values_redacted: true },
+  });
+}
