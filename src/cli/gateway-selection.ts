@@ -1,41 +1,31 @@
-import { LOCAL_GATEWAY_MARKER, type ProjectState } from '../deploy/state.js';
+import type { LocalGatewayLease, LocalGatewayRequest } from '../core/session.js';
+import type { ProjectState } from '../deploy/state.js';
+import { selectGateway as selectWith, type GatewayChoice, type GatewaySelection as Selection } from '../ops/connect.js';
 import { embeddedOptionsFromEnv, startEmbeddedGateway, type EmbeddedGateway } from './local.js';
 
-export interface GatewaySelection {
-  useLocal: boolean;
-  embedded?: EmbeddedGateway;
-  /** The environment credential resolution should see (no hosted token when local). */
-  env: NodeJS.ProcessEnv;
-  flagGateway?: string;
-  flagAuthFile?: string;
+/** The embedded gateway as a lease: what ops needs (URL, credential file, close) plus the CLI's view. */
+export type EmbeddedLease = EmbeddedGateway & LocalGatewayLease;
+
+export type GatewaySelection = Selection<EmbeddedLease>;
+
+/**
+ * The CLI's "start a local gateway" capability: the one already serving the data folder, a
+ * background one (`detach`), or a new in-process one, with OD_LOCAL_SIMULATE / OD_LOCAL_READY_TIMEOUT
+ * read from the run's environment.
+ */
+export async function startLocalGatewayLease(request: LocalGatewayRequest, env: NodeJS.ProcessEnv): Promise<EmbeddedLease> {
+  const embedded = await startEmbeddedGateway(request.dataDir, {
+    ...embeddedOptionsFromEnv(env),
+    ...(request.simulate ? { simulate: true } : {}),
+    ...(request.detach ? { detach: true } : {}),
+  });
+  return { ...embedded, url: embedded.gateway.url, close: () => embedded.gateway.close() };
 }
 
 /**
- * Decides which gateway a command talks to. `--local`, or a folder linked to the local gateway
- * (unless --gateway/OD_GATEWAY say otherwise), uses the local gateway already serving the data
- * folder, or starts one (in-process, or in the background with `detach`), with its own credential
- * file; a hosted OPENDEPLOY_TOKEN is then withheld so it is never sent to it.
+ * Decides which gateway a command talks to (the rule lives in src/ops/connect.ts); a local one is
+ * started here, since only the CLI may start the embedded gateway.
  */
-export async function selectGateway(
-  options: { local?: boolean; gateway?: string; authFile?: string; dataDir?: string; simulate?: boolean; detach?: boolean },
-  env: NodeJS.ProcessEnv,
-  linked: ProjectState | undefined,
-): Promise<GatewaySelection> {
-  const useLocal = options.local === true || (linked?.gateway === LOCAL_GATEWAY_MARKER && !options.gateway && !env.OD_GATEWAY);
-  if (!useLocal) {
-    return {
-      useLocal,
-      env,
-      ...(options.gateway ? { flagGateway: options.gateway } : {}),
-      ...(options.authFile ? { flagAuthFile: options.authFile } : {}),
-    };
-  }
-  const embedded = await startEmbeddedGateway(options.dataDir, {
-    ...embeddedOptionsFromEnv(env),
-    ...(options.simulate ? { simulate: true } : {}),
-    ...(options.detach ? { detach: true } : {}),
-  });
-  const localEnv = { ...env };
-  delete localEnv.OPENDEPLOY_TOKEN;
-  return { useLocal, embedded, env: localEnv, flagGateway: embedded.gateway.url, flagAuthFile: embedded.authFile };
+export async function selectGateway(options: GatewayChoice, env: NodeJS.ProcessEnv, linked: ProjectState | undefined): Promise<GatewaySelection> {
+  return selectWith(options, env, linked, startLocalGatewayLease);
 }

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../core/session.js';
-import type { Reporter } from '../cli/output/index.js';
+import type { Reporter } from '../core/reporter.js';
 import type { AuditLogger } from '../audit/index.js';
 import type { ResolvedCredential } from '../auth/index.js';
 import type { GatewayClient, Region, Deployment } from '../gateway/index.js';

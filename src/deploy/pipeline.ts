@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '../core/session.js';
-import type { Reporter } from '../cli/output/index.js';
+import type { Reporter } from '../core/reporter.js';
 import type { AuditLogger } from '../audit/index.js';
 import { throwIfAborted } from '../core/sleep.js';
 import type { DeployContext, DeployInputs } from './context.js';

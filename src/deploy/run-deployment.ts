@@ -1,6 +1,6 @@
 import { OdError } from '../core/errors.js';
 import type { GatewayClient, Deployment, CreateDeploymentBody } from '../gateway/index.js';
-import type { Reporter } from '../cli/output/index.js';
+import type { Reporter } from '../core/reporter.js';
 import type { AuditLogger } from '../audit/index.js';
 import { sleep } from '../core/sleep.js';
 import { failureError, watchDeployment, type WatchResult } from './watch.js';

@@ -1,9 +1,10 @@
 import { OdError } from '../core/errors.js';
 import type { GatewayClient, Deployment } from '../gateway/index.js';
-import type { Reporter } from '../cli/output/index.js';
+import type { Reporter } from '../core/reporter.js';
 import type { AuditLogger } from '../audit/index.js';
 import { sleep } from '../core/sleep.js';
-import { diagnoseFailure } from './failure.js';
+import { capitalise } from '../core/text.js';
+import { diagnoseFailure } from '../diagnose/failure.js';
 import { gatherFailureFacts, type FailureScope } from '../diagnose/failure-facts.js';
 import { registerServiceValues } from '../gateway/service-secrets.js';
 
@@ -104,10 +105,6 @@ async function followLogs(client: GatewayClient, deploymentId: string, reporter:
     // Log streaming is a nicety: status polling decides the outcome, so a broken stream is not fatal.
     if (!signal.aborted) reporter.debug(`log stream ended: ${(error as Error).message}`);
   }
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /**

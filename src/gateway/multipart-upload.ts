@@ -42,7 +42,7 @@ function positiveInt(raw: string | undefined): number | undefined {
  * The production values, overridable for tests and unusual networks:
  * OPENDEPLOY_MULTIPART_THRESHOLD, OPENDEPLOY_MULTIPART_PART_SIZE (bytes), OPENDEPLOY_MULTIPART_CONCURRENCY.
  */
-export function multipartSettings(env: NodeJS.ProcessEnv = process.env): { threshold: number; partSize: number; concurrency: number } {
+export function multipartSettings(env: NodeJS.ProcessEnv): { threshold: number; partSize: number; concurrency: number } {
   return {
     threshold: positiveInt(env.OPENDEPLOY_MULTIPART_THRESHOLD) ?? MULTIPART_THRESHOLD,
     partSize: positiveInt(env.OPENDEPLOY_MULTIPART_PART_SIZE) ?? DEFAULT_PART_SIZE,

@@ -3,10 +3,10 @@
  * one of the service), then read it back until the gateway reports it `cancelled` (bounded).
  */
 import { OdError } from '../core/errors.js';
-import { confirmAction } from '../cli/confirm.js';
-import type { ExecutionContext, GlobalOptions } from '../core/session.js';
-import type { Reporter } from '../cli/output/index.js';
-import { pollIntervalFor } from '../cli/options.js';
+import { confirmAction } from '../core/consent.js';
+import type { ExecutionContext, GlobalOptions, Prompter } from '../core/session.js';
+import type { Reporter } from '../core/reporter.js';
+import { pollIntervalFor } from './connect.js';
 import type { Deployment } from '../gateway/index.js';
 import { writeProjectState } from '../deploy/state.js';
 import { sleep } from '../core/sleep.js';
@@ -21,6 +21,8 @@ export interface CancelInput {
   target: OpsTarget;
   exec: ExecutionContext;
   reporter: Reporter;
+  /** Asks for consent when a person is at the terminal. */
+  prompter: Prompter;
   options: GlobalOptions;
   deploymentId?: string | undefined;
   signal: AbortSignal;
@@ -46,7 +48,7 @@ function alreadyOver(deployment: Deployment): OdError {
 
 /** One-shot: the result is the command's only JSON object, so no stage events are emitted. */
 export async function runCancel(input: CancelInput): Promise<CancelResult> {
-  const { target, exec, reporter, options, signal } = input;
+  const { target, exec, reporter, prompter, options, signal } = input;
   const { client, audit } = target;
   let deployment: Deployment;
   if (input.deploymentId) {
@@ -66,7 +68,7 @@ export async function runCancel(input: CancelInput): Promise<CancelResult> {
   if (isTerminal(deployment.status)) throw alreadyOver(deployment);
 
   const progress = deployment.progress_percent ?? deployment.progress ?? null;
-  await confirmAction(exec, {
+  await confirmAction({ exec, prompter }, {
     action: `Cancel deployment ${deployment.id} (${deployment.status}${progress !== null ? ` ${progress}%` : ''})`,
     changes: [deployment.id],
     resumeCommand: resumeCommand('cancel', [deployment.id], options, exec),

@@ -14,8 +14,8 @@ import { OdError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import { dashboardUrl } from '../auth/index.js';
 import type { ExecutionContext } from '../core/session.js';
-import type { Reporter } from '../cli/output/index.js';
-import { pollIntervalFor } from '../cli/options.js';
+import type { Reporter } from '../core/reporter.js';
+import { pollIntervalFor } from './connect.js';
 import {
   clearPendingDependencyEnv,
   loadPendingDependencyEnv,

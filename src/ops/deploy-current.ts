@@ -6,8 +6,8 @@
 import { OdError } from '../core/errors.js';
 import type { Deployment } from '../gateway/index.js';
 import type { ExecutionContext } from '../core/session.js';
-import type { Reporter } from '../cli/output/index.js';
-import { pollIntervalFor } from '../cli/options.js';
+import type { Reporter } from '../core/reporter.js';
+import { pollIntervalFor } from './connect.js';
 import { followDeployment, needsRebind, startDeployment, type DeploymentRunner } from '../deploy/run-deployment.js';
 import { writeProjectState, type ProjectState } from '../deploy/state.js';
 import type { OpsTarget } from './target.js';
@@ -29,6 +29,8 @@ export interface DeployCurrentOptions {
    * no new source): a redeploy re-run, or a `db add` re-run whose variables were already wired.
    */
   resume?: boolean;
+  /** The source just uploaded and bound (`redeploy --source`), instead of the last one known. */
+  tempFilePath?: string;
 }
 
 export async function deployCurrentSource(target: OpsTarget, exec: ExecutionContext, reporter: Reporter, signal: AbortSignal, options: DeployCurrentOptions = {}): Promise<DeployCurrentResult> {
@@ -37,7 +39,7 @@ export async function deployCurrentSource(target: OpsTarget, exec: ExecutionCont
   const { client, audit } = target;
   const linked: ProjectState | undefined = target.state?.project_id === target.projectId ? target.state : undefined;
 
-  const tempFilePath = linked?.last_temp_file_path ?? (await lastSourcePath(target, service.id));
+  const tempFilePath = options.tempFilePath ?? linked?.last_temp_file_path ?? (await lastSourcePath(target, service.id));
   if (!tempFilePath) {
     throw new OdError('invalid_input', `No uploaded source is known for service ${service.name}, so there is nothing to redeploy.`, {
       nextAction: 'Run `opendeploy` in the project folder to upload and deploy it.',

@@ -5,7 +5,7 @@
  */
 import { OdError } from '../core/errors.js';
 import type { ExecutionContext } from '../core/session.js';
-import type { LogEvent, Reporter } from '../cli/output/index.js';
+import type { LogEvent, Reporter } from '../core/reporter.js';
 import type { Deployment, LogLine } from '../gateway/index.js';
 import type { OpsTarget } from './target.js';
 import { getDeploymentById, isTerminal, serviceDeployments } from './status.js';

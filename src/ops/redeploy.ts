@@ -3,25 +3,21 @@
  *
  * - Without `--source`: the project's current (already bound) source is rebuilt — no upload.
  *   `deployCurrentSource` (src/ops/deploy-current.ts) does the create + watch + diagnosis.
- * - With `--source <path>`: the folder goes through the deploy pipeline's own source stage
+ * - With `--source <path>`: the folder goes through the pipeline's upload-and-bind step
  *   (archive → upload-only → update-source, skipped when the digest equals the last upload unless
- *   --force), then the same deployment.
+ *   --force), then the same deployment of what was just bound.
  *
  * project.json (last source digest, temp path, last deployment, URL) is only ever written in the
  * linked folder; a `--source` folder elsewhere keeps its own `.opendeploy/` exactly as it was.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { OdError } from '../core/errors.js';
 import type { ExecutionContext } from '../core/session.js';
-import type { Reporter } from '../cli/output/index.js';
-import { pollIntervalFor } from '../cli/options.js';
-import { resolveHome } from '../auth/index.js';
-import type { Region } from '../gateway/index.js';
-import type { DeployContext } from '../deploy/context.js';
-import { sourceStage } from '../deploy/stages/source.js';
-import { stateDir, statePath, writeProjectState, type ProjectState } from '../deploy/state.js';
+import type { Reporter } from '../core/reporter.js';
+import { extractionFailed, uploadAndBind } from '../deploy/upload.js';
+import { stateDir, writeProjectState, type ProjectState } from '../deploy/state.js';
 import { urlOf, waitForAutoDomain } from '../deploy/subdomain.js';
 import { deployCurrentSource } from './deploy-current.js';
 import type { OpsTarget } from './target.js';
@@ -55,20 +51,17 @@ export async function redeploy(target: OpsTarget, options: RedeployOptions): Pro
   if (!service) throw new OdError('internal', 'redeploy needs a resolved service.');
   const linked = linkedState(target);
 
-  let deployTarget: OpsTarget = target;
   let scratch: string | undefined;
   try {
-    if (options.source !== undefined) {
-      const uploaded = await uploadSource(target, options);
-      if (!linked) {
-        // Not linked: the new temp path still has to reach the deployment body, but nothing may be
-        // written into the caller's folder. deployCurrentSource records into a throwaway folder.
-        scratch = await mkdtemp(path.join(os.tmpdir(), 'od-redeploy-'));
-        deployTarget = { ...target, root: scratch, state: uploaded };
-      }
-    }
+    const tempFilePath =
+      options.source === undefined
+        ? undefined
+        : await uploadSource(target, options, async () => (scratch = await mkdtemp(path.join(os.tmpdir(), 'od-redeploy-'))));
     // A re-run of a plain redeploy finishes the deployment an interrupted one started.
-    const deployed = await deployCurrentSource(deployTarget, options.exec, options.reporter, options.signal, { resume: options.source === undefined && options.resume !== false });
+    const deployed = await deployCurrentSource(target, options.exec, options.reporter, options.signal, {
+      resume: options.source === undefined && options.resume !== false,
+      ...(tempFilePath !== undefined ? { tempFilePath } : {}),
+    });
     const deploymentId = deployed.deployment.id;
 
     const domain = await waitForAutoDomain(target.client, service.id, target.environment, DOMAIN_WAIT_MS, options.signal).catch(() => undefined);
@@ -104,10 +97,10 @@ function linkedState(target: OpsTarget): ProjectState | undefined {
 }
 
 /**
- * Runs the pipeline's source stage over `options.source`. Returns the state it updated: the linked
- * one (saved in the linked folder), or a fresh one when nothing is linked (saved nowhere).
+ * Uploads and binds `options.source` (no deployment yet). Only the linked folder's project.json
+ * records the new source; a folder elsewhere keeps its own `.opendeploy/` exactly as it was.
  */
-async function uploadSource(target: OpsTarget, options: RedeployOptions): Promise<ProjectState> {
+async function uploadSource(target: OpsTarget, options: RedeployOptions, scratch: () => Promise<string>): Promise<string> {
   const sourceRoot = options.source!;
   const info = await stat(sourceRoot).catch(() => undefined);
   if (!info?.isDirectory()) {
@@ -128,71 +121,40 @@ async function uploadSource(target: OpsTarget, options: RedeployOptions): Promis
   if (!regionId) {
     throw new OdError('server_error', 'The gateway lists no region to upload to.', { retryable: true, nextAction: 'Try again in a few minutes.' });
   }
-  const state: ProjectState = linked ?? {
-    version: 1,
-    gateway: target.gatewayUrl,
-    environment: target.environment,
-    project_id: target.projectId,
-    project_name: projectName,
-    region_id: regionId,
-    services: target.service ? [{ name: target.service.name, service_id: target.service.id, source_path: '.' }] : [],
-    dependencies: [],
-  };
-  if (!state.project_name && projectName) state.project_name = projectName;
-  const region: Region = { id: regionId, status: 'active' };
-  const ctx: DeployContext = {
-    inputs: {
-      root: sourceRoot,
-      environment: target.environment,
-      userEnv: {},
-      force: options.force === true,
-      home: resolveHome(options.exec.env),
-      pollIntervalMs: pollIntervalFor(target.gatewayUrl),
-      domainWaitMs: DOMAIN_WAIT_MS,
-    },
-    exec: options.exec,
-    reporter: options.reporter,
-    audit: target.audit,
-    signal: options.signal,
-    gatewayUrl: target.gatewayUrl,
-    gatewayLabel: state.gateway,
-    state,
-    resumed: true,
-    dependencyEnv: {},
-    sourceChanged: false,
-    deployments: [],
-    requiredVars: {},
-    missingRequired: {},
-    credential: target.credential,
-    client: target.client,
-    bound: target.bound,
-    region,
-  };
-  // The stage saves project.json under its root (the source folder). Keep that folder's link as it
-  // was unless it is the linked folder itself; the linked folder gets the new state below.
-  const sameFolder = path.resolve(sourceRoot) === path.resolve(target.root) && linked !== undefined;
-  if (sameFolder) await sourceStage(ctx);
-  else await keepLinkFile(sourceRoot, () => sourceStage(ctx));
-
-  // The stage updated `state` in place (digest, temp path); the linked folder must hold it.
-  if (linked && !sameFolder) await writeProjectState(target.root, linked);
-  return state;
-}
-
-/** Runs `fn`, then puts `<folder>/.opendeploy/project.json` back exactly as it was (or absent). */
-async function keepLinkFile<T>(folder: string, fn: () => Promise<T>): Promise<T> {
-  const file = statePath(folder);
-  const before = await readFile(file).catch(() => undefined);
-  const dirExisted = await stat(stateDir(folder)).then(
-    () => true,
-    () => false,
-  );
+  if (linked && !linked.project_name && projectName) linked.project_name = projectName;
+  // The digest of the last upload lives in the linked folder; a multipart upload's resume journal
+  // goes there too, or (nothing linked) into a scratch folder removed afterwards.
+  const uploadStateDir = linked ? stateDir(target.root) : await scratch();
   try {
-    return await fn();
-  } finally {
-    if (before !== undefined) await writeFile(file, before);
-    else if (dirExisted) await rm(file, { force: true });
-    else await rm(stateDir(folder), { recursive: true, force: true });
+    const result = await uploadAndBind({
+      client: target.client,
+      reporter: options.reporter,
+      audit: target.audit,
+      signal: options.signal,
+      env: options.exec.env,
+      projectId: target.projectId,
+      projectName: projectName ?? target.projectId,
+      regionId,
+      root: sourceRoot,
+      secretFiles: [],
+      last: { digest: linked?.last_source_digest, tempFilePath: linked?.last_temp_file_path },
+      force: options.force === true,
+      uploadStateDir,
+      onBound: async (bound) => {
+        if (!linked) return;
+        linked.last_temp_file_path = bound.tempFilePath;
+        if (bound.digest) linked.last_source_digest = bound.digest;
+        await writeProjectState(target.root, linked);
+      },
+    });
+    return result.tempFilePath;
+  } catch (error) {
+    if (linked && extractionFailed(error)) {
+      // An archive the gateway could not extract is never reused: the next run sends a fresh one.
+      delete linked.last_source_digest;
+      delete linked.last_temp_file_path;
+      await writeProjectState(target.root, linked);
+    }
+    throw error;
   }
 }
-

@@ -5,10 +5,11 @@
  */
 import { OdError } from '../core/errors.js';
 import { dashboardUrl } from '../auth/index.js';
-import { confirmAction, shellQuote } from '../cli/confirm.js';
-import type { ExecutionContext, GlobalOptions } from '../core/session.js';
-import type { Reporter } from '../cli/output/index.js';
-import { pollIntervalFor } from '../cli/options.js';
+import { confirmAction } from '../core/consent.js';
+import { shellQuote } from '../core/text.js';
+import type { ExecutionContext, GlobalOptions, Prompter } from '../core/session.js';
+import type { Reporter } from '../core/reporter.js';
+import { pollIntervalFor } from './connect.js';
 import type { Deployment } from '../gateway/index.js';
 import { followDeployment, isAmbiguous } from '../deploy/run-deployment.js';
 import { failureScope } from './deploy-current.js';
@@ -20,6 +21,8 @@ export interface RollbackInput {
   target: OpsTarget;
   exec: ExecutionContext;
   reporter: Reporter;
+  /** Asks for consent when a person is at the terminal. */
+  prompter: Prompter;
   options: GlobalOptions;
   /** The deployment to roll back to (default: the previous successful one). */
   deploymentId?: string | undefined;
@@ -78,7 +81,7 @@ export function rollbackDeploymentId(response: unknown, targetId: string): strin
 }
 
 export async function runRollback(input: RollbackInput): Promise<RollbackResult> {
-  const { target, exec, reporter, options, signal } = input;
+  const { target, exec, reporter, prompter, options, signal } = input;
   const service = target.service!;
   const { client, audit } = target;
   const linked = target.state?.project_id === target.projectId ? target.state : undefined;
@@ -117,7 +120,7 @@ export async function runRollback(input: RollbackInput): Promise<RollbackResult>
     newId = adoptedEarlier.id;
     reporter.stageSkip('deploy.rollback', `Following rollback deployment ${newId} to ${rollbackTo.id}, started by an earlier run`, { deployment_id: newId, rolled_back_to: rollbackTo.id, previous });
   } else {
-    await confirmAction(exec, {
+    await confirmAction({ exec, prompter }, {
       action: `Roll back ${service.name} from deployment ${previous ?? '(none)'} to deployment ${rollbackTo.id}`,
       changes: [`${previous ?? '(none)'} → ${rollbackTo.id}`],
       resumeCommand: resumeCommand('rollback', [rollbackTo.id], options, exec),

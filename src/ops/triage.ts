@@ -1,38 +1,25 @@
 /**
  * `opendeploy triage [deployment]`: read the status, error fields and last 300 log lines of a failed
- * deployment, match them against the failure playbook (src/diagnose/playbook.ts) with what is known about
- * the service and its databases, and name the cause, the evidence and the exact fix command.
+ * deployment and what is known about the service and its databases; the diagnosis (src/diagnose/triage.ts)
+ * names the cause, the evidence and the exact fix command.
  * Read-only: triage never changes anything.
  */
 import { OdError } from '../core/errors.js';
 import type { Deployment } from '../gateway/index.js';
 import type { OpsTarget } from './target.js';
-import { describeMatch, matchHealthyDeployment, matchPlaybook, type PlaybookFacts, type PlaybookMatch } from '../diagnose/playbook.js';
+import type { PlaybookFacts } from '../diagnose/playbook.js';
+import { diagnoseDeployment, TRIAGE_TAIL, UNKNOWN_TAIL, type TriageDiagnosis, type TriageReport } from '../diagnose/triage.js';
 import { getDeploymentById, isTerminal, serviceDeployments } from './status.js';
 import { failedPhase, gatherFailureFacts } from '../diagnose/failure-facts.js';
 import { failureScope } from './deploy-current.js';
 
-export const TRIAGE_TAIL = 300;
-export const UNKNOWN_TAIL = 20;
+export { TRIAGE_TAIL, UNKNOWN_TAIL, type TriageReport };
 
-export interface TriageReport {
-  deployment_id: string;
-  status: string;
-  cause_id: string | null;
-  cause: string;
-  evidence: string[];
-  fix_command: string | null;
-  next_action: string;
-  [key: string]: unknown;
-}
-
-export interface TriageOutcome {
-  report: TriageReport;
+export interface TriageOutcome extends TriageDiagnosis {
   /** For the human block: the ids, the service, the audit log. */
   serviceId: string | null;
   serviceName: string | null;
   progress: number | null;
-  known: boolean;
 }
 
 const FAILED = new Set(['failed']);
@@ -68,18 +55,6 @@ async function factsFor(target: OpsTarget, deployment: Deployment): Promise<Play
   return gatherFailureFacts({ client: target.client, deployment, ...scope, ...(serviceId ? { serviceId } : {}) });
 }
 
-function reportOf(deployment: Deployment, match: PlaybookMatch): TriageReport {
-  return {
-    deployment_id: deployment.id,
-    status: deployment.status,
-    cause_id: match.id,
-    cause: describeMatch(match),
-    evidence: match.evidence,
-    fix_command: match.fixCommand,
-    next_action: match.nextAction,
-  };
-}
-
 export async function runTriage(target: OpsTarget, deploymentId: string | undefined): Promise<TriageOutcome> {
   const deployment = await pickDeployment(target, deploymentId);
   const progress = deployment.progress_percent ?? deployment.progress ?? null;
@@ -88,50 +63,11 @@ export async function runTriage(target: OpsTarget, deploymentId: string | undefi
     serviceName: target.service?.name ?? null,
     progress,
   };
-  if (!isTerminal(deployment.status)) {
-    return {
-      ...base,
-      known: true,
-      report: {
-        deployment_id: deployment.id,
-        status: deployment.status,
-        cause_id: null,
-        cause: `the deployment is still ${deployment.status}${progress !== null ? ` (${progress}%)` : ''}; there is nothing to triage yet`,
-        evidence: [],
-        fix_command: null,
-        next_action: `Follow it with \`opendeploy logs ${deployment.id} --follow\`, then triage it if it fails.`,
-      },
-    };
-  }
+  if (!isTerminal(deployment.status)) return { ...base, ...diagnoseDeployment(deployment, [], undefined) };
   const logs = await target.client.getDeploymentLogs(deployment.id, { tail: TRIAGE_TAIL });
   const lines = logs.logs.map((line) => line.message ?? '').filter((line) => line !== '');
   const facts = await factsFor(target, deployment);
-
-  if (deployment.status === 'success' || deployment.status === 'rolled_back') {
-    const unhealthy = matchHealthyDeployment(facts, lines);
-    if (unhealthy) return { ...base, known: true, report: reportOf(deployment, unhealthy) };
-    return {
-      ...base,
-      known: true,
-      report: {
-        deployment_id: deployment.id,
-        status: deployment.status,
-        cause_id: null,
-        cause: deployment.status === 'success' ? 'the deployment is healthy: it succeeded and its logs show no known failure' : 'the deployment succeeded and was later replaced by a rollback',
-        evidence: [],
-        fix_command: null,
-        next_action: deployment.status === 'success' ? 'Nothing to fix; `opendeploy status` shows the live URL.' : 'Nothing to fix; `opendeploy status` shows the current release.',
-      },
-    };
-  }
-  const match = matchPlaybook(facts, lines, { unknownTail: UNKNOWN_TAIL });
-  const known = match.id !== null || deployment.status === 'cancelled';
-  const report = reportOf(deployment, match);
-  if (!known) {
-    report.cause = `unknown: ${match.cause}`;
-    report.next_action = `No playbook row matches. Read the last ${Math.min(UNKNOWN_TAIL, lines.length)} log lines above; \`opendeploy logs ${deployment.id} --tail 300\` shows more.`;
-  }
-  return { ...base, known, report };
+  return { ...base, ...diagnoseDeployment(deployment, lines, facts) };
 }
 
 /** The report for people: cause, evidence, the fix, and where to get help. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseFailure } from '../../src/deploy/failure.js';
+import { diagnoseFailure } from '../../src/diagnose/failure.js';
 import { chooseAutoDomain, validateSubdomain, withSuffix, urlOf } from '../../src/deploy/subdomain.js';
 import { enginesFor } from '../../src/deploy/stages/dependencies.js';
 import { dnsSafeName } from '../../src/deploy/stages/project.js';

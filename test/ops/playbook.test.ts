@@ -8,7 +8,7 @@ import {
   PLAYBOOK,
   type PlaybookFacts,
 } from '../../src/diagnose/playbook.js';
-import { diagnoseFailure } from '../../src/deploy/failure.js';
+import { diagnoseFailure } from '../../src/diagnose/failure.js';
 
 /** A failed runtime deployment of a claimed service on port 3000 with PORT=3000 and no databases. */
 function runtime(extra: Partial<PlaybookFacts> = {}): PlaybookFacts {

@@ -1,9 +1,5 @@
 import { OdError } from '../../core/errors.js';
-import type { GatewayClient } from '../../gateway/index.js';
-import { createGatewayClient } from '../../gateway/factory.js';
-import { resolveCredential, isBound, authInvalidError } from '../../auth/index.js';
-import { VERSION } from '../../core/version.js';
-import { registerSecret } from '../../core/redact.js';
+import { connectCredential } from '../connect.js';
 import type { DeployContext } from '../context.js';
 import { LOCAL_GATEWAY_MARKER } from '../state.js';
 
@@ -13,35 +9,27 @@ import { LOCAL_GATEWAY_MARKER } from '../state.js';
  */
 export async function authStage(ctx: DeployContext): Promise<void> {
   ctx.reporter.stageStart('auth.resolve', 'Resolving credential');
-  const credential = await resolveCredential({
-    env: ctx.exec.env,
-    flagAuthFile: ctx.inputs.flagAuthFile,
-    flagGateway: ctx.inputs.flagGateway,
-    projectGateway: ctx.resumed && ctx.state.gateway !== LOCAL_GATEWAY_MARKER ? ctx.state.gateway : undefined,
-    home: ctx.inputs.home,
-    interactive: ctx.exec.interactive,
-    yes: ctx.exec.yes,
-    clientFor: (gateway: string, token?: string) => clientFor(ctx, gateway, token),
-    cliVersion: VERSION,
-    audit: ctx.audit,
-    warn: (message: string) => ctx.reporter.warn(message),
+  const { credential, client, regions, bound } = await connectCredential({
+    resolve: {
+      env: ctx.exec.env,
+      flagAuthFile: ctx.inputs.flagAuthFile,
+      flagGateway: ctx.inputs.flagGateway,
+      projectGateway: ctx.resumed && ctx.state.gateway !== LOCAL_GATEWAY_MARKER ? ctx.state.gateway : undefined,
+      home: ctx.inputs.home,
+      interactive: ctx.exec.interactive,
+      yes: ctx.exec.yes,
+      audit: ctx.audit,
+      warn: (message: string) => ctx.reporter.warn(message),
+    },
+    debug: (line) => ctx.reporter.debug(line),
+    beforeRequests: (resolved) => {
+      ctx.credential = resolved;
+      ctx.gatewayUrl = resolved.gateway;
+      assertSameGateway(ctx);
+    },
   });
-  registerSecret(credential.token);
-  registerSecret(credential.bindSig);
-  ctx.credential = credential;
-  ctx.gatewayUrl = credential.gateway;
-  assertSameGateway(ctx);
-  const client = clientFor(ctx, credential.gateway, credential.token);
   ctx.client = client;
-
-  let regions;
-  try {
-    regions = await client.listRegions();
-  } catch (error) {
-    if (error instanceof OdError && error.code === 'auth_invalid') throw authInvalidError(credential, error);
-    throw error;
-  }
-  ctx.bound = await isBound(credential, client);
+  ctx.bound = bound;
   ctx.reporter.debug(`gateway ${credential.gateway}`);
 
   const region = pickRegion(regions, ctx.inputs.regionId);
@@ -81,10 +69,6 @@ function assertSameGateway(ctx: DeployContext): void {
 
 function describeGateway(label: string): string {
   return label === LOCAL_GATEWAY_MARKER ? 'the local gateway' : label;
-}
-
-function clientFor(ctx: DeployContext, gateway: string, token?: string): GatewayClient {
-  return createGatewayClient(gateway, token, (line) => ctx.reporter.debug(line));
 }
 
 export function pickRegion<T extends { id: string; name?: string | null; status?: string | null }>(

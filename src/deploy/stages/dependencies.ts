@@ -4,7 +4,7 @@ import { OdError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import { sleep } from '../../core/sleep.js';
 import type { GatewayClient } from '../../gateway/index.js';
-import type { Reporter } from '../../cli/output/index.js';
+import type { Reporter } from '../../core/reporter.js';
 import { requireClient, type DeployContext } from '../context.js';
 import { saveState } from '../persist.js';
 import { stateDir, writeJsonAtomic } from '../state.js';

@@ -1,4 +1,4 @@
-import { describeMatch, matchPlaybook, type FailureCode, type PlaybookFacts } from '../diagnose/playbook.js';
+import { describeMatch, matchPlaybook, type FailureCode, type PlaybookFacts } from './playbook.js';
 
 /** What a failed deployment most likely died of, with the log lines that show it. */
 export interface FailureDiagnosis {
@@ -20,9 +20,9 @@ export interface FailureDiagnosis {
 export type FailedDeploymentFacts = PlaybookFacts;
 
 /**
- * The diagnosis shown right after a failed deploy. The signatures live in one table,
- * src/diagnose/playbook.ts, which `opendeploy triage` uses too, with the same facts
- * (src/ops/failure-facts.ts), so both name the same cause.
+ * The diagnosis shown right after a failed deploy. The signatures live in one table (playbook.ts),
+ * which `opendeploy triage` uses too, with the same facts (failure-facts.ts), so both name the same
+ * cause.
  */
 export function diagnoseFailure(facts: FailedDeploymentFacts, logLines: string[]): FailureDiagnosis {
   const match = matchPlaybook(facts, logLines);
