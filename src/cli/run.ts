@@ -2,6 +2,7 @@ import { OdError, toOdError } from '../core/errors.js';
 import { normaliseGatewayUrl } from '../gateway/base-url.js';
 import { buildExecutionContext, type ExecutionContext, type GlobalOptions } from '../core/session.js';
 import { createReporter, type Reporter, type Streams } from './output/index.js';
+import type { RunIo } from './io.js';
 
 export interface CommandEnv {
   exec: ExecutionContext;
@@ -9,23 +10,7 @@ export interface CommandEnv {
   streams: Streams;
 }
 
-export interface RunIo {
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  streams: Streams;
-  stdinIsTTY: boolean;
-  stderrIsTTY: boolean;
-}
-
-export function defaultIo(): RunIo {
-  return {
-    env: process.env,
-    cwd: process.cwd(),
-    streams: { stdout: process.stdout, stderr: process.stderr },
-    stdinIsTTY: process.stdin.isTTY === true,
-    stderrIsTTY: process.stderr.isTTY === true,
-  };
-}
+export { defaultIo, type RunIo } from './io.js';
 
 /**
  * The one place where errors become exit codes and output. Handlers return an exit code (0 on

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/program.js';
 import { matchPlaybook, PLAYBOOK, type PlaybookFacts, type PlaybookMatch } from '../../src/diagnose/playbook.js';
 import { missingVarsWarning } from '../../src/deploy/stages/required.js';
 import { resizeBody } from '../../src/ops/quantity.js';

@@ -1,54 +1,16 @@
-import path from 'node:path';
-import { lstat, readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { OdError } from '../../core/errors.js';
-import { registerSecret } from '../../core/redact.js';
-import { resolveOpsTarget, type OpsOptions, type OpsTarget } from '../../ops/target.js';
-import {
-  DEPENDENCY_ENV_KEYS,
-  REDACTED_HUMAN,
-  REDACTED_JSON,
-  generateSecret,
-  presentVariables,
-  readEnv,
-  replaceEnv,
-  targetService,
-  type ReplaceOutcome,
-} from '../../ops/env.js';
-import { diffEnv, describeDiff, diffLines, isEmptyDiff } from '../../ops/env-diff.js';
-import { assertEnvKey, assertEnvValue, formatDotenv, keepOutOfArchive, MAX_ENV_VALUE_BYTES, readDotenvFile, writeSecretFileAtomic } from '../../ops/dotenv.js';
-import { deployCurrentSource } from '../../ops/deploy-current.js';
-import { confirmAction, shellQuote } from '../confirm.js';
-import { withInterrupt } from '../interrupt.js';
-import { runHandler, type CommandEnv, type RunIo } from '../run.js';
-
-interface EnvOptions extends OpsOptions {
-  showSecrets?: boolean;
-  fromFile?: string;
-  from?: string;
-  generate?: boolean;
-  /** commander's --no-redeploy sets this to false. */
-  redeploy?: boolean;
-}
+import { dataDirOption, noRedeployOption, showSecretsOption } from '../flags.js';
+import { lazyAction, type Wiring } from '../lazy.js';
 
 /** Where `env pull` writes by default: matched by `.env.*`, so it is never uploaded with the source. */
 export const DEFAULT_PULL_FILE = '.env.opendeploy';
 
-/** The command environment plus whether stdin is a terminal (a value may arrive on it). */
-type EnvCommandEnv = CommandEnv & { stdinIsTTY: boolean };
-type Action = (env: EnvCommandEnv, options: EnvOptions, command: Command) => Promise<number | void>;
-
-export function registerEnv(program: Command, io: () => RunIo, setExit: (code: number) => void): void {
-  const run = (command: Command, action: Action): Promise<void> => {
-    const options = command.optsWithGlobals<EnvOptions>();
-    const runIo = io();
-    return runHandler(options, runIo, (env) => action({ ...env, stdinIsTTY: runIo.stdinIsTTY }, options, command)).then(setExit);
-  };
-
+export function registerEnv(program: Command, wiring: Wiring): void {
+  const handlers = () => import('../handlers/env.js');
   const env = program
     .command('env')
     .description('runtime variables of the linked service (values redacted unless --show-secrets)')
-    .option('--data-dir <dir>', 'with --local: where the embedded gateway keeps its state')
+    .addOption(dataDirOption())
     .addHelpText(
       'after',
       [
@@ -69,433 +31,37 @@ export function registerEnv(program: Command, io: () => RunIo, setExit: (code: n
   env
     .command('list', { isDefault: true })
     .description('list variable names (values hidden unless --show-secrets)')
-    .option('--show-secrets', 'print the values too (stdout only; never logged)')
-    .action(async (_options: EnvOptions, command: Command) => run(command, (ctx, options) => envList(ctx, options)));
+    .addOption(showSecretsOption('print the values too'))
+    .action(lazyAction(wiring, async () => (await handlers()).list));
 
   env
     .command('get <key>')
     .description('show one variable (value hidden unless --show-secrets)')
-    .option('--show-secrets', 'print the value (stdout only; never logged)')
-    .action(async (key: string, _options: EnvOptions, command: Command) => run(command, (ctx, options) => envGet(ctx, options, key)));
+    .addOption(showSecretsOption('print the value'))
+    .action(lazyAction(wiring, async () => (await handlers()).get));
 
   env
     .command('set <assignments...>')
     .description('set KEY=VALUE pairs, or one KEY whose value comes from --from-file or stdin; merges, never drops other keys')
     .option('--from-file <file>', 'read the value of the one KEY from this file (one trailing newline is dropped)')
-    .action(async (assignments: string[], _options: EnvOptions, command: Command) => run(command, (ctx, options) => envSet(ctx, options, assignments)));
+    .action(lazyAction(wiring, async () => (await handlers()).set));
 
   env
     .command('unset <keys...>')
     .description('remove variables (asks first; --yes to skip)')
-    .action(async (keys: string[], _options: EnvOptions, command: Command) => run(command, (ctx, options, cmd) => envUnset(ctx, options, keys, cmd)));
+    .action(lazyAction(wiring, async () => (await handlers()).unset));
 
   env
     .command('rotate [key]')
     .description('replace all variables with a dotenv file (--from), or one KEY with a generated secret (--generate); then redeploy')
     .option('--from <file>', 'dotenv file that becomes the complete set of variables (keys not in it are removed)')
     .option('--generate', 'with KEY: set it to a new random secret (32 bytes, base64url)')
-    .option('--no-redeploy', 'change the variables only; the running deployment keeps the old values until the next deploy')
-    .option('--show-secrets', 'with --generate: print the generated value (stdout only; never logged)')
-    .action(async (key: string | undefined, _options: EnvOptions, command: Command) => run(command, (ctx, options, cmd) => envRotate(ctx, options, key, cmd)));
+    .addOption(noRedeployOption('change the variables only; the running deployment keeps the old values until the next deploy'))
+    .addOption(showSecretsOption('with --generate: print the generated value'))
+    .action(lazyAction(wiring, async () => (await handlers()).rotate));
 
   env
     .command('pull [file]')
     .description(`write the variables to a dotenv file (default ${DEFAULT_PULL_FILE}, mode 0600); --yes to overwrite`)
-    .action(async (file: string | undefined, _options: EnvOptions, command: Command) => run(command, (ctx, options, cmd) => envPull(ctx, options, file, cmd)));
-}
-
-// ------------------------------------------------------------------ shared plumbing
-
-async function withTarget<T>(ctx: CommandEnv, options: EnvOptions, fn: (target: OpsTarget) => Promise<T>): Promise<T> {
-  const target = await resolveOpsTarget({ exec: ctx.exec, reporter: ctx.reporter, options, needService: true });
-  try {
-    return await fn(target);
-  } finally {
-    await target.close();
-  }
-}
-
-/** The exact command to re-run with consent: this invocation's arguments plus --yes. */
-export function resumeCommand(command: Command): string {
-  let root: Command = command;
-  while (root.parent) root = root.parent;
-  // commander keeps the argv it parsed (main passes the user arguments) but does not type it.
-  const raw = (root as unknown as { rawArgs?: string[] }).rawArgs ?? process.argv.slice(2);
-  const args = raw.filter((arg) => arg !== '--yes' && arg !== '-y');
-  return shellQuote(['opendeploy', ...args, '--yes']);
-}
-
-/**
- * A one-shot document whose `reveal` strings must survive scrubbing (env values with
- * --show-secrets, the claim URL). Everything else is still scrubbed by the reporter.
- */
-export function emitDocument(ctx: CommandEnv, data: Record<string, unknown>, human: string[], reveal: string[] = []): void {
-  // A revealed value is allowed both raw (human lines) and JSON-escaped (inside the JSON document).
-  const allowed = reveal.filter((value) => value !== '').flatMap((value) => [value, JSON.stringify(value).slice(1, -1)]);
-  ctx.reporter.document(data, human, allowed);
-}
-
-/** A value as one human line: raw when it is plain, JSON-quoted when it has line breaks or edge spaces. */
-function humanValue(value: string): string {
-  return /[\u0000-\u001f\u007f]|^\s|\s$/.test(value) || value === '' ? JSON.stringify(value) : value;
-}
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
-}
-
-function redeployHint(target: OpsTarget): string {
-  return `The running deployment keeps the old values until the next deploy: run \`opendeploy redeploy\`${target.state?.project_id === target.projectId ? '' : ` --project ${target.projectId}`} to apply them.`;
-}
-
-// ------------------------------------------------------------------ list / get
-
-async function envList(ctx: CommandEnv, options: EnvOptions): Promise<number> {
-  const reveal = options.showSecrets === true;
-  return withTarget(ctx, options, async (target) => {
-    const service = targetService(target);
-    const variables = await readEnv(target);
-    const keys = Object.keys(variables).sort();
-    const width = Math.max(0, ...keys.map((key) => key.length));
-    const human = keys.length === 0 ? [`Service ${service.name} has no variables.`] : [`${service.name}: ${plural(keys.length, 'variable')}`];
-    for (const key of keys) human.push(`  ${key.padEnd(width)}  ${reveal ? humanValue(variables[key]!) : REDACTED_HUMAN}`);
-    if (!reveal && keys.length > 0 && !ctx.exec.json) ctx.reporter.info('Values are hidden; add --show-secrets to print them.');
-    emitDocument(
-      ctx,
-      { service_id: service.id, variables: presentVariables(variables, reveal), count: keys.length, values_redacted: !reveal },
-      human,
-      reveal ? Object.values(variables) : [],
-    );
-    return 0;
-  });
-}
-
-async function envGet(ctx: CommandEnv, options: EnvOptions, key: string): Promise<number> {
-  assertEnvKey(key);
-  const reveal = options.showSecrets === true;
-  return withTarget(ctx, options, async (target) => {
-    const service = targetService(target);
-    const variables = await readEnv(target);
-    if (!Object.hasOwn(variables, key)) {
-      throw new OdError('not_found', `Service ${service.name} has no variable ${key}.`, {
-        nextAction: 'Run `opendeploy env list` to see the names it has.',
-        details: { service_id: service.id, key },
-      });
-    }
-    const value = variables[key]!;
-    if (!reveal && !ctx.exec.json) ctx.reporter.info('The value is hidden; add --show-secrets to print it.');
-    emitDocument(
-      ctx,
-      { service_id: service.id, key, value: reveal ? value : REDACTED_JSON, values_redacted: !reveal },
-      // With --show-secrets a person gets the bare value, so `$(opendeploy env get KEY --show-secrets)` works.
-      reveal ? [value] : [`${key}  ${REDACTED_HUMAN}`],
-      reveal ? [value] : [],
-    );
-    return 0;
-  });
-}
-
-// ------------------------------------------------------------------ set
-
-/** Drops one trailing newline (`\n` or `\r\n`): what `echo` and editors add to a one-line value. */
-function stripOneNewline(text: string): string {
-  if (text.endsWith('\r\n')) return text.slice(0, -2);
-  if (text.endsWith('\n')) return text.slice(0, -1);
-  return text;
-}
-
-async function readValueFile(key: string, file: string, cwd: string): Promise<string> {
-  const full = path.resolve(cwd, file);
-  let raw: string;
-  try {
-    raw = await readFile(full, 'utf8');
-  } catch (error) {
-    throw new OdError('invalid_input', `Could not read ${full} for the value of ${key} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {
-      nextAction: 'Check the path given to --from-file.',
-    });
-  }
-  registerSecret(raw);
-  const value = stripOneNewline(raw);
-  registerSecret(value);
-  return value;
-}
-
-async function readValueFromStdin(key: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of process.stdin) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    // Room for one trailing CRLF on top of the limit; anything bigger cannot be a valid value.
-    if (size > MAX_ENV_VALUE_BYTES + 2) {
-      throw new OdError('invalid_input', `The value of ${key} on stdin is larger than 32 KiB, the gateway's limit.`, {
-        nextAction: 'Store large data elsewhere and keep only a reference in the variable.',
-      });
-    }
-    chunks.push(buffer);
-  }
-  if (size === 0) {
-    throw new OdError('invalid_input', `No value for ${key} arrived on stdin.`, {
-      nextAction: `Pipe the value in (\`printf %s "$VALUE" | opendeploy env set ${key}\`), use --from-file, or pass ${key}=VALUE.`,
-    });
-  }
-  const raw = Buffer.concat(chunks).toString('utf8');
-  registerSecret(raw);
-  const value = stripOneNewline(raw);
-  registerSecret(value);
-  return value;
-}
-
-async function parseAssignments(ctx: EnvCommandEnv, options: EnvOptions, assignments: string[]): Promise<{ updates: Record<string, string>; fromArgv: string[] }> {
-  const updates: Record<string, string> = {};
-  const fromArgv: string[] = [];
-  const bare: string[] = [];
-  for (const arg of assignments) {
-    const eq = arg.indexOf('=');
-    if (eq < 0) {
-      bare.push(arg);
-      continue;
-    }
-    const key = arg.slice(0, eq);
-    const value = arg.slice(eq + 1);
-    registerSecret(value);
-    assertEnvKey(key);
-    if (Object.hasOwn(updates, key)) throw new OdError('invalid_input', `${key} is given twice.`, { nextAction: 'Give each variable once.' });
-    updates[key] = value;
-    fromArgv.push(key);
-  }
-  if (options.fromFile !== undefined && (bare.length !== 1 || assignments.length !== 1)) {
-    throw new OdError('invalid_input', '--from-file sets exactly one variable: give its name alone (`opendeploy env set KEY --from-file FILE`).', {
-      nextAction: 'Run one `env set KEY --from-file FILE` per variable, or use `env rotate --from <dotenv file>` for many.',
-    });
-  }
-  if (bare.length > 0) {
-    if (assignments.length !== 1) {
-      throw new OdError('invalid_input', `${bare.join(', ')} ${bare.length === 1 ? 'has' : 'have'} no value: use KEY=VALUE, or give one KEY alone with its value on stdin or in --from-file.`, {
-        nextAction: 'Example: `printf %s "$VALUE" | opendeploy env set KEY`.',
-      });
-    }
-    const key = bare[0]!;
-    assertEnvKey(key);
-    if (options.fromFile !== undefined) updates[key] = await readValueFile(key, options.fromFile, ctx.exec.cwd);
-    else if (!ctx.stdinIsTTY) updates[key] = await readValueFromStdin(key);
-    else {
-      throw new OdError('invalid_input', `No value given for ${key}.`, {
-        nextAction: `Pipe it in (\`printf %s "$VALUE" | opendeploy env set ${key}\`), use --from-file FILE, or pass ${key}=VALUE.`,
-      });
-    }
-  }
-  for (const [key, value] of Object.entries(updates)) assertEnvValue(key, value);
-  return { updates, fromArgv };
-}
-
-async function envSet(ctx: EnvCommandEnv, options: EnvOptions, assignments: string[]): Promise<number> {
-  const { updates, fromArgv } = await parseAssignments(ctx, options, assignments);
-  if (fromArgv.length > 0) {
-    ctx.reporter.warn(
-      `The value${fromArgv.length === 1 ? '' : 's'} of ${fromArgv.join(', ')} ${fromArgv.length === 1 ? 'was' : 'were'} passed on the command line, where ${fromArgv.length === 1 ? 'it lands' : 'they land'} in your shell history and in \`ps\` output; next time pipe the value on stdin or use --from-file.`,
-    );
-  }
-  return withTarget(ctx, options, async (target) => {
-    const service = targetService(target);
-    const before = await readEnv(target);
-    const next = { ...before, ...updates };
-    const diff = diffEnv(before, next);
-    const keys = Object.keys(updates).sort();
-    if (isEmptyDiff(diff)) {
-      ctx.reporter.document(
-        { service_id: service.id, keys_set: keys, keys_added: [], keys_changed: [], keys_unchanged: keys, count: Object.keys(before).length, changed: false, verified: true, redeploy_needed: false },
-        [`${keys.join(', ')} already ${keys.length === 1 ? 'has' : 'have'} that value on service ${service.name}; nothing changed.`],
-      );
-      return 0;
-    }
-    const outcome = await replaceEnv(target, before, next, 'set');
-    warnUnexpected(ctx, outcome);
-    ctx.reporter.document(
-      {
-        service_id: service.id,
-        keys_set: keys,
-        keys_added: outcome.diff.added,
-        keys_changed: outcome.diff.changed,
-        keys_unchanged: keys.filter((key) => outcome.diff.unchanged.includes(key)),
-        count: outcome.count,
-        changed: true,
-        verified: outcome.verified,
-        redeploy_needed: true,
-      },
-      [`Set ${keys.join(', ')} on service ${service.name} (${describeDiff(outcome.diff)}; read back and verified).`, redeployHint(target)],
-    );
-    return 0;
-  });
-}
-
-function warnUnexpected(ctx: CommandEnv, outcome: ReplaceOutcome): void {
-  if (outcome.reapplied > 0) {
-    ctx.reporter.warn(`Another change to these variables was written at the same time and replaced this one; opendeploy applied it again on top (${outcome.reapplied} time${outcome.reapplied === 1 ? '' : 's'}) and read it back.`);
-  }
-  if (outcome.warning) ctx.reporter.warn(outcome.warning);
-  if (outcome.unexpected.length > 0) {
-    ctx.reporter.warn(`The service also holds ${outcome.unexpected.join(', ')}, which this change did not send: another change may have happened at the same time.`);
-  }
-}
-
-// ------------------------------------------------------------------ unset
-
-async function envUnset(ctx: CommandEnv, options: EnvOptions, keys: string[], command: Command): Promise<number> {
-  for (const key of keys) assertEnvKey(key);
-  const wanted = [...new Set(keys)].sort();
-  return withTarget(ctx, options, async (target) => {
-    const service = targetService(target);
-    const before = await readEnv(target);
-    const missing = wanted.filter((key) => !Object.hasOwn(before, key));
-    if (missing.length > 0) {
-      throw new OdError('not_found', `Service ${service.name} has no variable ${missing.join(', ')}; nothing was changed.`, {
-        nextAction: 'Run `opendeploy env list` to see the names it has.',
-        details: { service_id: service.id, missing },
-      });
-    }
-    const dependencyKeys = wanted.filter((key) => DEPENDENCY_ENV_KEYS.has(key));
-    await confirmAction(ctx.exec, {
-      action: `Remove ${plural(wanted.length, 'variable')} from service ${service.name}${dependencyKeys.length ? ` (${dependencyKeys.join(', ')} connect${dependencyKeys.length === 1 ? 's' : ''} the app to its database)` : ''}`,
-      changes: wanted,
-      resumeCommand: resumeCommand(command),
-    });
-    const next = { ...before };
-    for (const key of wanted) delete next[key];
-    const outcome = await replaceEnv(target, before, next, 'unset');
-    warnUnexpected(ctx, outcome);
-    ctx.reporter.document(
-      { service_id: service.id, keys_removed: outcome.diff.removed, count: outcome.count, verified: outcome.verified, redeploy_needed: true },
-      [`Removed ${wanted.join(', ')} from service ${service.name} (read back and verified).`, redeployHint(target)],
-    );
-    return 0;
-  });
-}
-
-// ------------------------------------------------------------------ rotate
-
-async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | undefined, command: Command): Promise<number> {
-  if (options.from !== undefined && key !== undefined) {
-    throw new OdError('invalid_input', '`env rotate` takes either --from <dotenv file> or KEY --generate, not both.', {
-      nextAction: 'Run them as two commands.',
-    });
-  }
-  if (options.from === undefined && key === undefined) {
-    throw new OdError('invalid_input', '`env rotate` needs --from <dotenv file> (replace every variable) or KEY --generate (a new random secret for one key).', {
-      nextAction: 'Example: `opendeploy env rotate --from .env.production` or `opendeploy env rotate SESSION_SECRET --generate`.',
-    });
-  }
-  if (key !== undefined && options.generate !== true) {
-    throw new OdError('invalid_input', `\`env rotate ${key}\` needs --generate: opendeploy only invents a secret when asked to.`, {
-      nextAction: `Add --generate for a random value, or set your own with \`printf %s "$VALUE" | opendeploy env set ${key}\`.`,
-    });
-  }
-  if (options.generate === true && key === undefined) {
-    throw new OdError('invalid_input', '--generate needs the name of the variable to rotate.', { nextAction: 'Example: `opendeploy env rotate SESSION_SECRET --generate`.' });
-  }
-  if (key !== undefined) assertEnvKey(key);
-  const fromFile = options.from !== undefined ? path.resolve(ctx.exec.cwd, options.from) : undefined;
-  const replacement = fromFile !== undefined ? await readDotenvFile(fromFile) : undefined;
-  if (replacement !== undefined && Object.keys(replacement).length === 0) {
-    throw new OdError('invalid_input', `${fromFile} holds no variables; a full replacement with it would remove every variable of the service.`, {
-      nextAction: 'Check the file. To remove variables, use `opendeploy env unset KEY…`.',
-    });
-  }
-  const reveal = options.showSecrets === true;
-  const redeploy = options.redeploy !== false;
-
-  return withTarget(ctx, options, async (target) => {
-    const service = targetService(target);
-    const before = await readEnv(target);
-    let next: Record<string, string>;
-    let action: string;
-    let generated: string | undefined;
-    if (replacement !== undefined) {
-      next = replacement;
-      action = `Replace all variables of service ${service.name} with the ${plural(Object.keys(replacement).length, 'variable')} in ${path.relative(ctx.exec.cwd, fromFile!) || fromFile}`;
-    } else {
-      generated = generateSecret();
-      next = { ...before, [key!]: generated };
-      action = `${Object.hasOwn(before, key!) ? 'Replace' : 'Set'} ${key} of service ${service.name} with a newly generated secret`;
-    }
-    const diff = diffEnv(before, next);
-    if (isEmptyDiff(diff)) {
-      ctx.reporter.document(
-        { service_id: service.id, keys_added: [], keys_removed: [], keys_changed: [], count: Object.keys(before).length, changed: false, verified: true, deployment_id: null },
-        [`Service ${service.name} already has exactly these variables; nothing changed and nothing was redeployed.`],
-      );
-      return 0;
-    }
-    ctx.reporter.info(`Changes to service ${service.name}: ${describeDiff(diff)}${redeploy ? ', then a redeploy' : ''}.`);
-    await confirmAction(ctx.exec, {
-      action: `${action}${redeploy ? ', then redeploy it' : ''}`,
-      changes: diffLines(diff),
-      resumeCommand: resumeCommand(command),
-    });
-    const outcome = await replaceEnv(target, before, next, generated !== undefined ? 'rotate.generate' : 'rotate');
-    warnUnexpected(ctx, outcome);
-    const summary = {
-      service_id: service.id,
-      keys_added: outcome.diff.added,
-      keys_removed: outcome.diff.removed,
-      keys_changed: outcome.diff.changed,
-      count: outcome.count,
-      changed: true,
-      verified: outcome.verified,
-      ...(generated !== undefined && reveal ? { value: generated } : {}),
-    };
-    const revealed = generated !== undefined && reveal ? [generated] : [];
-    const replacedLine = `Variables of service ${service.name} replaced: ${describeDiff(outcome.diff)} (read back and verified).`;
-    const valueLines = generated !== undefined && reveal ? [`${key}=${generated}`] : [];
-
-    if (!redeploy) {
-      emitDocument(ctx, { ...summary, deployment_id: null, redeploy_needed: true }, [replacedLine, ...valueLines, redeployHint(target)], revealed);
-      return 0;
-    }
-    ctx.reporter.stageDone('env.replace', replacedLine, { service_id: service.id, keys_added: outcome.diff.added, keys_removed: outcome.diff.removed, keys_changed: outcome.diff.changed, count: outcome.count });
-    const deployed = await withInterrupt((signal) => deployCurrentSource(target, ctx.exec, ctx.reporter, signal));
-    ctx.reporter.result(
-      { status: 'success', ...summary, deployment_id: deployed.deployment.id, url: deployed.url ?? null },
-      [replacedLine, ...valueLines, `Deployment ${deployed.deployment.id} succeeded${deployed.url ? `: ${deployed.url}` : ''}; the new values are live.`],
-      revealed.flatMap((value) => [value, JSON.stringify(value).slice(1, -1)]),
-    );
-    return 0;
-  });
-}
-
-// ------------------------------------------------------------------ pull
-
-async function envPull(ctx: CommandEnv, options: EnvOptions, file: string | undefined, command: Command): Promise<number> {
-  const target = path.resolve(ctx.exec.cwd, file ?? DEFAULT_PULL_FILE);
-  const shown = path.relative(ctx.exec.cwd, target) || target;
-  const existing = await lstat(target).catch(() => undefined);
-  if (existing?.isDirectory()) {
-    throw new OdError('invalid_input', `${shown} is a folder.`, { nextAction: 'Give the path of a file to write, e.g. `opendeploy env pull .env.local`.' });
-  }
-  if (existing) {
-    await confirmAction(ctx.exec, { action: `Overwrite ${shown} with the service's variables`, changes: [shown], resumeCommand: resumeCommand(command) });
-  }
-  return withTarget(ctx, options, async (ops) => {
-    const service = targetService(ops);
-    const variables = await readEnv(ops);
-    const text = formatDotenv(variables, [
-      `Runtime variables of service ${service.name} (${service.id}), pulled by opendeploy ${new Date().toISOString()}.`,
-      'Holds secrets: keep it out of version control.',
-    ]);
-    // Inside the project the file would be uploaded by the next deploy: keep it out first.
-    const protection = await keepOutOfArchive(target, ops.root);
-    await writeSecretFileAtomic(target, text).catch((error: NodeJS.ErrnoException) => {
-      throw new OdError('invalid_input', `Could not write ${shown} (${error.code ?? 'error'}).`, { nextAction: 'Check that the folder exists and is writable.' });
-    });
-    const keys = Object.keys(variables).sort();
-    ops.audit.info('env.pull', { project_id: ops.projectId, service_id: service.id, file: target, count: keys.length });
-    ctx.reporter.document(
-      { service_id: service.id, file: target, count: keys.length, keys, mode: '0600', archive: protection },
-      [
-        `Wrote ${plural(keys.length, 'variable')} of service ${service.name} to ${shown} (mode 0600). It holds secrets: keep it out of version control.`,
-        ...(protection === 'added' ? [`Added ${shown} to .opendeployignore so it is never uploaded.`] : []),
-      ],
-    );
-    return 0;
-  });
+    .action(lazyAction(wiring, async () => (await handlers()).pull));
 }

@@ -1,0 +1,38 @@
+import { OdError } from '../../core/errors.js';
+import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
+import { addDatabase, humanDbAdd, parseEngine } from '../../ops/db.js';
+import { runHandler } from '../run.js';
+import type { Invocation } from '../lazy.js';
+import { withInterrupt } from '../interrupt.js';
+
+export interface DbAddOptions extends OpsOptions {
+  overwrite?: boolean;
+  /** commander's --no-redeploy sets this to false. */
+  redeploy?: boolean;
+}
+
+export async function add({ args, options, io }: Invocation<DbAddOptions>): Promise<number> {
+  const engineName = args[0] as string;
+  return runHandler(options, io, async ({ exec, reporter }) => {
+    const engine = parseEngine(engineName);
+    const target = await resolveOpsTarget({ exec, reporter, options, needService: true });
+    try {
+      const result = await withInterrupt((signal) =>
+        addDatabase(target, engine, {
+          exec,
+          reporter,
+          signal,
+          overwrite: options.overwrite === true,
+          redeploy: options.redeploy !== false,
+        }),
+      );
+      reporter.result(result, humanDbAdd(result, target.service!.name));
+      return 0;
+    } catch (error) {
+      if (error instanceof OdError) target.audit.error('db.add', { project_id: target.projectId, service_id: target.service?.id ?? null, engine, error_code: error.code });
+      throw error;
+    } finally {
+      await target.close();
+    }
+  });
+}

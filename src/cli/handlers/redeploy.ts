@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { OdError } from '../../core/errors.js';
+import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
+import { humanRedeploy, redeploy } from '../../ops/redeploy.js';
+import { runHandler } from '../run.js';
+import type { Invocation } from '../lazy.js';
+import { withInterrupt } from '../interrupt.js';
+
+interface RedeployOptions extends OpsOptions {
+  source?: string;
+  force?: boolean;
+}
+
+export default async function redeployCommand({ options, io }: Invocation<RedeployOptions>): Promise<number> {
+  return runHandler(options, io, async ({ exec, reporter }) => {
+    if (options.force && options.source === undefined) {
+      throw new OdError('invalid_input', '--force only applies together with --source.', {
+        nextAction: 'Add --source <path> to upload a folder, or drop --force.',
+      });
+    }
+    const target = await resolveOpsTarget({ exec, reporter, options, needService: true });
+    try {
+      const result = await withInterrupt((signal) =>
+        redeploy(target, {
+          exec,
+          reporter,
+          signal,
+          ...(options.source !== undefined ? { source: path.resolve(exec.cwd, options.source) } : {}),
+          ...(options.force ? { force: true } : {}),
+        }),
+      );
+      reporter.result(result, humanRedeploy(result, target.service!.name));
+      return 0;
+    } catch (error) {
+      if (error instanceof OdError) target.audit.error('redeploy', { project_id: target.projectId, service_id: target.service?.id ?? null, error_code: error.code });
+      throw error;
+    } finally {
+      await target.close();
+    }
+  });
+}

@@ -1,0 +1,18 @@
+import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
+import { humanTriage, runTriage } from '../../ops/triage.js';
+import { runHandler } from '../run.js';
+import type { Invocation } from '../lazy.js';
+
+export default async function triageCommand({ args, options, io }: Invocation<OpsOptions>): Promise<number> {
+  const deployment = args[0] as string | undefined;
+  return runHandler(options, io, async ({ exec, reporter }) => {
+    const target = await resolveOpsTarget({ exec, reporter, options, needService: !deployment });
+    try {
+      const outcome = await runTriage(target, deployment);
+      reporter.document(outcome.report, humanTriage(outcome, { projectId: target.projectId, auditLog: target.audit.path }));
+      return 0;
+    } finally {
+      await target.close();
+    }
+  });
+}

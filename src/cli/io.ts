@@ -1,0 +1,20 @@
+import type { Streams } from './output/json.js';
+
+/** Everything a command reads from or writes to its process, injectable so tests run in-process. */
+export interface RunIo {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  streams: Streams;
+  stdinIsTTY: boolean;
+  stderrIsTTY: boolean;
+}
+
+export function defaultIo(): RunIo {
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    streams: { stdout: process.stdout, stderr: process.stderr },
+    stdinIsTTY: process.stdin.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Commands are metadata plus a handler module imported only when the command runs: registering all
+ * of them costs commander and a few option objects, so `--version`, `--help` and every command's own
+ * `--help` start close to bare Node. Only type imports here — anything heavy belongs in a handler.
+ */
+import type { Command } from 'commander';
+import type { RunIo } from './io.js';
+
+/** What a handler gets: commander's positional values, the options merged with the global ones. */
+export interface Invocation<O> {
+  /** Positional arguments in declaration order (a variadic one is a string array). */
+  args: readonly (string | string[] | undefined)[];
+  options: O;
+  io: RunIo;
+  /** The commander command that matched (for the raw argv of a resume command). */
+  command: Command;
+}
+
+export type Handler<O> = (invocation: Invocation<O>) => Promise<number>;
+
+/** How a registered command reaches the process: its I/O and where its exit code goes. */
+export interface Wiring {
+  io: () => RunIo;
+  setExit: (code: number) => void;
+}
+
+/** A commander action that imports the handler module on first use and runs it. */
+export function lazyAction<O>(wiring: Wiring, load: () => Promise<Handler<O>>): (...actionArgs: unknown[]) => Promise<void> {
+  return async (...actionArgs: unknown[]) => {
+    // commander calls actions with (...positional, options, command).
+    const command = actionArgs[actionArgs.length - 1] as Command;
+    const args = actionArgs.slice(0, -2) as (string | string[] | undefined)[];
+    const handler = await load();
+    wiring.setExit(await handler({ args, options: command.optsWithGlobals() as O, io: wiring.io(), command }));
+  };
+}
