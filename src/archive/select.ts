@@ -1,9 +1,10 @@
 /**
  * Decides which files of a source folder go into the archive: built-in exclusions (rules.ts),
  * secret detection (rules.ts, npmrc.ts), `.gitignore` / `.opendeployignore` (gitignore.ts) and the
- * symlink policy below. Reads metadata, the ignore files and the root `package.json` (each up to a
- * cap), and for the content checks of content.ts at most the first KiB of a file (a whole small
- * `.npmrc`, `.yarnrc.yml` or JSON file); file contents are read once, later, by zip.ts.
+ * symlink policy below. The ignore rules are applied by the walk (walk.ts), whose listing analysis
+ * reads too; this module reads metadata, and for the content checks of content.ts at most the first
+ * KiB of a file (a whole small `.npmrc`, `.yarnrc.yml` or JSON file); file contents are read once,
+ * later, by zip.ts.
  *
  * Symlink policy:
  * - A link whose real target is outside the source root is never followed, and is listed in
@@ -17,24 +18,16 @@
  *   mishandle them.
  * - Broken links and link loops (`ELOOP` from realpath) are skipped with a warning, never followed.
  */
-import { closeSync, constants, fstatSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { lstat, open, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OdError } from '../core/errors.js';
 import { isSecretByContent, isSecretByContentSync, openForCheck } from './content.js';
-import { IGNORE_FILE_MAX_BYTES, IgnoreRules, MAX_IGNORE_PATTERNS, type RulesSource } from './gitignore.js';
-import {
-  buildDirIsGeneratedOutput,
-  isExcludedDirName,
-  isExcludedFileName,
-  isSecretBaseName,
-  isSecretDirName,
-  isSecretFileName,
-  isSecretPath,
-  VENV_MARKER,
-} from './rules.js';
-import { walk, type WalkEntry } from './walk.js';
+import { isSecretFileName } from './rules.js';
+import { listingServes, walkProject, type ProjectListing, type WalkEntry } from './walk.js';
+
+export { PACKAGE_JSON_MAX_BYTES } from './walk.js';
 
 export interface SelectedFile {
   /** Entry name: relative to the source root, forward slashes. */
@@ -72,10 +65,13 @@ export interface SelectOptions {
    * `excludeSecretFiles`.
    */
   secretFiles?: string[];
+  /**
+   * The tree as `walkProject(root)` listed it, shared with analysis so the folder is walked once.
+   * A listing made with other `extraIgnore` patterns, or one that skipped folders, is not used:
+   * the folder is walked again.
+   */
+  listing?: ProjectListing;
 }
-
-/** Largest root `package.json` read (only its scripts and dependencies matter here). */
-export const PACKAGE_JSON_MAX_BYTES = 1024 * 1024;
 
 /** Code-unit order: the same on every machine and locale, unlike localeCompare. */
 export function compareRel(a: string, b: string): number {
@@ -96,140 +92,6 @@ function zipMode(st: Stats): number {
   return st.mode & 0o111 ? 0o755 : 0o644;
 }
 
-async function resolveRoot(root: string): Promise<string> {
-  const abs = path.resolve(root);
-  let real: string;
-  let st: Stats;
-  try {
-    real = await realpath(abs);
-    st = await stat(real);
-  } catch (error) {
-    throw new OdError('invalid_input', `Source folder not found: ${abs} (${errorCode(error)})`, {
-      nextAction: 'Pass the path of the project folder to deploy.',
-      cause: error,
-    });
-  }
-  if (!st.isDirectory()) {
-    throw new OdError('invalid_input', `Source path is not a folder: ${abs}`, {
-      nextAction: 'Pass the path of the project folder to deploy, not a file.',
-    });
-  }
-  return real;
-}
-
-interface CappedText {
-  text: string;
-  /** Size on disk; larger than the text's bytes when the cap cut it. */
-  size: number;
-  truncated: boolean;
-}
-
-/** Reads at most `max` bytes of a regular file; never opens a FIFO for blocking reads. */
-async function readCapped(abs: string, max: number): Promise<CappedText> {
-  const handle = await open(abs, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
-    const want = Math.min(st.size, max);
-    const buffer = Buffer.alloc(want);
-    let filled = 0;
-    while (filled < want) {
-      const { bytesRead } = await handle.read(buffer, filled, want - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    let text = buffer.subarray(0, filled).toString('utf8');
-    const truncated = st.size > max;
-    // A cut in the middle of a line would leave half a pattern: drop the partial last line.
-    if (truncated) text = text.slice(0, Math.max(0, text.lastIndexOf('\n')));
-    return { text, size: st.size, truncated };
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
-
-/**
- * Reads a small text file up to `max` bytes; `undefined` when it does not exist, a warning when it
- * cannot be read or was cut at the cap.
- */
-async function readOptionalText(
-  abs: string,
-  rel: string,
-  warnings: string[],
-  max: number = IGNORE_FILE_MAX_BYTES,
-): Promise<string | undefined> {
-  try {
-    const read = await readCapped(abs, max);
-    if (read.truncated) {
-      warnings.push(`${rel}: ${read.size} bytes, larger than the ${max}-byte read cap; only its beginning was used`);
-    }
-    return read.text;
-  } catch (error) {
-    const code = errorCode(error);
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') warnings.push(`${rel}: unreadable (${code}), its rules were not applied`);
-    return undefined;
-  }
-}
-
-async function exists(abs: string): Promise<boolean> {
-  try {
-    await lstat(abs);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * When the source root is a subfolder of a git repository (a monorepo app), the `.gitignore` files
- * between the repository root and the source root apply too, as they do for git. Returns the root's
- * path relative to the repository root and those files, shallowest first. A root that holds its own
- * `.git` is its own repository; with no repository above, nothing outside the root is read.
- */
-async function outerGitignores(root: string, warnings: string[]): Promise<{ prefix: string; sources: RulesSource[] }> {
-  const none = { prefix: '', sources: [] };
-  if (await exists(path.join(root, '.git'))) return none;
-  const chain: string[] = [];
-  let dir = root;
-  for (;;) {
-    const parent = path.dirname(dir);
-    if (parent === dir) return none;
-    dir = parent;
-    chain.unshift(dir);
-    if (await exists(path.join(dir, '.git'))) break;
-  }
-  const repoRoot = dir;
-  const sources: RulesSource[] = [];
-  for (const folder of chain) {
-    const text = await readOptionalText(path.join(folder, '.gitignore'), path.join(folder, '.gitignore'), warnings);
-    if (text !== undefined) sources.push({ base: toPosix(path.relative(repoRoot, folder)), text });
-  }
-  return { prefix: `${toPosix(path.relative(repoRoot, root))}/`, sources };
-}
-
-async function readPackageJson(root: string, warnings: string[]): Promise<unknown> {
-  const file = path.join(root, 'package.json');
-  let text: string;
-  try {
-    const read = await readCapped(file, PACKAGE_JSON_MAX_BYTES);
-    if (read.truncated) {
-      warnings.push(`package.json: ${read.size} bytes, larger than the ${PACKAGE_JSON_MAX_BYTES}-byte read cap; a top-level build/ folder is kept`);
-      return undefined;
-    }
-    text = read.text;
-  } catch (error) {
-    const code = errorCode(error);
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') warnings.push(`package.json: unreadable (${code}), a top-level build/ folder is kept`);
-    return undefined;
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    warnings.push('package.json: not valid JSON, a top-level build/ folder is kept');
-    return undefined;
-  }
-}
-
 interface PendingLink {
   rel: string;
   name: string;
@@ -237,42 +99,26 @@ interface PendingLink {
   targetRel: string;
 }
 
-interface State {
-  rules: IgnoreRules;
-}
-
 export async function selectFiles(root: string, options: SelectOptions = {}): Promise<Selection> {
-  const realRoot = await resolveRoot(root);
-  const warnings: string[] = [];
+  const listing =
+    options.listing !== undefined && listingServes(options.listing, options.extraIgnore)
+      ? options.listing
+      : await walkProject(root, options.extraIgnore === undefined ? {} : { extraIgnore: options.extraIgnore });
+  const realRoot = listing.root;
+  if (listing.rootError !== undefined) {
+    throw new OdError('invalid_input', `Cannot read the source folder ${realRoot} (${errorCode(listing.rootError)})`, {
+      nextAction: 'Check the folder permissions, or run from a folder you can read.',
+      cause: listing.rootError,
+    });
+  }
+  const warnings: string[] = [...listing.warnings];
   const files: SelectedFile[] = [];
   const excludedSecrets: string[] = [];
   const skippedSymlinks: string[] = [];
   const links: PendingLink[] = [];
   const unreadable = new Set<string>();
   let ignoredCount = 0;
-  let rootError: NodeJS.ErrnoException | undefined;
-
-  const outer = await outerGitignores(realRoot, warnings);
-  const deployIgnore = await readOptionalText(path.join(realRoot, '.opendeployignore'), '.opendeployignore', warnings);
-  const last = [deployIgnore ?? '', (options.extraIgnore ?? []).join('\n')];
-  let rules = IgnoreRules.create(outer.prefix, outer.sources, last);
-  if (rules.ignoresRoot()) {
-    // The user asked to deploy this folder: an enclosing repository that ignores it wholesale (a
-    // dotfiles repo with `*`, say) would otherwise leave nothing to upload.
-    warnings.push('the source folder is ignored by .gitignore files above it; those files were not applied');
-    rules = IgnoreRules.create('', [], last);
-  }
-  let patternCapReported = false;
-  /** One warning for the whole walk, naming the first file whose patterns went over the cap. */
-  const notePatternCap = (next: IgnoreRules, where: string): void => {
-    if (patternCapReported || next.droppedPatterns === 0) return;
-    patternCapReported = true;
-    warnings.push(
-      `${where}: ignore rules over the ${MAX_IGNORE_PATTERNS}-pattern cap; ${next.droppedPatterns} pattern(s) beyond it were not applied`,
-    );
-  };
-  notePatternCap(rules, outer.sources.length > 0 ? '.gitignore files above the source folder' : '.opendeployignore');
-  const buildIsOutput = buildDirIsGeneratedOutput(await readPackageJson(realRoot, warnings));
+  for (const [rel, code] of listing.unreadable) warnings.push(`${rel}/: unreadable folder (${code}), skipped`);
 
   const unreadableFile = (rel: string, error: unknown): void => {
     unreadable.add(rel);
@@ -290,9 +136,9 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
   };
 
   /**
-   * One open per file gives all the walk needs: the open itself proves the file readable (stat
-   * succeeds on a chmod 000 file, the read in zip.ts would not), fstat gives size and mode, and the
-   * content checks read through the same descriptor. Synchronous: see isSecretByContentSync.
+   * One open per file gives all the selection needs: the open itself proves the file readable
+   * (stat succeeds on a chmod 000 file, the read in zip.ts would not), fstat gives size and mode,
+   * and the content checks read through the same descriptor. Synchronous: see isSecretByContentSync.
    */
   const takeFile = (entry: WalkEntry): void => {
     let fd: number;
@@ -360,76 +206,35 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
     links.push({ rel: entry.rel, name: entry.name, targetRel: target });
   };
 
-  await walk<State>(realRoot, { rules }, {
-    async enterDir(rel, _abs, entries, parent) {
-      if (rel !== '' && entries.some((entry) => entry.name === VENV_MARKER && entry.kind === 'file')) {
+  // The walk applied the ignore rules; what is left here is the policy on secrets, links and
+  // special files. Links are resolved concurrently: each is a realpath and a stat.
+  const linkChecks: Array<Promise<void>> = [];
+  for (const entries of listing.dirs.values()) {
+    for (const entry of entries) {
+      if (entry.verdict === 'ignored') {
         ignoredCount += 1;
-        return null;
+        continue;
       }
-      const gitignore = entries.find((entry) => entry.name === '.gitignore' && entry.kind === 'file');
-      if (gitignore === undefined) return parent;
-      const text = await readOptionalText(gitignore.abs, gitignore.rel, warnings);
-      if (text === undefined) return parent;
-      const next = parent.rules.withGitignore(rel, text);
-      notePatternCap(next, gitignore.rel);
-      return { rules: next };
-    },
-
-    visit(entry, state) {
-      const { rel, name, kind } = entry;
-      // A link is judged by its name before anything else, as whatever it may point to.
-      const folderLike = kind === 'dir' || kind === 'symlink';
-      if (folderLike && isExcludedDirName(name)) {
-        ignoredCount += 1;
-        return false;
+      if (entry.verdict === 'secret') {
+        excludedSecrets.push(entry.kind === 'dir' ? `${entry.rel}/` : entry.rel);
+        continue;
       }
-      if (kind !== 'dir' && isExcludedFileName(name)) {
-        ignoredCount += 1;
-        return false;
-      }
-      if (folderLike && isSecretDirName(name)) {
-        excludedSecrets.push(kind === 'dir' ? `${rel}/` : rel);
-        return false;
-      }
-      if (kind !== 'dir' && (isSecretBaseName(name) || isSecretPath(rel))) {
-        excludedSecrets.push(rel);
-        return false;
-      }
-      if (kind === 'dir' && rel === 'build' && buildIsOutput) {
-        ignoredCount += 1;
-        return false;
-      }
-      if (state.rules.ignores(rel, kind === 'dir')) {
-        ignoredCount += 1;
-        return false;
-      }
-      switch (kind) {
+      switch (entry.kind) {
         case 'dir':
-          return true;
+          break;
         case 'file':
           takeFile(entry);
-          return false;
+          break;
         case 'symlink':
-          return noteLink(entry).then(() => false);
+          linkChecks.push(noteLink(entry));
+          break;
         default:
           // Sockets, FIFOs and devices: opening a FIFO would block the archive forever.
-          warnings.push(`${rel}: not a regular file (socket, FIFO or device), skipped`);
-          return false;
+          warnings.push(`${entry.rel}: not a regular file (socket, FIFO or device), skipped`);
       }
-    },
-
-    onError(rel, error) {
-      if (rel === '') rootError = error;
-      else warnings.push(`${rel}/: unreadable folder (${errorCode(error)}), skipped`);
-    },
-  });
-
-  if (rootError !== undefined) {
-    throw new OdError('invalid_input', `Cannot read the source folder ${realRoot} (${errorCode(rootError)})`, {
-      nextAction: 'Check the folder permissions, or run from a folder you can read.',
-      cause: rootError,
-    });
+    }
   }
+  await Promise.all(linkChecks);
 
   // Links are resolved once every real file is known: a link is included only when its target was.
   const selected = new Map(files.map((file) => [file.rel, file]));
