@@ -4,10 +4,10 @@
  */
 
 import type { EventEmitter } from 'node:events';
+import type { Executor } from './executor.js';
 import type { FaultQueue } from './faults.js';
 import type { RequestRecorder } from './recorder.js';
-import type { LocalRuntime } from './runtime/runtime.js';
-import type { Simulator } from './simulator.js';
+import type { DeploymentScripts } from './scripts.js';
 import type { SseStream } from './sse.js';
 import type { Store } from './store.js';
 
@@ -40,9 +40,10 @@ export interface App {
   /** Per-deployment change notifications (`deployment:<id>`), consumed by the SSE stream. */
   events: EventEmitter;
   timers: Timers;
-  simulator: Simulator;
-  /** Real builds, processes and databases on this machine; null when simulating. */
-  runtime: LocalRuntime | null;
+  /** Scripted outcomes for the next deployments (the control endpoints fill it). */
+  scripts: DeploymentScripts;
+  /** Runs deployments and dependencies: the simulator, or real builds, processes and databases on this machine. */
+  executor: Executor;
   faults: FaultQueue;
   recorder: RequestRecorder;
   /** Open SSE responses, closed explicitly on shutdown. */

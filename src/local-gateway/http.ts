@@ -7,27 +7,11 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App, Principal } from './app.js';
+import { HttpError, httpError } from './http-error.js';
 import type { RecordedRequest } from './recorder.js';
 
-/** Thrown by handlers; the dispatcher turns it into a JSON (or text) response. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(
-      typeof body === 'object' && body !== null && 'error' in body
-        ? String((body as { error: unknown }).error)
-        : `HTTP ${status}`,
-    );
-  }
-}
-
-/** `{"error": message, ...extra}` — the default downstream error body of the contract. */
-export function httpError(status: number, error: string, extra: Record<string, unknown> = {}): HttpError {
-  return new HttpError(status, { error, ...extra });
-}
+// Handlers import the error with the rest of the toolkit.
+export { HttpError, httpError };
 
 /** Gin's plain-text 404 for unregistered routes. */
 export const NOT_FOUND_TEXT = '404 page not found';

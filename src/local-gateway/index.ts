@@ -8,4 +8,4 @@ export { ACTIVE_REGION_ID, INACTIVE_REGION_ID, REGIONS } from './regions.js';
 export type { Region } from './regions.js';
 export type { FaultSpec } from './faults.js';
 export type { RecordedRequest } from './recorder.js';
-export type { DeploymentScript } from './simulator.js';
+export type { DeploymentScript } from './scripts.js';

@@ -27,7 +27,8 @@ import type { App } from './app.js';
 import { Timers } from './app.js';
 import { authenticate } from './auth.js';
 import type { FaultAction } from './faults.js';
-import { FaultQueue, MALFORMED_BODY, failAfterCommit } from './faults.js';
+import { FaultQueue, MALFORMED_BODY } from './faults.js';
+import { failAfterCommit } from './commit-fault.js';
 import { FOREIGN_HOST_TEXT, FOREIGN_ORIGIN_TEXT, hostAllowed, originAllowed } from './guard.js';
 import { HttpError, NOT_FOUND_TEXT, RequestContext, Router, toggleTrailingSlash } from './http.js';
 import { CONTROL_SECRET_FILE, ensureLocalKey, localAuthFile, writeControlSecret } from './local-key.js';
@@ -43,10 +44,12 @@ import { registerLogRoutes } from './routes/logs.js';
 import { registerProjectRoutes } from './routes/projects.js';
 import { registerServiceRoutes } from './routes/services.js';
 import { pruneExpiredUploads, registerUploadRoutes } from './routes/upload.js';
+import { DeploymentScripts } from './scripts.js';
 import { Simulator } from './simulator.js';
 import { claimGatewayFile, findRunningGateway, releaseGatewayFile } from './gateway-file.js';
-import type { RuntimeLogEvent } from './runtime/records.js';
-import { LocalRuntime, type RestorePolicy } from './runtime/runtime.js';
+import type { RuntimeLogEvent } from './records.js';
+import type { RestorePolicy } from './runtime/context.js';
+import { LocalRuntime } from './runtime/runtime.js';
 import type { SseStream } from './sse.js';
 import { Store } from './store.js';
 
@@ -137,7 +140,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   }
   const store = await Store.open(dataDir, log);
 
-  // The simulator needs the app and the app holds the simulator: fill it in right after.
+  // The executor needs the app and the app holds the executor: fill it in right after.
   const app = {
     store,
     settings: { simulate, buildDurationMs, registerLimitPerHour },
@@ -150,12 +153,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     timers: new Timers(),
     faults: new FaultQueue(),
     recorder: new RequestRecorder(),
+    scripts: new DeploymentScripts(),
     streams: new Set<SseStream>(),
     log,
-  } as Omit<App, 'simulator' | 'runtime'> as App;
-  app.simulator = new Simulator(app);
-  app.runtime = simulate
-    ? null
+  } as Omit<App, 'executor'> as App;
+  app.executor = simulate
+    ? new Simulator(app)
     : new LocalRuntime(app, { readyTimeoutMs, restore: options.restore ?? 'all', notify: (line) => options.notify?.(line) });
   await pruneExpiredUploads(app);
   const controlSecret = options.controlSecret === true ? await writeControlSecret(dataDir) : null;
@@ -181,20 +184,19 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     }
     // A deployed app's host name goes to the app, whatever the path (it may have its own /api).
     // Its Origin policy is the app's own business, as when it is hosted.
-    if (app.runtime?.proxyRequest(req, res)) return;
+    if (app.executor.proxyRequest(req, res)) return;
     if (!originAllowed(req.headers.origin, guards.port)) {
       refuse(res, 403, FOREIGN_ORIGIN_TEXT);
       return;
     }
     void handleRequest(app, routers, guards, req, res);
   });
-  const runtime = app.runtime;
   server.on('upgrade', (req, socket, head) => {
     if (!hostAllowed(req.headers.host, guards.port)) {
       socket.end(`HTTP/1.1 421 Misdirected Request\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(FOREIGN_HOST_TEXT)}\r\n\r\n${FOREIGN_HOST_TEXT}`);
       return;
     }
-    if (runtime?.proxyUpgrade(req, socket, head)) return;
+    if (app.executor.proxyUpgrade(req, socket, head)) return;
     socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
   const port = await listen(server, options.port ?? 0);
@@ -218,8 +220,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     }
   }
   claimGatewayFile(dataDir, { url: app.url, port, simulate });
-  if (app.runtime) app.runtime.init(port);
-  else app.simulator.resumeAll();
+  app.executor.resume(port);
 
   let closing: Promise<void> | undefined;
   return {
@@ -236,7 +237,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         ...rest,
         user: shownUser,
         agents: agents.map(({ token_sha256: _hash, ...agent }) => agent),
-        scripted_deployments: app.simulator.queuedScripts(),
+        scripted_deployments: app.scripts.list(),
       };
       // A JSON round trip: exactly what the HTTP dump used to return, detached from the live rows.
       return JSON.parse(JSON.stringify({ state, requests: app.recorder.list() })) as GatewayInspection;
@@ -249,7 +250,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       closing ??= (async () => {
         app.timers.stopAll();
         for (const stream of [...app.streams]) stream.close();
-        await app.runtime?.close();
+        await app.executor.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;

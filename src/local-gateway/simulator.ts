@@ -1,39 +1,20 @@
 /**
- * Simulated builds: moves each deployment through pending → building → deploying → success (or a
- * scripted failure) over `buildDurationMs`, writing realistic log lines as it goes, and creates the
- * service's auto domain shortly after the first success. Also finishes dependency provisioning.
+ * The simulated executor (`--simulate`): moves each deployment through pending → building →
+ * deploying → success (or a scripted failure) over `buildDurationMs`, writing realistic log lines
+ * as it goes, and creates the service's auto domain shortly after the first success. Also finishes
+ * dependency provisioning. Nothing runs on this machine.
  *
  * Every step is a precomputed row of a timeline and the row index is persisted, so a restarted
  * gateway resumes a half-finished build where it stopped instead of inventing a new story.
  */
 
-import { randomUUID } from 'node:crypto';
 import type { App } from './app.js';
 import { nowIso } from './app.js';
-import type {
-  DeploymentPlan,
-  DeploymentRow,
-  DeploymentStatus,
-  DomainRow,
-  FailurePhase,
-  LogLine,
-  ServiceRow,
-} from './store.js';
+import type { DependencyAddress, Executor } from './executor.js';
+import { appendLog, ensureAutoDomain, markCurrent, setServiceStatus, updateDeployment } from './records.js';
+import { NO_SOURCE_ERROR } from './scripts.js';
+import type { DependencyRow, DeploymentPlan, DeploymentRow, DeploymentStatus, FailurePhase, LogLine, ServiceRow } from './store.js';
 import { TERMINAL_STATUSES } from './store.js';
-import { randomLowerAlnum } from './tokens.js';
-
-/** Scripted outcome for the next simulated deployments (`POST /__local/next-deployment`). */
-export interface DeploymentScript {
-  outcome: 'success' | 'failed';
-  phase?: 'build' | 'deploy' | 'runtime';
-  error_msg?: string;
-  log_lines?: string[];
-}
-
-/** Change notifications for SSE subscribers, emitted as `deployment:<id>`. */
-export type DeploymentEvent =
-  | { type: 'log'; index: number; line: LogLine }
-  | { type: 'status'; status: DeploymentStatus; progress: number };
 
 type LogSpec = [source: LogLine['source'], level: LogLine['level'], message: string];
 
@@ -48,8 +29,6 @@ interface Step {
   failure?: { phase: FailurePhase; error: string };
 }
 
-/** The hosted failure string for a deployment whose project has no bound source. */
-export const NO_SOURCE_ERROR = 'Service failed to deploy';
 /** Auto domains appear this long after the success, so clients must poll for them. */
 export const AUTO_DOMAIN_DELAY_MS = 200;
 export const DEPENDENCY_PROVISION_MS = 300;
@@ -70,38 +49,10 @@ const DEFAULT_FAILURE_LINES: Record<'build' | 'deploy' | 'runtime', string[]> = 
   runtime: ['Error: Cannot find module \'/app/server.js\'', 'Back-off restarting failed container'],
 };
 
-export class Simulator {
-  private scripts: DeploymentScript[] = [];
+export class Simulator implements Executor {
   private readonly pending = new Map<string, NodeJS.Timeout | undefined>();
 
   constructor(private readonly app: App) {}
-
-  // ---- scripting -------------------------------------------------------------------------
-
-  queue(script: DeploymentScript, count: number): number {
-    for (let i = 0; i < count; i++) this.scripts.push(script);
-    return this.scripts.length;
-  }
-
-  clearScripts(): void {
-    this.scripts = [];
-  }
-
-  queuedScripts(): DeploymentScript[] {
-    return this.scripts;
-  }
-
-  /** The plan of a new deployment: no bound source wins over any script (it fails first). */
-  planFor(hasSource: boolean): DeploymentPlan {
-    if (!hasSource) return { outcome: 'failed', phase: 'source', error_msg: NO_SOURCE_ERROR };
-    const script = this.scripts.shift();
-    if (!script) return { outcome: 'success' };
-    const plan: DeploymentPlan = { outcome: script.outcome };
-    if (script.outcome === 'failed') plan.phase = script.phase ?? 'build';
-    if (script.error_msg !== undefined) plan.error_msg = script.error_msg;
-    if (script.log_lines !== undefined) plan.log_lines = script.log_lines;
-    return plan;
-  }
 
   // ---- deployments -----------------------------------------------------------------------
 
@@ -113,24 +64,30 @@ export class Simulator {
     this.scheduleStep(dep.id, steps, dep.sim_step, previousAt);
   }
 
-  /** Stops the timeline and marks the deployment cancelled (caller checked it is not terminal). */
   cancel(dep: DeploymentRow): void {
     this.app.timers.cancel(this.pending.get(dep.id));
     this.pending.delete(dep.id);
-    this.appendLog(dep, 'runtime', 'warn', 'Deployment cancelled by user request');
-    this.update(dep, { status: 'cancelled', message: 'Deployment cancelled', completed_at: nowIso() });
+    appendLog(this.app, dep, 'runtime', 'warn', 'Deployment cancelled by user request');
+    updateDeployment(this.app, dep, { status: 'cancelled', message: 'Deployment cancelled', completed_at: nowIso() });
   }
 
-  /** After a restart: continue builds, provisioning and any auto domain not yet written. */
-  resumeAll(): void {
+  /** After a restart: continue builds, provisioning and any auto domain not yet written (the port plays no part). */
+  resume(): void {
     const state = this.app.store.state;
     for (const dep of state.deployments) {
       if (!TERMINAL_STATUSES.has(dep.status)) this.start(dep);
       else if (dep.status === 'success' && dep.is_current) this.scheduleAutoDomain(dep);
     }
     for (const dependency of state.dependencies) {
-      if (dependency.status === 'provisioning') this.provisionDependency(dependency.id);
+      if (dependency.status === 'provisioning') this.provisionDependency(dependency);
     }
+  }
+
+  /** Nothing runs: the pending steps are timers, which the gateway stops with all its others. */
+  close(): Promise<void> {
+    for (const handle of this.pending.values()) this.app.timers.cancel(handle);
+    this.pending.clear();
+    return Promise.resolve();
   }
 
   private scheduleStep(id: string, steps: Step[], index: number, previousAt: number): void {
@@ -152,7 +109,7 @@ export class Simulator {
   }
 
   private apply(dep: DeploymentRow, step: Step, index: number): void {
-    for (const [source, level, message] of step.logs) this.appendLog(dep, source, level, message);
+    for (const [source, level, message] of step.logs) appendLog(this.app, dep, source, level, message);
     const patch: Partial<DeploymentRow> = {
       status: step.status,
       progress: step.progress,
@@ -165,96 +122,47 @@ export class Simulator {
       patch.error_context = { phase: step.failure.phase, progress: step.progress };
     }
     if (TERMINAL_STATUSES.has(step.status)) patch.completed_at = nowIso();
-    this.update(dep, patch);
-    const service = this.app.store.state.services.find((s) => s.id === dep.service_id);
-    if (service) {
-      const serviceStatus = step.status === 'success' ? 'running' : step.status === 'failed' ? 'failed' : 'deploying';
-      if (service.status !== serviceStatus) {
-        service.status = serviceStatus;
-        service.updated_at = nowIso();
-      }
-    }
-    if (step.status === 'success') this.onSuccess(dep);
-  }
-
-  private onSuccess(dep: DeploymentRow): void {
-    const state = this.app.store.state;
-    for (const other of state.deployments) {
-      if (other.id === dep.id || other.service_id !== dep.service_id || other.environment !== dep.environment) continue;
-      if (!other.is_current) continue;
-      other.is_current = false;
-      // A rollback retires the release it replaced; an ordinary deploy leaves it listed as success.
-      if (dep.is_rollback && other.status === 'success') {
-        this.update(other, { status: 'rolled_back', message: `Rolled back by deployment ${dep.id}` });
-      }
-    }
-    dep.is_current = true;
-    this.app.store.changed();
-    this.scheduleAutoDomain(dep);
-  }
-
-  private update(dep: DeploymentRow, patch: Partial<DeploymentRow>): void {
-    const before = dep.status;
-    Object.assign(dep, patch, { updated_at: nowIso() });
-    this.app.store.changed();
-    if (dep.status !== before) {
-      const event: DeploymentEvent = { type: 'status', status: dep.status, progress: dep.progress };
-      this.app.events.emit(`deployment:${dep.id}`, event);
+    updateDeployment(this.app, dep, patch);
+    setServiceStatus(this.app, dep.service_id, step.status === 'success' ? 'running' : step.status === 'failed' ? 'failed' : 'deploying');
+    if (step.status === 'success') {
+      markCurrent(this.app, dep);
+      this.scheduleAutoDomain(dep);
     }
   }
 
-  appendLog(dep: DeploymentRow, source: LogLine['source'], level: LogLine['level'], message: string): void {
-    const logs = (this.app.store.state.logs[dep.id] ??= []);
-    const line: LogLine = { timestamp: nowIso(), level, message, source };
-    logs.push(line);
-    this.app.store.changed();
-    const event: DeploymentEvent = { type: 'log', index: logs.length - 1, line };
-    this.app.events.emit(`deployment:${dep.id}`, event);
-  }
-
-  // ---- auto domains ----------------------------------------------------------------------
+  // ---- domains and proxying --------------------------------------------------------------
 
   private scheduleAutoDomain(dep: DeploymentRow): void {
-    this.app.timers.after(AUTO_DOMAIN_DELAY_MS, () => this.ensureAutoDomain(dep.service_id, dep.project_id, dep.environment));
+    this.app.timers.after(AUTO_DOMAIN_DELAY_MS, () => ensureAutoDomain(this.app, dep.service_id, dep.project_id, dep.environment));
   }
 
-  /** One auto domain per service and environment, created on its first success. */
-  ensureAutoDomain(serviceId: string, projectId: string, environment: string): DomainRow {
-    const state = this.app.store.state;
-    const existing = state.domains.find((d) => d.service_id === serviceId && d.environment === environment && d.type === 'auto');
-    if (existing) return existing;
-    const suffix = environment === 'staging' ? 'dev.opendeploy.run' : 'opendeploy.run';
-    let subdomain = randomLowerAlnum(8);
-    while (state.domains.some((d) => d.subdomain === subdomain)) subdomain = randomLowerAlnum(8);
-    const now = nowIso();
-    const row: DomainRow = {
-      id: randomUUID(),
-      service_id: serviceId,
-      project_id: projectId,
-      domain: `${subdomain}.${suffix}`,
-      subdomain,
-      environment,
-      type: 'auto',
-      status: 'active',
-      ssl_enabled: true,
-      is_primary: true,
-      cname_target: '',
-      created_at: now,
-      updated_at: now,
-    };
-    state.domains.push(row);
-    this.app.store.changed();
-    return row;
+  domainFor(label: string): string {
+    return `${label}.opendeploy.run`;
+  }
+
+  /** No app runs, so no request is ever one for an app. */
+  proxyRequest(): boolean {
+    return false;
+  }
+
+  proxyUpgrade(): boolean {
+    return false;
   }
 
   // ---- dependencies ----------------------------------------------------------------------
 
-  provisionDependency(id: string): void {
+  /** The in-cluster address a hosted dependency gets. */
+  dependencyAddress(name: string, projectId: string, defaultPort: number): Promise<DependencyAddress> {
+    return Promise.resolve({ host: `${name}.${projectId.slice(0, 8)}.svc.cluster.local`, port: defaultPort });
+  }
+
+  provisionDependency(row: DependencyRow): void {
+    const id = row.id;
     this.app.timers.after(DEPENDENCY_PROVISION_MS, () => {
-      const row = this.app.store.state.dependencies.find((d) => d.id === id);
-      if (!row || row.status !== 'provisioning') return;
-      row.status = 'running';
-      row.updated_at = nowIso();
+      const found = this.app.store.state.dependencies.find((d) => d.id === id);
+      if (!found || found.status !== 'provisioning') return;
+      found.status = 'running';
+      found.updated_at = nowIso();
       this.app.store.changed();
     });
   }

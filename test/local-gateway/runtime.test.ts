@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { urlOf } from '../../src/deploy/subdomain.js';
-import { crashLine } from '../../src/local-gateway/runtime/runtime.js';
+import { crashLine } from '../../src/local-gateway/runtime/releases.js';
 import { EngineError, startEngine } from '../../src/local-gateway/runtime/engines.js';
 import { buildInstalls, planRun, staticRoot } from '../../src/local-gateway/runtime/plan.js';
 import { spawnGroup } from '../../src/local-gateway/runtime/processes.js';

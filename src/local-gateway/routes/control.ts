@@ -10,7 +10,7 @@ import { FaultQueue } from '../faults.js';
 import type { RequestContext, Router } from '../http.js';
 import { httpError } from '../http.js';
 import { redactRequests, redactState } from '../redact.js';
-import type { DeploymentScript } from '../simulator.js';
+import type { DeploymentScript } from '../scripts.js';
 import { verifyBindSignature } from '../tokens.js';
 
 async function addFault(ctx: RequestContext): Promise<void> {
@@ -71,25 +71,25 @@ async function nextDeployment(ctx: RequestContext): Promise<void> {
   }
   const count = body['count'] ?? 1;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) throw httpError(400, 'count must be a positive integer');
-  const queued = ctx.app.simulator.queue(script, count);
+  const queued = ctx.app.scripts.queue(script, count);
   ctx.send(200, { ok: true, queued });
 }
 
 function clearNextDeployment(ctx: RequestContext): void {
-  ctx.app.simulator.clearScripts();
+  ctx.app.scripts.clear();
   ctx.send(200, { ok: true });
 }
 
 /** The stored rows without secrets, hashes, signatures or values: enough for assertions, nothing replayable. */
 function dumpState(ctx: RequestContext): void {
-  ctx.send(200, { ...redactState(ctx.app.store.state), scripted_deployments: ctx.app.simulator.queuedScripts() });
+  ctx.send(200, { ...redactState(ctx.app.store.state), scripted_deployments: ctx.app.scripts.list() });
 }
 
 /** Clears faults, the request journal and deployment scripts in one call (stored state stays). */
 function reset(ctx: RequestContext): void {
   ctx.app.faults.clear();
   ctx.app.recorder.clear();
-  ctx.app.simulator.clearScripts();
+  ctx.app.scripts.clear();
   ctx.send(200, { ok: true });
 }
 

@@ -95,10 +95,8 @@ async function create(ctx: RequestContext): Promise<void> {
   const database = optString(body, 'database_name', STRUCT) || engine.database;
   const displayName = optString(body, 'display_name', STRUCT) || engine.display_name;
   const name = `${engine.name}-${randomLowerAlnum(6)}`;
-  // Real local mode: a free 127.0.0.1 port, so the variables point at the engine it will start.
-  const local = ctx.app.runtime ? await ctx.app.runtime.allocateDependency() : null;
-  const host = local?.host ?? `${name}.${project.id.slice(0, 8)}.svc.cluster.local`;
-  const port = local?.port ?? engine.port;
+  // The variables point at where the executor will run it (real local mode: a free 127.0.0.1 port).
+  const { host, port } = await ctx.app.executor.dependencyAddress(name, project.id, engine.port);
   const now = nowIso();
   const row: DependencyRow = {
     id: randomUUID(),
@@ -117,8 +115,7 @@ async function create(ctx: RequestContext): Promise<void> {
   };
   ctx.app.store.state.dependencies.push(row);
   ctx.app.store.changed();
-  if (ctx.app.runtime) ctx.app.runtime.provisionDependency(row);
-  else ctx.app.simulator.provisionDependency(row.id);
+  ctx.app.executor.provisionDependency(row);
   ctx.send(200, {
     id: row.id,
     dependency_id: row.dependency_id,

@@ -1,5 +1,5 @@
 /**
- * Deployments: create (handing the row to the simulator), read, list, cancel and rollback.
+ * Deployments: create (handing the row to the executor), read, list, cancel and rollback.
  * `/v1/deployments/:id/status` and `/v1/deployments/status/:id` are deliberately not registered:
  * the hosted gateway answers them with its plain 404.
  */
@@ -105,7 +105,7 @@ async function createDeployment(ctx: RequestContext): Promise<void> {
     runtime_variables: JSON.stringify(service.runtime_variables),
     build_variables: JSON.stringify(service.build_variables),
     source_code_info: JSON.stringify({ source, file_name: fileName, source_path: project.source_path, branch: branch ?? '' }),
-    plan: app.simulator.planFor(project.source_path !== ''),
+    plan: app.scripts.planFor(project.source_path !== ''),
     sim_step: 0,
     created_at: now,
     updated_at: now,
@@ -114,8 +114,7 @@ async function createDeployment(ctx: RequestContext): Promise<void> {
   state.deployments.push(dep);
   touchAgent(ctx);
   app.store.changed();
-  if (app.runtime) app.runtime.start(dep);
-  else app.simulator.start(dep);
+  app.executor.start(dep);
   ctx.send(201, deploymentCreatedView(dep, ctx.caller));
 }
 
@@ -157,8 +156,7 @@ function cancelDeployment(ctx: RequestContext): void {
   if (TERMINAL_STATUSES.has(dep.status)) {
     throw httpError(409, `deployment is already ${dep.status}`, { status: dep.status });
   }
-  if (ctx.app.runtime) ctx.app.runtime.cancel(dep);
-  else ctx.app.simulator.cancel(dep);
+  ctx.app.executor.cancel(dep);
   ctx.send(200, deploymentView(dep, ctx.caller));
 }
 
@@ -198,8 +196,7 @@ function rollbackDeployment(ctx: RequestContext): void {
   state.deployments.push(dep);
   touchAgent(ctx);
   ctx.app.store.changed();
-  if (ctx.app.runtime) ctx.app.runtime.start(dep);
-  else ctx.app.simulator.start(dep);
+  ctx.app.executor.start(dep);
   ctx.send(201, { ...deploymentView(dep, ctx.caller), deployment_id: dep.id });
 }
 

@@ -77,7 +77,7 @@ async function renameSubdomain(ctx: RequestContext): Promise<void> {
   if (isTaken(domains, sub, row.id)) throw httpError(409, `subdomain "${sub}" is already taken`);
   row.subdomain = sub;
   // Real local mode routes `<sub>.localhost:<port>` to the service (the proxy reads the row per request).
-  row.domain = ctx.app.runtime ? ctx.app.runtime.domainFor(sub) : `${sub}.opendeploy.run`;
+  row.domain = ctx.app.executor.domainFor(sub);
   row.updated_at = nowIso();
   ctx.app.store.changed();
   ctx.send(200, domainView(row));

@@ -5,7 +5,7 @@
 
 import type { RequestContext, Router } from '../http.js';
 import { httpError } from '../http.js';
-import type { DeploymentEvent } from '../simulator.js';
+import type { DeploymentEvent } from '../records.js';
 import { SseStream } from '../sse.js';
 import { TERMINAL_STATUSES } from '../store.js';
 import { ownedDeployment } from './lookup.js';

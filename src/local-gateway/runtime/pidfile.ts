@@ -2,13 +2,14 @@
  * `<dataDir>/runtime.json`: the processes the gateway is running right now (pid, what it is, its
  * port). Rewritten on every change, emptied on a clean stop. After a crash of the gateway the next
  * start reads it and stops leftovers — only processes that carry this data folder's marker
- * variable (checked in /proc on Linux), so a recycled pid is never killed.
+ * variable (checked in /proc on Linux), so a recycled pid is never killed. ProcessTracker keeps
+ * the file in step with the children this gateway runs.
  */
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LOCAL_ID_VARIABLE } from './env.js';
-import { killGroup } from './processes.js';
+import { killGroup, type GroupProcess } from './processes.js';
 
 export interface ProcessRecord {
   pid: number;
@@ -59,4 +60,35 @@ export function stopLeftovers(dataDir: string): number {
     if (killGroup(record.pid, 'SIGKILL')) stopped += 1;
   }
   return stopped;
+}
+
+/** The children this gateway runs right now, mirrored into the process file on every change. */
+export class ProcessTracker {
+  private readonly tracked = new Map<GroupProcess, ProcessRecord>();
+
+  constructor(private readonly dataDir: string) {}
+
+  /** Records a started child; the returned function forgets it (call it when the child exits). */
+  track(child: GroupProcess, record: Omit<ProcessRecord, 'pid'>): () => void {
+    if (child.pid === undefined) return () => undefined;
+    this.tracked.set(child, { pid: child.pid, ...record });
+    this.write();
+    return () => {
+      if (this.tracked.delete(child)) this.write();
+    };
+  }
+
+  /** Stops every tracked child still running (builds mostly: apps and engines stop on their own). */
+  stopAll(graceMs: number): Array<Promise<unknown>> {
+    return [...this.tracked.keys()].map((child) => child.stop(graceMs));
+  }
+
+  clear(): void {
+    this.tracked.clear();
+    this.write();
+  }
+
+  write(): void {
+    writeProcessFile(this.dataDir, [...this.tracked.values()]);
+  }
 }

@@ -1,692 +1,94 @@
 /**
- * Real local deployments (the gateway's non-simulated mode). A deployment builds the bound source
- * on this machine, starts it on a free port and, once that port answers HTTP, becomes the release
- * the proxy routes `<label>.localhost:<gateway port>` to. The previous release keeps serving until
- * then and is stopped after its in-flight requests finish (zero-downtime switch); a failed
- * deployment leaves it serving. Managed dependencies run the real engine when it is installed.
+ * The real executor (the gateway's non-simulated mode): deployments build and run on this machine,
+ * databases run their real engines, and the gateway's own port proxies `<label>.localhost` to the
+ * live release of each service. The work is split by job — releases (releases.ts), proxy routes
+ * (proxy-routes.ts), database engines (databases.ts), processes (pidfile.ts) — and this class wires
+ * them together behind the executor interface.
  *
- * State lives in the same store rows the simulator writes, so every API, the logs tail and the SSE
- * stream work unchanged. Everything started here is stopped by close().
+ * State lives in the same store rows the simulator writes (through records.ts), so every API, the
+ * logs tail and the SSE stream work unchanged. Everything started here is stopped by close().
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { App } from '../app.js';
-import { nowIso } from '../app.js';
 import { bindAgent } from '../auth.js';
-import { NO_SOURCE_ERROR } from '../simulator.js';
-import type { DependencyRow, DeploymentRow, LogLine } from '../store.js';
-import { TERMINAL_STATUSES } from '../store.js';
-import { buildRelease, buildDirOf, readRunSpec, type RunSpec } from './build.js';
-import { startEngine, type RunningEngine } from './engines.js';
-import { baseEnv, LOCAL_ID_VARIABLE, parseVariables } from './env.js';
-import { DeployCancelled, DeployFailure } from './failure.js';
-import { probeHttp, waitForHttp, type Readiness } from './health.js';
-import { describeExit, launch, type Instance } from './instance.js';
-import { findHardcodedPort, listeningPorts } from './listening.js';
-import { stopLeftovers, writeProcessFile, type ProcessRecord } from './pidfile.js';
-import { freePort } from './ports.js';
-import type { GroupProcess } from './processes.js';
-import { localhostLabel, proxyHttp, proxyUpgrade, rejectUpgrade, sendBadGateway, type ProxyTarget } from './proxy.js';
-import {
-  appendLog,
-  ensureLocalAutoDomain,
-  localDomain,
-  localizeDomains,
-  markCurrent,
-  setServiceStatus,
-  updateDeployment,
-} from './records.js';
+import type { DependencyAddress, Executor } from '../executor.js';
+import type { DependencyRow, DeploymentRow } from '../store.js';
+import type { RuntimeContext, RuntimeOptions } from './context.js';
+import { Databases } from './databases.js';
+import { ProcessTracker, stopLeftovers } from './pidfile.js';
+import { ProxyRoutes } from './proxy-routes.js';
+import { Releases } from './releases.js';
 
-export type RestorePolicy = 'all' | 'none';
 
-export interface RuntimeOptions {
-  /** How long a started app may take to answer HTTP on its port (default 60 s). */
-  readyTimeoutMs: number;
-  /**
-   * On start: `all` restarts the current release of every service and every running database
-   * (the long-running `opendeploy local-gateway`); `none` marks them stopped and starts a
-   * project's databases only when it deploys (short-lived in-process gateways).
-   */
-  restore: RestorePolicy;
-  /** One-line notices for the person running the gateway (restarts, leftovers). */
-  notify: (line: string) => void;
-  /** The environment processes inherit (default process.env). */
-  sourceEnv?: NodeJS.ProcessEnv;
-}
-
-interface ActiveRun {
-  controller: AbortController;
-  instance?: Instance;
-}
-
-/** How long an old release may finish in-flight requests after traffic moved to the new one. */
-const DRAIN_MS = 5000;
-
-/** A worker that is still running after this long has started (a crash on start shows up sooner). */
-const WORKER_SETTLE_MS = 3000;
-
-/** The message of a deployment whose program ran to its end: it is not started again on a gateway restart. */
-const COMPLETED_RUN = 'Deployment completed: the program ran and exited with code 0';
-
-/** Web services answer HTTP; workers, cron jobs and one-shot programs have no port to check. */
-function servesHttp(service: { type: string; port: number }): boolean {
-  return service.type === 'web' || (service.type === '' && service.port > 0);
-}
-
-function routeKey(serviceId: string, environment: string): string {
-  return `${serviceId}\n${environment}`;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-export class LocalRuntime {
-  private readonly routes = new Map<string, Instance>();
-  private readonly instances = new Set<Instance>();
-  private readonly runs = new Map<string, ActiveRun>();
-  private readonly engines = new Map<string, RunningEngine>();
-  private readonly engineStarts = new Map<string, Promise<boolean>>();
-  private readonly tracked = new Map<GroupProcess, ProcessRecord>();
-  private closed = false;
-  private gatewayPort = 0;
-  readonly buildsDir: string;
-  readonly dependenciesDir: string;
+export class LocalRuntime implements Executor {
+  private isClosed = false;
+  private readonly ctx: RuntimeContext;
+  private readonly tracker: ProcessTracker;
+  private readonly routes: ProxyRoutes;
+  private readonly databases: Databases;
+  private readonly releases: Releases;
 
   constructor(
     private readonly app: App,
-    private readonly options: RuntimeOptions,
+    options: RuntimeOptions,
   ) {
-    this.buildsDir = path.join(app.dataDir, 'builds');
-    this.dependenciesDir = path.join(app.dataDir, 'dependencies');
+    this.ctx = { app, options, closed: () => this.isClosed };
+    this.tracker = new ProcessTracker(app.dataDir);
+    this.routes = new ProxyRoutes(app);
+    this.databases = new Databases(this.ctx, this.tracker);
+    this.releases = new Releases(this.ctx, this.routes, this.databases, this.tracker);
   }
 
-  // ---- lifecycle -------------------------------------------------------------------------
-
   /** After the gateway listens: stop leftovers of a crashed run, re-point domains, restore. */
-  init(gatewayPort: number): void {
-    this.gatewayPort = gatewayPort;
+  resume(gatewayPort: number): void {
     const leftovers = stopLeftovers(this.app.dataDir);
-    if (leftovers > 0) this.options.notify(`Stopped ${leftovers} process(es) a previous local gateway left running.`);
-    this.writeProcesses();
-    localizeDomains(this.app, gatewayPort);
-    const state = this.app.store.state;
+    if (leftovers > 0) this.ctx.options.notify(`Stopped ${leftovers} process(es) a previous local gateway left running.`);
+    this.tracker.write();
+    this.routes.listenOn(gatewayPort);
     // Credentials registered while simulating were capped guests; a real local preview has no caps.
-    for (const agent of state.agents) if (agent.state === 'pending') bindAgent(this.app, agent);
-
-    for (const row of state.dependencies) {
-      if (row.status === 'provisioning') void this.startEngineFor(row);
-      else if (row.status === 'running' || row.status === 'stopped') {
-        if (this.options.restore === 'all') void this.startEngineFor(row, true);
-        else this.setDependency(row, 'stopped', 'Stopped: it starts again with the next deployment of its project');
-      }
-    }
-    for (const dep of state.deployments) {
-      if (TERMINAL_STATUSES.has(dep.status)) continue;
-      // A build the gateway was running when it stopped is run again from the start.
-      appendLog(this.app, dep, 'buildctl', 'warn', 'The local gateway restarted during this deployment; running it again');
-      updateDeployment(this.app, dep, { status: 'pending', progress: 0, build_percent: 0, message: 'Restarted' });
-      this.start(dep);
-    }
-    const current = state.deployments.filter((d) => d.is_current && d.status === 'success' && d.message !== COMPLETED_RUN);
-    for (const dep of current) {
-      if (this.options.restore === 'all') {
-        this.restore(dep).catch((error: unknown) => this.options.notify(`Could not restart deployment ${dep.id}: ${errorText(error)}`));
-      }
-      else setServiceStatus(this.app, dep.service_id, 'stopped');
-    }
+    for (const agent of this.app.store.state.agents) if (agent.state === 'pending') bindAgent(this.app, agent);
+    this.databases.resume();
+    this.releases.resume();
   }
 
   /** Stops every process this gateway started (apps, builds, databases) and forgets them. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const run of this.runs.values()) run.controller.abort();
-    const starting = [...this.engineStarts.values()];
-    if (starting.length > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(starting), new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
-      clearTimeout(timer);
-    }
-    const stops: Array<Promise<unknown>> = [];
-    for (const instance of this.instances) stops.push(instance.stop(3000));
-    for (const engine of this.engines.values()) stops.push(engine.stop());
-    for (const child of this.tracked.keys()) stops.push(child.stop(3000));
-    await Promise.allSettled(stops);
-    this.instances.clear();
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.releases.abortAll();
+    const engines = await this.databases.stopAll();
+    await Promise.allSettled([...this.releases.stopAll(3000), ...engines, ...this.tracker.stopAll(3000)]);
     this.routes.clear();
-    this.engines.clear();
-    this.tracked.clear();
-    this.writeProcesses();
+    this.tracker.clear();
   }
 
-  // ---- domains and proxying ---------------------------------------------------------------
+  start(dep: DeploymentRow): void {
+    this.releases.start(dep);
+  }
+
+  cancel(dep: DeploymentRow): void {
+    this.releases.cancel(dep);
+  }
+
+  dependencyAddress(): Promise<DependencyAddress> {
+    return this.databases.address();
+  }
+
+  provisionDependency(row: DependencyRow): void {
+    this.databases.provision(row);
+  }
 
   domainFor(label: string): string {
-    return localDomain(label, this.gatewayPort);
+    return this.routes.domainFor(label);
   }
 
-  /** Handles a request for `<label>.localhost`; false when the Host is not one (the API handles it). */
   proxyRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    const label = localhostLabel(req.headers.host);
-    if (!label) return false;
-    const target = this.targetFor(label);
-    if ('error' in target) sendBadGateway(res, target.error);
-    else proxyHttp(req, res, target);
-    return true;
+    return this.routes.proxyRequest(req, res);
   }
 
   proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const label = localhostLabel(req.headers.host);
-    if (!label) return false;
-    const target = this.targetFor(label);
-    if ('error' in target) rejectUpgrade(socket, target.error);
-    else proxyUpgrade(req, socket, head, target);
-    return true;
+    return this.routes.proxyUpgrade(req, socket, head);
   }
-
-  private targetFor(label: string): ProxyTarget | { error: string } {
-    const state = this.app.store.state;
-    const domain = state.domains.find((d) => d.type === 'auto' && d.subdomain === label);
-    if (!domain) return { error: `no app is deployed at ${label}.localhost` };
-    const instance = this.routes.get(routeKey(domain.service_id, domain.environment));
-    if (!instance) {
-      const service = state.services.find((s) => s.id === domain.service_id);
-      return { error: `${service?.name ?? 'the service'} has no healthy process right now (status: ${service?.status ?? 'unknown'})` };
-    }
-    return {
-      host: instance.host,
-      port: instance.port,
-      begin: () => {
-        instance.inflight += 1;
-      },
-      end: () => {
-        instance.inflight -= 1;
-      },
-    };
-  }
-
-  // ---- deployments -----------------------------------------------------------------------
-
-  start(dep: DeploymentRow): void {
-    if (this.closed || this.runs.has(dep.id)) return;
-    // run() turns every error into a failed deployment; this catch only guards the gateway itself.
-    this.run(dep).catch((error: unknown) => this.app.log(`local-gateway: deployment ${dep.id}: ${errorText(error)}`));
-  }
-
-  /** Marks the deployment cancelled now (the API answers with it) and stops its build or start. */
-  cancel(dep: DeploymentRow): void {
-    appendLog(this.app, dep, 'runtime', 'warn', 'Deployment cancelled by user request');
-    updateDeployment(this.app, dep, { status: 'cancelled', message: 'Deployment cancelled' });
-    this.runs.get(dep.id)?.controller.abort();
-  }
-
-  private log(dep: DeploymentRow, source: LogLine['source'], level: LogLine['level'], message: string): void {
-    appendLog(this.app, dep, source, level, message);
-  }
-
-  private async run(dep: DeploymentRow): Promise<void> {
-    const active: ActiveRun = { controller: new AbortController() };
-    this.runs.set(dep.id, active);
-    const key = routeKey(dep.service_id, dep.environment);
-    const serviceBefore = this.app.store.state.services.find((s) => s.id === dep.service_id)?.status;
-    // While nothing serves it, the service is deploying (a live release keeps it `running`).
-    if (!this.routes.has(key)) setServiceStatus(this.app, dep.service_id, 'deploying');
-    try {
-      await this.execute(dep, active);
-    } catch (error) {
-      const instance = active.instance;
-      if (instance && this.routes.get(key) !== instance) {
-        await instance.stop(3000);
-        this.instances.delete(instance);
-      }
-      // Cancelled by the user, or the gateway is stopping (the next start runs it again).
-      if (dep.status === 'cancelled' || this.closed || error instanceof DeployCancelled) {
-        if (!this.closed && !this.routes.has(key) && serviceBefore) setServiceStatus(this.app, dep.service_id, serviceBefore);
-        return;
-      }
-      this.fail(dep, error instanceof DeployFailure ? error : new DeployFailure('deploy', `Local gateway error: ${errorText(error)}`));
-    } finally {
-      this.runs.delete(dep.id);
-    }
-  }
-
-  private checkCancelled(dep: DeploymentRow, active: ActiveRun): void {
-    if (dep.status === 'cancelled' || active.controller.signal.aborted || this.closed) throw new DeployCancelled();
-  }
-
-  private async execute(dep: DeploymentRow, active: ActiveRun): Promise<void> {
-    const state = this.app.store.state;
-    const project = state.projects.find((p) => p.id === dep.project_id);
-    const service = state.services.find((s) => s.id === dep.service_id);
-    if (!project || !service) throw new DeployFailure('deploy', NO_SOURCE_ERROR);
-    updateDeployment(this.app, dep, { status: 'pending', progress: 10, build_percent: 10, message: 'Starting deployment workflow' });
-    if (!dep.source_path && !dep.is_rollback) {
-      // The hosted signature of a deploy with no bound source: fails at progress 10 without a log line.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      throw new DeployFailure('source', NO_SOURCE_ERROR);
-    }
-    await this.ensureDependencies(dep);
-    this.checkCancelled(dep, active);
-
-    let spec: RunSpec;
-    if (dep.is_rollback) {
-      const buildId = this.buildIdOf(dep);
-      updateDeployment(this.app, dep, { status: 'deploying', progress: 80, build_percent: 100, message: 'Rolling back' });
-      this.log(dep, 'runtime', 'info', `Rolling back ${service.name} to the build of deployment ${buildId}`);
-      const found = await readRunSpec(this.buildsDir, buildId);
-      if (!found) {
-        const message = `The build of deployment ${buildId} is no longer on disk (${buildDirOf(this.buildsDir, buildId)}); deploy again instead`;
-        this.log(dep, 'runtime', 'error', message);
-        throw new DeployFailure('deploy', message);
-      }
-      spec = found;
-    } else {
-      updateDeployment(this.app, dep, { status: 'building', progress: 20, build_percent: 0, message: 'Building' });
-      spec = await buildRelease({
-        dep,
-        service,
-        project,
-        buildsDir: this.buildsDir,
-        signal: active.controller.signal,
-        log: (source, level, message) => this.log(dep, source, level, message),
-        progress: (progress, buildPercent, message) => {
-          if (dep.status === 'building') updateDeployment(this.app, dep, { progress, build_percent: Math.min(100, buildPercent), message });
-        },
-        track: (child) => this.track(child, { kind: 'build', id: dep.id, service_id: dep.service_id }),
-        ...(this.options.sourceEnv ? { sourceEnv: this.options.sourceEnv } : {}),
-      });
-    }
-    this.checkCancelled(dep, active);
-    updateDeployment(this.app, dep, { status: 'deploying', progress: 80, build_percent: 100, message: 'Starting' });
-    const instance = await this.launchInstance(dep, spec);
-    active.instance = instance;
-    this.checkCancelled(dep, active);
-
-    if (instance.kind === 'process' && !servesHttp(service)) {
-      await this.settleWorker(dep, active, instance);
-      return;
-    }
-    const what = instance.kind === 'static' ? 'the static file server' : `port ${instance.port}`;
-    updateDeployment(this.app, dep, { progress: 90, message: `Waiting for ${what} to answer HTTP` });
-    const waitStarted = Date.now();
-    const readiness = await this.reroute(dep, instance, await waitForHttp({
-      port: instance.port,
-      timeoutMs: this.options.readyTimeoutMs,
-      signal: active.controller.signal,
-      exited: instance.exited,
-      ...(instance.pid !== undefined ? { listening: () => listeningPorts(instance.pid) } : {}),
-    }), spec);
-    this.checkCancelled(dep, active);
-    if (!readiness.ok) {
-      if (readiness.reason === 'exited') {
-        const exit = await instance.exited;
-        const summary = describeExit(exit);
-        this.log(dep, 'runtime', 'error', summary);
-        const last = crashLine(instance.stderrTail);
-        if (exit.code === 0 && !exit.signal) {
-          // Exit 0 from a web service is no crash: it ran to its end without ever serving.
-          const output = last ?? instance.outputTail.at(-1);
-          const message = `The program exited with code 0 before it answered HTTP on PORT=${instance.port}: a web service must keep running and listen on PORT${output ? ` (its last output: ${output})` : ''}`;
-          this.log(dep, 'runtime', 'error', message);
-          throw new DeployFailure('runtime', message);
-        }
-        throw new DeployFailure('runtime', last ? `${summary}: ${last}` : summary);
-      }
-      const seconds = Math.round((Date.now() - waitStarted) / 1000);
-      const ports = readiness.reason === 'wrong_port' ? readiness.ports : (listeningPorts(instance.pid) ?? []);
-      const message = `No process listening on port ${instance.port} after ${seconds} s (the app may listen on a different port)`;
-      this.log(dep, 'runtime', 'error', message);
-      // Last, so diagnosis that reads "listens on <port>" lines finds the app's real port here.
-      if (ports.length > 0) this.log(dep, 'runtime', 'error', `The app listens on port ${ports.join(', ')} instead of PORT=${instance.port}`);
-      throw new DeployFailure('runtime', ports.length > 0 ? `${message}: it listens on ${ports.join(', ')}` : message);
-    }
-    instance.host = readiness.host;
-    this.promote(dep, instance);
-  }
-
-  /**
-   * An app that ignores PORT but answers HTTP on a port of its own is routed there for this local
-   * preview, with a warning naming the line to change (a hosted deploy routes only to PORT).
-   */
-  private async reroute(dep: DeploymentRow, instance: Instance, readiness: Readiness, spec: RunSpec): Promise<Readiness> {
-    if (readiness.ok || readiness.reason !== 'wrong_port') return readiness;
-    for (const port of readiness.ports) {
-      for (const host of ['127.0.0.1', '::1']) {
-        if (!(await probeHttp(host, port, '/', 2000))) continue;
-        const assigned = instance.port;
-        instance.port = port;
-        const found = findHardcodedPort(spec.workdir, port);
-        const fix = found
-          ? `change ${found.file}:${found.line} (\`${found.text}\`) to listen on ${found.expression}`
-          : 'listen on process.env.PORT (the PORT variable)';
-        this.log(
-          dep,
-          'runtime',
-          'warn',
-          `The app ignores PORT=${assigned} and listens on port ${port}: routed to ${port} for this local preview; ${fix} — a hosted deploy sends traffic only to PORT`,
-        );
-        return { ok: true, host };
-      }
-    }
-    return readiness;
-  }
-
-  /**
-   * A worker or one-shot program: no port to wait for. Exit 0 is a completed run (its output is in
-   * the logs); another exit within the first seconds is a failure; still running after them, it is
-   * the live release.
-   */
-  private async settleWorker(dep: DeploymentRow, active: ActiveRun, instance: Instance): Promise<void> {
-    updateDeployment(this.app, dep, { progress: 90, message: 'Starting the worker (no HTTP port to check)' });
-    let timer: NodeJS.Timeout | undefined;
-    const exit = await Promise.race([
-      instance.exited,
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), WORKER_SETTLE_MS);
-        active.controller.signal.addEventListener('abort', () => resolve(undefined), { once: true });
-      }),
-    ]);
-    clearTimeout(timer);
-    this.checkCancelled(dep, active);
-    if (!exit) {
-      this.log(dep, 'runtime', 'info', `Worker running${instance.pid ? ` (pid ${instance.pid})` : ''}: it serves no HTTP, so there is no URL to open`);
-      this.promote(dep, instance);
-      return;
-    }
-    const summary = describeExit(exit);
-    if (exit.code !== 0 || exit.signal) {
-      this.log(dep, 'runtime', 'error', summary);
-      const last = crashLine(instance.stderrTail);
-      throw new DeployFailure('runtime', last ? `${summary}: ${last}` : summary);
-    }
-    this.instances.delete(instance);
-    // The completed run is the current release: a previous one still running is stopped.
-    const key = routeKey(dep.service_id, dep.environment);
-    const old = this.routes.get(key);
-    if (old) {
-      this.routes.delete(key);
-      this.retire(old, dep.id).catch(() => old.process?.kill());
-    }
-    markCurrent(this.app, dep);
-    ensureLocalAutoDomain(this.app, dep, this.gatewayPort);
-    setServiceStatus(this.app, dep.service_id, 'stopped');
-    const done = COMPLETED_RUN;
-    this.log(dep, 'runtime', 'info', `${done} (its output is above)`);
-    updateDeployment(this.app, dep, { status: 'success', progress: 100, build_percent: 100, message: done, error_msg: '', error_context: null });
-  }
-
-  private async launchInstance(dep: DeploymentRow, spec: RunSpec): Promise<Instance> {
-    const instance = await launch({
-      spec,
-      deploymentId: dep.id,
-      serviceId: dep.service_id,
-      environment: dep.environment,
-      variables: parseVariables(dep.runtime_variables),
-      log: (source, level, message) => this.log(dep, source, level, message),
-      ...(this.options.sourceEnv ? { sourceEnv: this.options.sourceEnv } : {}),
-    });
-    this.instances.add(instance);
-    if (instance.process) {
-      const untrack = this.track(instance.process, { kind: 'app', id: dep.id, service_id: dep.service_id, port: instance.port });
-      void instance.exited.then(untrack);
-    }
-    return instance;
-  }
-
-  /** Traffic moves to the healthy new release; the old one drains and stops. */
-  private promote(dep: DeploymentRow, instance: Instance): void {
-    const key = routeKey(dep.service_id, dep.environment);
-    const old = this.routes.get(key);
-    this.routes.set(key, instance);
-    this.watchCrash(dep, instance);
-    markCurrent(this.app, dep);
-    const domain = ensureLocalAutoDomain(this.app, dep, this.gatewayPort);
-    setServiceStatus(this.app, dep.service_id, 'running');
-    if (instance.kind === 'static' || !this.isWorker(dep)) {
-      this.log(dep, 'runtime', 'info', `Serving http://${domain.domain}/ (${instance.host}:${instance.port}${instance.pid ? `, pid ${instance.pid}` : ''})`);
-    }
-    const done = dep.is_rollback ? 'Rollback completed successfully' : 'Deployment completed successfully';
-    this.log(dep, 'runtime', 'info', done);
-    updateDeployment(this.app, dep, { status: 'success', progress: 100, build_percent: 100, message: done, error_msg: '', error_context: null });
-    if (old && old !== instance) this.retire(old, dep.id).catch(() => old.process?.kill());
-  }
-
-  private async retire(old: Instance, replacedBy: string): Promise<void> {
-    const deadline = Date.now() + DRAIN_MS;
-    while (old.inflight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    await old.stop();
-    this.instances.delete(old);
-    const dep = this.app.store.state.deployments.find((d) => d.id === old.deploymentId);
-    if (dep) this.log(dep, 'runtime', 'info', `Stopped: traffic moved to deployment ${replacedBy}`);
-  }
-
-  private isWorker(dep: DeploymentRow): boolean {
-    const service = this.app.store.state.services.find((s) => s.id === dep.service_id);
-    return service !== undefined && !servesHttp(service);
-  }
-
-  /** A live release whose process exits is taken out of routing (502) and its service marked failed. */
-  private watchCrash(dep: DeploymentRow, instance: Instance): void {
-    void instance.exited.then((exit) => {
-      if (instance.stopped || this.closed) return;
-      this.instances.delete(instance);
-      const key = routeKey(dep.service_id, dep.environment);
-      if (this.routes.get(key) !== instance) return;
-      this.routes.delete(key);
-      if (exit.code === 0 && !exit.signal) {
-        // A worker that finished its work: done, not crashed.
-        this.log(dep, 'runtime', 'info', 'The program finished (exit code 0); it is not restarted automatically (deploy again to run it again)');
-        setServiceStatus(this.app, dep.service_id, 'stopped');
-        return;
-      }
-      this.log(dep, 'runtime', 'error', `${describeExit(exit)} while serving; it is not restarted automatically (deploy again)`);
-      setServiceStatus(this.app, dep.service_id, 'failed');
-    });
-  }
-
-  private fail(dep: DeploymentRow, failure: DeployFailure): void {
-    updateDeployment(this.app, dep, {
-      status: 'failed',
-      message: failure.message,
-      error_msg: failure.message,
-      error_context: { phase: failure.phase, progress: dep.progress },
-    });
-    // A failed new release leaves the previous one serving.
-    const serving = this.routes.has(routeKey(dep.service_id, dep.environment));
-    setServiceStatus(this.app, dep.service_id, serving ? 'running' : 'failed');
-  }
-
-  /** The deployment whose build a release runs: a rollback runs its target's (recursively). */
-  private buildIdOf(dep: DeploymentRow): string {
-    const deployments = this.app.store.state.deployments;
-    let current = dep;
-    const seen = new Set<string>();
-    while (current.is_rollback && current.rollback_from && !seen.has(current.id)) {
-      seen.add(current.id);
-      const next = deployments.find((d) => d.id === current.rollback_from);
-      if (!next) return current.rollback_from;
-      current = next;
-    }
-    return current.id;
-  }
-
-  /** After a gateway restart: start the current release again from its build on disk. */
-  private async restore(dep: DeploymentRow): Promise<void> {
-    const service = this.app.store.state.services.find((s) => s.id === dep.service_id);
-    const name = service?.name ?? dep.service_id;
-    const giveUp = (reason: string): void => {
-      this.log(dep, 'runtime', 'warn', `Not restarted after the local gateway restarted: ${reason}`);
-      setServiceStatus(this.app, dep.service_id, 'stopped');
-      this.options.notify(`Could not restart ${name}: ${reason} (marked stopped; deploy again)`);
-    };
-    await this.ensureDependencies(dep);
-    const buildId = this.buildIdOf(dep);
-    const spec = await readRunSpec(this.buildsDir, buildId);
-    if (!spec) return giveUp(`the build of deployment ${buildId} is not on disk`);
-    if (this.closed) return;
-    let instance: Instance;
-    try {
-      instance = await this.launchInstance(dep, spec);
-    } catch (error) {
-      return giveUp(errorText(error));
-    }
-    const controller = new AbortController();
-    const readiness =
-      instance.kind === 'process' && this.isWorker(dep)
-        ? // A worker has no port: running is all there is to check.
-          await Promise.race([instance.exited.then((): Readiness => ({ ok: false, reason: 'exited' })), new Promise<Readiness>((resolve) => setTimeout(() => resolve({ ok: true, host: instance.host }), WORKER_SETTLE_MS))])
-        : await this.reroute(
-            dep,
-            instance,
-            await waitForHttp({
-              port: instance.port,
-              timeoutMs: this.options.readyTimeoutMs,
-              signal: controller.signal,
-              exited: instance.exited,
-              ...(instance.pid !== undefined ? { listening: () => listeningPorts(instance.pid) } : {}),
-            }),
-            spec,
-          );
-    if (this.closed) return;
-    if (!readiness.ok) {
-      await instance.stop(3000);
-      this.instances.delete(instance);
-      return giveUp(readiness.reason === 'exited' ? describeExit(await instance.exited) : `no answer on port ${instance.port}`);
-    }
-    instance.host = readiness.host;
-    const key = routeKey(dep.service_id, dep.environment);
-    if (this.routes.has(key)) {
-      // A new deployment went live meanwhile: it wins.
-      await instance.stop();
-      this.instances.delete(instance);
-      return;
-    }
-    this.routes.set(key, instance);
-    this.watchCrash(dep, instance);
-    const domain = ensureLocalAutoDomain(this.app, dep, this.gatewayPort);
-    setServiceStatus(this.app, dep.service_id, 'running');
-    this.log(dep, 'runtime', 'info', `Restarted after the local gateway restarted: serving http://${domain.domain}/`);
-    this.options.notify(`Restarted ${name} → http://${domain.domain}/`);
-  }
-
-  // ---- dependencies ----------------------------------------------------------------------
-
-  /** Host and port for a new dependency (its connection variables are written before it starts). */
-  async allocateDependency(): Promise<{ host: string; port: number }> {
-    return { host: '127.0.0.1', port: await freePort() };
-  }
-
-  /** Starts the engine of a just-created dependency; it ends `running` or `failed` with a message. */
-  provisionDependency(row: DependencyRow): void {
-    void this.startEngineFor(row);
-  }
-
-  private setDependency(row: DependencyRow, status: string, message: string): void {
-    row.status = status;
-    row.message = message;
-    row.updated_at = nowIso();
-    this.app.store.changed();
-  }
-
-  /** The project's databases a deployment needs, started if they are not running (once each). */
-  private async ensureDependencies(dep: DeploymentRow): Promise<void> {
-    const rows = this.app.store.state.dependencies.filter(
-      // A failed engine is tried again: it may have been installed since.
-      (d) => d.project_id === dep.project_id && d.environment === dep.environment && ['running', 'stopped', 'provisioning', 'failed'].includes(d.status),
-    );
-    for (const row of rows) {
-      if (this.engines.has(row.id)) continue;
-      this.log(dep, 'buildctl', 'info', `Starting ${row.dependency_id} ${row.name} on 127.0.0.1:${row.connection_info.port}`);
-      const ok = await this.startEngineFor(row);
-      if (!ok) this.log(dep, 'buildctl', 'warn', `${row.dependency_id} ${row.name} is not running: ${row.message ?? 'it failed to start'}`);
-    }
-  }
-
-  private startEngineFor(row: DependencyRow, announce = false): Promise<boolean> {
-    if (this.engines.has(row.id)) return Promise.resolve(true);
-    const pending = this.engineStarts.get(row.id);
-    if (pending) return pending;
-    const started = (async (): Promise<boolean> => {
-      try {
-        const engine = await startEngine({
-          id: row.id,
-          engine: row.dependency_id,
-          port: row.connection_info.port,
-          user: row.connection_info.username,
-          password: passwordOf(row),
-          database: row.connection_info.database,
-          baseDir: this.dependenciesDir,
-          env: { ...baseEnv(this.options.sourceEnv), [LOCAL_ID_VARIABLE]: row.id },
-        });
-        if (this.closed) {
-          await engine.stop();
-          return false;
-        }
-        this.engines.set(row.id, engine);
-        const untrack = this.track(engine.process, { kind: 'engine', id: row.id, port: row.connection_info.port });
-        void engine.process.exited.then((exit) => {
-          untrack();
-          if (this.closed || this.engines.get(row.id) !== engine) return;
-          this.engines.delete(row.id);
-          this.setDependency(row, 'failed', `${row.dependency_id} stopped unexpectedly (${describeExit(exit)})`);
-        });
-        this.setDependency(row, 'running', `${row.dependency_id} running on 127.0.0.1:${row.connection_info.port}`);
-        if (announce) this.options.notify(`Restarted ${row.dependency_id} ${row.name} on 127.0.0.1:${row.connection_info.port}`);
-        return true;
-      } catch (error) {
-        this.setDependency(row, 'failed', errorText(error));
-        if (announce) this.options.notify(`Could not restart ${row.dependency_id} ${row.name}: ${errorText(error)}`);
-        return false;
-      } finally {
-        this.engineStarts.delete(row.id);
-      }
-    })();
-    this.engineStarts.set(row.id, started);
-    return started;
-  }
-
-  // ---- process bookkeeping ---------------------------------------------------------------
-
-  private track(child: GroupProcess, record: Omit<ProcessRecord, 'pid'>): () => void {
-    if (child.pid === undefined) return () => undefined;
-    this.tracked.set(child, { pid: child.pid, ...record });
-    this.writeProcesses();
-    return () => {
-      if (this.tracked.delete(child)) this.writeProcesses();
-    };
-  }
-
-  private writeProcesses(): void {
-    writeProcessFile(this.app.dataDir, [...this.tracked.values()]);
-  }
-}
-
-/**
- * The stderr line that says why a process died: the last error-looking line, skipping stack frames
- * and runtime footers ("Node.js v20…"); else the last non-empty one.
- */
-export function crashLine(stderr: string[]): string | undefined {
-  const meaningful = stderr
-    .map((line) => line.trimEnd())
-    .filter((line) => line.trim() !== '' && !/^\s+at\s/.test(line) && !/^Node\.js v\d/.test(line) && !/^\s*\^+\s*$/.test(line));
-  return [...meaningful].reverse().find((line) => /error|exception|fatal|panic|traceback|cannot|failed/i.test(line)) ?? meaningful.at(-1);
-}
-
-/** The password of a dependency row, from its `*_PASSWORD` variable or its connection URL. */
-export function passwordOf(row: DependencyRow): string {
-  for (const [key, value] of Object.entries(row.env_vars)) {
-    if (key.endsWith('_PASSWORD') && value) return value;
-  }
-  for (const value of Object.values(row.env_vars)) {
-    try {
-      const url = new URL(value);
-      if (url.password) return decodeURIComponent(url.password);
-    } catch {
-      // not a URL
-    }
-  }
-  return '';
 }
