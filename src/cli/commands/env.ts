@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { dataDirOption, noRedeployOption, showSecretsOption } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
-
-/** Where `env pull` writes by default: matched by `.env.*`, so it is never uploaded with the source. */
-export const DEFAULT_PULL_FILE = '.env.opendeploy';
+// Shared with the handler through a module of its own, so the handler never imports this file.
+import { DEFAULT_PULL_FILE } from './env-defaults.js';
 
 export function registerEnv(program: Command, wiring: Wiring): void {
   const handlers = () => import('../handlers/env.js');

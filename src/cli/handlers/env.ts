@@ -22,7 +22,7 @@ import { confirmAction, shellQuote } from '../confirm.js';
 import { withInterrupt } from '../interrupt.js';
 import { runHandler, type CommandEnv } from '../run.js';
 import type { Handler, Invocation } from '../lazy.js';
-import { DEFAULT_PULL_FILE } from '../commands/env.js';
+import { DEFAULT_PULL_FILE } from '../commands/env-defaults.js';
 
 export interface EnvOptions extends OpsOptions {
   showSecrets?: boolean;
