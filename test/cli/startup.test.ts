@@ -1,0 +1,131 @@
+/**
+ * Start-up stays near bare Node because registering commands imports nothing heavy: `--version`
+ * loads no command table at all, `--help` (top level or a command's own) loads commander and the
+ * command metadata only, and a command's handler module (with the libraries behind it) is imported
+ * only when that command runs. The module loader itself is traced, so this is what a real process
+ * loads, not what the source appears to import.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, REPO_ROOT } from '../helpers/cli.js';
+import { main } from '../../src/cli/main.js';
+import { VERSION } from '../../src/core/version.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'od-startup-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const TRACER = path.join(REPO_ROOT, 'test', 'helpers', 'module-trace.mjs');
+const DIST = pathToFileURL(path.join(REPO_ROOT, 'dist')).href + '/';
+const NODE_MODULES = pathToFileURL(path.join(REPO_ROOT, 'node_modules')).href + '/';
+
+let traces = 0;
+/** Runs the built CLI and returns the project modules (dist-relative) and packages it loaded. */
+function trace(args: string[]): { dist: string[]; packages: string[]; stdout: string; status: number | null } {
+  traces += 1;
+  const file = path.join(work, `trace-${traces}.txt`);
+  const run = spawnSync(process.execPath, ['--import', pathToFileURL(TRACER).href, BIN, ...args], {
+    cwd: work,
+    env: { PATH: process.env.PATH ?? '', HOME: work, CI: 'true', NO_COLOR: '1', OD_MODULE_TRACE: file },
+    encoding: 'utf8',
+  });
+  const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const dist = [...new Set(urls.filter((url) => url.startsWith(DIST)).map((url) => url.slice(DIST.length)))].sort();
+  const packages = [
+    ...new Set(urls.filter((url) => url.startsWith(NODE_MODULES)).map((url) => url.slice(NODE_MODULES.length).split('/').slice(0, 1).join('/'))),
+  ].sort();
+  return { dist, packages, stdout: run.stdout, status: run.status };
+}
+
+const COMMAND_METADATA = [
+  'cli/commands/analyze.js',
+  'cli/commands/auth.js',
+  'cli/commands/cancel.js',
+  'cli/commands/db.js',
+  'cli/commands/deploy.js',
+  'cli/commands/domain.js',
+  'cli/commands/env-defaults.js',
+  'cli/commands/env.js',
+  'cli/commands/local-gateway.js',
+  'cli/commands/logs.js',
+  'cli/commands/redeploy.js',
+  'cli/commands/resize.js',
+  'cli/commands/rollback.js',
+  'cli/commands/status.js',
+  'cli/commands/triage.js',
+];
+
+describe('what start-up loads', () => {
+  it('--version loads the entry point, the version and the I/O defaults: no commander, no command', () => {
+    const run = trace(['--version']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(`${VERSION}\n`);
+    expect(run.dist).toEqual(['cli/io.js', 'cli/main.js', 'cli/pipe.js', 'core/version.js']);
+    expect(run.packages).toEqual([]);
+  });
+
+  it.each([[['--help']], [['env', 'set', '--help']], [['deploy', '--help']]])('%j loads commander and command metadata only', (args) => {
+    const run = trace(args);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Usage: opendeploy');
+    const metadata = run.dist.filter((file) => file.startsWith('cli/commands/'));
+    expect(metadata.filter((file) => !COMMAND_METADATA.includes(file))).toEqual([]);
+    expect(run.dist.filter((file) => !file.startsWith('cli/commands/'))).toEqual([
+      'cli/flags.js',
+      'cli/io.js',
+      'cli/lazy.js',
+      'cli/main.js',
+      'cli/pipe.js',
+      'cli/program.js',
+      'core/version.js',
+    ]);
+    expect(run.packages).toEqual(['commander']);
+  });
+
+  it('running a command imports its own handler and not the others', () => {
+    const run = trace(['analyze', path.join(REPO_ROOT, 'fixtures', 'apps', 'express-app'), '--json']);
+    expect(run.status).toBe(0);
+    const handlers = run.dist.filter((file) => file.startsWith('cli/handlers/'));
+    expect(handlers).toEqual(['cli/handlers/analyze.js']);
+    expect(run.dist.some((file) => file.startsWith('local-gateway/'))).toBe(false);
+    expect(run.dist.some((file) => file.startsWith('ops/'))).toBe(false);
+  });
+});
+
+describe('--version in-process', () => {
+  const capture = () => {
+    let stdout = '';
+    const io = {
+      env: {},
+      cwd: work,
+      streams: { stdout: { write: (chunk: string) => (stdout += chunk) }, stderr: { write: () => true } },
+      stdinIsTTY: false,
+      stderrIsTTY: false,
+    };
+    return { io, out: () => stdout };
+  };
+
+  it.each([['--version'], ['-v']])('%s prints the package version and exits 0', async (flag) => {
+    const { io, out } = capture();
+    expect(await main([flag], io)).toBe(0);
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(out()).toBe(`${pkg.version}\n`);
+  });
+
+  it('--json --version is one JSON result line', async () => {
+    const { io, out } = capture();
+    expect(await main(['--json', '--version'], io)).toBe(0);
+    expect(out()).toBe(`{"type":"result","name":"opendeploy","version":"${VERSION}"}\n`);
+  });
+});
+
+describe('command metadata stays in step with the library', () => {
+  it('db add lists exactly the engines ops/db.ts accepts', async () => {
+    const { DB_ENGINE_NAMES } = await import('../../src/cli/commands/db.js');
+    const { DB_ENGINES } = await import('../../src/ops/db.js');
+    expect([...DB_ENGINE_NAMES]).toEqual([...DB_ENGINES]);
+  });
+});
