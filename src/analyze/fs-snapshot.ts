@@ -2,16 +2,19 @@
  * A bounded, read-only view of a project folder. Detectors never touch the file system directly:
  * they ask this snapshot whether a file exists and read it through a capped, cached reader.
  *
- * The walk is breadth-first and level by level, so it is deterministic even though directories of
- * one level are read concurrently. It never enters ignored folders (dependency caches, VCS data,
- * build outputs, anything in the root `.gitignore`), never follows symbolic links (so loops cannot
- * hang it), stops at a depth, an entry count and a time budget, and turns every problem (unreadable
- * directory, binary file, name that is not UTF-8) into a warning instead of an exception.
+ * The snapshot is made from the archive's listing of the folder (src/archive/walk.ts), so analysis
+ * sees the tree through the same ignore rules as the archive (built-in exclusions, every
+ * `.gitignore`, `.opendeployignore`) and a deploy walks the folder once for both. On top of those
+ * rules analysis skips vendored code and tool caches the archive keeps (IGNORED_DIR_NAMES), lists
+ * secret files by name (`.env`) unless an ignore file leaves them out, never follows symbolic links,
+ * stops at a depth, an entry count and a time budget, and turns every problem (unreadable folder,
+ * binary file, name that is not UTF-8) into a warning instead of an exception. Folders are taken
+ * breadth-first and level by level, so the entry cap always keeps the same files.
  */
-import { open, readdir } from 'node:fs/promises';
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, type Dirent } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import { walkProject, type ProjectListing, type WalkEntry } from '../archive/walk.js';
 
 export interface SnapshotLimits {
   /** Deepest directory entered; the root is depth 0, `a/b` is depth 2. */
@@ -84,12 +87,6 @@ export const IGNORED_DIR_NAMES: ReadonlySet<string> = new Set([
   '.vscode',
 ]);
 
-/**
- * Most `.gitignore` patterns applied by the walk (the archive uses the same cap, see
- * src/archive/gitignore.ts): matching costs patterns × files.
- */
-export const MAX_GITIGNORE_PATTERNS = 2000;
-
 export interface ReadResult {
   text: string;
   /** The file was larger than the read cap; `text` holds only its beginning. */
@@ -99,34 +96,6 @@ export interface ReadResult {
 }
 
 export type Clock = () => number;
-
-/** Renders a raw file name with bytes that are not valid UTF-8 shown as `\xHH`. */
-export function describeRawName(raw: Buffer): string {
-  let out = '';
-  let i = 0;
-  while (i < raw.length) {
-    const byte = raw[i] as number;
-    if (byte >= 0x20 && byte < 0x7f) {
-      out += String.fromCharCode(byte);
-      i += 1;
-      continue;
-    }
-    // Try to decode one multi-byte UTF-8 sequence; fall back to escaping the byte.
-    const width = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 0;
-    if (width > 0 && i + width <= raw.length) {
-      const slice = raw.subarray(i, i + width);
-      const decoded = slice.toString('utf8');
-      if (!decoded.includes('\uFFFD') && Buffer.from(decoded, 'utf8').equals(slice)) {
-        out += decoded;
-        i += width;
-        continue;
-      }
-    }
-    out += `\\x${byte.toString(16).padStart(2, '0')}`;
-    i += 1;
-  }
-  return out;
-}
 
 function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
@@ -139,25 +108,6 @@ export { formatBytes };
 function errorCode(error: unknown): string {
   if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') return error.code;
   return error instanceof Error ? error.message : String(error);
-}
-
-function joinRel(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 const DECODER = new TextDecoder('utf-8', { fatal: false });
@@ -197,16 +147,33 @@ export class FsSnapshot {
     this.startedAt = init.startedAt;
   }
 
-  /** Walks `root` within `limits`. Never throws for problems inside the tree; only a missing root throws. */
+  /**
+   * Walks `root` within `limits` (never entering the folders analysis skips) and takes the snapshot.
+   * Never throws for problems inside the tree; only a root that cannot be listed throws.
+   */
   static async take(root: string, limits: SnapshotLimits = DEFAULT_LIMITS, clock: Clock = Date.now): Promise<FsSnapshot> {
     const startedAt = clock();
-    const absRoot = path.resolve(root);
-    const warnings: string[] = [];
+    const listing = await walkProject(root, { skipDir: (_rel, name, depth) => IGNORED_DIR_NAMES.has(name) || depth > limits.maxDepth });
+    return FsSnapshot.fromListing(path.resolve(root), listing, limits, clock, startedAt);
+  }
+
+  /**
+   * The snapshot of a folder already listed by `walkProject` (a deploy lists it once for the
+   * archive and for analysis). `root` is the folder as the caller named it; files are read below it.
+   * The time budget counts from `startedAt`; the walk itself is not repeated.
+   */
+  static fromListing(
+    root: string,
+    listing: ProjectListing,
+    limits: SnapshotLimits = DEFAULT_LIMITS,
+    clock: Clock = Date.now,
+    startedAt: number = clock(),
+  ): FsSnapshot {
+    if (listing.rootError !== undefined) throw listing.rootError;
+    const warnings: string[] = [...listing.ignoreWarnings];
     const files: string[] = [];
     const dirs = new Set<string>(['']);
     const children = new Map<string, string[]>();
-
-    const gitignore = await FsSnapshot.loadGitignore(absRoot, limits, warnings);
     const symlinks: string[] = [];
     const special: string[] = [];
     const tooDeep: string[] = [];
@@ -222,21 +189,20 @@ export class FsSnapshot {
         outOfTime = true;
         break;
       }
-      const listings = await mapLimit(level, 16, async (dir) => FsSnapshot.list(absRoot, dir, badNames, unreadable));
       const nextLevel: string[] = [];
       for (let i = 0; i < level.length && !capped; i += 1) {
         const dir = level[i] as string;
-        const entries = listings[i] ?? [];
+        const entries = FsSnapshot.entriesOf(listing, dir, badNames, unreadable);
         const names: string[] = [];
         for (const entry of entries) {
-          const name = entry.name;
-          const rel = joinRel(dir, name);
-          if (entry.isSymbolicLink()) {
+          const { name, rel } = entry;
+          if (entry.kind === 'symlink') {
             symlinks.push(rel);
             continue;
           }
-          if (entry.isDirectory()) {
-            if (IGNORED_DIR_NAMES.has(name) || isIgnored(gitignore, `${rel}/`)) continue;
+          if (entry.kind === 'dir') {
+            // Secret folders (`.ssh/`) are not entered by the walk; they hold nothing to analyze.
+            if (entry.verdict !== 'keep' || IGNORED_DIR_NAMES.has(name)) continue;
             if (depth + 1 > limits.maxDepth) {
               tooDeep.push(rel);
               continue;
@@ -246,11 +212,10 @@ export class FsSnapshot {
             nextLevel.push(rel);
             continue;
           }
-          if (!entry.isFile()) {
+          if (entry.kind !== 'file') {
             special.push(rel);
             continue;
           }
-          if (isIgnored(gitignore, rel)) continue;
           if (files.length >= limits.maxFiles) {
             capped = true;
             break;
@@ -292,72 +257,32 @@ export class FsSnapshot {
       warnings.push(`stopped listing files after the ${limits.timeBudgetMs} ms time budget; the rest of the project was not analyzed`);
     }
 
-    return new FsSnapshot({ root: absRoot, limits, files, dirs, children, warnings, clock, startedAt });
+    return new FsSnapshot({ root, limits, files, dirs, children, warnings, clock, startedAt });
   }
 
-  private static async loadGitignore(absRoot: string, limits: SnapshotLimits, warnings: string[]): Promise<Ignore | null> {
-    const result = await readCapped(path.join(absRoot, '.gitignore'), limits.maxFileBytes);
-    if (result.kind === 'missing') return null;
-    if (result.kind === 'error') {
-      warnings.push(`.gitignore could not be read (${result.code}); its rules were not applied`);
-      return null;
-    }
-    if (result.kind === 'binary') {
-      warnings.push('.gitignore looks like a binary file; its rules were not applied');
-      return null;
-    }
-    const { text, truncated, size } = result.value;
-    if (truncated) {
-      warnings.push(`.gitignore is ${size} bytes, larger than the ${limits.maxFileBytes}-byte read cap; only its beginning was applied`);
-    }
-    // Every path is matched against every pattern, so a huge list would make the walk crawl:
-    // past MAX_GITIGNORE_PATTERNS the rest is dropped (a cut line at the read cap goes too).
-    const lines = text.split(/\r?\n/);
-    if (truncated) lines.pop();
-    const patterns = lines.filter((line) => line.trim() !== '' && !line.startsWith('#'));
-    if (patterns.length > MAX_GITIGNORE_PATTERNS) {
-      warnings.push(
-        `.gitignore has ${patterns.length} patterns, more than the ${MAX_GITIGNORE_PATTERNS}-pattern cap; the ${patterns.length - MAX_GITIGNORE_PATTERNS} beyond it were not applied`,
-      );
-    }
-    try {
-      return ignore().add(patterns.slice(0, MAX_GITIGNORE_PATTERNS));
-    } catch {
-      warnings.push('.gitignore could not be parsed; its rules were not applied');
-      return null;
-    }
-  }
-
-  private static async list(absRoot: string, dir: string, badNames: string[], unreadable: string[]): Promise<Dirent[]> {
-    const absDir = dir === '' ? absRoot : path.join(absRoot, dir);
-    let entries: Dirent[];
-    try {
-      entries = await readdir(absDir, { withFileTypes: true });
-    } catch (error) {
-      if (dir === '') throw error;
-      unreadable.push(`could not read folder ${dir}/ (${errorCode(error)}); its files were not analyzed`);
+  /**
+   * The entries of one listed folder analysis looks at: what the ignore rules kept, and secret
+   * files no ignore file leaves out (an env file may name variables). Names that are not valid
+   * UTF-8 are dropped and reported: no path built from them could be read back.
+   */
+  private static entriesOf(listing: ProjectListing, dir: string, badNames: string[], unreadable: string[]): WalkEntry[] {
+    const entries = listing.dirs.get(dir);
+    if (entries === undefined) {
+      const code = listing.unreadable.get(dir);
+      if (code !== undefined) unreadable.push(`could not read folder ${dir}/ (${code}); its files were not analyzed`);
       return [];
     }
-    if (entries.some((entry) => entry.name.includes('\uFFFD'))) {
-      // Some names may not be valid UTF-8: look at the raw bytes and drop the ones that are not.
-      try {
-        const raw = await readdir(absDir, { withFileTypes: true, encoding: 'buffer' });
-        const invalid = new Set<string>();
-        for (const entry of raw) {
-          const bytes = entry.name as unknown as Buffer;
-          const decoded = bytes.toString('utf8');
-          if (!Buffer.from(decoded, 'utf8').equals(bytes)) {
-            invalid.add(decoded);
-            badNames.push(joinRel(dir, describeRawName(bytes)));
-          }
-        }
-        entries = entries.filter((entry) => !invalid.has(entry.name));
-      } catch {
-        entries = entries.filter((entry) => !entry.name.includes('\uFFFD'));
+    const out: WalkEntry[] = [];
+    for (const entry of entries) {
+      if (entry.rawName !== undefined) {
+        badNames.push(dir === '' ? entry.rawName : `${dir}/${entry.rawName}`);
+        continue;
       }
+      if (entry.verdict === 'ignored') continue;
+      if (entry.verdict === 'secret' && (entry.ruleIgnored || entry.kind === 'dir')) continue;
+      out.push(entry);
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return entries;
+    return out;
   }
 
   /** Milliseconds left of the time budget (negative when exhausted). */
@@ -444,15 +369,6 @@ function normalise(rel: string): string {
   while (out.startsWith('./')) out = out.slice(2);
   if (out === '.') return '';
   return out.replace(/\/+$/, '');
-}
-
-function isIgnored(rules: Ignore | null, rel: string): boolean {
-  if (!rules) return false;
-  try {
-    return rules.ignores(rel);
-  } catch {
-    return false;
-  }
 }
 
 type CappedRead =

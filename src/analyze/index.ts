@@ -19,6 +19,7 @@ import { detectDatabases } from './databases.js';
 import { dockerStartCommand, dockerfileProblem, parseDockerfile, readDockerfile, type DockerfileInfo } from './dockerfile.js';
 import { classifyEnv, collectEnvVars } from './env-vars.js';
 import { DEFAULT_LIMITS, FsSnapshot, type Clock, type SnapshotLimits } from './fs-snapshot.js';
+import type { ProjectListing } from '../archive/walk.js';
 import { Manifests } from './manifests.js';
 import { dnsName } from './name.js';
 import { appConfigPorts } from './config-port.js';
@@ -55,6 +56,11 @@ export interface AnalyzeOptions {
   limits?: Partial<SnapshotLimits>;
   /** Source-scan limits (files, total bytes). */
   scanLimits?: Partial<ScanLimits>;
+  /**
+   * The folder as `walkProject(root)` (src/archive/walk.ts) listed it, shared with the archive's
+   * `selectFiles(root, { listing })` so the tree is walked once; walked here when absent.
+   */
+  listing?: ProjectListing;
 }
 
 const EVIDENCE_ORDER: ReadonlyArray<keyof DetectedFields> = [
@@ -96,7 +102,9 @@ export async function analyzeProject(root: string, options: AnalyzeOptions = {})
   const limits: SnapshotLimits = { ...DEFAULT_LIMITS, ...options.limits };
   let fs: FsSnapshot;
   try {
-    fs = await FsSnapshot.take(absRoot, limits, options.now ?? Date.now);
+    fs = options.listing
+      ? FsSnapshot.fromListing(absRoot, options.listing, limits, options.now ?? Date.now)
+      : await FsSnapshot.take(absRoot, limits, options.now ?? Date.now);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new OdError('invalid_input', `cannot read ${root}: ${code}`, { nextAction: 'Pass a readable project folder.', cause: error });

@@ -82,6 +82,8 @@ export interface ProjectListing {
   unreadable: ReadonlyMap<string, string>;
   /** Problems with the ignore files and the root package.json, worded for the archive's report. */
   warnings: readonly string[];
+  /** The part of `warnings` about ignore files (unreadable, cut at the read cap, over the pattern cap). */
+  ignoreWarnings: readonly string[];
   /** The error listing the root itself failed with; readers decide how to report it. */
   rootError?: NodeJS.ErrnoException;
 }
@@ -343,7 +345,8 @@ export async function walkProject(root: string, options: WalkOptions = {}, concu
     );
   };
   notePatternCap(rules, outer.sources.length > 0 ? '.gitignore files above the source folder' : '.opendeployignore');
-  const buildIsOutput = buildDirIsGeneratedOutput(await readPackageJson(realRoot, warnings));
+  const packageWarnings: string[] = [];
+  const buildIsOutput = buildDirIsGeneratedOutput(await readPackageJson(realRoot, packageWarnings));
 
   const limit = limiter(concurrency);
 
@@ -417,7 +420,8 @@ export async function walkProject(root: string, options: WalkOptions = {}, concu
     complete: options.skipDir === undefined,
     dirs,
     unreadable,
-    warnings,
+    warnings: [...warnings, ...packageWarnings],
+    ignoreWarnings: warnings,
   };
   if (rootError !== undefined) listing.rootError = rootError;
   return listing;
