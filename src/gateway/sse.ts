@@ -1,8 +1,14 @@
 /**
- * A Server-Sent Events parser (WHATWG "event stream interpretation"): `event:`, `data:` (multi-line,
- * joined with "\n"), `id:`, `retry:`; comment lines (`:`) ignored; CRLF, LF and CR line endings; a
- * leading BOM dropped; chunks may split anywhere, including inside a UTF-8 sequence or a CRLF pair.
+ * Server-Sent Events for the deployment log stream, parsed by `eventsource-parser` (the WHATWG
+ * "event stream interpretation": `event:`, multi-line `data:`, `id:`, `retry:`, comments, CRLF / LF
+ * / CR line endings). This module adds what a byte stream needs around it: UTF-8 decoding across
+ * chunk boundaries, a leading BOM dropped, the last event ID and retry carried onto later events,
+ * and an unterminated final event discarded when the stream ends.
+ *
+ * One difference from the letter of the standard: an `id:` in a block without `data:` is not
+ * remembered (the library resets it with the block). The gateway always sends `id:` with data.
  */
+import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 
 export interface RawSseEvent {
   event: string;
@@ -13,110 +19,55 @@ export interface RawSseEvent {
 
 export class SseParser {
   private readonly decoder = new TextDecoder('utf-8');
-  private buffer = '';
+  private readonly parser: EventSourceParser;
+  private readonly completed: RawSseEvent[] = [];
   private started = false;
-  /** The previous chunk ended with CR: a LF at the start of the next chunk belongs to it. */
-  private pendingCR = false;
-  private eventType = '';
-  private dataLines: string[] = [];
-  private hasData = false;
+  /** The last text fed ended with CR, which the library holds until it sees what follows. */
+  private endsWithCR = false;
   private lastId: string | undefined;
   private retry: number | undefined;
+
+  constructor() {
+    this.parser = createParser({
+      onEvent: (message: EventSourceMessage) => this.completed.push(this.toRaw(message)),
+      onRetry: (ms: number) => {
+        this.retry = ms;
+      },
+    });
+  }
 
   /** Feeds bytes (or text) and returns the events completed by them. */
   push(chunk: Uint8Array | string): RawSseEvent[] {
     let text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
     if (!this.started && text.length > 0) {
       this.started = true;
+      // TextDecoder drops a BOM from bytes; text handed in directly may still carry one.
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
-    if (this.pendingCR && text.startsWith('\n')) text = text.slice(1);
-    this.pendingCR = false;
-    this.buffer += text;
-    return this.drainLines();
+    if (text.length > 0) {
+      this.endsWithCR = text.charCodeAt(text.length - 1) === 13;
+      this.parser.feed(text);
+    }
+    return this.completed.splice(0);
   }
 
-  /** Ends the stream: an unterminated final event is discarded, as the spec requires. */
+  /** Ends the stream: an unterminated final event is discarded, as the standard requires. */
   end(): RawSseEvent[] {
     const tail = this.decoder.decode();
-    const events = tail ? this.push(tail) : [];
-    this.buffer = '';
-    this.resetEvent();
-    return events;
+    if (tail) this.push(tail);
+    // A CR as the very last byte ends its line; the library waits for a possible LF, so give it one.
+    if (this.endsWithCR) this.parser.feed('\n');
+    this.endsWithCR = false;
+    this.parser.reset();
+    return this.completed.splice(0);
   }
 
-  private drainLines(): RawSseEvent[] {
-    const events: RawSseEvent[] = [];
-    let start = 0;
-    for (let i = 0; i < this.buffer.length; i++) {
-      const c = this.buffer.charCodeAt(i);
-      if (c !== 10 && c !== 13) continue;
-      const line = this.buffer.slice(start, i);
-      if (c === 13) {
-        if (i + 1 < this.buffer.length) {
-          if (this.buffer.charCodeAt(i + 1) === 10) i++;
-        } else {
-          this.pendingCR = true;
-        }
-      }
-      start = i + 1;
-      const event = this.processLine(line);
-      if (event) events.push(event);
-    }
-    this.buffer = this.buffer.slice(start);
-    return events;
-  }
-
-  private processLine(line: string): RawSseEvent | undefined {
-    if (line === '') return this.dispatch();
-    if (line.startsWith(':')) return undefined;
-    const colon = line.indexOf(':');
-    let field: string;
-    let value: string;
-    if (colon === -1) {
-      field = line;
-      value = '';
-    } else {
-      field = line.slice(0, colon);
-      value = line.slice(colon + 1);
-      if (value.startsWith(' ')) value = value.slice(1);
-    }
-    switch (field) {
-      case 'event':
-        this.eventType = value;
-        break;
-      case 'data':
-        this.dataLines.push(value);
-        this.hasData = true;
-        break;
-      case 'id':
-        if (!value.includes('\0')) this.lastId = value;
-        break;
-      case 'retry':
-        if (/^\d+$/.test(value)) this.retry = Number(value);
-        break;
-      default:
-        break;
-    }
-    return undefined;
-  }
-
-  private dispatch(): RawSseEvent | undefined {
-    if (!this.hasData) {
-      this.resetEvent();
-      return undefined;
-    }
-    const event: RawSseEvent = { event: this.eventType || 'message', data: this.dataLines.join('\n') };
+  private toRaw(message: EventSourceMessage): RawSseEvent {
+    if (message.id !== undefined) this.lastId = message.id;
+    const event: RawSseEvent = { event: message.event || 'message', data: message.data };
     if (this.lastId !== undefined) event.id = this.lastId;
     if (this.retry !== undefined) event.retry = this.retry;
-    this.resetEvent();
     return event;
-  }
-
-  private resetEvent(): void {
-    this.eventType = '';
-    this.dataLines = [];
-    this.hasData = false;
   }
 
   /** The last `id:` seen (for Last-Event-ID on reconnect). */
