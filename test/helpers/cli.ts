@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Readable } from 'node:stream';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,26 +18,173 @@ export interface CliRun {
 export interface CliOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
-  /** Called for each NDJSON event as it arrives; may kill the child. */
+  /** Called for each NDJSON event as it arrives; may kill the child. Only a child process has one: implies `spawn`. */
   onEvent?: (event: Record<string, unknown>, child: ChildProcess) => void;
   timeoutMs?: number;
+  /** Run `node bin/opendeploy.js` as a child process even when the run could stay in-process. */
+  spawn?: boolean;
 }
 
 /**
- * Runs the real CLI (`node bin/opendeploy.js`) as a child process with a clean environment: no
- * TTY, CI=true unless overridden, and only the variables a test passes plus PATH/HOME.
+ * Variables the CLI still reads from `process.env` (or through `os.homedir()` / env-paths) instead of
+ * the environment it is given. In-process they would come from the test runner's environment, not
+ * from the run's, so a run that sets one gets a child process of its own.
  */
-export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+const PROCESS_WIDE_VARIABLES = [
+  // os.homedir(): the default credential folder and `~/` in messages.
+  'HOME',
+  // env-paths: the embedded gateway's data folder and the tool cache.
+  'XDG_DATA_HOME',
+  'XDG_CACHE_HOME',
+  'OPENDEPLOY_TOOL_CACHE',
+  // The gateway client's request timeout and the multipart upload thresholds.
+  'OD_REQUEST_TIMEOUT_MS',
+  'OPENDEPLOY_MULTIPART_THRESHOLD',
+  'OPENDEPLOY_MULTIPART_PART_SIZE',
+  'OPENDEPLOY_MULTIPART_CONCURRENCY',
+  // Read by an embedded local gateway's upload routes.
+  'OPENDEPLOY_LOCAL_UPLOAD_SESSION_TTL_MS',
+  'OPENDEPLOY_LOCAL_EXTRACT_DELAY_MS',
+];
+
+/** The environment a run gets: PATH, HOME, CI=true, NO_COLOR=1 and the test's overrides; never the runner's own. */
+function cleanEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     CI: 'true',
     NO_COLOR: '1',
   };
-  for (const [key, value] of Object.entries(options.env ?? {})) {
+  for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
+  return env;
+}
+
+/** Why a run needs a child process of its own, or null when it can run in-process. */
+export function spawnReason(args: string[], options: CliOptions = {}): string | null {
+  if (options.spawn === true) return 'spawn: true';
+  if (options.onEvent !== undefined) return 'onEvent (may signal the child)';
+  // The embedded gateway runs real apps: process groups reaped on exit, SIGINT/SIGTERM handlers of a
+  // foreground gateway, its data folder from env-paths; all process-wide.
+  if (args.includes('--local') || args[0] === 'local-gateway') return 'embedded local gateway';
+  for (const key of PROCESS_WIDE_VARIABLES) {
+    if (options.env !== undefined && key in options.env && options.env[key] !== process.env[key]) return `sets ${key}`;
+  }
+  return null;
+}
+
+/**
+ * Runs the real CLI with a clean environment: no TTY, CI=true unless overridden, and only the
+ * variables a test passes plus PATH/HOME.
+ *
+ * By default the CLI runs in-process through `main(argv, io)` with that environment, captured
+ * stdout/stderr and the same result shape as a child process (`signal` is always null); starting
+ * Node and loading the CLI for each run is most of what a spawned run costs. A run gets a real
+ * child process (`node bin/opendeploy.js`) when it must have one:
+ * - signals and kills: `onEvent` (its callback gets the child), Ctrl-C, a killed mint;
+ * - exit codes and output through the bin shim, closed pipes, a real terminal;
+ * - process-wide state: `--local` / `local-gateway` (the embedded gateway), variables the CLI still
+ *   reads from `process.env` (see PROCESS_WIDE_VARIABLES, HOME included), a test that relies on a
+ *   fresh process;
+ * - anything else a test marks with `spawn: true` (or calls `runCliProcess`).
+ *
+ * In-process runs share the module state of this worker: the redaction registry (secret values a
+ * run registers) is emptied before and after each run, as a fresh process would start with none.
+ */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  return spawnReason(args, options) === null ? runCliInProcess(args, options) : runCliProcess(args, options);
+}
+
+/** In-process runs under way; the registry is emptied only when none is (a concurrent run's secrets stay registered). */
+let active = 0;
+
+async function clearSecrets(): Promise<void> {
+  const { clearRegisteredSecrets } = await import('../../src/core/redact.js');
+  clearRegisteredSecrets();
+}
+
+/** `main(argv, io)` in this process with the clean environment; see runCli. */
+export async function runCliInProcess(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const reason = spawnReason(args, { ...options, spawn: false });
+  if (reason !== null) throw new Error(`this run needs a child process (${reason}): use runCli or runCliProcess`);
+  const { main } = await import('../../src/cli/main.js');
+  let stdout = '';
+  let stderr = '';
+  let pending = '';
+  const events: Record<string, unknown>[] = [];
+  const streams = {
+    stdout: {
+      write(chunk: string | Uint8Array): boolean {
+        const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        stdout += text;
+        pending += text;
+        let newline = pending.indexOf('\n');
+        while (newline >= 0) {
+          collectEvent(pending.slice(0, newline), events);
+          pending = pending.slice(newline + 1);
+          newline = pending.indexOf('\n');
+        }
+        return true;
+      },
+    },
+    stderr: {
+      write(chunk: string | Uint8Array): boolean {
+        stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        return true;
+      },
+    },
+  };
+  const io = {
+    env: cleanEnv(options.env),
+    cwd: options.cwd ?? REPO_ROOT,
+    streams,
+    // A child's stdin is /dev/null: a read ends at once.
+    stdin: Readable.from([]),
+    stdinIsTTY: false,
+    stderrIsTTY: false,
+  };
+  if (active === 0) await clearSecrets();
+  active += 1;
+  let timer: NodeJS.Timeout | undefined;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`in-process run of \`opendeploy ${args.join(' ')}\` took longer than ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    let code: number;
+    try {
+      code = await Promise.race([main(args, io), timedOut]);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('in-process run of')) throw error;
+      // What Node does with the bin shim's rejected promise: the stack on stderr, exit code 1.
+      stderr += `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`;
+      code = 1;
+    }
+    return { code, signal: null, stdout, stderr, events };
+  } finally {
+    clearTimeout(timer);
+    active -= 1;
+    if (active === 0) await clearSecrets();
+  }
+}
+
+function collectEvent(line: string, events: Record<string, unknown>[], onEvent?: (event: Record<string, unknown>) => void): void {
+  try {
+    const event = JSON.parse(line) as Record<string, unknown>;
+    if (event && typeof event === 'object' && !Array.isArray(event)) {
+      events.push(event);
+      onEvent?.(event);
+    }
+  } catch {
+    // human text or a pretty-printed document: not an event
+  }
+}
+
+/** Runs `node bin/opendeploy.js` (the compiled CLI in dist/) as a child process with the clean environment. */
+export function runCliProcess(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const env = cleanEnv(options.env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
@@ -55,18 +203,9 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
       pending += chunk;
       let newline = pending.indexOf('\n');
       while (newline >= 0) {
-        const line = pending.slice(0, newline);
+        collectEvent(pending.slice(0, newline), events, options.onEvent && ((event) => options.onEvent!(event, child)));
         pending = pending.slice(newline + 1);
         newline = pending.indexOf('\n');
-        try {
-          const event = JSON.parse(line) as Record<string, unknown>;
-          if (event && typeof event === 'object' && !Array.isArray(event)) {
-            events.push(event);
-            options.onEvent?.(event, child);
-          }
-        } catch {
-          // human text or a pretty-printed document: not an event
-        }
       }
     });
     child.stderr.on('data', (chunk: string) => {

@@ -135,7 +135,8 @@ describe('opendeploy env (against a deployed fixture)', () => {
     expect((await currentEnv()).FILE_KEY).toBe(fromFile);
 
     await gw.clearRequests();
-    const empty = await cli(['env', 'set', 'EMPTY_KEY', '--json']); // runCli's stdin is /dev/null
+    // A child process: its stdin is /dev/null, so the read sees end-of-input at once.
+    const empty = await runCli(['env', 'set', 'EMPTY_KEY', '--json'], { cwd: app, env: env(), spawn: true });
     expect(empty.code).toBe(2);
     expect(errorOf(empty).error_code).toBe('invalid_input');
     expect(await puts()).toEqual([]);
