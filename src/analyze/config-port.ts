@@ -15,7 +15,7 @@
 import { dockerfileProblem, parseDockerfile } from './dockerfile.js';
 import { readExamples } from './env-vars.js';
 import { pickHttpPort } from './port.js';
-import { isTestPath } from './scan.js';
+import { isTestPath } from './scan-model.js';
 import { inDir, type Conclusion, type DetectContext } from './types.js';
 
 export interface AppConfigPorts {

@@ -9,7 +9,7 @@
 import type { ComposeInfo } from './compose.js';
 import { isDevOnlyFile } from './env-vars.js';
 import type { Dependency, Ecosystem } from './manifests.js';
-import type { EnvRef } from './scan.js';
+import type { EnvRef } from './scan-model.js';
 import { ENGINES, type Engine, type Evidence } from './schema.js';
 import type { DetectContext } from './types.js';
 import { inDir } from './types.js';

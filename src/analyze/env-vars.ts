@@ -18,7 +18,7 @@
 import type { ComposeInfo } from './compose.js';
 import type { DockerfileInfo } from './dockerfile.js';
 import { ENV_EXAMPLE_BASES, ENV_EXAMPLE_VARIANT } from './env-example-names.js';
-import { hasPublicPrefix, type EnvRef } from './scan.js';
+import { hasPublicPrefix, type EnvRef } from './scan-model.js';
 import type { EnvKind, EnvVar, Evidence } from './schema.js';
 import type { DetectContext } from './types.js';
 import { inDir } from './types.js';
@@ -165,7 +165,7 @@ export async function collectEnvVars(
   const evidence: Evidence[] = [];
   for (const acc of [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const name = acc.name;
-    const publicName = hasPublicPrefix(name);
+    const publicName = hasPublicPrefix(name, ctx.scan.publicEnvPrefixes);
     const firstRef = acc.runtimeRefs[0] ?? acc.buildRefs[0];
     const source = firstRef ? `${firstRef.file}:${firstRef.line}` : acc.example ? `${acc.example.file}:${acc.example.line}` : acc.composeEvidence ?? acc.argDefault?.evidence ?? acc.buildScriptEvidence ?? '';
     names.set(name, source);

@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 
 type JsoncParser = typeof import('jsonc-parser');
+type ParseError = import('jsonc-parser').ParseError;
 
 let loaded: JsoncParser | undefined;
 function jsonc(): JsoncParser {
@@ -45,7 +46,7 @@ export function stripJsonc(text: string): string {
  */
 export function parseJsonc(text: string): { value: Record<string, unknown> } | { error: string } {
   const source = text.replace(/^\uFEFF/, '');
-  const errors: Array<{ offset: number }> = [];
+  const errors: ParseError[] = [];
   const value: unknown = jsonc().parse(source, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
   const first = errors[0];
   if (first) return { error: first.offset >= source.length ? 'syntax error' : `syntax error at position ${first.offset}` };

@@ -13,7 +13,7 @@
  */
 import type { ComposeInfo } from './compose.js';
 import type { DockerfileInfo } from './dockerfile.js';
-import type { EnvRef, PortHint } from './scan.js';
+import type { EnvRef, PortHint } from './scan-model.js';
 import { inDir, type Conclusion, type DetectContext } from './types.js';
 import type { Warnings } from './warnings.js';
 

@@ -19,6 +19,10 @@
  * Detectors write warnings into a buffer; only the winner's warnings reach the analysis, so a
  * losing candidate cannot add noise about a runtime that was not chosen.
  *
+ * A detector also carries what its framework writes that the one-pass source scan must know (health
+ * route syntaxes, Python app-object constructors, env-read syntaxes of code and config files, public
+ * env prefixes, build configuration files) and its refusal hint; SCAN_KNOWLEDGE collects them.
+ *
  * Adding a framework: write `detectors/<name>.ts`, add it to FRAMEWORKS below, add a fixture.
  */
 import { actix } from './detectors/actix.js';
@@ -75,6 +79,7 @@ import { symfony } from './detectors/symfony.js';
 import { vite } from './detectors/vite.js';
 import { viteSsr } from './detectors/vite-ssr.js';
 import { zig } from './detectors/zig.js';
+import { collectKnowledge, type ScanKnowledge } from './scan-model.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector, type RuntimeDetector } from './types.js';
 import { Warnings } from './warnings.js';
 
@@ -116,6 +121,12 @@ export const FRAMEWORKS: readonly FrameworkDetector[] = [
   vite,
   bun,
 ];
+
+/**
+ * Every detector's scan knowledge. Frameworks come first so a framework's env-read syntax is tried
+ * before a runtime's on the same line (Vite's `import.meta.env` before Deno's `Deno.env.get`).
+ */
+export const SCAN_KNOWLEDGE: ScanKnowledge = collectKnowledge([...FRAMEWORKS, ...RUNTIMES]);
 
 /** Front-end bundlers reported as `build_tool` when they are not the framework itself. */
 const BUNDLERS = ['vite', 'webpack', 'parcel'];

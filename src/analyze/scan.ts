@@ -3,64 +3,47 @@
  * source code scans"): env references, listen calls, health routes, app objects and mining markers.
  * Structured files are never grepped for their structure; they are read by `manifests.ts`.
  *
+ * What is language syntax lives here (`process.env`, `os.getenv`, listen calls, a quoted `/health`
+ * literal); what a framework adds (its route and config syntaxes, app objects, public env prefixes,
+ * build configuration files) comes from the detector that owns it, collected by the registry.
+ *
  * Every file is read once, without caching, with a file-count, byte and time budget, and in parallel;
  * results are kept in file order, so the output does not depend on timing.
  */
 import path from 'node:path';
 import { isEnvExampleName } from './env-example-names.js';
 import { formatBytes, type FsSnapshot } from './fs-snapshot.js';
+import { SCAN_KNOWLEDGE } from './registry.js';
+import {
+  NAME,
+  NONE,
+  TOLERANT,
+  argFallback,
+  hasPublicPrefix,
+  isTestPath,
+  jsFallback,
+  literalDefault,
+  sourceLanguageOf,
+  type EnvPattern,
+  type EnvRef,
+  type EnvReadSyntax,
+  type FallbackInfo,
+  type HealthRoute,
+  type Hit,
+  type MiningHit,
+  type PortHint,
+  type PyAppObject,
+  type ScanKnowledge,
+  type ScanLimits,
+  type ScanResult,
+  type SourceLanguage,
+} from './scan-model.js';
 import type { Warnings } from './warnings.js';
 
-export type SourceLanguage =
-  | 'js' | 'py' | 'go' | 'rs' | 'rb' | 'php' | 'java' | 'cs' | 'ex' | 'sh' | 'props'
-  // Ecosystems whose detectors read their own server and port facts (source-hints.ts): scanned here for env reads, health routes and refusal markers.
-  | 'clj' | 'cr' | 'dart' | 'gleam' | 'hs' | 'scala' | 'swift' | 'zig' | 'c' | 'fs';
+export { healthRank, isTestPath, sourceLanguageOf } from './scan-model.js';
+export type { EnvRef, HealthRoute, Hit, MiningHit, PortHint, PyAppObject, ScanLimits, ScanResult, SourceLanguage } from './scan-model.js';
 
-const CODE_EXTENSIONS: Readonly<Record<string, SourceLanguage>> = {
-  '.js': 'js',
-  '.mjs': 'js',
-  '.cjs': 'js',
-  '.jsx': 'js',
-  '.ts': 'js',
-  '.tsx': 'js',
-  '.mts': 'js',
-  '.cts': 'js',
-  '.vue': 'js',
-  '.svelte': 'js',
-  '.astro': 'js',
-  '.py': 'py',
-  '.go': 'go',
-  '.rs': 'rs',
-  '.rb': 'rb',
-  '.php': 'php',
-  '.java': 'java',
-  '.kt': 'java',
-  '.kts': 'java',
-  '.cs': 'cs',
-  '.vb': 'cs',
-  '.fs': 'fs',
-  '.fsx': 'fs',
-  '.ex': 'ex',
-  '.exs': 'ex',
-  '.sh': 'sh',
-  '.bash': 'sh',
-  '.clj': 'clj',
-  '.cljc': 'clj',
-  '.cr': 'cr',
-  '.dart': 'dart',
-  '.gleam': 'gleam',
-  '.hs': 'hs',
-  '.scala': 'scala',
-  '.sc': 'scala',
-  '.swift': 'swift',
-  '.zig': 'zig',
-  '.c': 'c',
-  '.h': 'c',
-  '.cc': 'c',
-  '.cpp': 'c',
-  '.cxx': 'c',
-  '.hpp': 'c',
-};
+export const DEFAULT_SCAN_LIMITS: ScanLimits = { maxFiles: 20_000, maxBytes: 64 * 1024 * 1024 };
 
 /** Text files scanned only for refusal markers (configs and scripts can launch a miner too). */
 const CONFIG_EXTENSIONS = new Set(['.json', '.yaml', '.yml', '.toml', '.ini', '.cfg', '.conf', '.txt', '.service', '.example', '.sample', '.template', '.ps1', '.bat', '.cmd', '.html', '.htm', '.properties']);
@@ -83,94 +66,65 @@ const LOCKFILES = new Set([
   'mix.lock',
 ]);
 
-const TEST_DIRS = new Set(['test', 'tests', '__tests__', '__mocks__', 'spec', 'e2e', 'cypress', 'playwright', 'fixtures', 'testdata']);
-const TEST_FILE = /(?:\.(?:test|spec|e2e)\.[a-z]+$|^test_.*\.py$|_test\.(?:py|go)$|^conftest\.py$)/;
-const BUILD_CONFIG = /^(?:vite|vitest|next|nuxt|astro|svelte|webpack|rollup|tailwind|postcss|babel|remix|gatsby-config|gatsby-node|tsup|esbuild)(?:\.config)?\.[cm]?[jt]s$/;
+/** Bundler and tool configuration files (`webpack.config.js`); frameworks name their own (`buildConfigFiles`). */
+const BUILD_TOOL_CONFIGS = ['vitest', 'webpack', 'rollup', 'tailwind', 'postcss', 'babel', 'tsup', 'esbuild'];
 const ENTRYPOINT_SCRIPTS = /^(?:docker-)?entrypoint\.sh$|^start\.sh$/;
-/**
- * Spring Boot configuration (`${NAME:default}` placeholders) and Symfony configuration
- * (`%env(NAME)%`) are env reads (spec "Environment variables"), scanned as the `props` language.
- */
-// Only the default profile's files: application-<profile>.* apply when that profile is active.
-const SPRING_CONFIG = /^application\.(?:properties|ya?ml)$/;
 
 /** Names the OS or runtime always sets; they are not configuration. */
 const IGNORED_ENV_NAMES = new Set(['NODE_ENV', 'PATH', 'HOME', 'PWD', 'USER', 'SHELL', 'TERM', 'LANG', 'HOSTNAME', 'TMPDIR', 'CI']);
-/** `import.meta.env` built-ins of Vite. */
-const VITE_BUILTINS = new Set(['MODE', 'DEV', 'PROD', 'SSR', 'BASE_URL']);
-export const PUBLIC_PREFIXES = ['NEXT_PUBLIC_', 'VITE_', 'REACT_APP_', 'PUBLIC_', 'NUXT_PUBLIC_', 'EXPO_PUBLIC_', 'GATSBY_'];
 
-export interface Hit {
-  file: string;
-  /** 1-based; 0 when the hit is the file name itself. */
-  line: number;
+/** The scan's tables, built once from what the detectors know. */
+interface Tables {
+  /** Code patterns per language (the language's own first, then the detectors'), with the file prefilter. */
+  env: Map<SourceLanguage, { prefilter: RegExp[]; patterns: EnvPattern[] }>;
+  /** Configuration files that read env (`props`). */
+  configFiles: Array<(file: string, text: string) => boolean>;
+  buildConfig: RegExp;
+  publicPrefixes: readonly string[];
+  appObject: RegExp | null;
+  appPrefilter: RegExp | null;
 }
 
-export interface EnvRef extends Hit {
-  name: string;
-  /** How the code copes when the variable is unset. */
-  fallback: 'none' | 'default' | 'tolerant';
-  /** Literal default found in code (empty when none or not a literal). */
-  default: string;
-  /** Read at build time: public client prefix, build config file, compile-time macro. */
-  build: boolean;
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export interface PortHint extends Hit {
-  port: number;
-  snippet: string;
-}
-
-export interface HealthRoute extends Hit {
-  path: string;
-}
-
-export interface MiningHit extends Hit {
-  marker: string;
-}
-
-export interface PyAppObject extends Hit {
-  variable: string;
-  factory: string;
-}
-
-export interface ScanResult {
-  envRefs: EnvRef[];
-  portHints: PortHint[];
-  /** Code that starts an HTTP server (listen calls, server constructors). */
-  httpHits: Hit[];
-  healthRoutes: HealthRoute[];
-  miningHits: MiningHit[];
-  pyApps: PyAppObject[];
-  /** `def create_app(` style factories. */
-  pyFactories: PyAppObject[];
-  scannedFiles: number;
-}
-
-export interface ScanLimits {
-  maxFiles: number;
-  maxBytes: number;
-}
-
-export const DEFAULT_SCAN_LIMITS: ScanLimits = { maxFiles: 20_000, maxBytes: 64 * 1024 * 1024 };
-
-export function sourceLanguageOf(file: string): SourceLanguage | undefined {
-  return CODE_EXTENSIONS[path.posix.extname(file).toLowerCase()];
-}
-
-export function isTestPath(file: string): boolean {
-  const parts = file.split('/');
-  const base = parts[parts.length - 1] ?? '';
-  return parts.slice(0, -1).some((part) => TEST_DIRS.has(part)) || TEST_FILE.test(base);
+function buildTables(knowledge: ScanKnowledge): Tables {
+  const env = new Map<SourceLanguage, { prefilter: RegExp[]; patterns: EnvPattern[] }>();
+  const addSyntax = (syntax: Pick<EnvReadSyntax, 'language' | 'prefilter' | 'patterns'>): void => {
+    const entry = env.get(syntax.language) ?? { prefilter: [], patterns: [] };
+    entry.prefilter.push(syntax.prefilter);
+    entry.patterns.push(...syntax.patterns);
+    env.set(syntax.language, entry);
+  };
+  for (const [language, patterns] of Object.entries(LANGUAGE_ENV) as Array<[SourceLanguage, EnvPattern[]]>) {
+    addSyntax({ language, prefilter: LANGUAGE_ENV_PREFILTER[language] as RegExp, patterns });
+  }
+  for (const syntax of knowledge.envReadSyntaxes) addSyntax(syntax);
+  const configFiles = knowledge.envReadSyntaxes.flatMap((syntax) => (syntax.configFile ? [syntax.configFile] : []));
+  const buildConfig = new RegExp(`^(?:${[...knowledge.buildConfigFiles, ...BUILD_TOOL_CONFIGS].map(escapeRegExp).join('|')})(?:\\.config)?\\.[cm]?[jt]s$`);
+  const names = knowledge.appObjects.map(escapeRegExp).join('|');
+  return {
+    env,
+    configFiles,
+    buildConfig,
+    publicPrefixes: knowledge.publicEnvPrefixes,
+    appObject: names ? new RegExp(`^([A-Za-z_]\\w*)\\s*(?::\\s*[\\w.[\\]]+\\s*)?=\\s*(?:[\\w.]+\\.)?(${names})\\(`, 'gm') : null,
+    appPrefilter: names ? new RegExp(names) : null,
+  };
 }
 
 function isMinified(file: string): boolean {
   return /\.min\.[cm]?js$/.test(file);
 }
 
-export function hasPublicPrefix(name: string): boolean {
-  return PUBLIC_PREFIXES.some((prefix) => name.startsWith(prefix));
+let builtTables: Tables | undefined;
+function tables(): Tables {
+  builtTables ??= buildTables(SCAN_KNOWLEDGE);
+  return builtTables;
 }
+
+
 
 /** Line lookup built on first use; most files have no hits at all. */
 class Lines {
@@ -220,65 +174,10 @@ function scanMining(file: string, text: string, lines: Lines, out: MiningHit[]):
 
 // ---------------------------------------------------------------------------------------------
 // Environment references (spec/analysis.md "Environment variables").
-type FallbackInfo = Pick<EnvRef, 'fallback' | 'default'>;
-
-const NAME = '[A-Za-z_][A-Za-z0-9_]*';
-const STRING_LITERAL = /^\s*(?:(['"`])((?:\\.|(?!\1)[^\\\n])*)\1|(-?\d+(?:\.\d+)?)\b|(true|false|True|False)\b)/;
-
-function literalDefault(text: string): string | undefined {
-  const m = STRING_LITERAL.exec(text);
-  if (!m) return undefined;
-  if (m[1] === '`' && (m[2] ?? '').includes('${')) return undefined;
-  return m[2] ?? m[3] ?? m[4] ?? '';
-}
-
-/** JS/TS: what follows `process.env.X` decides whether the code has a fallback. */
-function jsFallback(before: string, after: string): FallbackInfo {
-  // `Number(process.env.PORT) || 3000`, `parseInt(process.env.PORT, 10) || 3000`, `?? '3000'`.
-  const op = /^\s*(?:,\s*\d+\s*)?(?:\)\s*)?(\|\||\?\?)/.exec(after);
-  if (op) return { fallback: 'default', default: literalDefault(after.slice(op[0].length)) ?? '' };
-  // `process.env.PORT ? Number(process.env.PORT) : 3000` (Nx's generated server): the else branch is the default.
-  const ternary = /^\s*\?(?![?.])[^:;\n]{0,200}:\s*/.exec(after);
-  const otherwise = ternary ? literalDefault(after.slice(ternary[0].length)) : undefined;
-  if (otherwise !== undefined) return { fallback: 'default', default: otherwise };
-  if (/^\s*(?:===?|!==?|\?(?![?.]))/.test(after)) return { fallback: 'tolerant', default: '' };
-  if (/(?:!|\bif\s*\(\s*|Boolean\(\s*|&&\s*|\?\?\s*|\|\|\s*)$/.test(before)) return { fallback: 'tolerant', default: '' };
-  return { fallback: 'none', default: '' };
-}
-
-/** Python/Ruby/PHP/Elixir call with an optional second argument: `getenv("X", "d")`. */
-function argFallback(arg: string | undefined, tolerantWithout: boolean, after: string): FallbackInfo {
-  if (arg !== undefined && arg.trim() !== '') {
-    const trimmed = arg.trim();
-    if (/^(?:None|nil|null)$/.test(trimmed)) return { fallback: 'tolerant', default: '' };
-    return { fallback: 'default', default: literalDefault(trimmed) ?? '' };
-  }
-  const orMatch = /^\s*(?:\)\s*)?(?:\bor\b|\|\||\?\?|\?:)\s*/.exec(after);
-  // `System.get_env("X") || raise "..."` (Elixir, Ruby): the alternative is failing, not a default.
-  if (orMatch && /^raise\b/.test(after.slice(orMatch[0].length))) return { fallback: 'none', default: '' };
-  if (orMatch) return { fallback: 'default', default: literalDefault(after.slice(orMatch[0].length)) ?? '' };
-  return tolerantWithout ? { fallback: 'tolerant', default: '' } : { fallback: 'none', default: '' };
-}
-
-const TOLERANT: FallbackInfo = { fallback: 'tolerant', default: '' };
-const NONE: FallbackInfo = { fallback: 'none', default: '' };
-
-interface EnvPattern {
-  regex: RegExp;
-  /** Index of the capture group holding the name. */
-  nameGroup: number;
-  fallback: (m: RegExpExecArray, before: string, after: string) => FallbackInfo;
-  build?: boolean;
-  /** The variable's name from the captured one (Clojure's `:database-url` keyword reads `DATABASE_URL`). */
-  rename?: (captured: string) => string;
-}
-
+// Runtimes and bundlers other than Node add their own (`import.meta.env`, `Bun.env`, `Deno.env.get`).
 const JS_ENV: EnvPattern[] = [
   { regex: new RegExp(`\\bprocess\\.env\\.(${NAME})`, 'g'), nameGroup: 1, fallback: (_m, b, a) => jsFallback(b, a) },
   { regex: new RegExp(`\\bprocess\\.env\\[\\s*(['"\`])(${NAME})\\1\\s*\\]`, 'g'), nameGroup: 2, fallback: (_m, b, a) => jsFallback(b, a) },
-  { regex: new RegExp(`\\bimport\\.meta\\.env\\.(${NAME})`, 'g'), nameGroup: 1, fallback: (_m, b, a) => jsFallback(b, a) },
-  { regex: new RegExp(`\\bBun\\.env\\.(${NAME})`, 'g'), nameGroup: 1, fallback: (_m, b, a) => jsFallback(b, a) },
-  { regex: new RegExp(`\\bDeno\\.env\\.get\\(\\s*(['"])(${NAME})\\1\\s*\\)`, 'g'), nameGroup: 2, fallback: (_m, b, a) => jsFallback(b, a) },
 ];
 
 const PY_ENV: EnvPattern[] = [
@@ -370,16 +269,6 @@ const JAVA_ENV: EnvPattern[] = [
 
 const CS_ENV: EnvPattern[] = [
   { regex: new RegExp(`\\bEnvironment\\.GetEnvironmentVariable\\(\\s*"(${NAME})"`, 'g'), nameGroup: 1, fallback: (_m, _b, a) => argFallback(undefined, true, a) },
-];
-
-const PROPS_ENV: EnvPattern[] = [
-  // Symfony: '%env(resolve:DATABASE_URL)%', '%env(int:PORT)%'
-  { regex: /%env\((?:[\w-]+:)*([A-Z][A-Z0-9_]*)\)%/g, nameGroup: 1, fallback: () => ({ fallback: 'none', default: '' }) },
-  {
-    regex: /\$\{([A-Z][A-Z0-9_]*)(?::([^}\n]*))?\}/g,
-    nameGroup: 1,
-    fallback: (m) => (m[2] === undefined ? { fallback: 'none', default: '' } : m[2] === '' ? { fallback: 'tolerant', default: '' } : { fallback: 'default', default: m[2] }),
-  },
 ];
 
 const EX_ENV: EnvPattern[] = [
@@ -507,7 +396,7 @@ const FS_ENV: EnvPattern[] = [
   },
 ];
 
-const ENV_PATTERNS: Readonly<Record<SourceLanguage, EnvPattern[]>> = {
+const LANGUAGE_ENV: Readonly<Partial<Record<SourceLanguage, EnvPattern[]>>> = {
   js: JS_ENV,
   py: PY_ENV,
   go: GO_ENV,
@@ -518,7 +407,6 @@ const ENV_PATTERNS: Readonly<Record<SourceLanguage, EnvPattern[]>> = {
   cs: CS_ENV,
   ex: EX_ENV,
   sh: SH_ENV,
-  props: PROPS_ENV,
   clj: CLJ_ENV,
   cr: CR_ENV,
   dart: DART_ENV,
@@ -531,8 +419,8 @@ const ENV_PATTERNS: Readonly<Record<SourceLanguage, EnvPattern[]>> = {
   fs: FS_ENV,
 };
 
-const ENV_PREFILTER: Readonly<Record<SourceLanguage, RegExp>> = {
-  js: /process\.env|import\.meta\.env|Bun\.env|Deno\.env/,
+const LANGUAGE_ENV_PREFILTER: Readonly<Partial<Record<SourceLanguage, RegExp>>> = {
+  js: /process\.env/,
   py: /environ|getenv|env\(|config\(/,
   go: /os\.(?:Getenv|LookupEnv)|\benv(?:config)?:"/,
   rs: /env/,
@@ -542,7 +430,6 @@ const ENV_PREFILTER: Readonly<Record<SourceLanguage, RegExp>> = {
   cs: /GetEnvironmentVariable/,
   ex: /_env/,
   sh: /\$/,
-  props: /\$\{|%env\(/,
   clj: /getenv|\(env\s/,
   cr: /ENV/,
   dart: /environment|fromEnvironment/,
@@ -559,9 +446,10 @@ const ENV_PREFILTER: Readonly<Record<SourceLanguage, RegExp>> = {
 const JS_DESTRUCTURE = /\b(?:const|let|var)\s*\{([^}]{0,500})\}\s*=\s*process\.env\b/g;
 
 function scanEnv(file: string, lang: SourceLanguage, text: string, lines: Lines, build: boolean, out: EnvRef[]): void {
-  if (!ENV_PREFILTER[lang].test(text)) return;
+  const syntax = tables().env.get(lang);
+  if (!syntax || !syntax.prefilter.some((prefilter) => prefilter.test(text))) return;
   const found: EnvRef[] = [];
-  for (const pattern of ENV_PATTERNS[lang]) {
+  for (const pattern of syntax.patterns) {
     pattern.regex.lastIndex = 0;
     for (let m = pattern.regex.exec(text); m; m = pattern.regex.exec(text)) {
       const captured = m[pattern.nameGroup] ?? m[4];
@@ -571,9 +459,8 @@ function scanEnv(file: string, lang: SourceLanguage, text: string, lines: Lines,
       const before = text.slice(Math.max(0, m.index - 40), m.index);
       const after = text.slice(end, end + 160);
       const info = pattern.fallback(m, before, after);
-      const isMeta = m[0].startsWith('import.meta.env');
-      if (isMeta && VITE_BUILTINS.has(name)) continue;
-      found.push({ file, line: lines.at(m.index), name, ...info, build: build || pattern.build === true || hasPublicPrefix(name) });
+      if (pattern.builtins?.has(name)) continue;
+      found.push({ file, line: lines.at(m.index), name, ...info, build: build || pattern.build === true || hasPublicPrefix(name, tables().publicPrefixes) });
     }
   }
   if (lang === 'js') {
@@ -591,7 +478,7 @@ function scanEnv(file: string, lang: SourceLanguage, text: string, lines: Lines,
           name,
           fallback: dflt !== undefined ? 'default' : 'none',
           default: dflt !== undefined ? (literalDefault(dflt) ?? '') : '',
-          build: build || hasPublicPrefix(name),
+          build: build || hasPublicPrefix(name, tables().publicPrefixes),
         });
       }
     }
@@ -656,75 +543,38 @@ function scanHttp(file: string, lang: SourceLanguage, text: string, lines: Lines
 }
 
 // ---------------------------------------------------------------------------------------------
-// Health routes: a string search in source is enough here (brief).
-const HEALTH_ORDER = ['/health', '/healthz', '/api/health', '/api/healthz', '/ready', '/readyz', '/livez', '/up'];
+// Health routes: a quoted path literal in any language; frameworks add their route syntaxes.
 // Go 1.22 ServeMux patterns carry a method: "GET /healthz".
 const HEALTH_LITERAL = /(['"`])(?:(?:GET|HEAD)\s+)?(\/(?:api\/)?(?:health|healthz|ready|readyz|livez))\1/g;
-const DJANGO_HEALTH = /\b(?:re_)?path\(\s*r?['"]\^?((?:api\/)?(?:health|healthz|ready|readyz|livez))(\/?)\$?['"]/g;
-/** Rails routes (`get "up" => "rails/health#show"`, `get "healthz"`) and Laravel's `health: '/up'`. */
-const RAILS_HEALTH = /\bget\s+['"]\/?((?:api\/)?(?:up|health|healthz|ready|readyz|livez))['"]/g;
-const LARAVEL_HEALTH = /\bhealth:\s*['"](\/(?:up|health|healthz|ready|readyz|livez))['"]/g;
-
-/**
- * Phoenix routers nest routes in `scope "/api" do ... end`: the health path is the scope prefix plus
- * the route. Blocks are tracked line by line (`do` opens, `end` closes).
- */
-function scanPhoenixHealth(file: string, text: string, out: HealthRoute[]): void {
-  const scopes: string[] = [];
-  text.split('\n').forEach((raw, index) => {
-    const line = raw.replace(/#.*$/, '').trim();
-    const route = /^(?:get|head)\s+"(\/[^"]*)"/.exec(line);
-    if (route) {
-      const full = `${scopes.join('')}${route[1] as string}`.replace(/\/{2,}/g, '/');
-      if (HEALTH_ORDER.includes(full.replace(/\/$/, '')) || /\/(?:health|healthz|ready|readyz|livez)\/?$/.test(full)) out.push({ file, line: index + 1, path: full });
-    }
-    if (/\bdo$/.test(line)) scopes.push(/^scope\s+"(\/[^"]*)"/.exec(line)?.[1]?.replace(/\/$/, '') ?? '');
-    else if (line === 'end') scopes.pop();
-  });
-}
 
 function scanHealth(file: string, lang: SourceLanguage, text: string, lines: Lines, out: HealthRoute[]): void {
   if (!/health|ready|livez/.test(text)) return;
-  if (lang === 'ex' && /\bPhoenix\.Router\b|,\s*:router\b/.test(text)) {
-    scanPhoenixHealth(file, text, out);
+  const syntaxes = SCAN_KNOWLEDGE.healthRoutes.filter((syntax) => syntax.language === lang);
+  const claimed = syntaxes.find((syntax) => syntax.claims?.test(text));
+  const lineAt = (index: number): number => lines.at(index);
+  const add = (syntax: (typeof syntaxes)[number]): void => {
+    for (const route of syntax.find(text, lineAt)) out.push({ file, line: route.line, path: route.path });
+  };
+  if (claimed) {
+    add(claimed);
     return;
   }
-  const extra = lang === 'rb' ? RAILS_HEALTH : lang === 'php' ? LARAVEL_HEALTH : null;
-  if (extra) {
-    extra.lastIndex = 0;
-    for (let m = extra.exec(text); m; m = extra.exec(text)) out.push({ file, line: lines.at(m.index), path: `/${(m[1] as string).replace(/^\//, '')}` });
-  }
+  for (const syntax of syntaxes) if (!syntax.afterLiterals) add(syntax);
   HEALTH_LITERAL.lastIndex = 0;
   for (let m = HEALTH_LITERAL.exec(text); m; m = HEALTH_LITERAL.exec(text)) {
     out.push({ file, line: lines.at(m.index), path: m[2] as string });
   }
-  if (lang === 'py') {
-    DJANGO_HEALTH.lastIndex = 0;
-    for (let m = DJANGO_HEALTH.exec(text); m; m = DJANGO_HEALTH.exec(text)) {
-      out.push({ file, line: lines.at(m.index), path: `/${m[1] as string}${m[2] as string}` });
-    }
-  }
-}
-
-export function healthRank(route: string): number {
-  const index = HEALTH_ORDER.indexOf(route.replace(/\/$/, ''));
-  return index === -1 ? HEALTH_ORDER.length : index;
+  for (const syntax of syntaxes) if (syntax.afterLiterals) add(syntax);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Python application objects: `app = FastAPI(` / `app = Flask(__name__)`.
-const PY_APP = /^([A-Za-z_]\w*)\s*(?::\s*[\w.[\]]+\s*)?=\s*(?:[\w.]+\.)?(FastAPI|Flask|Starlette|Quart|Sanic)\(/gm;
-const PY_FACTORY = /^def\s+(create_app|make_app)\s*\(/gm;
-
-function scanPyApps(file: string, text: string, lines: Lines, apps: PyAppObject[], factories: PyAppObject[]): void {
-  if (!/FastAPI|Flask|Starlette|Quart|Sanic|_app/.test(text)) return;
-  PY_APP.lastIndex = 0;
-  for (let m = PY_APP.exec(text); m; m = PY_APP.exec(text)) {
+// Python application objects (`app = FastAPI(`) of the constructors the detectors name.
+function scanPyApps(file: string, text: string, lines: Lines, apps: PyAppObject[]): void {
+  const { appObject, appPrefilter } = tables();
+  if (!appObject || !appPrefilter?.test(text)) return;
+  appObject.lastIndex = 0;
+  for (let m = appObject.exec(text); m; m = appObject.exec(text)) {
     apps.push({ file, line: lines.at(m.index), variable: m[1] as string, factory: m[2] as string });
-  }
-  PY_FACTORY.lastIndex = 0;
-  for (let m = PY_FACTORY.exec(text); m; m = PY_FACTORY.exec(text)) {
-    factories.push({ file, line: lines.at(m.index), variable: m[1] as string, factory: 'function' });
   }
 }
 
@@ -737,7 +587,6 @@ interface FileResult {
   health: HealthRoute[];
   mining: MiningHit[];
   pyApps: PyAppObject[];
-  pyFactories: PyAppObject[];
   truncated: boolean;
 }
 
@@ -748,7 +597,7 @@ export async function scanSources(
   warnings: Warnings,
   limits: ScanLimits = DEFAULT_SCAN_LIMITS,
 ): Promise<ScanResult> {
-  const result: ScanResult = { envRefs: [], portHints: [], httpHits: [], healthRoutes: [], miningHits: [], pyApps: [], pyFactories: [], scannedFiles: 0 };
+  const result: ScanResult = { envRefs: [], portHints: [], httpHits: [], healthRoutes: [], miningHits: [], pyApps: [], scannedFiles: 0, publicEnvPrefixes: tables().publicPrefixes };
   const candidates: string[] = [];
   for (const file of fs.filesUnder(dir)) {
     const base = path.posix.basename(file);
@@ -756,7 +605,7 @@ export async function scanSources(
     if (LOCKFILES.has(base)) continue;
     const ext = path.posix.extname(base).toLowerCase();
     // Env templates and their variants (`.env.example.local`) are read like the analysis reads them (env-example-names.ts).
-    if (CODE_EXTENSIONS[ext] || CONFIG_EXTENSIONS.has(ext) || CONFIG_NAMES.test(base) || isEnvExampleName(base)) candidates.push(file);
+    if (sourceLanguageOf(base) || CONFIG_EXTENSIONS.has(ext) || CONFIG_NAMES.test(base) || isEnvExampleName(base)) candidates.push(file);
   }
 
   let selected = candidates;
@@ -803,7 +652,6 @@ export async function scanSources(
     result.healthRoutes.push(...file.health);
     result.miningHits.push(...file.mining);
     result.pyApps.push(...file.pyApps);
-    result.pyFactories.push(...file.pyFactories);
   }
   perFile.forEach((file, index) => {
     if (file?.truncated) truncated.push(selected[index] as string);
@@ -824,20 +672,19 @@ export async function scanSources(
 }
 
 function scanFile(file: string, text: string, truncated: boolean): FileResult {
-  const out: FileResult = { env: [], ports: [], http: [], health: [], mining: [], pyApps: [], pyFactories: [], truncated };
+  const out: FileResult = { env: [], ports: [], http: [], health: [], mining: [], pyApps: [], truncated };
   const lines = new Lines(text);
   scanMining(file, text, lines, out.mining);
   const base = path.posix.basename(file);
   let lang = sourceLanguageOf(file);
   if (lang === 'sh' && !ENTRYPOINT_SCRIPTS.test(base)) lang = undefined;
-  if (!lang && SPRING_CONFIG.test(base) && file.includes('src/main/resources/')) lang = 'props';
-  // Symfony service configuration reads env through %env(NAME)%.
-  if (!lang && /\.ya?ml$/.test(base) && /(?:^|\/)config\/(?:packages\/)?[\w.-]+$/.test(file) && text.includes('%env(')) lang = 'props';
+  // Framework configuration files that read env (their detectors say which) are the `props` language.
+  if (!lang && tables().configFiles.some((isConfig) => isConfig(file, text))) lang = 'props';
   if (!lang || isTestPath(file) || isMinified(file) || file.endsWith('.d.ts')) return out;
-  scanEnv(file, lang, text, lines, BUILD_CONFIG.test(base), out.env);
+  scanEnv(file, lang, text, lines, tables().buildConfig.test(base), out.env);
   scanPorts(file, lang, text, lines, out.ports);
   scanHttp(file, lang, text, lines, out.http);
   scanHealth(file, lang, text, lines, out.health);
-  if (lang === 'py') scanPyApps(file, text, lines, out.pyApps, out.pyFactories);
+  if (lang === 'py') scanPyApps(file, text, lines, out.pyApps);
   return out;
 }

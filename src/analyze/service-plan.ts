@@ -6,7 +6,7 @@
 import type { BuildRoot } from './build-root.js';
 import type { ComposeInfo } from './compose.js';
 import type { ProcfileInfo } from './procfile.js';
-import type { ScanResult } from './scan.js';
+import type { ScanResult } from './scan-model.js';
 import type { Conclusion, WorkspaceMember } from './types.js';
 
 export interface ServicePlan {
@@ -54,7 +54,7 @@ export function scopeScan(scan: ScanResult, dir: string, exclude: readonly strin
     healthRoutes: scan.healthRoutes.filter(keep),
     miningHits: scan.miningHits.filter(keep),
     pyApps: scan.pyApps.filter(keep),
-    pyFactories: scan.pyFactories.filter(keep),
     scannedFiles: scan.scannedFiles,
+    publicEnvPrefixes: scan.publicEnvPrefixes,
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { FsSnapshot } from './fs-snapshot.js';
 import type { Manifests } from './manifests.js';
-import type { ScanResult } from './scan.js';
+import type { DetectorKnowledge, ScanResult } from './scan-model.js';
 import type { AnalyzedService, DependencyResolution, Engine, ProjectType } from './schema.js';
 import type { Warnings } from './warnings.js';
 
@@ -135,13 +135,14 @@ export interface WorkspaceMember {
   buildDeps: string[];
 }
 
-export interface RuntimeDetector {
+/** A detector also teaches the source scan and the refusal checklist what its framework writes (DetectorKnowledge). */
+export interface RuntimeDetector extends DetectorKnowledge {
   id: string;
   kind: 'runtime';
   detect(ctx: DetectContext): Promise<Detection | null>;
 }
 
-export interface FrameworkDetector {
+export interface FrameworkDetector extends DetectorKnowledge {
   id: string;
   kind: 'framework';
   /** Runtime detector ids this framework refines. */

@@ -22,6 +22,8 @@ export const astro: FrameworkDetector = {
   id: 'astro',
   kind: 'framework',
   runtimes: ['node'],
+  publicEnvPrefixes: ['PUBLIC_'],
+  buildConfigFiles: ['astro'],
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? hasAnyDependency(pkg, 'astro') : undefined;

@@ -11,6 +11,7 @@
 import type { PackageJson } from '../manifests.js';
 import { TIER, inDir, type Conclusion, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { entryOfStartScript, frameworkBuild, nodeTools, productionStart } from './node.js';
+import { NAME, jsFallback, type EnvReadSyntax } from '../scan-model.js';
 
 const ENTRY_CANDIDATES = ['index.ts', 'src/index.ts', 'server.ts', 'src/server.ts', 'main.ts', 'src/main.ts', 'app.ts', 'src/app.ts', 'index.tsx', 'src/index.tsx', 'index.js', 'src/index.js'];
 /** Code that makes Bun listen: Bun.serve, a default-exported fetch handler, or a Node-style listen. */
@@ -92,10 +93,17 @@ export async function bunServes(ctx: DetectContext, entry: string): Promise<stri
   return match ? `${rel}:${text.slice(0, match.index).split('\n').length}` : '';
 }
 
+const BUN_ENV: EnvReadSyntax = {
+  language: 'js',
+  prefilter: /Bun\.env/,
+  patterns: [{ regex: new RegExp(`\\bBun\\.env\\.(${NAME})`, 'g'), nameGroup: 1, fallback: (_m, b, a) => jsFallback(b, a) }],
+};
+
 export const bun: FrameworkDetector = {
   id: 'bun',
   kind: 'framework',
   runtimes: ['node'],
+  envReadSyntaxes: [BUN_ENV],
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? await bunRuntimeEvidence(ctx, ctx.runtime, pkg) : undefined;

@@ -78,6 +78,10 @@ async function toolsBuildJar(ctx: DetectContext): Promise<{ path: string; eviden
 export const clojure: RuntimeDetector = {
   id: 'clojure',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['clojure'],
+    missingStart: 'project.clj has no :main (deps.edn: no build.clj or -m alias); add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const read = await readProject(ctx);
     if (!read) return null;

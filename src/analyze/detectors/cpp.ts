@@ -27,6 +27,10 @@ const SERVER = /\blisten\s*\(\s*\w+\s*,\s*\w+\s*\)|\bhttplib::Server\b|\bcrow::(
 export const cpp: RuntimeDetector = {
   id: 'cpp',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['c', 'cpp'],
+    missingStart: 'CMakeLists.txt / meson.build builds no executable; add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const cmake = inDir(ctx.dir, 'CMakeLists.txt');
     const meson = inDir(ctx.dir, 'meson.build');

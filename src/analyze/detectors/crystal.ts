@@ -23,6 +23,10 @@ const PORT_PATTERNS = [
 export const crystal: RuntimeDetector = {
   id: 'crystal',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['crystal'],
+    missingStart: 'shard.yml declares no targets; add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const rel = inDir(ctx.dir, 'shard.yml');
     const text = await ctx.manifests.text(rel);

@@ -23,6 +23,10 @@ const PORT_PATTERNS = [
 export const dart: RuntimeDetector = {
   id: 'dart',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['dart'],
+    missingStart: 'no bin/server.dart or bin/<name>.dart entry (or a Flutter app without web/); add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const rel = inDir(ctx.dir, 'pubspec.yaml');
     const text = await ctx.manifests.text(rel);

@@ -8,6 +8,7 @@
  */
 import { parseJsonc } from '../jsonc.js';
 import { TIER, inDir, type Conclusion, type Conclusions, type Detection, type DetectContext, type RuntimeDetector } from '../types.js';
+import { NAME, jsFallback, type EnvReadSyntax } from '../scan-model.js';
 
 const CONFIG_FILES = ['deno.json', 'deno.jsonc'];
 const ENTRY_CANDIDATES = ['main.ts', 'main.tsx', 'main.js', 'main.mjs', 'main.mts', 'server.ts', 'server.js', 'src/main.ts', 'src/server.ts', 'index.ts', 'index.js', 'src/index.ts', 'app.ts'];
@@ -125,9 +126,16 @@ async function urlImportScript(ctx: DetectContext): Promise<Detection | null> {
   return null;
 }
 
+const DENO_ENV: EnvReadSyntax = {
+  language: 'js',
+  prefilter: /Deno\.env/,
+  patterns: [{ regex: new RegExp(`\\bDeno\\.env\\.get\\(\\s*(['"])(${NAME})\\1\\s*\\)`, 'g'), nameGroup: 2, fallback: (_m, b, a) => jsFallback(b, a) }],
+};
+
 export const deno: RuntimeDetector = {
   id: 'deno',
   kind: 'runtime',
+  envReadSyntaxes: [DENO_ENV],
   async detect(ctx) {
     const config = await readDenoConfig(ctx);
     if (!config) return urlImportScript(ctx);

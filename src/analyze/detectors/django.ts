@@ -13,6 +13,7 @@ import { chain, detectNodePackageManager, nodeRunScript } from '../package-manag
 import type { Engine } from '../schema.js';
 import { TIER, inDir, joinRel, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { pythonDependency, runtimePrefix } from './python.js';
+import type { HealthRouteSyntax } from '../scan-model.js';
 
 interface Settings {
   module: string;
@@ -105,10 +106,26 @@ function redisCache(settings: Settings): string | undefined {
   return undefined;
 }
 
+/** `path('health/', ...)` / `re_path(r'^healthz$', ...)` in a URLconf. */
+const DJANGO_HEALTH = /\b(?:re_)?path\(\s*r?['"]\^?((?:api\/)?(?:health|healthz|ready|readyz|livez))(\/?)\$?['"]/g;
+
+const URLCONF_HEALTH: HealthRouteSyntax = {
+  language: 'py',
+  // A URLconf route comes after a quoted `/health` literal of the same file.
+  afterLiterals: true,
+  find(text, lineAt) {
+    const routes: Array<{ line: number; path: string }> = [];
+    DJANGO_HEALTH.lastIndex = 0;
+    for (let m = DJANGO_HEALTH.exec(text); m; m = DJANGO_HEALTH.exec(text)) routes.push({ line: lineAt(m.index), path: `/${m[1] as string}${m[2] as string}` });
+    return routes;
+  },
+};
+
 export const django: FrameworkDetector = {
   id: 'django',
   kind: 'framework',
   runtimes: ['python'],
+  healthRoutes: [URLCONF_HEALTH],
   async detect(ctx) {
     const dep = await pythonDependency(ctx, 'django');
     let appDir = '';

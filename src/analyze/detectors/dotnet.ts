@@ -100,6 +100,10 @@ export function assemblyOf(project: Csproj): string {
 export const dotnet: RuntimeDetector = {
   id: 'dotnet',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['csharp', 'fsharp', 'vbnet'],
+    missingStart: 'no web, worker or executable project; add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const found = await dotnetProject(ctx);
     if (!found) return null;

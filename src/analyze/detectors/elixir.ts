@@ -69,6 +69,10 @@ async function plainApp(ctx: DetectContext, detection: Detection, app: string | 
 export const elixir: RuntimeDetector = {
   id: 'elixir',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['elixir'],
+    missingStart: 'no Phoenix dependency and no application module (application: [mod: ...]); add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const mix = await ctx.manifests.mixExs(ctx.dir);
     if (!mix) return null;

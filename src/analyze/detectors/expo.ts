@@ -32,6 +32,7 @@ export const expo: FrameworkDetector = {
   id: 'expo',
   kind: 'framework',
   runtimes: ['node'],
+  publicEnvPrefixes: ['EXPO_PUBLIC_'],
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? hasDependency(pkg, 'expo') : undefined;

@@ -13,6 +13,7 @@ export const fastapi: FrameworkDetector = {
   id: 'fastapi',
   kind: 'framework',
   runtimes: ['python'],
+  appObjects: ['FastAPI'],
   async detect(ctx) {
     const dep = await pythonDependency(ctx, 'fastapi');
     if (!dep) return null;

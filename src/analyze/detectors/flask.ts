@@ -13,6 +13,7 @@ export const flask: FrameworkDetector = {
   id: 'flask',
   kind: 'framework',
   runtimes: ['python'],
+  appObjects: ['Flask'],
   async detect(ctx) {
     const dep = await pythonDependency(ctx, 'flask');
     if (!dep) return null;

@@ -15,6 +15,10 @@ const PORT_PATTERNS = [/"PORT"[\s\S]{0,200}?\bunwrap\(\s*"?(\d{2,5})"?\s*\)/, /\
 export const gleam: RuntimeDetector = {
   id: 'gleam',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['gleam'],
+    missingStart: 'no src/<name>.gleam main module; add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const rel = inDir(ctx.dir, 'gleam.toml');
     const text = await ctx.manifests.text(rel);

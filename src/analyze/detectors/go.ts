@@ -98,6 +98,10 @@ export function goOutputName(ctx: DetectContext): string {
 export const go: RuntimeDetector = {
   id: 'go',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['go'],
+    missingStart: 'no main package (package main with func main) at the module root, in cmd/* or a top-level folder; add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const mod = await ctx.manifests.goMod(ctx.dir);
     if (!mod) return loneMain(ctx);

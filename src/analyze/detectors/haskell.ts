@@ -65,6 +65,10 @@ async function cabalPackage(ctx: DetectContext): Promise<HsPackage | null> {
 export const haskell: RuntimeDetector = {
   id: 'haskell',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['haskell'],
+    missingStart: 'the .cabal file (or package.yaml) declares no executable; add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const stackYaml = inDir(ctx.dir, 'stack.yaml');
     const stack = ctx.fs.has(stackYaml);

@@ -194,6 +194,10 @@ async function plainJvmRole(ctx: DetectContext, detection: Detection): Promise<v
 export const java: RuntimeDetector = {
   id: 'java',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['java', 'kotlin'],
+    missingStart: 'no Spring Boot application or Gradle application plugin; add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const project = await jvmProject(ctx);
     if (!project) return null;

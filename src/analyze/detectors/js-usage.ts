@@ -9,7 +9,7 @@
  * of the service is searched instead. Text is matched, never executed.
  */
 import path from 'node:path';
-import { isTestPath, sourceLanguageOf } from '../scan.js';
+import { isTestPath, sourceLanguageOf } from '../scan-model.js';
 import { inDir, type DetectContext } from '../types.js';
 
 const MAX_FILES = 2000;

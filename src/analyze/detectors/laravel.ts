@@ -18,6 +18,7 @@ import { parseDotenv } from '../env-vars.js';
 import type { Engine } from '../schema.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { applyPhpServer, composerPackage, frankenphpEvidence, phpServer } from './php.js';
+import type { HealthRouteSyntax } from '../scan-model.js';
 
 const CONNECTIONS: Readonly<Record<string, Engine | null>> = { mysql: 'mysql', mariadb: 'mysql', pgsql: 'postgres', sqlite: null, sqlsrv: null, mongodb: 'mongodb' };
 const REDIS_DRIVERS = ['CACHE_STORE', 'CACHE_DRIVER', 'SESSION_DRIVER', 'QUEUE_CONNECTION', 'BROADCAST_CONNECTION', 'BROADCAST_DRIVER'];
@@ -34,10 +35,24 @@ async function exampleEnv(ctx: DetectContext): Promise<Map<string, { value: stri
   return out;
 }
 
+/** Laravel's routing bootstrap: `->withRouting(..., health: '/up')`. */
+const BOOTSTRAP_HEALTH = /\bhealth:\s*['"](\/(?:up|health|healthz|ready|readyz|livez))['"]/g;
+
+const LARAVEL_HEALTH: HealthRouteSyntax = {
+  language: 'php',
+  find(text, lineAt) {
+    const routes: Array<{ line: number; path: string }> = [];
+    BOOTSTRAP_HEALTH.lastIndex = 0;
+    for (let m = BOOTSTRAP_HEALTH.exec(text); m; m = BOOTSTRAP_HEALTH.exec(text)) routes.push({ line: lineAt(m.index), path: `/${(m[1] as string).replace(/^\//, '')}` });
+    return routes;
+  },
+};
+
 export const laravel: FrameworkDetector = {
   id: 'laravel',
   kind: 'framework',
   runtimes: ['php'],
+  healthRoutes: [LARAVEL_HEALTH],
   async detect(ctx) {
     const artisan = inDir(ctx.dir, 'artisan');
     const hasArtisan = ctx.fs.has(artisan);

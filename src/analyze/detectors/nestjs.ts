@@ -4,7 +4,7 @@
  * CLI, so it is not used. The port comes from `app.listen(process.env.PORT ?? 3000)` in the code;
  * 3000 is the scaffold's default.
  */
-import { healthRank } from '../scan.js';
+import { healthRank } from '../scan-model.js';
 import { TIER, inDir, type Conclusion, type DetectContext, type FrameworkDetector } from '../types.js';
 import { entryOfStartScript, frameworkBuild, hasDependency, nodeTools } from './node.js';
 

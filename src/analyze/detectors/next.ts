@@ -28,6 +28,8 @@ export const next: FrameworkDetector = {
   id: 'next',
   kind: 'framework',
   runtimes: ['node'],
+  publicEnvPrefixes: ['NEXT_PUBLIC_'],
+  buildConfigFiles: ['next'],
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? hasDependency(pkg, 'next') : undefined;

@@ -210,6 +210,10 @@ async function nodeVersion(ctx: DetectContext, pkg: PackageJson): Promise<Conclu
 export const node: RuntimeDetector = {
   id: 'node',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['javascript', 'typescript'],
+    missingStart: 'package.json has no scripts.start or usable main, and no server.js, index.js, app.js or main.js exists',
+  },
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     if (!pkg) return null;

@@ -19,6 +19,8 @@ export const nuxt: FrameworkDetector = {
   id: 'nuxt',
   kind: 'framework',
   runtimes: ['node'],
+  publicEnvPrefixes: ['NUXT_PUBLIC_'],
+  buildConfigFiles: ['nuxt'],
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? hasAnyDependency(pkg, 'nuxt') : undefined;

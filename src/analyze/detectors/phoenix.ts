@@ -9,11 +9,37 @@
 import { detectNodePackageManager, nodeRunScript } from '../package-manager.js';
 import { TIER, inDir, joinRel, type Conclusions, type Detection, type FrameworkDetector } from '../types.js';
 import { declaresReleases } from './elixir.js';
+import { isKnownHealthPath, type HealthRouteSyntax } from '../scan-model.js';
+
+/**
+ * Phoenix routers nest routes in `scope "/api" do ... end`: the health path is the scope prefix plus
+ * the route. Blocks are tracked line by line (`do` opens, `end` closes).
+ */
+const ROUTER_HEALTH: HealthRouteSyntax = {
+  language: 'ex',
+  claims: /\bPhoenix\.Router\b|,\s*:router\b/,
+  find(text) {
+    const routes: Array<{ line: number; path: string }> = [];
+    const scopes: string[] = [];
+    text.split('\n').forEach((raw, index) => {
+      const line = raw.replace(/#.*$/, '').trim();
+      const route = /^(?:get|head)\s+"(\/[^"]*)"/.exec(line);
+      if (route) {
+        const full = `${scopes.join('')}${route[1] as string}`.replace(/\/{2,}/g, '/');
+        if (isKnownHealthPath(full) || /\/(?:health|healthz|ready|readyz|livez)\/?$/.test(full)) routes.push({ line: index + 1, path: full });
+      }
+      if (/\bdo$/.test(line)) scopes.push(/^scope\s+"(\/[^"]*)"/.exec(line)?.[1]?.replace(/\/$/, '') ?? '');
+      else if (line === 'end') scopes.pop();
+    });
+    return routes;
+  },
+};
 
 export const phoenix: FrameworkDetector = {
   id: 'phoenix',
   kind: 'framework',
   runtimes: ['elixir'],
+  healthRoutes: [ROUTER_HEALTH],
   async detect(ctx) {
     const mix = await ctx.manifests.mixExs(ctx.dir);
     const dep = mix?.dependencies.find((d) => d.name === 'phoenix' && !d.dev);

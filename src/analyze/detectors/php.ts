@@ -91,6 +91,10 @@ export function applyPhpServer(detection: Detection, serve: PhpServe): void {
 export const php: RuntimeDetector = {
   id: 'php',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['php'],
+    missingStart: 'no front controller (public/index.php or index.php); add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const composer = await ctx.manifests.composerJson(ctx.dir);
     if (!composer) {

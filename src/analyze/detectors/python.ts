@@ -9,7 +9,7 @@
 import { parse as parseToml } from 'smol-toml';
 import { describeDependency } from '../databases.js';
 import { detectPythonPackageManager } from '../package-manager.js';
-import { isTestPath, type PyAppObject } from '../scan.js';
+import { isTestPath, type PyAppObject } from '../scan-model.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
 import { PYTHON_STDLIB, importedModules } from './python-stdlib.js';
 
@@ -145,6 +145,10 @@ async function pythonVersion(ctx: DetectContext): Promise<Conclusions['language_
 export const python: RuntimeDetector = {
   id: 'python',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['python'],
+    missingStart: 'no framework app object and no server.py, app.py or main.py with a server or __main__ block',
+  },
   async detect(ctx) {
     const markers = MARKERS.filter((file) => ctx.fs.has(inDir(ctx.dir, file)));
     if (markers.length === 0) return loneScript(ctx);

@@ -12,6 +12,7 @@ import { chain, detectNodePackageManager } from '../package-manager.js';
 import type { Engine } from '../schema.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { gem, gemOrLocked } from './ruby.js';
+import type { HealthRouteSyntax } from '../scan-model.js';
 
 const ADAPTERS: Readonly<Record<string, Engine | null>> = {
   postgresql: 'postgres',
@@ -87,10 +88,24 @@ async function railsRedisUse(ctx: DetectContext): Promise<string | null> {
   return null;
 }
 
+/** Rails routes: `get "up" => "rails/health#show"`, `get "healthz"`. */
+const ROUTES_HEALTH = /\bget\s+['"]\/?((?:api\/)?(?:up|health|healthz|ready|readyz|livez))['"]/g;
+
+const RAILS_HEALTH: HealthRouteSyntax = {
+  language: 'rb',
+  find(text, lineAt) {
+    const routes: Array<{ line: number; path: string }> = [];
+    ROUTES_HEALTH.lastIndex = 0;
+    for (let m = ROUTES_HEALTH.exec(text); m; m = ROUTES_HEALTH.exec(text)) routes.push({ line: lineAt(m.index), path: `/${(m[1] as string).replace(/^\//, '')}` });
+    return routes;
+  },
+};
+
 export const rails: FrameworkDetector = {
   id: 'rails',
   kind: 'framework',
   runtimes: ['ruby'],
+  healthRoutes: [RAILS_HEALTH],
   async detect(ctx) {
     const appRb = inDir(ctx.dir, 'config/application.rb');
     const appText = (await ctx.fs.read(appRb))?.text ?? '';

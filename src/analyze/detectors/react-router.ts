@@ -4,7 +4,7 @@
  * `build/server/index.js` and `build/client`; `react-router-serve ./build/server/index.js` serves it on
  * port 3000. `ssr: false` in react-router.config is a static SPA (`build/client`).
  */
-import { healthRank } from '../scan.js';
+import { healthRank } from '../scan-model.js';
 import { TIER, inDir, type Conclusion, type DetectContext, type FrameworkDetector } from '../types.js';
 import { entryOfStartScript, fileRouteHealth, frameworkBuild, hasAnyDependency, nodeTools, productionStart, readJsConfig } from './node.js';
 import { FLAT_HEALTH_ROUTES, servedBuild } from './remix.js';

@@ -28,6 +28,7 @@ export const remix: FrameworkDetector = {
   id: 'remix',
   kind: 'framework',
   runtimes: ['node'],
+  buildConfigFiles: ['remix'],
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const marker = pkg ? MARKERS.find((name) => hasAnyDependency(pkg, name)) : undefined;

@@ -57,6 +57,10 @@ async function rackServer(ctx: DetectContext): Promise<{ command: string; eviden
 export const ruby: RuntimeDetector = {
   id: 'ruby',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['ruby'],
+    missingStart: 'no Rails app, config.ru or Sinatra file that runs; add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const gemfile = await ctx.manifests.gemfile(ctx.dir);
     if (!gemfile) return null;

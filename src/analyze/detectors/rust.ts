@@ -84,6 +84,10 @@ async function toolchainVersion(ctx: DetectContext, cargo: CargoToml): Promise<C
 export const rust: RuntimeDetector = {
   id: 'rust',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['rust'],
+    missingStart: 'Cargo.toml builds no binary (no src/main.rs, src/bin/ or [[bin]]); add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const cargo = await ctx.manifests.cargoToml(ctx.dir);
     if (!cargo) return null;

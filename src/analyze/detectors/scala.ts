@@ -23,6 +23,10 @@ const PORT_PATTERNS = [
 export const scala: RuntimeDetector = {
   id: 'scala',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['scala'],
+    missingStart: 'build.sbt enables neither sbt-native-packager (JavaAppPackaging) nor sbt-assembly; add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const rel = inDir(ctx.dir, 'build.sbt');
     const raw = await ctx.manifests.text(rel);

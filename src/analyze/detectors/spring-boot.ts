@@ -11,12 +11,14 @@
  * (`jdbc:postgresql:`), `spring.data.mongodb.*` and `spring.data.redis.*` / `spring.redis.*`.
  * A Boot app without a web starter is a worker (no port).
  */
+import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { engineOfDependency } from '../databases.js';
 import { substitutePomProperties } from '../manifests-backend.js';
 import type { Engine } from '../schema.js';
 import { TIER, inDir, joinRel, type Conclusion, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { jvmProject, springBootApp, type JvmProject } from './java.js';
+import type { EnvReadSyntax } from '../scan-model.js';
 
 const EMBEDDED_DATABASES = ['com.h2database:h2', 'org.hsqldb:hsqldb', 'org.apache.derby:derby', 'org.apache.derby:derbyclient'];
 const WEB_STARTERS = ['web', 'webflux', 'jersey', 'websocket', 'data-rest', 'graphql', 'hateoas', 'web-services'].map((s) => `org.springframework.boot:spring-boot-starter-${s}`);
@@ -104,10 +106,28 @@ async function applicationClass(ctx: DetectContext, moduleDir: string): Promise<
   return undefined;
 }
 
+// Only the default profile's files: application-<profile>.* apply when that profile is active.
+const SPRING_CONFIG = /^application\.(?:properties|ya?ml)$/;
+
+/** `${NAME}` / `${NAME:default}` placeholders in the application configuration read env. */
+const PLACEHOLDERS: EnvReadSyntax = {
+  language: 'props',
+  prefilter: /\$\{/,
+  configFile: (file) => SPRING_CONFIG.test(path.posix.basename(file)) && file.includes('src/main/resources/'),
+  patterns: [
+    {
+      regex: /\$\{([A-Z][A-Z0-9_]*)(?::([^}\n]*))?\}/g,
+      nameGroup: 1,
+      fallback: (m) => (m[2] === undefined ? { fallback: 'none', default: '' } : m[2] === '' ? { fallback: 'tolerant', default: '' } : { fallback: 'default', default: m[2] }),
+    },
+  ],
+};
+
 export const springBoot: FrameworkDetector = {
   id: 'spring-boot',
   kind: 'framework',
   runtimes: ['java'],
+  envReadSyntaxes: [PLACEHOLDERS],
   async detect(ctx) {
     const root = await jvmProject(ctx);
     if (!root) return null;

@@ -82,6 +82,9 @@ export const staticBuilders: FrameworkDetector = {
   id: 'static-builders',
   kind: 'framework',
   runtimes: ['node'],
+  // Create React App and Gatsby inline these into the bundle.
+  publicEnvPrefixes: ['REACT_APP_', 'GATSBY_'],
+  buildConfigFiles: ['gatsby-config', 'gatsby-node'],
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     if (!pkg) return null;

@@ -26,6 +26,8 @@ export const sveltekit: FrameworkDetector = {
   id: 'sveltekit',
   kind: 'framework',
   runtimes: ['node'],
+  publicEnvPrefixes: ['PUBLIC_'],
+  buildConfigFiles: ['svelte'],
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? hasAnyDependency(pkg, '@sveltejs/kit') : undefined;

@@ -20,6 +20,10 @@ const PREFERRED = ['App', 'Run', 'Server', 'server', 'app'];
 export const swift: RuntimeDetector = {
   id: 'swift',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['swift'],
+    missingStart: 'Package.swift declares no executable product or target; add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const rel = inDir(ctx.dir, 'Package.swift');
     const raw = await ctx.manifests.text(rel);

@@ -15,6 +15,7 @@ import { chain, detectNodePackageManager, nodeRunScript } from '../package-manag
 import type { Engine } from '../schema.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { applyPhpServer, composerPackage, phpServer } from './php.js';
+import type { EnvReadSyntax } from '../scan-model.js';
 
 const SCHEMES: ReadonlyArray<readonly [RegExp, Engine | null]> = [
   [/^(?:postgres(?:ql)?|pgsql|pdo-pgsql)$/, 'postgres'],
@@ -39,10 +40,19 @@ async function databaseUrlScheme(ctx: DetectContext): Promise<{ scheme: string; 
   return null;
 }
 
+/** Service configuration reads env through `%env(NAME)%` (with processors: `%env(resolve:DATABASE_URL)%`). */
+const ENV_PROCESSORS: EnvReadSyntax = {
+  language: 'props',
+  prefilter: /%env\(/,
+  configFile: (file, text) => /\.ya?ml$/.test(file) && /(?:^|\/)config\/(?:packages\/)?[\w.-]+$/.test(file) && text.includes('%env('),
+  patterns: [{ regex: /%env\((?:[\w-]+:)*([A-Z][A-Z0-9_]*)\)%/g, nameGroup: 1, fallback: () => ({ fallback: 'none', default: '' }) }],
+};
+
 export const symfony: FrameworkDetector = {
   id: 'symfony',
   kind: 'framework',
   runtimes: ['php'],
+  envReadSyntaxes: [ENV_PROCESSORS],
   async detect(ctx) {
     const dep = await composerPackage(ctx, 'symfony/framework-bundle');
     if (!dep) return null;

@@ -9,16 +9,34 @@
  */
 import { TIER, inDir, type FrameworkDetector } from '../types.js';
 import { entryOfStartScript, frameworkBuild, hasAnyDependency, isDevCommand, nodeTools } from './node.js';
+import { NAME, jsFallback, type EnvReadSyntax } from '../scan-model.js';
 
 /** A start script that runs a server file with node (possibly after env assignments or cross-env). */
 const RUNS_NODE = /^\s*(?:\w+=\S*\s+)*(?:cross-env\s+(?:\w+=\S*\s+)*)?node\s/;
 
 const CONFIG_FILES = ['vite.config.ts', 'vite.config.js', 'vite.config.mjs', 'vite.config.mts', 'vite.config.cjs', 'vite.config.cts'];
 
+/** `import.meta.env.X`, inlined at build time; MODE, DEV, PROD, SSR and BASE_URL are Vite's own. */
+const IMPORT_META_ENV: EnvReadSyntax = {
+  language: 'js',
+  prefilter: /import\.meta\.env/,
+  patterns: [
+    {
+      regex: new RegExp(`\\bimport\\.meta\\.env\\.(${NAME})`, 'g'),
+      nameGroup: 1,
+      fallback: (_m, b, a) => jsFallback(b, a),
+      builtins: new Set(['MODE', 'DEV', 'PROD', 'SSR', 'BASE_URL']),
+    },
+  ],
+};
+
 export const vite: FrameworkDetector = {
   id: 'vite',
   kind: 'framework',
   runtimes: ['node'],
+  envReadSyntaxes: [IMPORT_META_ENV],
+  publicEnvPrefixes: ['VITE_'],
+  buildConfigFiles: ['vite'],
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);
     const evidence = pkg ? hasAnyDependency(pkg, 'vite') : undefined;

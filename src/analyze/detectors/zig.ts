@@ -17,6 +17,10 @@ const PORT_PATTERNS = [
 export const zig: RuntimeDetector = {
   id: 'zig',
   kind: 'runtime',
+  refusalHint: {
+    languages: ['zig'],
+    missingStart: 'build.zig builds no executable (addExecutable); add a Dockerfile with CMD or a Procfile web entry',
+  },
   async detect(ctx) {
     const rel = inDir(ctx.dir, 'build.zig');
     const raw = await ctx.manifests.text(rel);
