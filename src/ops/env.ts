@@ -1,5 +1,6 @@
 /**
- * Runtime variables of one service: read, full-replace and verify.
+ * Runtime variables of one service: read, full-replace and verify, and the apply half of every env
+ * change (the plan half, pure, is src/ops/env-plan.ts).
  *
  * The gateway has only GET and a full-replace PUT (`omitted keys are deleted`), so every change is
  * GET → compute the whole next map → PUT the whole map → GET again and compare. Values are
@@ -12,14 +13,18 @@ import { registerSecret } from '../core/redact.js';
 import type { OpsTarget } from './target.js';
 import { diffEnv, type EnvDiff } from './env-diff.js';
 import { isAmbiguous } from '../deploy/run-deployment.js';
+import type { ExecutionContext } from '../core/session.js';
+import type { Reporter } from '../core/reporter.js';
+import { deployCurrentSource, type DeployCurrentResult } from './deploy-current.js';
+import { formatDotenv, keepOutOfArchive, writeSecretFileAtomic, type ArchiveProtection } from './dotenv.js';
+import { planEnvChange, type EnvPlan, type EnvPullPlan, type EnvRequest } from './env-plan.js';
+
+export { DEPENDENCY_ENV_KEYS } from './env-plan.js';
 
 /** What JSON output shows instead of a value unless --show-secrets was given. */
 export const REDACTED_JSON = '<redacted>';
 /** What human output shows instead of a value. */
 export const REDACTED_HUMAN = '••••••';
-
-/** Variables a managed database wrote into the service; removing them breaks the connection. */
-export const DEPENDENCY_ENV_KEYS = new Set(['DATABASE_URL', 'REDIS_URL', 'MONGODB_URI', 'MYSQL_URL', 'POSTGRES_URL']);
 
 export function targetService(target: OpsTarget): { id: string; name: string } {
   if (!target.service) throw new OdError('internal', 'No service was resolved for an env operation.');
@@ -184,4 +189,92 @@ export function presentVariables(variables: Record<string, string>, reveal: bool
   const out: Record<string, string> = {};
   for (const key of Object.keys(variables).sort()) out[key] = reveal ? variables[key]! : REDACTED_JSON;
   return out;
+}
+
+// ------------------------------------------------------------------ operations
+
+/** The service's variables (`env list`); values registered as secrets, never shown unless asked. */
+export async function listEnv(target: OpsTarget): Promise<{ service: { id: string; name: string }; variables: Record<string, string> }> {
+  const service = targetService(target);
+  return { service, variables: await readEnv(target) };
+}
+
+/** One variable (`env get`); `not_found` naming the key when the service has no such variable. */
+export async function getEnvVariable(target: OpsTarget, key: string): Promise<{ service: { id: string; name: string }; value: string }> {
+  const { service, variables } = await listEnv(target);
+  if (!Object.hasOwn(variables, key)) {
+    throw new OdError('not_found', `Service ${service.name} has no variable ${key}.`, {
+      nextAction: 'Run `opendeploy env list` to see the names it has.',
+      details: { service_id: service.id, key },
+    });
+  }
+  return { service, value: variables[key]! };
+}
+
+/** Reads what the service holds now and plans `request` against it (nothing is sent). */
+export async function planEnvRequest(target: OpsTarget, request: EnvRequest): Promise<EnvPlan> {
+  const { service, variables } = await listEnv(target);
+  return planEnvChange(service, variables, request);
+}
+
+/** What applying a plan did: nothing (an unchanged plan), the verified replacement, and the redeploy when the plan has one. */
+export interface EnvApplyResult {
+  outcome: ReplaceOutcome | undefined;
+  deployment: DeployCurrentResult | undefined;
+}
+
+export interface EnvApplyHooks {
+  /** Called once the change is read back, before any redeploy starts (a progress line, say). */
+  onReplaced?: (outcome: ReplaceOutcome) => void;
+  /** Runs the redeploy with an abort signal (the CLI ties it to Ctrl-C); default: the session's signal. */
+  interruptible?: <T>(run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+}
+
+/**
+ * Applies a plan that was shown and agreed to: the full map is sent, read back and verified
+ * (`replaceEnv`), then — when the plan says so — the current source is redeployed so the running
+ * app gets the new values. An unchanged plan sends nothing.
+ */
+export async function applyEnvPlan(
+  target: OpsTarget,
+  plan: EnvPlan,
+  session: { exec: ExecutionContext; reporter: Reporter; signal: AbortSignal },
+  hooks: EnvApplyHooks = {},
+): Promise<EnvApplyResult> {
+  if (plan.unchanged) return { outcome: undefined, deployment: undefined };
+  const outcome = await replaceEnv(target, { ...plan.before }, { ...plan.next }, plan.operation);
+  hooks.onReplaced?.(outcome);
+  if (plan.then !== 'redeploy') return { outcome, deployment: undefined };
+  const redeploy = (signal: AbortSignal): Promise<DeployCurrentResult> => deployCurrentSource(target, session.exec, session.reporter, signal);
+  const deployment = hooks.interruptible ? await hooks.interruptible(redeploy) : await redeploy(session.signal);
+  return { outcome, deployment };
+}
+
+/** What `env pull` wrote. */
+export interface EnvPullResult {
+  service: { id: string; name: string };
+  file: string;
+  keys: string[];
+  /** How the file is kept out of the next upload. */
+  protection: ArchiveProtection;
+}
+
+/**
+ * Writes the service's variables to `plan.file` as dotenv (mode 0600, atomically). Inside the
+ * project folder the file would be uploaded by the next deploy, so it is kept out of the archive
+ * first; the audit line has the key count only.
+ */
+export async function pullEnv(target: OpsTarget, plan: EnvPullPlan, now: Date = new Date()): Promise<EnvPullResult> {
+  const { service, variables } = await listEnv(target);
+  const text = formatDotenv(variables, [
+    `Runtime variables of service ${service.name} (${service.id}), pulled by opendeploy ${now.toISOString()}.`,
+    'Holds secrets: keep it out of version control.',
+  ]);
+  const protection = await keepOutOfArchive(plan.file, target.root);
+  await writeSecretFileAtomic(plan.file, text).catch((error: NodeJS.ErrnoException) => {
+    throw new OdError('invalid_input', `Could not write ${plan.shown} (${error.code ?? 'error'}).`, { nextAction: 'Check that the folder exists and is writable.' });
+  });
+  const keys = Object.keys(variables).sort();
+  target.audit.info('env.pull', { project_id: target.projectId, service_id: service.id, file: plan.file, count: keys.length });
+  return { service, file: plan.file, keys, protection };
 }

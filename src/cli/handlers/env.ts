@@ -1,24 +1,31 @@
+/**
+ * `opendeploy env …`: parses flags, arguments and stdin into a request, asks for consent through
+ * the session's consent gate, and renders. What would change (the plan) and how it is applied
+ * (replace, read back, verify, redeploy) live in src/ops/env-plan.ts and src/ops/env.ts.
+ */
 import path from 'node:path';
 import { lstat, readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { OdError } from '../../core/errors.js';
+import { confirmAction } from '../../core/consent.js';
 import { registerSecret } from '../../core/redact.js';
+import { plural, shellQuote } from '../../core/text.js';
 import { resolveOpsTarget, type OpsOptions, type OpsTarget } from '../../ops/target.js';
 import {
-  DEPENDENCY_ENV_KEYS,
   REDACTED_HUMAN,
   REDACTED_JSON,
+  applyEnvPlan,
   generateSecret,
+  getEnvVariable,
+  listEnv,
+  planEnvRequest,
   presentVariables,
-  readEnv,
-  replaceEnv,
-  targetService,
+  pullEnv,
   type ReplaceOutcome,
 } from '../../ops/env.js';
-import { diffEnv, describeDiff, diffLines, isEmptyDiff } from '../../ops/env-diff.js';
-import { assertEnvKey, assertEnvValue, formatDotenv, keepOutOfArchive, MAX_ENV_VALUE_BYTES, readDotenvFile, writeSecretFileAtomic } from '../../ops/dotenv.js';
-import { deployCurrentSource } from '../../ops/deploy-current.js';
-import { confirmAction, shellQuote } from '../confirm.js';
+import { assertReplacementNotEmpty, planEnvPull, type EnvConsent, type EnvRequest } from '../../ops/env-plan.js';
+import { describeDiff } from '../../ops/env-diff.js';
+import { assertEnvKey, assertEnvValue, MAX_ENV_VALUE_BYTES, readDotenvFile } from '../../ops/dotenv.js';
 import { withInterrupt } from '../interrupt.js';
 import { runHandler, type CommandEnv } from '../run.js';
 import type { Handler, Invocation } from '../lazy.js';
@@ -33,13 +40,13 @@ export interface EnvOptions extends OpsOptions {
   redeploy?: boolean;
 }
 
-/** The command environment plus whether stdin is a terminal (a value may arrive on it). */
-type EnvCommandEnv = CommandEnv & { stdinIsTTY: boolean };
+/** The command environment plus where a value may arrive (stdin) and whether that is a terminal. */
+type EnvCommandEnv = CommandEnv & { stdin: NodeJS.ReadableStream; stdinIsTTY: boolean };
 type Action = (env: EnvCommandEnv, options: EnvOptions, command: Command) => Promise<number | void>;
 
 function run(invocation: Invocation<EnvOptions>, action: Action): Promise<number> {
   const { options, io, command } = invocation;
-  return runHandler(options, io, (env) => action({ ...env, stdinIsTTY: io.stdinIsTTY }, options, command));
+  return runHandler(options, io, (env) => action({ ...env, stdin: io.stdin ?? process.stdin, stdinIsTTY: io.stdinIsTTY }, options, command));
 }
 
 export const list: Handler<EnvOptions> = (invocation) => run(invocation, (ctx, options) => envList(ctx, options));
@@ -52,7 +59,7 @@ export const pull: Handler<EnvOptions> = (invocation) => run(invocation, (ctx, o
 // ------------------------------------------------------------------ shared plumbing
 
 async function withTarget<T>(ctx: CommandEnv, options: EnvOptions, fn: (target: OpsTarget) => Promise<T>): Promise<T> {
-  const target = await resolveOpsTarget({ exec: ctx.exec, reporter: ctx.reporter, options, needService: true });
+  const target = await resolveOpsTarget({ session: ctx.session, options, needService: true });
   try {
     return await fn(target);
   } finally {
@@ -70,14 +77,23 @@ export function resumeCommand(command: Command): string {
   return shellQuote(['opendeploy', ...args, '--yes']);
 }
 
+/** The plan's question through the session's consent gate (--yes, a person at a TTY, or consent_required). */
+function confirm(ctx: CommandEnv, consent: EnvConsent | null, command: Command): Promise<void> {
+  if (consent === null) return Promise.resolve();
+  return confirmAction(ctx.session, { ...consent, resumeCommand: resumeCommand(command) });
+}
+
 /**
  * A one-shot document whose `reveal` strings must survive scrubbing (env values with
  * --show-secrets, the claim URL). Everything else is still scrubbed by the reporter.
  */
 export function emitDocument(ctx: CommandEnv, data: Record<string, unknown>, human: string[], reveal: string[] = []): void {
-  // A revealed value is allowed both raw (human lines) and JSON-escaped (inside the JSON document).
-  const allowed = reveal.filter((value) => value !== '').flatMap((value) => [value, JSON.stringify(value).slice(1, -1)]);
-  ctx.reporter.document(data, human, allowed);
+  ctx.reporter.document(data, human, allowedStrings(reveal));
+}
+
+/** A revealed value is allowed both raw (human lines) and JSON-escaped (inside the JSON document). */
+function allowedStrings(reveal: string[]): string[] {
+  return reveal.filter((value) => value !== '').flatMap((value) => [value, JSON.stringify(value).slice(1, -1)]);
 }
 
 /** A value as one human line: raw when it is plain, JSON-quoted when it has line breaks or edge spaces. */
@@ -85,12 +101,18 @@ function humanValue(value: string): string {
   return /[\u0000-\u001f\u007f]|^\s|\s$/.test(value) || value === '' ? JSON.stringify(value) : value;
 }
 
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
-}
-
 function redeployHint(target: OpsTarget): string {
   return `The running deployment keeps the old values until the next deploy: run \`opendeploy redeploy\`${target.state?.project_id === target.projectId ? '' : ` --project ${target.projectId}`} to apply them.`;
+}
+
+function warnUnexpected(ctx: CommandEnv, outcome: ReplaceOutcome): void {
+  if (outcome.reapplied > 0) {
+    ctx.reporter.warn(`Another change to these variables was written at the same time and replaced this one; opendeploy applied it again on top (${outcome.reapplied} time${outcome.reapplied === 1 ? '' : 's'}) and read it back.`);
+  }
+  if (outcome.warning) ctx.reporter.warn(outcome.warning);
+  if (outcome.unexpected.length > 0) {
+    ctx.reporter.warn(`The service also holds ${outcome.unexpected.join(', ')}, which this change did not send: another change may have happened at the same time.`);
+  }
 }
 
 // ------------------------------------------------------------------ list / get
@@ -98,8 +120,7 @@ function redeployHint(target: OpsTarget): string {
 async function envList(ctx: CommandEnv, options: EnvOptions): Promise<number> {
   const reveal = options.showSecrets === true;
   return withTarget(ctx, options, async (target) => {
-    const service = targetService(target);
-    const variables = await readEnv(target);
+    const { service, variables } = await listEnv(target);
     const keys = Object.keys(variables).sort();
     const width = Math.max(0, ...keys.map((key) => key.length));
     const human = keys.length === 0 ? [`Service ${service.name} has no variables.`] : [`${service.name}: ${plural(keys.length, 'variable')}`];
@@ -119,15 +140,7 @@ async function envGet(ctx: CommandEnv, options: EnvOptions, key: string): Promis
   assertEnvKey(key);
   const reveal = options.showSecrets === true;
   return withTarget(ctx, options, async (target) => {
-    const service = targetService(target);
-    const variables = await readEnv(target);
-    if (!Object.hasOwn(variables, key)) {
-      throw new OdError('not_found', `Service ${service.name} has no variable ${key}.`, {
-        nextAction: 'Run `opendeploy env list` to see the names it has.',
-        details: { service_id: service.id, key },
-      });
-    }
-    const value = variables[key]!;
+    const { service, value } = await getEnvVariable(target, key);
     if (!reveal && !ctx.exec.json) ctx.reporter.info('The value is hidden; add --show-secrets to print it.');
     emitDocument(
       ctx,
@@ -149,6 +162,14 @@ function stripOneNewline(text: string): string {
   return text;
 }
 
+/** The raw text and the value (one trailing newline dropped), both registered as secrets before anything can print them. */
+function secretValue(raw: string): string {
+  registerSecret(raw);
+  const value = stripOneNewline(raw);
+  registerSecret(value);
+  return value;
+}
+
 async function readValueFile(key: string, file: string, cwd: string): Promise<string> {
   const full = path.resolve(cwd, file);
   let raw: string;
@@ -159,16 +180,13 @@ async function readValueFile(key: string, file: string, cwd: string): Promise<st
       nextAction: 'Check the path given to --from-file.',
     });
   }
-  registerSecret(raw);
-  const value = stripOneNewline(raw);
-  registerSecret(value);
-  return value;
+  return secretValue(raw);
 }
 
-async function readValueFromStdin(key: string): Promise<string> {
+async function readValueFromStdin(key: string, stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of process.stdin) {
+  for await (const chunk of stdin) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buffer.length;
     // Room for one trailing CRLF on top of the limit; anything bigger cannot be a valid value.
@@ -184,13 +202,10 @@ async function readValueFromStdin(key: string): Promise<string> {
       nextAction: `Pipe the value in (\`printf %s "$VALUE" | opendeploy env set ${key}\`), use --from-file, or pass ${key}=VALUE.`,
     });
   }
-  const raw = Buffer.concat(chunks).toString('utf8');
-  registerSecret(raw);
-  const value = stripOneNewline(raw);
-  registerSecret(value);
-  return value;
+  return secretValue(Buffer.concat(chunks).toString('utf8'));
 }
 
+/** KEY=VALUE arguments, or one bare KEY whose value comes from --from-file or stdin. */
 async function parseAssignments(ctx: EnvCommandEnv, options: EnvOptions, assignments: string[]): Promise<{ updates: Record<string, string>; fromArgv: string[] }> {
   const updates: Record<string, string> = {};
   const fromArgv: string[] = [];
@@ -223,7 +238,7 @@ async function parseAssignments(ctx: EnvCommandEnv, options: EnvOptions, assignm
     const key = bare[0]!;
     assertEnvKey(key);
     if (options.fromFile !== undefined) updates[key] = await readValueFile(key, options.fromFile, ctx.exec.cwd);
-    else if (!ctx.stdinIsTTY) updates[key] = await readValueFromStdin(key);
+    else if (!ctx.stdinIsTTY) updates[key] = await readValueFromStdin(key, ctx.stdin);
     else {
       throw new OdError('invalid_input', `No value given for ${key}.`, {
         nextAction: `Pipe it in (\`printf %s "$VALUE" | opendeploy env set ${key}\`), use --from-file FILE, or pass ${key}=VALUE.`,
@@ -242,19 +257,16 @@ async function envSet(ctx: EnvCommandEnv, options: EnvOptions, assignments: stri
     );
   }
   return withTarget(ctx, options, async (target) => {
-    const service = targetService(target);
-    const before = await readEnv(target);
-    const next = { ...before, ...updates };
-    const diff = diffEnv(before, next);
-    const keys = Object.keys(updates).sort();
-    if (isEmptyDiff(diff)) {
+    const plan = await planEnvRequest(target, { kind: 'set', updates });
+    const { service, keys } = plan;
+    const { outcome } = await applyEnvPlan(target, plan, ctx.session);
+    if (!outcome) {
       ctx.reporter.document(
-        { service_id: service.id, keys_set: keys, keys_added: [], keys_changed: [], keys_unchanged: keys, count: Object.keys(before).length, changed: false, verified: true, redeploy_needed: false },
+        { service_id: service.id, keys_set: keys, keys_added: [], keys_changed: [], keys_unchanged: keys, count: plan.countBefore, changed: false, verified: true, redeploy_needed: false },
         [`${keys.join(', ')} already ${keys.length === 1 ? 'has' : 'have'} that value on service ${service.name}; nothing changed.`],
       );
       return 0;
     }
-    const outcome = await replaceEnv(target, before, next, 'set');
     warnUnexpected(ctx, outcome);
     ctx.reporter.document(
       {
@@ -274,44 +286,20 @@ async function envSet(ctx: EnvCommandEnv, options: EnvOptions, assignments: stri
   });
 }
 
-function warnUnexpected(ctx: CommandEnv, outcome: ReplaceOutcome): void {
-  if (outcome.reapplied > 0) {
-    ctx.reporter.warn(`Another change to these variables was written at the same time and replaced this one; opendeploy applied it again on top (${outcome.reapplied} time${outcome.reapplied === 1 ? '' : 's'}) and read it back.`);
-  }
-  if (outcome.warning) ctx.reporter.warn(outcome.warning);
-  if (outcome.unexpected.length > 0) {
-    ctx.reporter.warn(`The service also holds ${outcome.unexpected.join(', ')}, which this change did not send: another change may have happened at the same time.`);
-  }
-}
-
 // ------------------------------------------------------------------ unset
 
 async function envUnset(ctx: CommandEnv, options: EnvOptions, keys: string[], command: Command): Promise<number> {
   for (const key of keys) assertEnvKey(key);
-  const wanted = [...new Set(keys)].sort();
   return withTarget(ctx, options, async (target) => {
-    const service = targetService(target);
-    const before = await readEnv(target);
-    const missing = wanted.filter((key) => !Object.hasOwn(before, key));
-    if (missing.length > 0) {
-      throw new OdError('not_found', `Service ${service.name} has no variable ${missing.join(', ')}; nothing was changed.`, {
-        nextAction: 'Run `opendeploy env list` to see the names it has.',
-        details: { service_id: service.id, missing },
-      });
-    }
-    const dependencyKeys = wanted.filter((key) => DEPENDENCY_ENV_KEYS.has(key));
-    await confirmAction(ctx.exec, {
-      action: `Remove ${plural(wanted.length, 'variable')} from service ${service.name}${dependencyKeys.length ? ` (${dependencyKeys.join(', ')} connect${dependencyKeys.length === 1 ? 's' : ''} the app to its database)` : ''}`,
-      changes: wanted,
-      resumeCommand: resumeCommand(command),
-    });
-    const next = { ...before };
-    for (const key of wanted) delete next[key];
-    const outcome = await replaceEnv(target, before, next, 'unset');
+    const plan = await planEnvRequest(target, { kind: 'unset', keys });
+    await confirm(ctx, plan.consent, command);
+    const { outcome } = await applyEnvPlan(target, plan, ctx.session);
+    // Every key exists (the plan refuses otherwise), so removing them always changes something.
+    if (!outcome) throw new OdError('internal', 'An unset plan changed nothing.');
     warnUnexpected(ctx, outcome);
     ctx.reporter.document(
-      { service_id: service.id, keys_removed: outcome.diff.removed, count: outcome.count, verified: outcome.verified, redeploy_needed: true },
-      [`Removed ${wanted.join(', ')} from service ${service.name} (read back and verified).`, redeployHint(target)],
+      { service_id: plan.service.id, keys_removed: outcome.diff.removed, count: outcome.count, verified: outcome.verified, redeploy_needed: true },
+      [`Removed ${plan.keys.join(', ')} from service ${plan.service.name} (read back and verified).`, redeployHint(target)],
     );
     return 0;
   });
@@ -319,7 +307,8 @@ async function envUnset(ctx: CommandEnv, options: EnvOptions, keys: string[], co
 
 // ------------------------------------------------------------------ rotate
 
-async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | undefined, command: Command): Promise<number> {
+/** `--from FILE` (the complete new set) or `KEY --generate`, checked and read before anything is contacted. */
+async function rotateRequest(ctx: CommandEnv, options: EnvOptions, key: string | undefined): Promise<EnvRequest> {
   if (options.from !== undefined && key !== undefined) {
     throw new OdError('invalid_input', '`env rotate` takes either --from <dotenv file> or KEY --generate, not both.', {
       nextAction: 'Run them as two commands.',
@@ -338,47 +327,46 @@ async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | und
   if (options.generate === true && key === undefined) {
     throw new OdError('invalid_input', '--generate needs the name of the variable to rotate.', { nextAction: 'Example: `opendeploy env rotate SESSION_SECRET --generate`.' });
   }
-  if (key !== undefined) assertEnvKey(key);
-  const fromFile = options.from !== undefined ? path.resolve(ctx.exec.cwd, options.from) : undefined;
-  const replacement = fromFile !== undefined ? await readDotenvFile(fromFile) : undefined;
-  if (replacement !== undefined && Object.keys(replacement).length === 0) {
-    throw new OdError('invalid_input', `${fromFile} holds no variables; a full replacement with it would remove every variable of the service.`, {
-      nextAction: 'Check the file. To remove variables, use `opendeploy env unset KEY…`.',
-    });
-  }
-  const reveal = options.showSecrets === true;
   const redeploy = options.redeploy !== false;
+  if (key !== undefined) {
+    assertEnvKey(key);
+    return { kind: 'generate', key, value: generateSecret(), redeploy };
+  }
+  const file = path.resolve(ctx.exec.cwd, options.from!);
+  const variables = await readDotenvFile(file);
+  assertReplacementNotEmpty(variables, file);
+  return { kind: 'replace', variables, source: path.relative(ctx.exec.cwd, file) || file, redeploy };
+}
+
+async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | undefined, command: Command): Promise<number> {
+  const request = await rotateRequest(ctx, options, key);
+  const generated = request.kind === 'generate' ? request.value : undefined;
+  const revealed = generated !== undefined && options.showSecrets === true ? [generated] : [];
 
   return withTarget(ctx, options, async (target) => {
-    const service = targetService(target);
-    const before = await readEnv(target);
-    let next: Record<string, string>;
-    let action: string;
-    let generated: string | undefined;
-    if (replacement !== undefined) {
-      next = replacement;
-      action = `Replace all variables of service ${service.name} with the ${plural(Object.keys(replacement).length, 'variable')} in ${path.relative(ctx.exec.cwd, fromFile!) || fromFile}`;
-    } else {
-      generated = generateSecret();
-      next = { ...before, [key!]: generated };
-      action = `${Object.hasOwn(before, key!) ? 'Replace' : 'Set'} ${key} of service ${service.name} with a newly generated secret`;
-    }
-    const diff = diffEnv(before, next);
-    if (isEmptyDiff(diff)) {
+    const plan = await planEnvRequest(target, request);
+    const { service } = plan;
+    if (plan.unchanged) {
       ctx.reporter.document(
-        { service_id: service.id, keys_added: [], keys_removed: [], keys_changed: [], count: Object.keys(before).length, changed: false, verified: true, deployment_id: null },
+        { service_id: service.id, keys_added: [], keys_removed: [], keys_changed: [], count: plan.countBefore, changed: false, verified: true, deployment_id: null },
         [`Service ${service.name} already has exactly these variables; nothing changed and nothing was redeployed.`],
       );
       return 0;
     }
-    ctx.reporter.info(`Changes to service ${service.name}: ${describeDiff(diff)}${redeploy ? ', then a redeploy' : ''}.`);
-    await confirmAction(ctx.exec, {
-      action: `${action}${redeploy ? ', then redeploy it' : ''}`,
-      changes: diffLines(diff),
-      resumeCommand: resumeCommand(command),
+    ctx.reporter.info(`Changes to service ${service.name}: ${describeDiff(plan.diff)}${plan.then === 'redeploy' ? ', then a redeploy' : ''}.`);
+    await confirm(ctx, plan.consent, command);
+
+    const replacedLine = (outcome: ReplaceOutcome): string => `Variables of service ${service.name} replaced: ${describeDiff(outcome.diff)} (read back and verified).`;
+    const { outcome, deployment } = await applyEnvPlan(target, plan, ctx.session, {
+      onReplaced: (done) => {
+        warnUnexpected(ctx, done);
+        if (plan.then === 'redeploy') {
+          ctx.reporter.stageDone('env.replace', replacedLine(done), { service_id: service.id, keys_added: done.diff.added, keys_removed: done.diff.removed, keys_changed: done.diff.changed, count: done.count });
+        }
+      },
+      interruptible: withInterrupt,
     });
-    const outcome = await replaceEnv(target, before, next, generated !== undefined ? 'rotate.generate' : 'rotate');
-    warnUnexpected(ctx, outcome);
+    if (!outcome) throw new OdError('internal', 'A changing rotate plan sent nothing.');
     const summary = {
       service_id: service.id,
       keys_added: outcome.diff.added,
@@ -387,22 +375,17 @@ async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | und
       count: outcome.count,
       changed: true,
       verified: outcome.verified,
-      ...(generated !== undefined && reveal ? { value: generated } : {}),
+      ...(revealed.length ? { value: generated } : {}),
     };
-    const revealed = generated !== undefined && reveal ? [generated] : [];
-    const replacedLine = `Variables of service ${service.name} replaced: ${describeDiff(outcome.diff)} (read back and verified).`;
-    const valueLines = generated !== undefined && reveal ? [`${key}=${generated}`] : [];
-
-    if (!redeploy) {
-      emitDocument(ctx, { ...summary, deployment_id: null, redeploy_needed: true }, [replacedLine, ...valueLines, redeployHint(target)], revealed);
+    const valueLines = revealed.length ? [`${key}=${generated}`] : [];
+    if (!deployment) {
+      emitDocument(ctx, { ...summary, deployment_id: null, redeploy_needed: true }, [replacedLine(outcome), ...valueLines, redeployHint(target)], revealed);
       return 0;
     }
-    ctx.reporter.stageDone('env.replace', replacedLine, { service_id: service.id, keys_added: outcome.diff.added, keys_removed: outcome.diff.removed, keys_changed: outcome.diff.changed, count: outcome.count });
-    const deployed = await withInterrupt((signal) => deployCurrentSource(target, ctx.exec, ctx.reporter, signal));
     ctx.reporter.result(
-      { status: 'success', ...summary, deployment_id: deployed.deployment.id, url: deployed.url ?? null },
-      [replacedLine, ...valueLines, `Deployment ${deployed.deployment.id} succeeded${deployed.url ? `: ${deployed.url}` : ''}; the new values are live.`],
-      revealed.flatMap((value) => [value, JSON.stringify(value).slice(1, -1)]),
+      { status: 'success', ...summary, deployment_id: deployment.deployment.id, url: deployment.url ?? null },
+      [replacedLine(outcome), ...valueLines, `Deployment ${deployment.deployment.id} succeeded${deployment.url ? `: ${deployment.url}` : ''}; the new values are live.`],
+      allowedStrings(revealed),
     );
     return 0;
   });
@@ -412,33 +395,16 @@ async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | und
 
 async function envPull(ctx: CommandEnv, options: EnvOptions, file: string | undefined, command: Command): Promise<number> {
   const target = path.resolve(ctx.exec.cwd, file ?? DEFAULT_PULL_FILE);
-  const shown = path.relative(ctx.exec.cwd, target) || target;
   const existing = await lstat(target).catch(() => undefined);
-  if (existing?.isDirectory()) {
-    throw new OdError('invalid_input', `${shown} is a folder.`, { nextAction: 'Give the path of a file to write, e.g. `opendeploy env pull .env.local`.' });
-  }
-  if (existing) {
-    await confirmAction(ctx.exec, { action: `Overwrite ${shown} with the service's variables`, changes: [shown], resumeCommand: resumeCommand(command) });
-  }
+  const plan = planEnvPull(target, path.relative(ctx.exec.cwd, target) || target, existing === undefined ? 'none' : existing.isDirectory() ? 'folder' : 'file');
+  await confirm(ctx, plan.consent, command);
   return withTarget(ctx, options, async (ops) => {
-    const service = targetService(ops);
-    const variables = await readEnv(ops);
-    const text = formatDotenv(variables, [
-      `Runtime variables of service ${service.name} (${service.id}), pulled by opendeploy ${new Date().toISOString()}.`,
-      'Holds secrets: keep it out of version control.',
-    ]);
-    // Inside the project the file would be uploaded by the next deploy: keep it out first.
-    const protection = await keepOutOfArchive(target, ops.root);
-    await writeSecretFileAtomic(target, text).catch((error: NodeJS.ErrnoException) => {
-      throw new OdError('invalid_input', `Could not write ${shown} (${error.code ?? 'error'}).`, { nextAction: 'Check that the folder exists and is writable.' });
-    });
-    const keys = Object.keys(variables).sort();
-    ops.audit.info('env.pull', { project_id: ops.projectId, service_id: service.id, file: target, count: keys.length });
+    const { service, keys, protection } = await pullEnv(ops, plan);
     ctx.reporter.document(
-      { service_id: service.id, file: target, count: keys.length, keys, mode: '0600', archive: protection },
+      { service_id: service.id, file: plan.file, count: keys.length, keys, mode: '0600', archive: protection },
       [
-        `Wrote ${plural(keys.length, 'variable')} of service ${service.name} to ${shown} (mode 0600). It holds secrets: keep it out of version control.`,
-        ...(protection === 'added' ? [`Added ${shown} to .opendeployignore so it is never uploaded.`] : []),
+        `Wrote ${plural(keys.length, 'variable')} of service ${service.name} to ${plan.shown} (mode 0600). It holds secrets: keep it out of version control.`,
+        ...(protection === 'added' ? [`Added ${plan.shown} to .opendeployignore so it is never uploaded.`] : []),
       ],
     );
     return 0;
