@@ -10,27 +10,54 @@ export async function main(argv: string[], io: RunIo = defaultIo()): Promise<num
     return 0;
   }
   const { buildProgram, CommanderError } = await import('./program.js');
+  const json = argv.includes('--json');
   let exitCode = 0;
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    { json },
+  );
+  const { unknownCommand } = await import('./suggest.js');
+  const unknown = unknownCommand(argv, program, io.cwd);
+  if (unknown) {
+    return usageError(io, json, `"${unknown.operand}" is neither a command nor a folder here.`, [
+      unknown.suggestion ? `Did you mean \`opendeploy ${unknown.suggestion}\`?` : 'Run `opendeploy --help` for the commands.',
+      `To deploy a folder, pass its path (./${unknown.operand}).`,
+    ]);
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
-      const json = argv.includes('--json');
-      const message = error.message.replace(/^error:\s*/i, '');
-      const [{ runHandler }, { OdError }] = await Promise.all([import('./run.js'), import('../core/errors.js')]);
-      return runHandler({ json }, io, async () => {
-        throw new OdError('invalid_input', `${capitalise(message)}${message.endsWith('.') ? '' : '.'}`, {
-          nextAction: 'Run `opendeploy --help` for usage.',
-        });
-      });
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      if (error.code === 'commander.help') {
+        // A command group without its subcommand: its help went to stderr (human mode); it is still a usage error.
+        const group = program.commands.find((command) => argv.includes(command.name()));
+        const subcommands = group?.commands.map((command) => command.name()) ?? [];
+        return usageError(io, json, `\`opendeploy ${group?.name() ?? ''}\` needs a subcommand${subcommands.length ? `: ${subcommands.join(', ')}` : ''}.`, [
+          `Run \`opendeploy ${group?.name() ?? ''} --help\` for usage.`,
+        ]);
+      }
+      // commander appends "\n(Did you mean x?)" to unknown subcommands and options: one sentence each.
+      const [, text = error.message, suggestion] = /^(?:error:\s*)?([\s\S]*?)(?:\s*\(Did you mean (.+)\?\))?$/i.exec(error.message) ?? [];
+      const message = text.replace(/^error:\s*/i, '').trim();
+      return usageError(io, json, `${capitalise(message)}${message.endsWith('.') ? '' : '.'}`, [
+        suggestion ? `Did you mean ${suggestion}?` : 'Run `opendeploy --help` for usage.',
+      ]);
     }
     throw error;
   }
+}
+
+/** Usage errors go through the same JSON-aware error path as every command's errors (exit code 2). */
+async function usageError(io: RunIo, json: boolean, message: string, next: string[]): Promise<number> {
+  const [{ runHandler }, { OdError }] = await Promise.all([import('./run.js'), import('../core/errors.js')]);
+  return runHandler({ json }, io, async () => {
+    throw new OdError('invalid_input', message, { nextAction: next.join(' ') });
+  });
 }
 
 function capitalise(text: string): string {

@@ -18,19 +18,23 @@ import { registerDb } from './commands/db.js';
 import { registerDomain } from './commands/domain.js';
 import { registerEnv } from './commands/env.js';
 import { registerAuth } from './commands/auth.js';
+import { registerMcp } from './commands/mcp.js';
 
 /**
  * Commander wiring only: every command is metadata plus a handler module that is imported when the
  * command runs, so building the program loads nothing but commander.
  */
-export function buildProgram(runIo: RunIo, setExit: (code: number) => void): Command {
+export function buildProgram(runIo: RunIo, setExit: (code: number) => void, output: { json?: boolean } = {}): Command {
   const wiring: Wiring = { io: () => runIo, setExit };
   const program = new Command();
   // Before any command is added, so every subcommand inherits it: usage errors are reported through
-  // the one JSON-aware error path in main(), never as raw text on stderr.
+  // the one JSON-aware error path in main(), never as raw text on stderr. What commander still writes
+  // to stderr is the help of a command group called without its subcommand (`opendeploy db`): a
+  // person sees it; a --json run gets the usage error alone.
   program.configureOutput({
     writeOut: (text) => runIo.streams.stdout.write(text),
-    writeErr: () => undefined,
+    writeErr: (text) => (output.json ? undefined : runIo.streams.stderr.write(text)),
+    outputError: () => undefined,
   });
   program
     .name('opendeploy')
@@ -63,5 +67,6 @@ export function buildProgram(runIo: RunIo, setExit: (code: number) => void): Com
   registerDomain(program, wiring);
   registerEnv(program, wiring);
   registerAuth(program, wiring);
+  registerMcp(program, wiring);
   return program;
 }

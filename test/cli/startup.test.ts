@@ -80,6 +80,7 @@ describe('what start-up loads', () => {
       'cli/main.js',
       'cli/pipe.js',
       'cli/program.js',
+      'cli/suggest.js',
       'core/version.js',
     ]);
     expect(run.packages).toEqual(['commander']);
