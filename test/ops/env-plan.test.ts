@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { OdError } from '../../src/core/errors.js';
+import { assertReplacementNotEmpty, planEnvChange, planEnvPull } from '../../src/ops/env-plan.js';
+
+const web = { id: 'svc_1', name: 'web' };
+const current = { PORT: '3000', API_TOKEN: 'old-token', DATABASE_URL: 'postgres://db' };
+
+function thrown(fn: () => unknown): OdError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(OdError);
+    return error as OdError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('planEnvChange: set', () => {
+  it('merges the updates in: added and changed names, no question, the running app keeps the old values', () => {
+    expect(planEnvChange(web, current, { kind: 'set', updates: { API_TOKEN: 'new-token', NEW_KEY: 'x' } })).toEqual({
+      operation: 'set',
+      service: web,
+      keys: ['API_TOKEN', 'NEW_KEY'],
+      diff: { added: ['NEW_KEY'], removed: [], changed: ['API_TOKEN'], unchanged: ['DATABASE_URL', 'PORT'] },
+      unchanged: false,
+      countBefore: 3,
+      consent: null,
+      then: 'none',
+      before: current,
+      next: { PORT: '3000', API_TOKEN: 'new-token', DATABASE_URL: 'postgres://db', NEW_KEY: 'x' },
+    });
+  });
+
+  it('the same values again: an unchanged plan', () => {
+    const plan = planEnvChange(web, current, { kind: 'set', updates: { PORT: '3000' } });
+    expect(plan).toMatchObject({ keys: ['PORT'], unchanged: true, consent: null, then: 'none' });
+    expect(plan.diff).toEqual({ added: [], removed: [], changed: [], unchanged: ['API_TOKEN', 'DATABASE_URL', 'PORT'] });
+    expect(plan.next).toEqual(current);
+  });
+
+  it('does not change the map it was given', () => {
+    const before = { A: '1' };
+    planEnvChange(web, before, { kind: 'set', updates: { A: '2' } });
+    expect(before).toEqual({ A: '1' });
+  });
+});
+
+describe('planEnvChange: unset', () => {
+  it('removes the named keys (sorted, duplicates once) and asks first, saying a database variable breaks the connection', () => {
+    expect(planEnvChange(web, current, { kind: 'unset', keys: ['PORT', 'DATABASE_URL', 'PORT'] })).toEqual({
+      operation: 'unset',
+      service: web,
+      keys: ['DATABASE_URL', 'PORT'],
+      diff: { added: [], removed: ['DATABASE_URL', 'PORT'], changed: [], unchanged: ['API_TOKEN'] },
+      unchanged: false,
+      countBefore: 3,
+      consent: { action: 'Remove 2 variables from service web (DATABASE_URL connects the app to its database)', changes: ['DATABASE_URL', 'PORT'] },
+      then: 'none',
+      before: current,
+      next: { API_TOKEN: 'old-token' },
+    });
+  });
+
+  it('one ordinary key: the question has no database note', () => {
+    expect(planEnvChange(web, current, { kind: 'unset', keys: ['API_TOKEN'] }).consent).toEqual({ action: 'Remove 1 variable from service web', changes: ['API_TOKEN'] });
+  });
+
+  it('a key the service does not have: not_found naming every missing key, nothing planned', () => {
+    const error = thrown(() => planEnvChange(web, current, { kind: 'unset', keys: ['PORT', 'NOPE', 'GONE'] }));
+    expect(error.code).toBe('not_found');
+    expect(error.message).toBe('Service web has no variable GONE, NOPE; nothing was changed.');
+    expect(error.details).toEqual({ service_id: 'svc_1', missing: ['GONE', 'NOPE'] });
+  });
+});
+
+describe('planEnvChange: rotate', () => {
+  it('replace: the file becomes the whole set; the question lists +added -removed ~changed and the redeploy after', () => {
+    const plan = planEnvChange(web, current, { kind: 'replace', variables: { PORT: '3000', API_TOKEN: 'rotated', NEW_KEY: 'n' }, source: '.env.production', redeploy: true });
+    expect(plan).toEqual({
+      operation: 'rotate',
+      service: web,
+      keys: ['API_TOKEN', 'NEW_KEY', 'PORT'],
+      diff: { added: ['NEW_KEY'], removed: ['DATABASE_URL'], changed: ['API_TOKEN'], unchanged: ['PORT'] },
+      unchanged: false,
+      countBefore: 3,
+      consent: { action: 'Replace all variables of service web with the 3 variables in .env.production, then redeploy it', changes: ['+NEW_KEY', '-DATABASE_URL', '~API_TOKEN'] },
+      then: 'redeploy',
+      before: current,
+      next: { PORT: '3000', API_TOKEN: 'rotated', NEW_KEY: 'n' },
+    });
+  });
+
+  it('replace without a redeploy: the question does not promise one and nothing follows', () => {
+    const plan = planEnvChange(web, { A: '1' }, { kind: 'replace', variables: { B: '2' }, source: 'prod.env', redeploy: false });
+    expect(plan.consent).toEqual({ action: 'Replace all variables of service web with the 1 variable in prod.env', changes: ['+B', '-A'] });
+    expect(plan.then).toBe('none');
+  });
+
+  it('replace with exactly the current set: unchanged, no question, no redeploy', () => {
+    const plan = planEnvChange(web, current, { kind: 'replace', variables: { ...current }, source: 'same.env', redeploy: true });
+    expect(plan).toMatchObject({ operation: 'rotate', unchanged: true, consent: null, then: 'none' });
+  });
+
+  it('generate: a new key is "Set", an existing one "Replace"; the value is in next only', () => {
+    const added = planEnvChange(web, current, { kind: 'generate', key: 'SESSION_SECRET', value: 'generated-1', redeploy: true });
+    expect(added).toEqual({
+      operation: 'rotate.generate',
+      service: web,
+      keys: ['SESSION_SECRET'],
+      diff: { added: ['SESSION_SECRET'], removed: [], changed: [], unchanged: ['API_TOKEN', 'DATABASE_URL', 'PORT'] },
+      unchanged: false,
+      countBefore: 3,
+      consent: { action: 'Set SESSION_SECRET of service web with a newly generated secret, then redeploy it', changes: ['+SESSION_SECRET'] },
+      then: 'redeploy',
+      before: current,
+      next: { ...current, SESSION_SECRET: 'generated-1' },
+    });
+    const replaced = planEnvChange(web, current, { kind: 'generate', key: 'API_TOKEN', value: 'generated-2', redeploy: false });
+    expect(replaced.consent).toEqual({ action: 'Replace API_TOKEN of service web with a newly generated secret', changes: ['~API_TOKEN'] });
+    expect(replaced.then).toBe('none');
+  });
+
+  it('no plan names a value: only the maps handed to apply hold them', () => {
+    const plan = planEnvChange(web, current, { kind: 'replace', variables: { API_TOKEN: 'rotated' }, source: 'f.env', redeploy: true });
+    const { before: _before, next: _next, ...shown } = plan;
+    for (const value of ['old-token', 'postgres://db', 'rotated']) expect(JSON.stringify(shown)).not.toContain(value);
+  });
+
+  it('an empty replacement is refused before anything is read', () => {
+    const error = thrown(() => assertReplacementNotEmpty({}, '/p/empty.env'));
+    expect(error.code).toBe('invalid_input');
+    expect(error.message).toBe('/p/empty.env holds no variables; a full replacement with it would remove every variable of the service.');
+    expect(() => assertReplacementNotEmpty({ A: '1' }, 'x')).not.toThrow();
+  });
+});
+
+describe('planEnvPull', () => {
+  it('a new file needs no question; an existing one asks before overwriting; a folder is refused', () => {
+    expect(planEnvPull('/app/.env.opendeploy', '.env.opendeploy', 'none')).toEqual({ file: '/app/.env.opendeploy', shown: '.env.opendeploy', consent: null });
+    expect(planEnvPull('/app/.env.opendeploy', '.env.opendeploy', 'file')).toEqual({
+      file: '/app/.env.opendeploy',
+      shown: '.env.opendeploy',
+      consent: { action: "Overwrite .env.opendeploy with the service's variables", changes: ['.env.opendeploy'] },
+    });
+    const error = thrown(() => planEnvPull('/app/conf', 'conf', 'folder'));
+    expect(error.code).toBe('invalid_input');
+    expect(error.message).toBe('conf is a folder.');
+  });
+});
