@@ -237,6 +237,8 @@ export interface DetectorKnowledge {
   envReadSyntaxes?: readonly EnvReadSyntax[];
   /** Env-name prefixes the framework inlines into the client bundle at build time (`NEXT_PUBLIC_`). */
   publicEnvPrefixes?: readonly string[];
+  /** Code that starts the framework's HTTP server (`axum::serve`), beyond the language's own listen calls. */
+  serverStarts?: ReadonlyArray<{ language: SourceLanguage; pattern: RegExp }>;
   /** Build configuration files (`next` for next.config.mjs): env reads in them happen at build time. */
   buildConfigFiles?: readonly string[];
   /** Why a service in these languages has no start command, said in the refusal reason. */
@@ -250,12 +252,13 @@ export interface ScanKnowledge {
   envReadSyntaxes: EnvReadSyntax[];
   publicEnvPrefixes: string[];
   buildConfigFiles: string[];
+  serverStarts: Array<{ language: SourceLanguage; pattern: RegExp }>;
   /** Missing-start explanation by service language. */
   missingStart: Map<string, string>;
 }
 
 export function collectKnowledge(detectors: readonly DetectorKnowledge[]): ScanKnowledge {
-  const knowledge: ScanKnowledge = { healthRoutes: [], appObjects: [], envReadSyntaxes: [], publicEnvPrefixes: [], buildConfigFiles: [], missingStart: new Map() };
+  const knowledge: ScanKnowledge = { healthRoutes: [], appObjects: [], envReadSyntaxes: [], publicEnvPrefixes: [], buildConfigFiles: [], serverStarts: [], missingStart: new Map() };
   const add = <T>(into: T[], items: readonly T[] | undefined): void => {
     for (const item of items ?? []) if (!into.includes(item)) into.push(item);
   };
@@ -265,6 +268,7 @@ export function collectKnowledge(detectors: readonly DetectorKnowledge[]): ScanK
     add(knowledge.envReadSyntaxes, detector.envReadSyntaxes);
     add(knowledge.publicEnvPrefixes, detector.publicEnvPrefixes);
     add(knowledge.buildConfigFiles, detector.buildConfigFiles);
+    add(knowledge.serverStarts, detector.serverStarts);
     for (const language of detector.refusalHint?.languages ?? []) {
       if (!knowledge.missingStart.has(language)) knowledge.missingStart.set(language, detector.refusalHint?.missingStart ?? '');
     }

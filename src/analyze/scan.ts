@@ -83,6 +83,8 @@ interface Tables {
   publicPrefixes: readonly string[];
   appObject: RegExp | null;
   appPrefilter: RegExp | null;
+  /** One pattern per language: the first server start in a file is the hit (only its line counts). */
+  http: Map<SourceLanguage, RegExp>;
 }
 
 function escapeRegExp(text: string): string {
@@ -104,6 +106,15 @@ function buildTables(knowledge: ScanKnowledge): Tables {
   const configFiles = knowledge.envReadSyntaxes.flatMap((syntax) => (syntax.configFile ? [syntax.configFile] : []));
   const buildConfig = new RegExp(`^(?:${[...knowledge.buildConfigFiles, ...BUILD_TOOL_CONFIGS].map(escapeRegExp).join('|')})(?:\\.config)?\\.[cm]?[jt]s$`);
   const names = knowledge.appObjects.map(escapeRegExp).join('|');
+  const http = new Map<SourceLanguage, RegExp>();
+  const starts = [
+    ...(Object.entries(HTTP_PATTERNS) as Array<[SourceLanguage, RegExp]>).map(([language, pattern]) => ({ language, pattern })),
+    ...knowledge.serverStarts,
+  ];
+  for (const { language, pattern } of starts) {
+    const before = http.get(language);
+    http.set(language, before ? new RegExp(`${before.source}|${pattern.source}`) : pattern);
+  }
   return {
     env,
     configFiles,
@@ -111,6 +122,7 @@ function buildTables(knowledge: ScanKnowledge): Tables {
     publicPrefixes: knowledge.publicEnvPrefixes,
     appObject: names ? new RegExp(`^([A-Za-z_]\\w*)\\s*(?::\\s*[\\w.[\\]]+\\s*)?=\\s*(?:[\\w.]+\\.)?(${names})\\(`, 'gm') : null,
     appPrefilter: names ? new RegExp(names) : null,
+    http,
   };
 }
 
@@ -528,15 +540,16 @@ function scanPorts(file: string, lang: SourceLanguage, text: string, lines: Line
   }
 }
 
+// Listen calls of the language and its standard library; frameworks add theirs (`serverStarts`).
 const HTTP_PATTERNS: Readonly<Partial<Record<SourceLanguage, RegExp>>> = {
-  js: /\.listen\(|\bcreateServer\(|\bBun\.serve\(|\bDeno\.serve\(/,
+  js: /\.listen\(|\bcreateServer\(/,
   py: /\b(?:HTTPServer|ThreadingHTTPServer|TCPServer|ThreadingTCPServer|make_server)\(|\.serve_forever\(|\bweb\.run_app\(|\buvicorn\.run\(/,
   go: /\bListenAndServe(?:TLS)?\(|\bhttp\.Serve\(|\.ListenAndServe\(/,
-  rs: /\bHttpServer::new\b|\baxum::serve\b|\bTcpListener::bind\b|\bwarp::serve\b|\bServer::bind\b|#\[(?:rocket::)?launch\]|\bPoem::|\bSalvo::|\bServer::new\(/,
+  rs: /\bTcpListener::bind\b|\bwarp::serve\b|\bServer::bind\b|\bPoem::|\bSalvo::|\bServer::new\(/,
 };
 
 function scanHttp(file: string, lang: SourceLanguage, text: string, lines: Lines, out: Hit[]): void {
-  const regex = HTTP_PATTERNS[lang];
+  const regex = tables().http.get(lang);
   if (!regex) return;
   const m = regex.exec(text);
   if (m) out.push({ file, line: lines.at(m.index) });

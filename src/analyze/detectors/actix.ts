@@ -9,6 +9,7 @@ export const actix: FrameworkDetector = {
   id: 'actix',
   kind: 'framework',
   runtimes: ['rust'],
+  serverStarts: [{ language: 'rs', pattern: /\bHttpServer::new\b/ }],
   async detect(ctx) {
     const found = await rustFramework(ctx, 'actix', 'actix-web');
     if (!found) return null;

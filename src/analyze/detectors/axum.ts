@@ -9,6 +9,7 @@ export const axum: FrameworkDetector = {
   id: 'axum',
   kind: 'framework',
   runtimes: ['rust'],
+  serverStarts: [{ language: 'rs', pattern: /\baxum::serve\b/ }],
   async detect(ctx) {
     return (await rustFramework(ctx, 'axum', 'axum'))?.detection ?? null;
   },

@@ -103,6 +103,7 @@ export const bun: FrameworkDetector = {
   id: 'bun',
   kind: 'framework',
   runtimes: ['node'],
+  serverStarts: [{ language: 'js', pattern: /\bBun\.serve\(/ }],
   envReadSyntaxes: [BUN_ENV],
   async detect(ctx) {
     const pkg = await ctx.manifests.packageJson(ctx.dir);

@@ -135,6 +135,7 @@ const DENO_ENV: EnvReadSyntax = {
 export const deno: RuntimeDetector = {
   id: 'deno',
   kind: 'runtime',
+  serverStarts: [{ language: 'js', pattern: /\bDeno\.serve\(/ }],
   envReadSyntaxes: [DENO_ENV],
   async detect(ctx) {
     const config = await readDenoConfig(ctx);

@@ -11,6 +11,7 @@ export const rocket: FrameworkDetector = {
   id: 'rocket',
   kind: 'framework',
   runtimes: ['rust'],
+  serverStarts: [{ language: 'rs', pattern: /#\[(?:rocket::)?launch\]/ }],
   async detect(ctx) {
     const found = await rustFramework(ctx, 'rocket', 'rocket');
     if (!found) return null;
