@@ -97,6 +97,33 @@ describe('POST /v1/upload/upload-only', () => {
     expect(anon.status).toBe(401);
   });
 
+  it('malformed multipart bodies are a 400 that says what is wrong, and nothing is parked', async () => {
+    const b = 'odMalformed42';
+    const post = (body: string) =>
+      call(h.origin, 'POST', '/api/v1/upload/upload-only', { token: pat, rawBody: body, headers: { 'content-type': `multipart/form-data; boundary=${b}` } });
+    const field = (name: string, value: string): string => `--${b}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const good = field('project_name', 'x') + field('region_id', ACTIVE_REGION_ID);
+    const before = await readdir(path.join(h.dataDir, 'uploads'));
+    const answers = [
+      await post(good), // no closing delimiter
+      await post(`${good}--${b}--\r\n`.replace(/\r\n/g, '\n')), // LF-only line ends
+      await post(`--${b}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--${b}--\r\n`), // a part without a name
+      await post(`${field('project_name', 'y'.repeat(70 * 1024))}--${b}--\r\n`), // a field over 64 KiB
+      await post(`${Array.from({ length: 65 }, (_, i) => field(`f${i}`, 'v')).join('')}--${b}--\r\n`), // over 64 parts
+      // A part that is not form-data is skipped: the route names the field it then lacks.
+      await post(`${field('project_name', 'x').replace('form-data;', 'attachment;')}${field('region_id', ACTIVE_REGION_ID)}--${b}--\r\n`),
+    ];
+    expect(answers.map((a) => [a.status, a.json])).toEqual([
+      [400, { error: 'malformed multipart body: unexpected end of body' }],
+      [400, { error: 'malformed multipart body: unexpected end of body' }],
+      [400, { error: 'malformed multipart body: part without a name' }],
+      [413, { error: 'field "project_name" is too large' }],
+      [400, { error: 'too many multipart parts' }],
+      [400, { error: 'project_name is required' }],
+    ]);
+    expect(await readdir(path.join(h.dataDir, 'uploads'))).toEqual(before);
+  });
+
   it('streams a large archive to disk (8 MiB)', async () => {
     const big = Buffer.alloc(8 * 1024 * 1024, 7);
     const zip = buildZip([{ name: 'blob.bin', data: big, method: 8 }, { name: 'noise.bin', data: randomBytes(3 * 1024 * 1024) }]);
