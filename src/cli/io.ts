@@ -5,6 +5,8 @@ export interface RunIo {
   env: NodeJS.ProcessEnv;
   cwd: string;
   streams: Streams;
+  /** Where prompts read their answers (default: this process's stdin). */
+  stdin?: NodeJS.ReadableStream;
   stdinIsTTY: boolean;
   stderrIsTTY: boolean;
 }
@@ -14,6 +16,7 @@ export function defaultIo(): RunIo {
     env: process.env,
     cwd: process.cwd(),
     streams: { stdout: process.stdout, stderr: process.stderr },
+    stdin: process.stdin,
     stdinIsTTY: process.stdin.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
   };

@@ -1,39 +1,96 @@
 import { OdError, toOdError } from '../core/errors.js';
 import { normaliseGatewayUrl } from '../gateway/base-url.js';
-import { buildExecutionContext, type ExecutionContext, type GlobalOptions } from '../core/session.js';
+import { buildExecutionContext, type AuditSink, type ExecutionContext, type GlobalOptions, type Session } from '../core/session.js';
+import { resolveHome } from '../auth/paths.js';
+import { createAuditLogger } from '../audit/logger.js';
 import { createReporter, type Reporter, type Streams } from './output/index.js';
+import { createPrompter } from './prompt.js';
 import type { RunIo } from './io.js';
 
 export interface CommandEnv {
   exec: ExecutionContext;
   reporter: Reporter;
   streams: Streams;
+  /** The session ops and deploy run in (the same exec and reporter, plus prompts, audit, abort). */
+  session: Session;
 }
 
 export { defaultIo, type RunIo } from './io.js';
 
 /**
- * The one place where errors become exit codes and output. Handlers return an exit code (0 on
- * success) or throw; only `main` exits.
+ * The audit trail of this run, opened on first use: `<home>/logs/`, where home comes from the run's
+ * environment. A command that never audits (analyze, --help) never resolves a home.
+ */
+function lazyAudit(env: NodeJS.ProcessEnv): AuditSink {
+  let logger: AuditSink | undefined;
+  const get = (): AuditSink => (logger ??= createAuditLogger({ home: resolveHome(env) }));
+  return {
+    info: (step, fields) => get().info(step, fields),
+    warn: (step, fields) => get().warn(step, fields),
+    error: (step, fields) => get().error(step, fields),
+    get path() {
+      return get().path;
+    },
+    get lastError() {
+      return logger?.lastError;
+    },
+    flush: async () => logger?.flush(),
+  };
+}
+
+/** The session of one command: built once here, from the injected I/O. */
+export function buildSession(options: GlobalOptions, io: RunIo): { session: Session; abort: AbortController } {
+  const exec = buildExecutionContext(options, io.env, { stdinIsTTY: io.stdinIsTTY, stderrIsTTY: io.stderrIsTTY }, io.cwd);
+  const abort = new AbortController();
+  const session: Session = {
+    exec,
+    reporter: createReporter(exec, io.streams),
+    prompter: createPrompter(io.stdin ?? process.stdin, io.streams.stderr),
+    audit: lazyAudit(io.env),
+    signal: abort.signal,
+    // Only the CLI may start the embedded gateway; its module loads when a command needs it.
+    startLocalGateway: async (request, env) => (await import('./gateway-selection.js')).startLocalGatewayLease(request, env),
+  };
+  return { session, abort };
+}
+
+/** The failure audit line a command asked for (`session.failureAudit`), for our own errors only. */
+function auditFailure(session: Session, thrown: unknown): void {
+  const wanted = session.failureAudit;
+  if (!wanted || !(thrown instanceof OdError)) return;
+  session.audit.error(wanted.step, {
+    ...wanted.fields,
+    error_code: thrown.code,
+    ...(wanted.include.includes('message') ? { message: thrown.message } : {}),
+    ...(wanted.include.includes('status') ? { status: thrown.status ?? null } : {}),
+  });
+}
+
+/**
+ * The one place where errors become exit codes and output — and the failure audit line. Handlers
+ * return an exit code (0 on success) or throw; only `main` exits.
  */
 export async function runHandler(
   options: GlobalOptions,
   io: RunIo,
   handler: (env: CommandEnv) => Promise<number | void>,
 ): Promise<number> {
-  const exec = buildExecutionContext(options, io.env, { stdinIsTTY: io.stdinIsTTY, stderrIsTTY: io.stderrIsTTY }, io.cwd);
-  const reporter = createReporter(exec, io.streams);
+  const { session } = buildSession(options, io);
+  const { exec, reporter } = session;
   try {
     // A malformed --gateway is a usage error before any work (analysis, credential) starts.
     if (options.gateway !== undefined) normaliseGatewayUrl(options.gateway, '--gateway');
-    const code = await handler({ exec, reporter, streams: io.streams });
+    const code = await handler({ exec, reporter, streams: io.streams, session });
     reporter.close();
     return code ?? 0;
   } catch (thrown) {
+    auditFailure(session, thrown);
     const error = toOdError(thrown);
     reporter.error(error);
     reporter.close();
     return error.exitCode;
+  } finally {
+    await session.audit.flush();
   }
 }
 

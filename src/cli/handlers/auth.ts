@@ -26,7 +26,7 @@ export async function status({ options, io }: Invocation<AuthOptions>): Promise<
  * bound. Only the kind and the last 4 characters of the token are ever shown.
  */
 async function authStatus(ctx: CommandEnv, options: AuthOptions): Promise<number> {
-  const { exec, reporter } = ctx;
+  const { exec } = ctx;
   let state: ProjectState | undefined;
   try {
     state = await readProjectState(exec.cwd);
@@ -34,7 +34,7 @@ async function authStatus(ctx: CommandEnv, options: AuthOptions): Promise<number
     // A broken link file must not hide which credential is in use; the gateway precedence just skips it.
     state = undefined;
   }
-  const { credential, bound, audit, embedded, close } = await connectExistingCredential({ exec, reporter, options, state });
+  const { credential, bound, audit, embedded, close } = await connectExistingCredential({ session: ctx.session, options, state });
   try {
     const claim = !bound && credential.agentId && credential.bindSig ? claimUrl(credential.gateway, credential.agentId, credential.bindSig) : null;
     const token = describeToken(credential.token);

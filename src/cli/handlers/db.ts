@@ -1,4 +1,3 @@
-import { OdError } from '../../core/errors.js';
 import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { addDatabase, humanDbAdd, parseEngine } from '../../ops/db.js';
 import { runHandler } from '../run.js';
@@ -13,9 +12,10 @@ export interface DbAddOptions extends OpsOptions {
 
 export async function add({ args, options, io }: Invocation<DbAddOptions>): Promise<number> {
   const engineName = args[0] as string;
-  return runHandler(options, io, async ({ exec, reporter }) => {
+  return runHandler(options, io, async ({ exec, reporter, session }) => {
     const engine = parseEngine(engineName);
-    const target = await resolveOpsTarget({ exec, reporter, options, needService: true });
+    const target = await resolveOpsTarget({ session, options, needService: true });
+    session.failureAudit = { step: 'db.add', fields: { project_id: target.projectId, service_id: target.service?.id ?? null, engine }, include: [] };
     try {
       const result = await withInterrupt((signal) =>
         addDatabase(target, engine, {
@@ -27,10 +27,8 @@ export async function add({ args, options, io }: Invocation<DbAddOptions>): Prom
         }),
       );
       reporter.result(result, humanDbAdd(result, target.service!.name));
+      session.failureAudit = undefined;
       return 0;
-    } catch (error) {
-      if (error instanceof OdError) target.audit.error('db.add', { project_id: target.projectId, service_id: target.service?.id ?? null, engine, error_code: error.code });
-      throw error;
     } finally {
       await target.close();
     }

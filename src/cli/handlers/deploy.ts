@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { OdError } from '../../core/errors.js';
-import { createAuditLogger } from '../../audit/index.js';
 import { createDeployContext, runDeployPipeline } from '../../deploy/pipeline.js';
 import { LOCAL_GATEWAY_MARKER, readProjectState } from '../../deploy/state.js';
 import type { DeployInputs } from '../../deploy/context.js';
 import type { GlobalOptions } from '../../core/session.js';
-import { runHandler } from '../run.js';
+import { runHandler, type CommandEnv } from '../run.js';
 import type { Invocation } from '../lazy.js';
 import { pollIntervalFor, readEnvFile, resolveEnvironment } from '../options.js';
 import { resolveHome } from '../../auth/index.js';
@@ -43,7 +42,7 @@ function chooseVarsFile(options: DeployOptions): string | undefined {
   return options.varsFile ?? options.envFile;
 }
 
-async function deployCommand(target: string | undefined, options: DeployOptions, { exec, reporter }: Parameters<Parameters<typeof runHandler>[2]>[0]): Promise<number> {
+async function deployCommand(target: string | undefined, options: DeployOptions, { exec, reporter, session }: CommandEnv): Promise<number> {
   const root = path.resolve(exec.cwd, target ?? '.');
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) {
@@ -81,7 +80,8 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
       ...(flagAuthFile ? { flagAuthFile } : {}),
       ...(flagGateway ? { flagGateway } : {}),
     };
-    const audit = createAuditLogger({ home });
+    const audit = session.audit;
+    session.failureAudit = { step: 'deploy', fields: {}, include: ['message', 'status'] };
     try {
       await withInterrupt(async (signal) => {
         const ctx = await createDeployContext(inputs, {
@@ -93,9 +93,7 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
         });
         await runDeployPipeline(ctx);
       });
-    } catch (error) {
-      if (error instanceof OdError) audit.error('deploy', { error_code: error.code, message: error.message, status: error.status ?? null });
-      throw error;
+      session.failureAudit = undefined;
     } finally {
       await audit.flush();
     }

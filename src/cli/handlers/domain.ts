@@ -9,9 +9,9 @@ import { withInterrupt } from '../interrupt.js';
 
 export async function check({ args, options, io }: Invocation<OpsOptions>): Promise<number> {
   const prefix = args[0] as string;
-  return runHandler(options, io, async ({ exec, reporter }) => {
+  return runHandler(options, io, async ({ exec, reporter, session }) => {
     validatePrefix(prefix, { allowReserved: true });
-    const target = await resolveOpsTarget({ exec, reporter, options, needService: false });
+    const target = await resolveOpsTarget({ session, options, needService: false });
     try {
       const result = await checkDomain(target, prefix);
       reporter.document(result, humanCheck(result));
@@ -24,12 +24,12 @@ export async function check({ args, options, io }: Invocation<OpsOptions>): Prom
 
 export async function rename({ args, options, io }: Invocation<OpsOptions>): Promise<number> {
   const prefix = args[0] as string;
-  return runHandler(options, io, async ({ exec, reporter }) => {
+  return runHandler(options, io, async ({ exec, reporter, session }) => {
     // Both checks run before anything is resolved or sent.
     validatePrefix(prefix, { allowReserved: false });
     const linked = await readProjectState(path.resolve(exec.cwd));
     assertProductionForRename(resolveEnvironment(options.env, exec.env, linked?.environment), prefix);
-    const target = await resolveOpsTarget({ exec, reporter, options, needService: true });
+    const target = await resolveOpsTarget({ session, options, needService: true });
     try {
       const result = await withInterrupt((signal) => renameDomain(target, prefix, signal));
       reporter.document(result, humanRename(result));

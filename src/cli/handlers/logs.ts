@@ -13,10 +13,10 @@ interface LogsOptions extends OpsOptions {
 
 export default async function logsCommand({ args, options, io }: Invocation<LogsOptions>): Promise<number> {
   const deployment = args[0] as string | undefined;
-  return runHandler(options, io, async ({ exec, reporter }) => {
+  return runHandler(options, io, async ({ exec, reporter, session }) => {
     const tail = parseTail(options.tail);
     const since = options.since !== undefined ? parseSince(options.since) : undefined;
-    const target = await resolveOpsTarget({ exec, reporter, options, needService: !deployment });
+    const target = await resolveOpsTarget({ session, options, needService: !deployment });
     try {
       const result = await withInterrupt((signal) =>
         runLogs({ target, exec, reporter, deploymentId: deployment, tail, since, build: options.build === true, follow: options.follow === true, signal }),

@@ -12,13 +12,14 @@ interface RedeployOptions extends OpsOptions {
 }
 
 export default async function redeployCommand({ options, io }: Invocation<RedeployOptions>): Promise<number> {
-  return runHandler(options, io, async ({ exec, reporter }) => {
+  return runHandler(options, io, async ({ exec, reporter, session }) => {
     if (options.force && options.source === undefined) {
       throw new OdError('invalid_input', '--force only applies together with --source.', {
         nextAction: 'Add --source <path> to upload a folder, or drop --force.',
       });
     }
-    const target = await resolveOpsTarget({ exec, reporter, options, needService: true });
+    const target = await resolveOpsTarget({ session, options, needService: true });
+    session.failureAudit = { step: 'redeploy', fields: { project_id: target.projectId, service_id: target.service?.id ?? null }, include: [] };
     try {
       const result = await withInterrupt((signal) =>
         redeploy(target, {
@@ -30,10 +31,8 @@ export default async function redeployCommand({ options, io }: Invocation<Redepl
         }),
       );
       reporter.result(result, humanRedeploy(result, target.service!.name));
+      session.failureAudit = undefined;
       return 0;
-    } catch (error) {
-      if (error instanceof OdError) target.audit.error('redeploy', { project_id: target.projectId, service_id: target.service?.id ?? null, error_code: error.code });
-      throw error;
     } finally {
       await target.close();
     }

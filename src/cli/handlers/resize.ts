@@ -11,14 +11,14 @@ interface ResizeOptions extends OpsOptions {
 }
 
 export default async function resizeCommand({ options, io }: Invocation<ResizeOptions>): Promise<number> {
-  return runHandler(options, io, async ({ exec, reporter }) => {
+  return runHandler(options, io, async ({ exec, reporter, session }) => {
     // Validated before anything is resolved or sent.
     const body = resizeBody({
       ...(options.cpu !== undefined ? { cpu: options.cpu } : {}),
       ...(options.memory !== undefined ? { memory: options.memory } : {}),
       ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     });
-    const target = await resolveOpsTarget({ exec, reporter, options, needService: true });
+    const target = await resolveOpsTarget({ session, options, needService: true });
     try {
       const result = await resizeService(target, body);
       reporter.document(result, humanResize(result));

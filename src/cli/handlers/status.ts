@@ -4,8 +4,8 @@ import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
 
 export default async function statusCommand({ options, io }: Invocation<OpsOptions>): Promise<number> {
-  return runHandler(options, io, async ({ exec, reporter }) => {
-    const target = await resolveOpsTarget({ exec, reporter, options, needService: false });
+  return runHandler(options, io, async ({ exec, reporter, session }) => {
+    const target = await resolveOpsTarget({ session, options, needService: false });
     try {
       const report = await collectStatus(target, options.service);
       // One JSON object; the claim URL (which embeds bind_sig) is the one string allowed through scrubbing.

@@ -5,8 +5,8 @@ import type { Invocation } from '../lazy.js';
 
 export default async function triageCommand({ args, options, io }: Invocation<OpsOptions>): Promise<number> {
   const deployment = args[0] as string | undefined;
-  return runHandler(options, io, async ({ exec, reporter }) => {
-    const target = await resolveOpsTarget({ exec, reporter, options, needService: !deployment });
+  return runHandler(options, io, async ({ exec, reporter, session }) => {
+    const target = await resolveOpsTarget({ session, options, needService: !deployment });
     try {
       const outcome = await runTriage(target, deployment);
       reporter.document(outcome.report, humanTriage(outcome, { projectId: target.projectId, auditLog: target.audit.path }));
