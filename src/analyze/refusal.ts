@@ -1,6 +1,6 @@
 /**
- * The refusal checklist (spec/analysis.md, client-rules §10): crypto-mining markers in the source
- * or a wallet-address env read, or no service with an entry point or start command. Every reason
+ * The refusal checklist: crypto-mining markers in the source or a wallet-address env read, or no
+ * service with an entry point or start command. Every reason
  * names the file and line (or the file, when the marker is the file name). Why a service has no
  * start command is said by the runtime detector of its language (its `refusalHint`).
  */

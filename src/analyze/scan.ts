@@ -1,6 +1,7 @@
 /**
- * One pass over the service's source files. Grep is the right tool here (design.md: "Grep is for
- * source code scans"): env references, listen calls, health routes, app objects and mining markers.
+ * One pass over the service's source files, searched with patterns because source code has no
+ * structure to parse for these facts: env references, listen calls, health routes, app objects and
+ * mining markers.
  * Structured files are never grepped for their structure; they are read by `manifests.ts`.
  *
  * What is language syntax lives here (`process.env`, `os.getenv`, listen calls, a quoted `/health`
@@ -160,7 +161,7 @@ class Lines {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Mining markers (spec/analysis.md "Refusal checklist").
+// Mining markers: a miner in the source or a config makes the refusal checklist refuse the deploy.
 const MINING_WORDS = /\b(xmrig|ethminer|cgminer|gminer|lolminer)\b/gi;
 /** `t-rex` is also a dinosaur (and Chrome's offline game): only the miner's binary and flags count. */
 const TREX = /(?:\.\/|\/)t-rex\b|\bt-rex(?:\.exe\b|-\d|\s+-{1,2}[a-z])/gi;
@@ -185,7 +186,7 @@ function scanMining(file: string, text: string, lines: Lines, out: MiningHit[]):
 }
 
 // ---------------------------------------------------------------------------------------------
-// Environment references (spec/analysis.md "Environment variables").
+// Environment references: the variables the code reads, and how it copes when one is unset.
 // Runtimes and bundlers other than Node add their own (`import.meta.env`, `Bun.env`, `Deno.env.get`).
 const JS_ENV: EnvPattern[] = [
   { regex: new RegExp(`\\bprocess\\.env\\.(${NAME})`, 'g'), nameGroup: 1, fallback: (_m, b, a) => jsFallback(b, a) },
@@ -500,7 +501,7 @@ function scanEnv(file: string, lang: SourceLanguage, text: string, lines: Lines,
 }
 
 // ---------------------------------------------------------------------------------------------
-// Listen calls and port literals (spec/analysis.md "Port", priority 3).
+// Listen calls and port literals: ports the code states, one of the sources port.ts decides from.
 const PORT_PATTERNS: Readonly<Partial<Record<SourceLanguage, RegExp[]>>> = {
   js: [
     /\.listen\(\s*(\d{2,5})\s*[,)]/g,
