@@ -7,8 +7,12 @@
  */
 export const INTERRUPT_GRACE_MS = 900;
 
-export async function withInterrupt<T>(run: (signal: AbortSignal) => Promise<T>, graceMs: number = INTERRUPT_GRACE_MS): Promise<T> {
-  const controller = new AbortController();
+export async function withInterrupt<T>(
+  run: (signal: AbortSignal) => Promise<T>,
+  graceMs: number = INTERRUPT_GRACE_MS,
+  /** The session's abort controller, so `session.signal` is the one Ctrl-C aborts. */
+  controller: AbortController = new AbortController(),
+): Promise<T> {
   let count = 0;
   let grace: NodeJS.Timeout | undefined;
   const onSignal = (): void => {

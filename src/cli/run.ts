@@ -5,6 +5,7 @@ import { resolveHome } from '../auth/paths.js';
 import { createAuditLogger } from '../audit/logger.js';
 import { createReporter, type Reporter, type Streams } from './output/index.js';
 import { createPrompter } from './prompt.js';
+import { INTERRUPT_GRACE_MS, withInterrupt } from './interrupt.js';
 import type { RunIo } from './io.js';
 
 export interface CommandEnv {
@@ -13,6 +14,8 @@ export interface CommandEnv {
   streams: Streams;
   /** The session ops and deploy run in (the same exec and reporter, plus prompts, audit, abort). */
   session: Session;
+  /** Runs a long step so that Ctrl-C aborts `session.signal` (the signal `run` receives). */
+  interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T>;
 }
 
 export { defaultIo, type RunIo } from './io.js';
@@ -75,12 +78,13 @@ export async function runHandler(
   io: RunIo,
   handler: (env: CommandEnv) => Promise<number | void>,
 ): Promise<number> {
-  const { session } = buildSession(options, io);
+  const { session, abort } = buildSession(options, io);
   const { exec, reporter } = session;
   try {
     // A malformed --gateway is a usage error before any work (analysis, credential) starts.
     if (options.gateway !== undefined) normaliseGatewayUrl(options.gateway, '--gateway');
-    const code = await handler({ exec, reporter, streams: io.streams, session });
+    const interruptible = <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => withInterrupt(run, INTERRUPT_GRACE_MS, abort);
+    const code = await handler({ exec, reporter, streams: io.streams, session, interruptible });
     reporter.close();
     return code ?? 0;
   } catch (thrown) {

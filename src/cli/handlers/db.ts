@@ -2,7 +2,6 @@ import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { addDatabase, humanDbAdd, parseEngine } from '../../ops/db.js';
 import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
-import { withInterrupt } from '../interrupt.js';
 
 export interface DbAddOptions extends OpsOptions {
   overwrite?: boolean;
@@ -12,12 +11,12 @@ export interface DbAddOptions extends OpsOptions {
 
 export async function add({ args, options, io }: Invocation<DbAddOptions>): Promise<number> {
   const engineName = args[0] as string;
-  return runHandler(options, io, async ({ exec, reporter, session }) => {
+  return runHandler(options, io, async ({ exec, reporter, session, interruptible }) => {
     const engine = parseEngine(engineName);
     const target = await resolveOpsTarget({ session, options, needService: true });
     session.failureAudit = { step: 'db.add', fields: { project_id: target.projectId, service_id: target.service?.id ?? null, engine }, include: [] };
     try {
-      const result = await withInterrupt((signal) =>
+      const result = await interruptible((signal) =>
         addDatabase(target, engine, {
           exec,
           reporter,

@@ -11,7 +11,6 @@ import { pollIntervalFor, readEnvFile, resolveEnvironment } from '../options.js'
 import { resolveHome } from '../../auth/index.js';
 import { selectGateway } from '../gateway-selection.js';
 import { validateSubdomain } from '../../deploy/subdomain.js';
-import { withInterrupt } from '../interrupt.js';
 import { serveInForeground } from '../local-foreground.js';
 
 export interface DeployOptions extends GlobalOptions {
@@ -42,7 +41,7 @@ function chooseVarsFile(options: DeployOptions): string | undefined {
   return options.varsFile ?? options.envFile;
 }
 
-async function deployCommand(target: string | undefined, options: DeployOptions, { exec, reporter, session }: CommandEnv): Promise<number> {
+async function deployCommand(target: string | undefined, options: DeployOptions, { exec, reporter, session, interruptible }: CommandEnv): Promise<number> {
   const root = path.resolve(exec.cwd, target ?? '.');
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) {
@@ -83,7 +82,7 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
     const audit = session.audit;
     session.failureAudit = { step: 'deploy', fields: {}, include: ['message', 'status'] };
     try {
-      await withInterrupt(async (signal) => {
+      await interruptible(async (signal) => {
         const ctx = await createDeployContext(inputs, {
           exec: { ...exec, env: runEnv, yes: exec.yes || useLocal },
           reporter,

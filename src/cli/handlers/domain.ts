@@ -5,11 +5,10 @@ import { assertProductionForRename, checkDomain, humanCheck, humanRename, rename
 import { resolveEnvironment } from '../options.js';
 import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
-import { withInterrupt } from '../interrupt.js';
 
 export async function check({ args, options, io }: Invocation<OpsOptions>): Promise<number> {
   const prefix = args[0] as string;
-  return runHandler(options, io, async ({ exec, reporter, session }) => {
+  return runHandler(options, io, async ({ reporter, session }) => {
     validatePrefix(prefix, { allowReserved: true });
     const target = await resolveOpsTarget({ session, options, needService: false });
     try {
@@ -24,14 +23,14 @@ export async function check({ args, options, io }: Invocation<OpsOptions>): Prom
 
 export async function rename({ args, options, io }: Invocation<OpsOptions>): Promise<number> {
   const prefix = args[0] as string;
-  return runHandler(options, io, async ({ exec, reporter, session }) => {
+  return runHandler(options, io, async ({ exec, reporter, session, interruptible }) => {
     // Both checks run before anything is resolved or sent.
     validatePrefix(prefix, { allowReserved: false });
     const linked = await readProjectState(path.resolve(exec.cwd));
     assertProductionForRename(resolveEnvironment(options.env, exec.env, linked?.environment), prefix);
     const target = await resolveOpsTarget({ session, options, needService: true });
     try {
-      const result = await withInterrupt((signal) => renameDomain(target, prefix, signal));
+      const result = await interruptible((signal) => renameDomain(target, prefix, signal));
       reporter.document(result, humanRename(result));
       return 0;
     } finally {

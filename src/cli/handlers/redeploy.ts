@@ -4,7 +4,6 @@ import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { humanRedeploy, redeploy } from '../../ops/redeploy.js';
 import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
-import { withInterrupt } from '../interrupt.js';
 
 interface RedeployOptions extends OpsOptions {
   source?: string;
@@ -12,7 +11,7 @@ interface RedeployOptions extends OpsOptions {
 }
 
 export default async function redeployCommand({ options, io }: Invocation<RedeployOptions>): Promise<number> {
-  return runHandler(options, io, async ({ exec, reporter, session }) => {
+  return runHandler(options, io, async ({ exec, reporter, session, interruptible }) => {
     if (options.force && options.source === undefined) {
       throw new OdError('invalid_input', '--force only applies together with --source.', {
         nextAction: 'Add --source <path> to upload a folder, or drop --force.',
@@ -21,7 +20,7 @@ export default async function redeployCommand({ options, io }: Invocation<Redepl
     const target = await resolveOpsTarget({ session, options, needService: true });
     session.failureAudit = { step: 'redeploy', fields: { project_id: target.projectId, service_id: target.service?.id ?? null }, include: [] };
     try {
-      const result = await withInterrupt((signal) =>
+      const result = await interruptible((signal) =>
         redeploy(target, {
           exec,
           reporter,
