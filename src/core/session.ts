@@ -90,6 +90,8 @@ export function mayPrompt(exec: Pick<ExecutionContext, 'interactive' | 'json'>):
 export interface Prompter {
   /** One line of free text, trimmed. */
   ask(question: string): Promise<string>;
+  /** One line typed without echo (a secret value), exactly as typed: nothing is trimmed or shown. */
+  askHidden(question: string): Promise<string>;
 }
 
 /** `[y/N]`: anything but y/yes is no. */
@@ -109,6 +111,9 @@ export async function askChoice(prompter: Prompter, question: string, choices: s
 /** A prompter for runs nobody can answer: reaching it is a bug in a `mayPrompt` check. */
 export const noPrompter: Prompter = {
   ask: async () => {
+    throw new Error('internal: a question was asked in a run that cannot prompt');
+  },
+  askHidden: async () => {
     throw new Error('internal: a question was asked in a run that cannot prompt');
   },
 };

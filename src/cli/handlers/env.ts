@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { OdError } from '../../core/errors.js';
 import { confirmAction } from '../../core/consent.js';
 import { registerSecret } from '../../core/redact.js';
+import { mayPrompt } from '../../core/session.js';
 import { plural, shellQuote } from '../../core/text.js';
 import { resolveOpsTarget, type OpsOptions, type OpsTarget } from '../../ops/target.js';
 import {
@@ -205,7 +206,19 @@ async function readValueFromStdin(key: string, stdin: NodeJS.ReadableStream): Pr
   return secretValue(Buffer.concat(chunks).toString('utf8'));
 }
 
-/** KEY=VALUE arguments, or one bare KEY whose value comes from --from-file or stdin. */
+/** A person at a terminal types the value; it is never echoed, and is registered as a secret at once. */
+async function askValue(ctx: CommandEnv, key: string): Promise<string> {
+  const value = await ctx.session.prompter.askHidden(`Value of ${key} (input hidden): `);
+  registerSecret(value);
+  if (value === '') {
+    throw new OdError('invalid_input', `No value given for ${key}; nothing was changed.`, {
+      nextAction: `Type the value at the prompt, or pass ${key}= to set an empty value.`,
+    });
+  }
+  return value;
+}
+
+/** KEY=VALUE arguments, or one bare KEY whose value comes from --from-file, stdin, or a hidden prompt on a terminal. */
 async function parseAssignments(ctx: EnvCommandEnv, options: EnvOptions, assignments: string[]): Promise<{ updates: Record<string, string>; fromArgv: string[] }> {
   const updates: Record<string, string> = {};
   const fromArgv: string[] = [];
@@ -239,6 +252,7 @@ async function parseAssignments(ctx: EnvCommandEnv, options: EnvOptions, assignm
     assertEnvKey(key);
     if (options.fromFile !== undefined) updates[key] = await readValueFile(key, options.fromFile, ctx.exec.cwd);
     else if (!ctx.stdinIsTTY) updates[key] = await readValueFromStdin(key, ctx.stdin);
+    else if (mayPrompt(ctx.exec)) updates[key] = await askValue(ctx, key);
     else {
       throw new OdError('invalid_input', `No value given for ${key}.`, {
         nextAction: `Pipe it in (\`printf %s "$VALUE" | opendeploy env set ${key}\`), use --from-file FILE, or pass ${key}=VALUE.`,
