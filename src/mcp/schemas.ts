@@ -1,0 +1,274 @@
+/**
+ * Input and output schemas of the MCP tools. Inputs are zod shapes (the SDK turns them into the JSON
+ * Schema clients see and validates every call against them); outputs are zod objects the SDK checks
+ * each result against before it leaves the server. The analysis reuses the schema `analyze --json`
+ * is validated with, so both fronts publish one contract.
+ */
+import { z } from 'zod';
+import { AnalysisSchema } from '../analyze/index.js';
+
+// ------------------------------------------------------------------ inputs
+
+/** Where a tool works and which gateway/target it talks to: the CLI's global options, by name. */
+export const TargetShape = {
+  path: z.string().optional().describe("project folder (absolute, or relative to the server's working directory; default: that directory)"),
+  gateway: z.string().optional().describe('gateway base URL, e.g. https://host/api (default: OD_GATEWAY, the linked gateway, or the hosted one)'),
+  auth_file: z.string().optional().describe('credential file instead of ~/.opendeploy/auth.json'),
+  project: z.string().optional().describe('project id (instead of the folder\'s .opendeploy/project.json)'),
+  service: z.string().optional().describe('service id or name (when a project has several)'),
+  env: z.enum(['production', 'staging']).optional().describe('environment (default: the linked one, else production)'),
+  local: z.boolean().optional().describe('use the embedded local gateway instead of the hosted one'),
+  data_dir: z.string().optional().describe('with local: where the embedded gateway keeps its state'),
+};
+
+/** Destructive tools act only with this set; without it they describe what would change. */
+export const ConfirmShape = {
+  confirm: z.boolean().optional().describe('true to apply; otherwise nothing changes and the result lists what would change (consent)'),
+};
+
+export const PathShape = { path: TargetShape.path };
+
+export const DeployShape = {
+  ...TargetShape,
+  name: z.string().optional().describe('project name for a first deploy (default: from the folder)'),
+  subdomain: z.string().optional().describe('claim <prefix>.opendeploy.run after success (production only)'),
+  force: z.boolean().optional().describe('re-upload the source even when it is unchanged since the last upload'),
+  ...ConfirmShape,
+};
+
+export const DeploymentsShape = {
+  ...TargetShape,
+  status: z.string().optional().describe('only deployments with this status (success, failed, building, …)'),
+  limit: z.number().int().min(1).max(1000).optional().describe('at most this many rows (newest first; default 20)'),
+};
+
+export const LogsShape = {
+  ...TargetShape,
+  deployment_id: z.string().optional().describe('deployment whose logs to read (default: the service\'s latest)'),
+  tail: z.number().int().min(1).max(10_000).optional().describe('last N lines (default 100)'),
+  since: z.string().optional().describe('RFC3339 time or a duration back from now (30s, 10m, 1h)'),
+  build: z.boolean().optional().describe('build lines only'),
+};
+
+export const EnvSetShape = {
+  ...TargetShape,
+  variables: z.record(z.string(), z.string()).describe('KEY → value; merged into the service\'s variables (other keys are kept). Values are never echoed back.'),
+};
+
+export const EnvUnsetShape = {
+  ...TargetShape,
+  keys: z.array(z.string()).min(1).describe('names of the variables to remove'),
+  ...ConfirmShape,
+};
+
+export const RedeployShape = {
+  ...TargetShape,
+  source: z.string().optional().describe('upload this folder first (default: rebuild the current source, no upload)'),
+};
+
+export const RollbackShape = {
+  ...TargetShape,
+  deployment_id: z.string().optional().describe('deployment to roll back to (default: the previous successful one)'),
+  ...ConfirmShape,
+};
+
+export const TriageShape = {
+  ...TargetShape,
+  deployment_id: z.string().optional().describe('deployment to diagnose (default: the service\'s latest failure, or its healthy latest)'),
+};
+
+export const DomainShape = {
+  ...TargetShape,
+  prefix: z.string().describe('subdomain prefix: 2–32 characters of a-z, 0-9 and -'),
+};
+
+export const DomainRenameShape = { ...DomainShape, ...ConfirmShape };
+
+// ------------------------------------------------------------------ outputs
+
+export { AnalysisSchema };
+
+const PlanVariableSchema = z.object({
+  name: z.string(),
+  required: z.boolean(),
+  kind: z.string(),
+  /** Where the value would come from: the analysis default, a database the deploy creates, or nobody yet. */
+  value_from: z.enum(['analysis_default', 'database', 'unset']),
+});
+
+export const PlanSchema = z.object({
+  root: z.string(),
+  /** The project this folder is linked to (a redeploy target), or null for a first deploy. */
+  linked_project_id: z.string().nullable(),
+  services: z.array(
+    z.object({
+      name: z.string(),
+      source_path: z.string(),
+      language: z.string(),
+      framework: z.string(),
+      port: z.number().nullable(),
+      build_command: z.string(),
+      start_command: z.string(),
+      databases: z.array(z.string()),
+      variables: z.array(PlanVariableSchema),
+    }),
+  ),
+  archive: z.object({ files: z.number(), bytes: z.number(), excluded_secrets: z.array(z.string()) }),
+  refused: z.boolean(),
+  refusal_reasons: z.array(z.string()),
+  warnings: z.array(z.string()),
+});
+
+export const ConsentSchema = z.object({
+  /** One sentence: what would happen. */
+  action: z.string(),
+  /** What would change, by name only (key names, deployment ids, URLs): never values. */
+  changes: z.array(z.string()),
+  /** Call the same tool again with these arguments to apply it (they include confirm: true). */
+  confirm_arguments: z.record(z.string(), z.unknown()),
+  /** The same action from a terminal. */
+  cli_command: z.string().nullable(),
+});
+
+/** A destructive tool's answer: either it applied (result) or it needs consent (consent). */
+export function gated<T extends z.ZodType>(result: T) {
+  return z.object({
+    applied: z.boolean(),
+    consent: ConsentSchema.nullable(),
+    result: result.nullable(),
+  });
+}
+
+export const DeployResultSchema = z.looseObject({
+  status: z.literal('success'),
+  project_id: z.string(),
+  service_id: z.string(),
+  deployment_id: z.string(),
+  url: z.string().nullable(),
+  claim_url: z.string().nullable(),
+  dashboard_url: z.string(),
+  missing_required_vars: z.array(z.string()),
+});
+
+export const StatusSchema = z.object({
+  project: z.object({ id: z.string(), name: z.string() }),
+  environment: z.string(),
+  services: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      status: z.string().nullable(),
+      port: z.number().nullable(),
+      cpu: z.object({ request: z.string().nullable(), limit: z.string().nullable() }),
+      memory: z.object({ request: z.string().nullable(), limit: z.string().nullable() }),
+      replicas: z.number().nullable(),
+      url: z.string().nullable(),
+    }),
+  ),
+  dependencies: z.array(z.object({ engine: z.string(), id: z.string(), status: z.string() })),
+  latest_deployment: z
+    .object({ id: z.string(), service_id: z.string().nullable(), status: z.string(), progress: z.number().nullable(), created_at: z.string().nullable() })
+    .nullable(),
+  bound: z.boolean(),
+  claim_url: z.string().nullable(),
+  dashboard_url: z.string(),
+});
+
+export const DeploymentRowSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  /** True for the release the service runs now. */
+  live: z.boolean(),
+  source: z.string().nullable(),
+  progress: z.number().nullable(),
+  created_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  /** For a rollback deployment: the deployment whose release it runs again. */
+  rollback_from: z.string().nullable(),
+});
+
+export const DeploymentsSchema = z.object({
+  project_id: z.string(),
+  service_id: z.string(),
+  environment: z.string(),
+  live_deployment_id: z.string().nullable(),
+  /** Rows after the status filter, before the limit. */
+  total: z.number(),
+  deployments: z.array(DeploymentRowSchema),
+});
+
+export const LogsSchema = z.object({
+  deployment_id: z.string(),
+  count: z.number(),
+  lines: z.array(z.object({ timestamp: z.string().nullable(), level: z.string().nullable(), source: z.string().nullable(), message: z.string() })),
+});
+
+export const EnvListSchema = z.object({
+  service_id: z.string(),
+  keys: z.array(z.string()),
+  count: z.number(),
+  values_redacted: z.literal(true),
+});
+
+export const EnvSetSchema = z.object({
+  service_id: z.string(),
+  keys_set: z.array(z.string()),
+  keys_added: z.array(z.string()),
+  keys_changed: z.array(z.string()),
+  keys_unchanged: z.array(z.string()),
+  count: z.number(),
+  changed: z.boolean(),
+  verified: z.boolean(),
+  redeploy_needed: z.boolean(),
+});
+
+export const EnvUnsetResultSchema = z.object({
+  service_id: z.string(),
+  keys_removed: z.array(z.string()),
+  count: z.number(),
+  verified: z.boolean(),
+  redeploy_needed: z.literal(true),
+});
+
+export const RedeploySchema = z.looseObject({
+  status: z.literal('success'),
+  project_id: z.string(),
+  service_id: z.string(),
+  deployment_id: z.string(),
+  url: z.string().nullable(),
+});
+
+export const RollbackResultSchema = z.looseObject({
+  status: z.literal('success'),
+  rolled_back_to: z.string(),
+  deployment_id: z.string(),
+  previous: z.string().nullable(),
+});
+
+export const TriageSchema = z.looseObject({
+  deployment_id: z.string(),
+  status: z.string(),
+  cause_id: z.string().nullable(),
+  cause: z.string(),
+  evidence: z.array(z.string()),
+  fix_command: z.string().nullable(),
+  next_action: z.string(),
+});
+
+export const DomainCheckSchema = z.looseObject({
+  subdomain: z.string(),
+  domain: z.string(),
+  available: z.boolean(),
+  reason: z.string().nullable(),
+});
+
+export const DomainRenameResultSchema = z.looseObject({
+  status: z.literal('success'),
+  project_id: z.string(),
+  service_id: z.string(),
+  domain_id: z.string(),
+  subdomain: z.string(),
+  url: z.string(),
+  previous_url: z.string(),
+  changed: z.boolean(),
+});

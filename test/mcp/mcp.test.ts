@@ -1,0 +1,424 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
+import { patToken } from '../helpers/tokens.js';
+
+/**
+ * `opendeploy mcp` driven by the official SDK client over stdio: the real CLI in a child process
+ * (`node bin/opendeploy.js mcp`, built into dist/) against a real local gateway in simulate mode.
+ * The client validates every structured result against the output schema the server publishes.
+ */
+
+const TOKEN = patToken();
+/** If this shows up in any result or on stderr, a value leaked. */
+const CANARY = 'canary-mcp-value-8e41c0d27f95b3a6';
+
+const TOOLS = [
+  'analyze',
+  'plan',
+  'deploy',
+  'status',
+  'deployments',
+  'logs',
+  'env_list',
+  'env_set',
+  'env_unset',
+  'redeploy',
+  'rollback',
+  'triage',
+  'domain_check',
+  'domain_rename',
+];
+
+let gw: TestGateway;
+let home: string;
+
+interface Server {
+  client: Client;
+  stderr: () => string;
+  /** Lines on stdout that were not protocol messages (the transport reports them as errors). */
+  protocolErrors: Error[];
+  /** Every text the server returned, for leak checks. */
+  texts: string[];
+  close(): Promise<void>;
+}
+
+async function startServer(cwd: string, extraArgs: string[] = []): Promise<Server> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'mcp', '--gateway', gw.url, ...extraArgs],
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: home, CI: 'true', NO_COLOR: '1', OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const protocolErrors: Error[] = [];
+  const client = new Client({ name: 'opendeploy-test', version: '1.0.0' });
+  await client.connect(transport);
+  transport.onerror = (error) => protocolErrors.push(error);
+  return { client, stderr: () => stderr, protocolErrors, texts: [], close: () => client.close() };
+}
+
+interface Called {
+  isError: boolean;
+  structured: Record<string, unknown>;
+  text: string;
+}
+
+async function call(server: Server, name: string, args: Record<string, unknown> = {}): Promise<Called> {
+  const result = (await server.client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 })) as {
+    isError?: boolean;
+    structuredContent?: Record<string, unknown>;
+    content: { type: string; text?: string }[];
+  };
+  const text = result.content.map((item) => item.text ?? '').join('\n');
+  server.texts.push(text);
+  return { isError: result.isError === true, structured: result.structuredContent ?? {}, text };
+}
+
+/** A successful call's structured result (and its text is the same JSON). */
+async function ok(server: Server, name: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const result = await call(server, name, args);
+  expect(result.isError, result.text).toBe(false);
+  expect(JSON.parse(result.text.split('\nWarnings:')[0]!)).toEqual(result.structured);
+  return result.structured;
+}
+
+/** A failed call's error object (the CLI's JSON error shape). */
+async function failed(server: Server, name: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const result = await call(server, name, args);
+  expect(result.isError, result.text).toBe(true);
+  return JSON.parse(result.text) as Record<string, unknown>;
+}
+
+async function projectJson(dir: string): Promise<{ project_id: string; services: { service_id: string; name: string }[]; last_deployment: { id: string; status: string } }> {
+  return JSON.parse(await readFile(path.join(dir, '.opendeploy', 'project.json'), 'utf8')) as never;
+}
+
+interface Row {
+  id: string;
+  service_id: string;
+  status: string;
+}
+
+async function deploymentRows(): Promise<Row[]> {
+  return (await gw.state()).deployments as Row[];
+}
+
+let appDir: string;
+
+/** Every file of a fixture copy (no ignore rule of the archive applies to these fixtures): count and bytes. */
+async function folderSize(dir: string): Promise<{ files: number; bytes: number; excluded_secrets: string[] }> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((entry) => entry.isFile() && !path.relative(dir, entry.parentPath).startsWith('.opendeploy'));
+  const sizes = await Promise.all(files.map(async (entry) => (await stat(path.join(entry.parentPath, entry.name))).size));
+  return { files: files.length, bytes: sizes.reduce((sum, size) => sum + size, 0), excluded_secrets: [] };
+}
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+  home = await tempDir('od-home-');
+});
+
+afterAll(async () => {
+  await gw.close();
+  await cleanupTempDirs();
+});
+
+describe('opendeploy mcp: the tools one by one', () => {
+  let server: Server;
+  let serviceId: string;
+  let first: string;
+
+  beforeAll(async () => {
+    appDir = await copyFixture('node-http');
+    server = await startServer(appDir);
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('lists exactly the 14 tools, each with an input and an output schema; destructive ones take confirm', async () => {
+    const { tools } = await server.client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(TOOLS);
+    for (const tool of tools) {
+      expect(tool.inputSchema.type).toBe('object');
+      expect(tool.outputSchema?.type).toBe('object');
+      expect(Object.keys(tool.inputSchema.properties ?? {})).toContain('path');
+    }
+    const withConfirm = tools.filter((tool) => 'confirm' in (tool.inputSchema.properties ?? {})).map((tool) => tool.name);
+    expect(withConfirm).toEqual(['deploy', 'env_unset', 'rollback', 'domain_rename']);
+    expect(tools.filter((tool) => tool.annotations?.destructiveHint === true).map((tool) => tool.name)).toEqual(['env_unset', 'rollback', 'domain_rename']);
+    expect(tools.filter((tool) => tool.annotations?.readOnlyHint === true).map((tool) => tool.name)).toEqual([
+      'analyze',
+      'plan',
+      'status',
+      'deployments',
+      'logs',
+      'env_list',
+      'triage',
+      'domain_check',
+    ]);
+  });
+
+  it('analyze: the same analysis as `analyze --json` (express-app: express on 8080, postgres)', async () => {
+    const express = await copyFixture('express-app');
+    const analysis = await ok(server, 'analyze', { path: express });
+    const service = (analysis.services as Record<string, unknown>[])[0]!;
+    // Relative to the server's working directory, as `analyze` prints it relative to its own.
+    expect(analysis.root).toBe(path.relative(appDir, express));
+    expect({ name: service.name, language: service.language, framework: service.framework, port: service.port, start: service.scripts_start, dependencies: service.dependencies }).toEqual({
+      name: 'express-app',
+      language: 'javascript',
+      framework: 'express',
+      port: 8080,
+      start: 'npm start',
+      dependencies: ['postgres'],
+    });
+    // As `opendeploy analyze` does, the analysis is saved next to the project.
+    expect(JSON.parse(await readFile(path.join(express, '.opendeploy', 'analysis.json'), 'utf8'))).toEqual(analysis);
+  });
+
+  it('plan: services, variable sources and the archive, with no request to the gateway', async () => {
+    const express = await copyFixture('express-app');
+    await gw.clearRequests();
+    const plan = await ok(server, 'plan', { path: express });
+    expect(await gw.requests()).toEqual([]);
+    expect(plan).toEqual({
+      root: path.relative(appDir, express),
+      linked_project_id: null,
+      services: [
+        {
+          name: 'express-app',
+          source_path: '.',
+          language: 'javascript',
+          framework: 'express',
+          port: 8080,
+          build_command: 'npm ci',
+          start_command: 'npm start',
+          databases: ['postgres'],
+          variables: [
+            { name: 'DATABASE_URL', required: true, kind: 'dependency_provided', value_from: 'database' },
+            { name: 'LOG_LEVEL', required: false, kind: 'feature_optional', value_from: 'analysis_default' },
+            { name: 'PORT', required: false, kind: 'startup_critical', value_from: 'analysis_default' },
+            { name: 'SESSION_SECRET', required: true, kind: 'generated_app_secret', value_from: 'unset' },
+          ],
+        },
+      ],
+      archive: await folderSize(express),
+      refused: false,
+      refusal_reasons: [],
+      warnings: [],
+    });
+  });
+
+  it('deploy: the pipeline runs and links the folder; the result carries ids and the URL', async () => {
+    const result = await ok(server, 'deploy');
+    expect(result.applied).toBe(true);
+    expect(result.consent).toBeNull();
+    const deployed = result.result as Record<string, unknown>;
+    const linked = await projectJson(appDir);
+    serviceId = linked.services[0]!.service_id;
+    first = String(deployed.deployment_id);
+    expect(deployed).toMatchObject({ status: 'success', project_id: linked.project_id, service_id: serviceId, deployment_id: linked.last_deployment.id, missing_required_vars: [] });
+    expect(String(deployed.url)).toMatch(/^https?:\/\//);
+    expect((await deploymentRows()).find((d) => d.id === first)?.status).toBe('success');
+  });
+
+  it('status: the project, its service and the latest deployment', async () => {
+    const status = await ok(server, 'status');
+    const linked = await projectJson(appDir);
+    expect((status.project as { id: string }).id).toBe(linked.project_id);
+    expect((status.services as { id: string; name: string; port: number }[]).map((s) => [s.id, s.name, s.port])).toEqual([[serviceId, 'node-http', 3000]]);
+    expect(status.latest_deployment).toMatchObject({ id: first, service_id: serviceId, status: 'success' });
+  });
+
+  it('deployments: one live success', async () => {
+    const list = await ok(server, 'deployments');
+    expect(list).toMatchObject({ service_id: serviceId, environment: 'production', live_deployment_id: first, total: 1 });
+    expect((list.deployments as Record<string, unknown>[]).map((d) => [d.id, d.status, d.live])).toEqual([[first, 'success', true]]);
+  });
+
+  it('env_set then env_list: names only, the value never comes back', async () => {
+    const set = await ok(server, 'env_set', { variables: { API_TOKEN: CANARY } });
+    expect(set).toEqual({
+      service_id: serviceId,
+      keys_set: ['API_TOKEN'],
+      keys_added: ['API_TOKEN'],
+      keys_changed: [],
+      keys_unchanged: [],
+      count: (set.count as number),
+      changed: true,
+      verified: true,
+      redeploy_needed: true,
+    });
+    const list = await ok(server, 'env_list');
+    expect(list.service_id).toBe(serviceId);
+    expect(list.keys).toContain('API_TOKEN');
+    expect(list.values_redacted).toBe(true);
+    expect(list.count).toBe((list.keys as string[]).length);
+    expect(set.count).toBe(list.count);
+    expect(server.texts.join('\n')).not.toContain(CANARY);
+  });
+
+  it('env_unset without confirm: the consent payload, and the variable is still there', async () => {
+    await gw.clearRequests();
+    const answer = await ok(server, 'env_unset', { keys: ['API_TOKEN'] });
+    expect(answer).toEqual({
+      applied: false,
+      consent: {
+        action: 'Remove 1 variable from service node-http.',
+        changes: ['API_TOKEN'],
+        confirm_arguments: { keys: ['API_TOKEN'], gateway: gw.url, confirm: true },
+        cli_command: `opendeploy env unset API_TOKEN --gateway ${gw.url} --yes`,
+      },
+      result: null,
+    });
+    expect((await gw.requests()).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect((await ok(server, 'env_list')).keys).toContain('API_TOKEN');
+  });
+
+  it('env_unset with confirm: removed, read back', async () => {
+    const answer = await ok(server, 'env_unset', { keys: ['API_TOKEN'], confirm: true });
+    expect(answer.applied).toBe(true);
+    expect(answer.consent).toBeNull();
+    expect(answer.result).toMatchObject({ service_id: serviceId, keys_removed: ['API_TOKEN'], verified: true, redeploy_needed: true });
+    expect((await ok(server, 'env_list')).keys).not.toContain('API_TOKEN');
+  });
+
+  it('env_unset of a name the service lacks: not_found, nothing changed', async () => {
+    const error = await failed(server, 'env_unset', { keys: ['NOPE_NOT_SET'], confirm: true });
+    expect(error).toMatchObject({ type: 'error', error_code: 'not_found', message: 'Service node-http has no variable NOPE_NOT_SET; nothing was changed.' });
+  });
+
+  it('triage: a failed redeploy is diagnosed with the cause and the exact fix', async () => {
+    await gw.nextDeployment({
+      outcome: 'failed',
+      phase: 'runtime',
+      error_msg: 'Container crashed',
+      log_lines: ['Error: Missing required environment variable: STRIPE_SECRET_KEY', 'Back-off restarting failed container'],
+    });
+    const redeploy = await failed(server, 'redeploy');
+    expect(redeploy.type).toBe('error');
+    const failedId = (await deploymentRows()).at(-1)!.id;
+    expect((await deploymentRows()).at(-1)!.status).toBe('failed');
+    const report = await ok(server, 'triage');
+    expect(report).toEqual({
+      deployment_id: failedId,
+      status: 'failed',
+      cause_id: 'G17',
+      cause: 'a required environment variable is missing: STRIPE_SECRET_KEY is not set',
+      evidence: ['Error: Missing required environment variable: STRIPE_SECRET_KEY'],
+      fix_command: 'opendeploy env set STRIPE_SECRET_KEY=...',
+      next_action: report.next_action,
+    });
+  });
+
+  it('domain_check answers; domain_rename without confirm changes nothing', async () => {
+    expect(await ok(server, 'domain_check', { prefix: 'admin' })).toEqual({ subdomain: 'admin', domain: 'admin.opendeploy.run', available: false, reason: 'reserved' });
+    await gw.clearRequests();
+    const answer = await ok(server, 'domain_rename', { prefix: 'mcp-renamed' });
+    expect(answer.applied).toBe(false);
+    expect((answer.consent as { changes: string[] }).changes).toHaveLength(1);
+    expect((answer.consent as { changes: string[] }).changes[0]).toMatch(/ → mcp-renamed$/);
+    expect((await gw.requests()).filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('stdout carried only protocol messages; stderr never showed the value', () => {
+    expect(server.protocolErrors).toEqual([]);
+    expect(server.stderr()).not.toContain(CANARY);
+    expect(server.stderr()).toContain('MCP server on stdio (14 tools)');
+  });
+});
+
+describe('opendeploy mcp: a scripted agent session', () => {
+  it('plan → deploy → deployments → logs → env_set → redeploy → rollback → triage, all through MCP', async () => {
+    const dir = await copyFixture('node-http');
+    const server = await startServer(dir);
+    try {
+      // plan: what a deploy would do, before anything exists.
+      const plan = await ok(server, 'plan');
+      expect(plan.linked_project_id).toBeNull();
+      expect((plan.services as Record<string, unknown>[]).map((s) => [s.name, s.port, s.start_command])).toEqual([['node-http', 3000, 'npm start']]);
+
+      // deploy (under its own name: the first describe already deployed a node-http project)
+      const deployed = (await ok(server, 'deploy', { name: 'agent-session' })).result as Record<string, unknown>;
+      const first = String(deployed.deployment_id);
+      const linked = await projectJson(dir);
+      const serviceId = linked.services[0]!.service_id;
+      expect(deployed).toMatchObject({ status: 'success', project_id: linked.project_id, service_id: serviceId });
+
+      // deployments
+      let list = await ok(server, 'deployments');
+      expect((list.deployments as Record<string, unknown>[]).map((d) => [d.id, d.status, d.live])).toEqual([[first, 'success', true]]);
+
+      // logs of the live deployment
+      const logs = await ok(server, 'logs');
+      expect(logs.deployment_id).toBe(first);
+      expect(logs.count).toBe((logs.lines as unknown[]).length);
+      expect(logs.count).toBeGreaterThan(0);
+
+      // env_set
+      const set = await ok(server, 'env_set', { variables: { GREETING: CANARY } });
+      expect(set).toMatchObject({ keys_added: ['GREETING'], changed: true, verified: true, redeploy_needed: true });
+
+      // redeploy picks the variable up
+      const redeployed = await ok(server, 'redeploy');
+      const second = String(redeployed.deployment_id);
+      expect(redeployed).toMatchObject({ status: 'success', project_id: linked.project_id, service_id: serviceId });
+      expect(second).not.toBe(first);
+
+      // rollback: first the consent payload, then the exact arguments it gave
+      const asked = await ok(server, 'rollback');
+      expect(asked).toEqual({
+        applied: false,
+        consent: {
+          action: `Roll back node-http from deployment ${second} to deployment ${first}.`,
+          changes: [`${second} → ${first}`],
+          confirm_arguments: { deployment_id: first, gateway: gw.url, confirm: true },
+          cli_command: `opendeploy rollback ${first} --gateway ${gw.url} --json --yes`,
+        },
+        result: null,
+      });
+      // Nothing was rolled back: the service still has its two deployments.
+      expect((await deploymentRows()).filter((d) => d.service_id === serviceId).map((d) => d.id)).toEqual([first, second]);
+      const rolled = await ok(server, 'rollback', (asked.consent as { confirm_arguments: Record<string, unknown> }).confirm_arguments);
+      const third = String((rolled.result as { deployment_id: string }).deployment_id);
+      expect(rolled).toEqual({ applied: true, consent: null, result: { status: 'success', rolled_back_to: first, deployment_id: third, previous: second } });
+
+      list = await ok(server, 'deployments');
+      expect((list.deployments as Record<string, unknown>[]).map((d) => [d.id, d.status, d.live, d.rollback_from])).toEqual([
+        [third, 'success', true, first],
+        [second, 'rolled_back', false, null],
+        [first, 'success', false, null],
+      ]);
+
+      // triage: the live release is healthy
+      const report = await ok(server, 'triage');
+      expect(report).toEqual({
+        deployment_id: third,
+        status: 'success',
+        cause_id: null,
+        cause: 'the deployment is healthy: it succeeded and its logs show no known failure',
+        evidence: [],
+        fix_command: null,
+        next_action: 'Nothing to fix; `opendeploy status` shows the live URL.',
+      });
+
+      expect(server.texts.join('\n')).not.toContain(CANARY);
+      expect(server.stderr()).not.toContain(CANARY);
+      expect(server.protocolErrors).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
