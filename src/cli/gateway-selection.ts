@@ -18,6 +18,7 @@ export async function startLocalGatewayLease(request: LocalGatewayRequest, env: 
     ...embeddedOptionsFromEnv(env),
     ...(request.simulate ? { simulate: true } : {}),
     ...(request.detach ? { detach: true } : {}),
+    env,
   });
   return { ...embedded, url: embedded.gateway.url, close: () => embedded.gateway.close() };
 }

@@ -33,6 +33,8 @@ export interface EmbeddedOptions {
   readyTimeoutMs?: number;
   /** Start a background `opendeploy local-gateway` for the data folder when none runs (`--detach`). */
   detach?: boolean;
+  /** The run's environment, handed to a background gateway (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** OD_LOCAL_SIMULATE=1 and OD_LOCAL_READY_TIMEOUT=<seconds>, for callers that cannot pass flags. */
@@ -103,7 +105,7 @@ async function startBackgroundGateway(dir: string, options: EmbeddedOptions): Pr
   if (options.simulate) args.push('--simulate');
   if (options.readyTimeoutMs !== undefined) args.push('--ready-timeout', String(options.readyTimeoutMs / 1000));
   try {
-    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: process.env });
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: options.env ?? process.env });
     child.unref();
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {

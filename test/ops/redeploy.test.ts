@@ -1,4 +1,4 @@
-import { access, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastEvent, runCli, errorOf } from '../helpers/cli.js';
@@ -104,6 +104,38 @@ describe('opendeploy redeploy', () => {
     const after = await projectJson();
     expect(after.last_source_digest).not.toBe(before.last_source_digest);
     expect(after.last_temp_file_path).not.toBe(before.last_temp_file_path);
+  });
+
+  it('--source from an unlinked folder: uploads, binds and deploys exactly that source; no .opendeploy is written anywhere', async () => {
+    const elsewhere = await tempDir('od-unlinked-');
+    const other = await copyFixture('node-http');
+    await writeFile(path.join(other, 'UNLINKED.md'), 'unlinked\n');
+    // The source folder carries the link of some other project: it must stay byte for byte.
+    await mkdir(path.join(other, '.opendeploy'));
+    const foreignLink = '{"version":1,"gateway":"https://example.invalid/api","environment":"production","project_id":"another","services":[],"dependencies":[]}\n';
+    await writeFile(path.join(other, '.opendeploy', 'project.json'), foreignLink);
+    const linkedBefore = await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8');
+    await gw.clearRequests();
+    const run = await runCli(
+      ['redeploy', '--project', String(deployed.project_id), '--service', String(deployed.service_id), '--source', other, '--json'],
+      { cwd: elsewhere, env: env() },
+    );
+    expect(run.code).toBe(0);
+    const requests = await gw.requests();
+    expect(requests.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual([
+      '/api/v1/upload/upload-only',
+      '/api/v1/upload/update-source',
+      '/api/v1/deployments/',
+    ]);
+    const bound = (posts(requests, '/api/v1/upload/update-source')[0]!.json as Record<string, unknown>).temp_file_path;
+    expect(typeof bound).toBe('string');
+    expect((posts(requests, '/api/v1/deployments/')[0]!.json as Record<string, unknown>).temp_file_path).toBe(bound);
+    expect(await readFile(path.join(other, '.opendeploy', 'project.json'), 'utf8')).toBe(foreignLink);
+    expect(await readdir(path.join(other, '.opendeploy'))).toEqual(['project.json']);
+    await expect(access(path.join(elsewhere, '.opendeploy'))).rejects.toThrow();
+    // The linked folder is another folder: its link is not touched either.
+    expect(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')).toBe(linkedBefore);
+    expect(lastEvent(run)).toMatchObject({ type: 'result', status: 'success', project_id: deployed.project_id, service_id: deployed.service_id });
   });
 
   it('a failed build ends with the diagnosed build_failed error (exit 5) and records the failed deployment', async () => {
