@@ -27,7 +27,7 @@ export interface FaultSpec {
 }
 
 /** Shorthand fault kinds accepted as `{"kind": …}`: what a client sees when a request commits but the answer is lost. */
-export const COMMIT_KINDS: Record<string, Pick<FaultSpec, 'commit' | 'drop' | 'status'>> = {
+const COMMIT_KINDS: Record<string, Pick<FaultSpec, 'commit' | 'drop' | 'status'>> = {
   'commit-then-drop': { commit: true, drop: true },
   'commit-then-502': { commit: true, status: 502 },
 };

@@ -17,7 +17,7 @@ export { HttpError, httpError };
 export const NOT_FOUND_TEXT = '404 page not found';
 
 /** JSON bodies above this are refused; the largest legitimate body is an env map (32 KiB values). */
-export const MAX_JSON_BODY_BYTES = 10 * 1024 * 1024;
+const MAX_JSON_BODY_BYTES = 10 * 1024 * 1024;
 
 export type JsonObject = Record<string, unknown>;
 

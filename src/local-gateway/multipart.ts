@@ -48,7 +48,7 @@ export interface MultipartLimits {
   maxHeaderBytes: number;
 }
 
-export const DEFAULT_MULTIPART_LIMITS: MultipartLimits = {
+const DEFAULT_MULTIPART_LIMITS: MultipartLimits = {
   maxFileBytes: 512 * 1024 * 1024,
   maxFieldBytes: 64 * 1024,
   maxParts: 64,

@@ -1,6 +1,6 @@
 /**
  * The embedded local gateway: a real HTTP server on 127.0.0.1 that speaks the OpenDeploy gateway
- * contract (spec/gateway-api.md). By default deployments really build and run on this machine
+ * contract (the same routes, bodies and errors as the hosted one). By default deployments really build and run on this machine
  * (./runtime/), served through this same port by Host (`<label>.localhost:<port>`); with
  * `simulate: true` builds are simulated, so the CLI and its tests run end-to-end without running
  * anything. This file wires the pieces together and owns the request pipeline:

@@ -30,8 +30,8 @@ interface Step {
 }
 
 /** Auto domains appear this long after the success, so clients must poll for them. */
-export const AUTO_DOMAIN_DELAY_MS = 200;
-export const DEPENDENCY_PROVISION_MS = 300;
+const AUTO_DOMAIN_DELAY_MS = 200;
+const DEPENDENCY_PROVISION_MS = 300;
 
 const DEFAULT_ERRORS: Record<'build' | 'deploy' | 'runtime', string> = {
   build: 'Build failed: process "/bin/sh -c npm run build" did not complete successfully: exit code: 1',

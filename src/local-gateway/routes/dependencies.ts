@@ -27,7 +27,7 @@ interface Engine {
   env(host: string, port: number, user: string, password: string, db: string): Record<string, string>;
 }
 
-/** Stable catalogue ids: the newer backend wants these UUIDs, the seeds send the names. */
+/** Stable catalogue ids: the newer backend wants these UUIDs, older clients send the names; both are accepted. */
 const ENGINES: readonly Engine[] = [
   {
     id: '3f0a6a52-6a8e-4d2e-9a4b-0c1f2d3e4a01', name: 'postgres', display_name: 'PostgreSQL', type: 'database', port: 5432, default_version: '16', database: 'app',

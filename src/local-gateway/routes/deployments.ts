@@ -22,7 +22,7 @@ const VERSION_TYPES = ['major', 'minor', 'patch'];
 
 /**
  * deployment-service's ResourceLimits holds numeric cores/GiB; Kubernetes strings fail the JSON
- * decode with the exact Go message clients have been bitten by (seeds, Step 6).
+ * decode with the exact Go message the hosted gateway answers, so clients meet it here first.
  */
 function checkResources(body: JsonObject): void {
   const resources = body['resources'];
@@ -87,7 +87,7 @@ async function createDeployment(ctx: RequestContext): Promise<void> {
     branch: branch || project.branch || 'main',
     temp_file_path: tempFilePath,
     file_name: fileName,
-    // The build reads the project's bound source, never temp_file_path (the seeds' Step 4.5 rule).
+    // The build reads the project's bound source, never temp_file_path: an upload is deployable only once update-source bound it.
     source_path: project.source_path,
     strategy: strategy || 'rolling',
     version_type: versionType,

@@ -1,6 +1,6 @@
 /**
  * Service domains: availability check, list (served with and without the trailing slash, as the
- * seeds call it without), the production-only subdomain rename, and minimal custom domains for
+ * older clients call it without), the production-only subdomain rename, and minimal custom domains for
  * bound callers.
  */
 
@@ -83,7 +83,7 @@ async function renameSubdomain(ctx: RequestContext): Promise<void> {
   ctx.send(200, domainView(row));
 }
 
-/** Custom domains need an account: pending agents get bind_required (seeds). */
+/** Custom domains need an account: pending agents get bind_required, as from the hosted gateway. */
 async function createCustomDomain(ctx: RequestContext): Promise<void> {
   const body = await ctx.json();
   if (!ctx.caller.bound) throw bindRequired('Custom domains are only available after this agent is bound to an account.');
@@ -122,7 +122,7 @@ async function createCustomDomain(ctx: RequestContext): Promise<void> {
 
 export function registerDomainRoutes(api: Router): void {
   api.add('GET', '/api/v1/service-domains/check-subdomain/:sub', checkSubdomain);
-  // The seeds call the list without the slash; both forms answer (no 301 for this GET).
+  // Older clients call the list without the slash; both forms answer (no 301 for this GET).
   api.add('GET', '/api/v1/service-domains', listDomains);
   api.add('GET', '/api/v1/service-domains/', listDomains);
   api.add('POST', '/api/v1/service-domains/', createCustomDomain);

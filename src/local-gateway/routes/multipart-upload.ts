@@ -1,5 +1,5 @@
 /**
- * The chunked ("multipart") upload of R-api Step 4-MP, for archives over 100 MiB: init with an
+ * The chunked ("multipart") upload, for archives over 100 MiB: init with an
  * Idempotency-Key, PUT numbered raw parts (streamed to disk, hashed as they arrive, never buffered),
  * complete with another key (409 `missing_parts` when some are absent), abort. `complete` assembles
  * the archive, sets the project's `source_status` to `extracting` and extracts in the background;
@@ -354,7 +354,7 @@ async function abort(ctx: RequestContext): Promise<void> {
   ctx.send(200, { aborted: true });
 }
 
-/** Deployment create's gate on the project's source (R-api, R-deploy 4.5.3). */
+/** Deployment create's gate on the project's source: 409 + Retry-After while it extracts, 422 once extraction failed. */
 export function assertSourceDeployable(project: { source_status: string | null; extraction_error: string | null }): void {
   if (project.source_status === 'extracting') {
     throw new HttpError(409, { error: 'project source is still being extracted, retry shortly', source_status: 'extracting' }, { 'retry-after': '5' });

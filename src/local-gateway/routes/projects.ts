@@ -15,7 +15,7 @@ import { ownedProject } from './lookup.js';
 
 const STRUCT = 'CreateProjectRequest';
 
-/** Non-Git sources use a placeholder like `file://upload` with skip_validation (seeds). */
+/** Non-Git sources use a placeholder like `file://upload` with skip_validation. */
 function looksLikeGitUrl(url: string): boolean {
   return /^(https?|ssh|git):\/\/[^\s/]+\/\S+$/.test(url) || /^git@[^\s:]+:\S+$/.test(url);
 }

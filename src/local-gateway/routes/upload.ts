@@ -1,5 +1,5 @@
 /**
- * Source upload in the seeds' two steps: `upload-only` parks an archive (streamed to disk, never
+ * Source upload in two steps: `upload-only` parks an archive (streamed to disk, never
  * buffered) and `update-source` binds it to a project — copied into the project's storage and
  * extracted synchronously, with zip-slip / symlink / size guards.
  */

@@ -20,9 +20,9 @@ export interface ProcessRecord {
   service_id?: string;
 }
 
-export const RUNTIME_FILE = 'runtime.json';
+const RUNTIME_FILE = 'runtime.json';
 
-export function writeProcessFile(dataDir: string, records: ProcessRecord[]): void {
+function writeProcessFile(dataDir: string, records: ProcessRecord[]): void {
   const file = path.join(dataDir, RUNTIME_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -33,7 +33,7 @@ export function writeProcessFile(dataDir: string, records: ProcessRecord[]): voi
   }
 }
 
-export function readProcessFile(dataDir: string): ProcessRecord[] {
+function readProcessFile(dataDir: string): ProcessRecord[] {
   try {
     const parsed = JSON.parse(readFileSync(path.join(dataDir, RUNTIME_FILE), 'utf8')) as { processes?: unknown };
     return Array.isArray(parsed.processes) ? (parsed.processes as ProcessRecord[]).filter((p) => Number.isInteger(p?.pid) && p.pid > 1) : [];

@@ -14,7 +14,7 @@ import type { Instance } from './instance.js';
 import { localhostLabel, proxyHttp, proxyUpgrade, rejectUpgrade, sendBadGateway, type ProxyTarget } from './proxy.js';
 
 /** `<label>.localhost:<port>`: the host the gateway's proxy routes to the service. */
-export function localDomain(label: string, gatewayPort: number): string {
+function localDomain(label: string, gatewayPort: number): string {
   return `${label}.localhost:${gatewayPort}`;
 }
 
