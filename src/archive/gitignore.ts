@@ -17,7 +17,11 @@
  *
  * Matching is case-sensitive, as git is on the Linux builders that receive the archive.
  */
-import ignore from 'ignore';
+import type IgnoreFactory from 'ignore';
+import { requireCjs } from '../core/cjs.js';
+
+// required, not imported: see core/cjs.ts for what importing it costs.
+const ignore = requireCjs('ignore') as typeof IgnoreFactory;
 
 type Matcher = ReturnType<typeof ignore>;
 
