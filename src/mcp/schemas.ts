@@ -33,7 +33,7 @@ export const DeployShape = {
   name: z.string().optional().describe('project name for a first deploy (default: from the folder)'),
   subdomain: z.string().optional().describe('claim <prefix>.opendeploy.run after success (production only)'),
   force: z.boolean().optional().describe('re-upload the source even when it is unchanged since the last upload'),
-  ...ConfirmShape,
+  confirm: z.boolean().optional().describe("true allows creating a free credential when none exists (the CLI's --yes); a deploy asks nothing else"),
 };
 
 export const DeploymentsShape = {

@@ -123,12 +123,11 @@ function specs(): Record<(typeof TOOL_NAMES)[number], ToolSpec<never>> {
     }),
     deploy: spec({
       title: 'Deploy the folder',
-      description: `Runs the deploy pipeline (analyze → project → databases → service → upload → build → live URL) and returns the URL and ids. Re-running resumes and never creates a second project. ${TARGET_NOTE} confirm: true is the CLI's --yes, needed only to create a credential when none exists.`,
+      description: `Runs the deploy pipeline (analyze → project → databases → service → upload → build → live URL) and returns the URL and ids. Re-running resumes and never creates a second project. ${TARGET_NOTE} Without a credential (no OPENDEPLOY_TOKEN, no stored one) it fails with auth_missing unless confirm: true allows creating a free one, as the CLI's --yes does.`,
       input: schemas.DeployShape,
-      output: schemas.gated(schemas.DeployResultSchema),
+      output: schemas.DeployResultSchema,
       annotations: { destructiveHint: false, idempotentHint: true, openWorldHint: true },
       body: deployTool,
-      gate: {},
     }),
     status: spec({
       title: 'Project status',

@@ -7,8 +7,7 @@
  * Destructive tools (env_unset, rollback, domain_rename) act only with `confirm: true`; without it
  * the operation runs up to its consent gate, which stops it before anything changes, and the tool
  * answers with what would change (names only) and the exact arguments that apply it. `deploy`
- * takes `confirm` too: it is the CLI's `--yes`, needed only where the CLI would ask (minting a
- * credential in a run nobody can answer).
+ * takes `confirm` too, as the CLI's `--yes`: it only allows minting a credential when none exists.
  */
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
@@ -31,8 +30,7 @@ import { currentRelease, runRollback } from '../ops/rollback.js';
 import { redeploy } from '../ops/redeploy.js';
 import { runTriage } from '../ops/triage.js';
 import { parseSince, runLogs, DEFAULT_TAIL } from '../ops/logs.js';
-import { readEnv, replaceEnv, targetService } from '../ops/env.js';
-import { diffEnv, isEmptyDiff } from '../ops/env-diff.js';
+import { applyEnvPlan, planEnvRequest, readEnv, targetService, type ReplaceOutcome } from '../ops/env.js';
 import { assertEnvKey, assertEnvValue } from '../ops/dotenv.js';
 import { assertProductionForRename, checkDomain, renameDomain, validatePrefix } from '../ops/domain.js';
 import { confirmAction } from '../core/consent.js';
@@ -443,62 +441,51 @@ export async function envSetTool(call: Call & { args: EnvSetArgs }): Promise<Too
     assertEnvValue(key, updates[key]!);
   }
   return withTarget(call, true, async (target) => {
-    const service = targetService(target);
-    const before = await readEnv(target);
-    const next = { ...before, ...updates };
-    const diff = diffEnv(before, next);
-    if (isEmptyDiff(diff)) {
-      return {
-        data: { service_id: service.id, keys_set: keys, keys_added: [], keys_changed: [], keys_unchanged: keys, count: Object.keys(before).length, changed: false, verified: true, redeploy_needed: false },
-      };
+    const plan = await planEnvRequest(target, { kind: 'set', updates });
+    const base = { service_id: plan.service.id, keys_set: plan.keys };
+    if (plan.unchanged) {
+      return { data: { ...base, keys_added: [], keys_changed: [], keys_unchanged: plan.keys, count: plan.countBefore, changed: false, verified: true, redeploy_needed: false } };
     }
-    const outcome = await replaceEnv(target, before, next, 'set');
-    if (outcome.warning) call.reporter.warn(outcome.warning);
-    if (outcome.unexpected.length > 0) call.reporter.warn(`The service also holds ${outcome.unexpected.join(', ')}, which this change did not send: another change may have happened at the same time.`);
+    const { outcome } = await applyEnvPlan(target, plan, call.session);
+    reportOutcome(call, outcome);
     return {
       data: {
-        service_id: service.id,
-        keys_set: keys,
-        keys_added: outcome.diff.added,
-        keys_changed: outcome.diff.changed,
-        keys_unchanged: keys.filter((key) => outcome.diff.unchanged.includes(key)),
-        count: outcome.count,
+        ...base,
+        keys_added: outcome!.diff.added,
+        keys_changed: outcome!.diff.changed,
+        keys_unchanged: plan.keys.filter((key) => outcome!.diff.unchanged.includes(key)),
+        count: outcome!.count,
         changed: true,
-        verified: outcome.verified,
+        verified: outcome!.verified,
         redeploy_needed: true,
       },
     };
   });
 }
 
+/** What the CLI warns about after a change, as warnings of the tool result. */
+function reportOutcome(call: Call, outcome: ReplaceOutcome | undefined): void {
+  if (!outcome) return;
+  if (outcome.reapplied > 0) call.reporter.warn(`Another change to these variables was written at the same time and replaced this one; it was applied again on top (${outcome.reapplied} time${outcome.reapplied === 1 ? '' : 's'}) and read back.`);
+  if (outcome.warning) call.reporter.warn(outcome.warning);
+  if (outcome.unexpected.length > 0) call.reporter.warn(`The service also holds ${outcome.unexpected.join(', ')}, which this change did not send: another change may have happened at the same time.`);
+}
+
 export interface EnvUnsetArgs extends TargetArgs {
   keys: string[];
 }
 
-/** Removes variables, behind the consent gate. */
+/** Removes variables: the plan's consent question is the consent answer until `confirm: true`. */
 export async function envUnsetTool(call: Call & { args: EnvUnsetArgs }): Promise<ToolOutput> {
   for (const key of call.args.keys) assertEnvKey(key);
-  const wanted = [...new Set(call.args.keys)].sort();
   return withTarget(call, true, async (target) => {
-    const service = targetService(target);
-    const before = await readEnv(target);
-    const missing = wanted.filter((key) => !Object.hasOwn(before, key));
-    if (missing.length > 0) {
-      throw new OdError('not_found', `Service ${service.name} has no variable ${missing.join(', ')}; nothing was changed.`, {
-        nextAction: 'Call env_list to see the names it has.',
-        details: { service_id: service.id, missing },
-      });
+    const plan = await planEnvRequest(target, { kind: 'unset', keys: call.args.keys });
+    if (plan.consent) {
+      await confirmAction(call.session, { ...plan.consent, resumeCommand: cliCommand(['env', 'unset', ...plan.keys], call) });
     }
-    await confirmAction(call.session, {
-      action: `Remove ${wanted.length} variable${wanted.length === 1 ? '' : 's'} from service ${service.name}`,
-      changes: wanted,
-      resumeCommand: cliCommand(['env', 'unset', ...wanted], call),
-    });
-    const next = { ...before };
-    for (const key of wanted) delete next[key];
-    const outcome = await replaceEnv(target, before, next, 'unset');
-    if (outcome.warning) call.reporter.warn(outcome.warning);
-    return { data: { service_id: service.id, keys_removed: outcome.diff.removed, count: outcome.count, verified: outcome.verified, redeploy_needed: true } };
+    const { outcome } = await applyEnvPlan(target, plan, call.session);
+    reportOutcome(call, outcome);
+    return { data: { service_id: plan.service.id, keys_removed: outcome?.diff.removed ?? [], count: outcome?.count ?? plan.countBefore, verified: outcome?.verified ?? true, redeploy_needed: true } };
   });
 }
 

@@ -48,12 +48,12 @@ interface Server {
   close(): Promise<void>;
 }
 
-async function startServer(cwd: string, extraArgs: string[] = []): Promise<Server> {
+async function startServer(cwd: string, options: { args?: string[]; env?: Record<string, string> } = {}): Promise<Server> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [BIN, 'mcp', '--gateway', gw.url, ...extraArgs],
+    args: [BIN, 'mcp', ...(options.args ?? ['--gateway', gw.url])],
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: home, CI: 'true', NO_COLOR: '1', OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN },
+    env: options.env ?? { PATH: process.env.PATH ?? '', HOME: home, CI: 'true', NO_COLOR: '1', OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN },
     stderr: 'pipe',
   });
   let stderr = '';
@@ -157,6 +157,9 @@ describe('opendeploy mcp: the tools one by one', () => {
     }
     const withConfirm = tools.filter((tool) => 'confirm' in (tool.inputSchema.properties ?? {})).map((tool) => tool.name);
     expect(withConfirm).toEqual(['deploy', 'env_unset', 'rollback', 'domain_rename']);
+    // Only the destructive ones answer with a consent payload: their output says whether they applied.
+    const gated = tools.filter((tool) => 'consent' in (tool.outputSchema?.properties ?? {})).map((tool) => tool.name);
+    expect(gated).toEqual(['env_unset', 'rollback', 'domain_rename']);
     expect(tools.filter((tool) => tool.annotations?.destructiveHint === true).map((tool) => tool.name)).toEqual(['env_unset', 'rollback', 'domain_rename']);
     expect(tools.filter((tool) => tool.annotations?.readOnlyHint === true).map((tool) => tool.name)).toEqual([
       'analyze',
@@ -222,10 +225,7 @@ describe('opendeploy mcp: the tools one by one', () => {
   });
 
   it('deploy: the pipeline runs and links the folder; the result carries ids and the URL', async () => {
-    const result = await ok(server, 'deploy');
-    expect(result.applied).toBe(true);
-    expect(result.consent).toBeNull();
-    const deployed = result.result as Record<string, unknown>;
+    const deployed = await ok(server, 'deploy');
     const linked = await projectJson(appDir);
     serviceId = linked.services[0]!.service_id;
     first = String(deployed.deployment_id);
@@ -351,7 +351,7 @@ describe('opendeploy mcp: a scripted agent session', () => {
       expect((plan.services as Record<string, unknown>[]).map((s) => [s.name, s.port, s.start_command])).toEqual([['node-http', 3000, 'npm start']]);
 
       // deploy (under its own name: the first describe already deployed a node-http project)
-      const deployed = (await ok(server, 'deploy', { name: 'agent-session' })).result as Record<string, unknown>;
+      const deployed = await ok(server, 'deploy', { name: 'agent-session' });
       const first = String(deployed.deployment_id);
       const linked = await projectJson(dir);
       const serviceId = linked.services[0]!.service_id;
@@ -417,6 +417,49 @@ describe('opendeploy mcp: a scripted agent session', () => {
       expect(server.texts.join('\n')).not.toContain(CANARY);
       expect(server.stderr()).not.toContain(CANARY);
       expect(server.protocolErrors).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('opendeploy mcp: credentials and the local gateway', () => {
+  it('deploy without any credential: auth_missing and nothing written; confirm: true creates one, as --yes does', async () => {
+    const dir = await copyFixture('node-http');
+    const fresh = await tempDir('od-home-fresh-');
+    const server = await startServer(dir, { env: { PATH: process.env.PATH ?? '', HOME: fresh, CI: 'true', NO_COLOR: '1', OPENDEPLOY_HOME: fresh } });
+    try {
+      const error = await failed(server, 'deploy', { name: 'no-credential' });
+      expect(error.error_code).toBe('auth_missing');
+      await expect(stat(path.join(fresh, 'auth.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+      const deployed = await ok(server, 'deploy', { name: 'no-credential', confirm: true });
+      expect(deployed).toMatchObject({ status: 'success', project_id: (await projectJson(dir)).project_id });
+      // A fresh credential is pending until claimed: the result carries the claim URL, as the CLI's does.
+      expect(String(deployed.claim_url)).toContain('/claim');
+      expect((await stat(path.join(fresh, 'auth.json'))).mode & 0o777).toBe(0o600);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('local: true starts one embedded gateway for the server and keeps it between calls', async () => {
+    const dir = await copyFixture('node-http');
+    const dataDir = await tempDir('od-mcp-local-');
+    const localHome = await tempDir('od-home-local-');
+    const server = await startServer(dir, {
+      args: ['--local', '--data-dir', dataDir],
+      env: { PATH: process.env.PATH ?? '', HOME: localHome, CI: 'true', NO_COLOR: '1', OPENDEPLOY_HOME: localHome, OD_LOCAL_SIMULATE: '1' },
+    });
+    try {
+      const deployed = await ok(server, 'deploy');
+      expect(deployed.status).toBe('success');
+      const status = await ok(server, 'status');
+      expect(status.latest_deployment).toMatchObject({ id: deployed.deployment_id, status: 'success' });
+      const list = await ok(server, 'deployments');
+      expect((list.deployments as Record<string, unknown>[]).map((d) => [d.id, d.live])).toEqual([[deployed.deployment_id, true]]);
+      // One gateway for both calls: a gateway started per call would listen on a new port (port 0).
+      expect(new URL(String(status.dashboard_url)).origin).toBe(new URL(String(deployed.dashboard_url)).origin);
+      expect(new URL(String(deployed.dashboard_url)).hostname).toBe('127.0.0.1');
     } finally {
       await server.close();
     }
