@@ -14,7 +14,10 @@
 import { open } from 'node:fs/promises';
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { walkProject, type ProjectListing, type WalkEntry } from '../archive/walk.js';
+import { walkProject, type ContentCache, type ProjectListing, type WalkEntry } from '../archive/walk.js';
+
+/** Names that are not UTF-8 are rendered by the walk, which reads them as bytes. */
+export { describeRawName } from '../archive/walk.js';
 
 export interface SnapshotLimits {
   /** Deepest directory entered; the root is depth 0, `a/b` is depth 2. */
@@ -125,6 +128,8 @@ export class FsSnapshot {
   private readonly cache = new Map<string, Promise<ReadResult | null>>();
   private readonly clock: Clock;
   private readonly startedAt: number;
+  /** Files another reader of the listing has read whole already (the archive's content checks). */
+  private readonly contents: ContentCache;
 
   private constructor(init: {
     root: string;
@@ -135,6 +140,7 @@ export class FsSnapshot {
     warnings: string[];
     clock: Clock;
     startedAt: number;
+    contents: ContentCache;
   }) {
     this.root = init.root;
     this.limits = init.limits;
@@ -145,6 +151,7 @@ export class FsSnapshot {
     this.walkWarnings = init.warnings;
     this.clock = init.clock;
     this.startedAt = init.startedAt;
+    this.contents = init.contents;
   }
 
   /**
@@ -257,7 +264,7 @@ export class FsSnapshot {
       warnings.push(`stopped listing files after the ${limits.timeBudgetMs} ms time budget; the rest of the project was not analyzed`);
     }
 
-    return new FsSnapshot({ root, limits, files, dirs, children, warnings, clock, startedAt });
+    return new FsSnapshot({ root, limits, files, dirs, children, warnings, clock, startedAt, contents: listing.contents });
   }
 
   /**
@@ -334,11 +341,19 @@ export class FsSnapshot {
   readSyncUncached(rel: string): ReadResult | null {
     const key = normalise(rel);
     if (!this.fileSet.has(key)) return null;
-    return this.settle(key, readCappedSync(path.join(this.root, key), this.limits.maxFileBytes));
+    return this.settle(key, this.fromContents(key) ?? readCappedSync(path.join(this.root, key), this.limits.maxFileBytes));
   }
 
   private async readUncached(rel: string): Promise<ReadResult | null> {
-    return this.settle(rel, await readCapped(path.join(this.root, rel), this.limits.maxFileBytes));
+    return this.settle(rel, this.fromContents(rel) ?? (await readCapped(path.join(this.root, rel), this.limits.maxFileBytes)));
+  }
+
+  /** A file the listing holds whole, decoded as a read of it would be; undefined when not held. */
+  private fromContents(rel: string): CappedRead | undefined {
+    const bytes = this.contents.get(rel);
+    if (bytes === undefined) return undefined;
+    const cap = this.limits.maxFileBytes;
+    return decode(bytes.length > cap ? bytes.subarray(0, cap) : bytes, bytes.length, cap);
   }
 
   private settle(rel: string, result: CappedRead): ReadResult | null {

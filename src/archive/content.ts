@@ -74,8 +74,14 @@ function contentKind(name: string): ContentKind {
  */
 let scratch: Buffer | undefined;
 
+/**
+ * Called with a file's whole content when a check happened to read all of it (small files), so a
+ * later reader need not open the file again. The buffer is reused: copy what you keep.
+ */
+export type WholeFileSink = (bytes: Buffer) => void;
+
 /** Reads at most `max` bytes from the start of an open file. Throws what `read` throws. */
-function readHeadSync(fd: number, max: number): string {
+function readHeadSync(fd: number, max: number, size: number, whole?: WholeFileSink): string {
   scratch ??= Buffer.allocUnsafeSlow(CONTENT_MAX_BYTES);
   const want = Math.min(max, CONTENT_MAX_BYTES);
   let filled = 0;
@@ -84,6 +90,7 @@ function readHeadSync(fd: number, max: number): string {
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
+  if (whole && filled === size) whole(scratch.subarray(0, filled));
   return scratch.toString('utf8', 0, filled);
 }
 
@@ -94,18 +101,18 @@ function readHeadSync(fd: number, max: number): string {
  * through fs/promises costs a thread-pool round trip and several promises — over 10,000 files that
  * overhead was most of the walk's time. Throws the read error of an unreadable file.
  */
-export function isSecretByContentSync(fd: number, name: string, size: number): boolean {
+export function isSecretByContentSync(fd: number, name: string, size: number, whole?: WholeFileSink): boolean {
   const kind = contentKind(name);
   if (kind === 'npmrc' || kind === 'yarnrc') {
     // A credential file this big is not a registry config: leave it out rather than read it all.
     if (size > CONTENT_MAX_BYTES) return true;
-    const text = readHeadSync(fd, size);
+    const text = readHeadSync(fd, size, size, whole);
     if (startsWithPrivateKey(text.slice(0, PEM_SNIFF_BYTES))) return true;
     return kind === 'npmrc' ? npmrcHasAuth(text) : yarnrcHasAuth(text);
   }
-  if (kind === 'json') return jsonHasSecret(readHeadSync(fd, Math.min(size, CONTENT_MAX_BYTES)));
+  if (kind === 'json') return jsonHasSecret(readHeadSync(fd, Math.min(size, CONTENT_MAX_BYTES), size, whole));
   if (size === 0) return false;
-  return startsWithPrivateKey(readHeadSync(fd, Math.min(size, PEM_SNIFF_BYTES)));
+  return startsWithPrivateKey(readHeadSync(fd, Math.min(size, PEM_SNIFF_BYTES), size, whole));
 }
 
 /** Opens a path for the checks above; O_NONBLOCK so a FIFO swapped in for a file cannot hang. */

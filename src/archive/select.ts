@@ -92,6 +92,8 @@ function zipMode(st: Stats): number {
   return st.mode & 0o111 ? 0o755 : 0o644;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 interface PendingLink {
   rel: string;
   name: string;
@@ -151,13 +153,18 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
     try {
       let st: Stats;
       let secret: boolean;
+      // Small files are read whole by the content checks: analysis reads them from the listing.
+      let whole: Buffer | undefined;
       try {
         st = fstatSync(fd);
         if (!st.isFile()) {
           warnings.push(`${entry.rel}: not a regular file, skipped`);
           return;
         }
-        secret = isSecretByContentSync(fd, entry.name, st.size);
+        if (st.size === 0) whole = EMPTY;
+        secret = isSecretByContentSync(fd, entry.name, st.size, (bytes) => {
+          whole = bytes;
+        });
       } catch (error) {
         unreadableFile(entry.rel, error);
         return;
@@ -166,6 +173,7 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
         excludedSecrets.push(entry.rel);
         return;
       }
+      if (whole !== undefined) listing.contents.keep(entry.rel, whole);
       files.push({ rel: entry.rel, abs: entry.abs, size: st.size, mode: zipMode(st) });
     } finally {
       closeSync(fd);

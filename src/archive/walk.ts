@@ -69,6 +69,30 @@ export interface WalkOptions {
   skipDir?: (rel: string, name: string, depth: number) => boolean;
 }
 
+/** Most bytes a listing keeps of files already read (see ContentCache). */
+export const CONTENT_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Whole contents of small files one reader of a listing has already read, for the next reader:
+ * the archive's content checks read every small file entirely, and analysis then reads them from
+ * here instead of opening them again. Bounded: past CONTENT_CACHE_MAX_BYTES nothing more is kept.
+ */
+export class ContentCache {
+  private readonly files = new Map<string, Buffer>();
+  private bytes = 0;
+
+  /** Keeps a copy of `bytes` (the caller may reuse its buffer) as the whole content of `rel`. */
+  keep(rel: string, bytes: Buffer): void {
+    if (this.bytes + bytes.length > CONTENT_CACHE_MAX_BYTES) return;
+    this.files.set(rel, Buffer.from(bytes));
+    this.bytes += bytes.length;
+  }
+
+  get(rel: string): Buffer | undefined {
+    return this.files.get(rel);
+  }
+}
+
 export interface ProjectListing {
   /** Real absolute path of the walked folder. */
   root: string;
@@ -86,6 +110,8 @@ export interface ProjectListing {
   ignoreWarnings: readonly string[];
   /** The error listing the root itself failed with; readers decide how to report it. */
   rootError?: NodeJS.ErrnoException;
+  /** Contents of small files already read by one reader, for the others. */
+  contents: ContentCache;
 }
 
 function errorCode(error: unknown): string {
@@ -422,6 +448,7 @@ export async function walkProject(root: string, options: WalkOptions = {}, concu
     unreadable,
     warnings: [...warnings, ...packageWarnings],
     ignoreWarnings: warnings,
+    contents: new ContentCache(),
   };
   if (rootError !== undefined) listing.rootError = rootError;
   return listing;
