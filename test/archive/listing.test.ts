@@ -3,6 +3,8 @@
  * ignore rules; `selectFiles` and `analyzeProject` given that listing decide exactly what they decide
  * when they walk on their own, and analysis sees the tree through the same ignore files.
  */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { analyzeProject } from '../../src/analyze/index.js';
 import { manifestOf, selectFiles, walkProject } from '../../src/archive/index.js';
@@ -114,6 +116,21 @@ describe('analyzeProject with a shared listing', () => {
     const shared = await analyzeProject(root, { cwd: root, archive, listing });
     expect(shared).toEqual(alone);
     expect(shared.archive).toEqual({ files: 7, bytes: archive.bytes, excluded_secrets: ['.env', '.npmrc', '.ssh/'] });
+  });
+
+  it('files the archive read whole are not opened again by analysis', async () => {
+    const root = tree({
+      'package.json': JSON.stringify({ name: 'once', scripts: { start: 'node server.js' } }),
+      'server.js': SERVER,
+      'lib/flags.js': 'module.exports = process.env.READ_ONCE;\n',
+    });
+    const listing = await walkProject(root);
+    await selectFiles(root, { listing });
+    // Gone from disk after the selection: only the listing still holds it.
+    rmSync(path.join(root, 'lib/flags.js'));
+    const analysis = await analyzeProject(root, { cwd: root, listing });
+    expect(analysis.services[0]?.runtime_vars.map((variable) => variable.name)).toEqual(['PORT', 'READ_ONCE']);
+    expect(analysis.warnings).toEqual([]);
   });
 
   it('analysis honours nested .gitignore files and .opendeployignore, like the archive', async () => {
