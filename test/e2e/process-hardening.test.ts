@@ -141,7 +141,7 @@ describe('--vars-file (and its older name --env-file)', () => {
       retryable: false,
       next_action: 'Check the path given to --vars-file (--env-file).',
     };
-    const viaNode = await runCli(['deploy', app, '--json', '--vars-file', path.join(app, 'missing.env')], { env });
+    const viaNode = await runCli(['deploy', app, '--json', '--vars-file', path.join(app, 'missing.env')], { env, spawn: true });
     expect(viaNode.code).toBe(2);
     expect(lastEvent(viaNode)).toEqual(expected);
     const direct = runDirect(['deploy', app, '--json', '--vars-file', path.join(app, 'missing.env')], env);
