@@ -1,7 +1,7 @@
 /**
- * Dotenv reading and writing for `env rotate --from` and `env pull`. Parsing is Node's own
+ * Dotenv reading and writing for `env rotate --vars-file`, `env set --vars-file` and `env pull`. Parsing is Node's own
  * `util.parseEnv`; writing picks, per value, the first quoting that parses back to exactly the
- * same value, so a pulled file can be fed to `env rotate --from` unchanged.
+ * same value, so a pulled file can be fed to `env rotate --vars-file` unchanged.
  */
 import { parseEnv } from 'node:util';
 import { appendFile, readFile, realpath } from 'node:fs/promises';
@@ -62,13 +62,14 @@ export function parseDotenv(text: string, label: string): Record<string, string>
   return out;
 }
 
-export async function readDotenvFile(file: string): Promise<Record<string, string>> {
+/** Reads and parses a dotenv file; `flag` is the option that named it, for the hint when it cannot be read. */
+export async function readDotenvFile(file: string, flag = '--vars-file'): Promise<Record<string, string>> {
   let raw: string;
   try {
     raw = await readFile(file, 'utf8');
   } catch (error) {
     throw new OdError('invalid_input', `Could not read the dotenv file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, {
-      nextAction: 'Check the path given to --from.',
+      nextAction: `Check the path given to ${flag}.`,
     });
   }
   return parseDotenv(raw, file);

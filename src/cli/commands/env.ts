@@ -18,9 +18,11 @@ export function registerEnv(program: Command, wiring: Wiring): void {
         '  $ opendeploy env list                         names, values hidden',
         '  $ opendeploy env get DATABASE_URL --show-secrets',
         '  $ printf %s "$TOKEN" | opendeploy env set API_TOKEN   value from stdin (not in shell history)',
+        '  $ opendeploy env set API_TOKEN                asks for the value at a terminal (input hidden)',
         '  $ opendeploy env set API_TOKEN --from-file token.txt',
+        '  $ opendeploy env set API_KEY JWT_SECRET --vars-file .env.production   those keys from a dotenv file',
         '  $ opendeploy env unset OLD_FLAG --yes',
-        '  $ opendeploy env rotate --from .env.production       full replacement, then redeploy',
+        '  $ opendeploy env rotate --vars-file .env.production  full replacement, then redeploy',
         '  $ opendeploy env rotate SESSION_KEY --generate       new random secret, then redeploy',
         `  $ opendeploy env pull                         writes ${DEFAULT_PULL_FILE} (mode 0600)`,
         '',
@@ -41,7 +43,8 @@ export function registerEnv(program: Command, wiring: Wiring): void {
 
   env
     .command('set <assignments...>')
-    .description('set KEY=VALUE pairs, or one KEY whose value comes from --from-file or stdin; merges, never drops other keys')
+    .description('set KEY=VALUE pairs, KEYs taken from --vars-file, or one KEY whose value comes from --from-file, stdin or a hidden prompt; merges, never drops other keys')
+    .option('--vars-file <file>', 'dotenv file the named KEYs take their values from (the same flag as deploy and env rotate)')
     .option('--from-file <file>', 'read the value of the one KEY from this file (one trailing newline is dropped)')
     .action(lazyAction(wiring, async () => (await handlers()).set));
 
@@ -52,8 +55,9 @@ export function registerEnv(program: Command, wiring: Wiring): void {
 
   env
     .command('rotate [key]')
-    .description('replace all variables with a dotenv file (--from), or one KEY with a generated secret (--generate); then redeploy')
-    .option('--from <file>', 'dotenv file that becomes the complete set of variables (keys not in it are removed)')
+    .description('replace all variables with a dotenv file (--vars-file), or one KEY with a generated secret (--generate); then redeploy')
+    .option('--vars-file <file>', 'dotenv file that becomes the complete set of variables (keys not in it are removed)')
+    .option('--from <file>', 'the same as --vars-file (older name)')
     .option('--generate', 'with KEY: set it to a new random secret (32 bytes, base64url)')
     .addOption(noRedeployOption('change the variables only; the running deployment keeps the old values until the next deploy'))
     .addOption(showSecretsOption('with --generate: print the generated value'))

@@ -35,6 +35,9 @@ import { DEFAULT_PULL_FILE } from '../commands/env-defaults.js';
 export interface EnvOptions extends OpsOptions {
   showSecrets?: boolean;
   fromFile?: string;
+  /** The dotenv file values come from: `set` takes the named KEYs from it, `rotate` makes it the whole set. */
+  varsFile?: string;
+  /** `rotate --from`, the older name of `--vars-file`. */
   from?: string;
   generate?: boolean;
   /** commander's --no-redeploy sets this to false. */
@@ -218,6 +221,49 @@ async function askValue(ctx: CommandEnv, key: string): Promise<string> {
   return value;
 }
 
+/**
+ * `env set KEY… --vars-file FILE`: each bare KEY takes its value from the dotenv file (the same
+ * file format and flag name as `deploy --vars-file` and `env rotate --vars-file`); KEY=VALUE
+ * arguments may sit beside them. Only the named keys are set: the rest of the file is left alone.
+ */
+async function takeFromVarsFile(
+  ctx: EnvCommandEnv,
+  varsFile: string,
+  options: EnvOptions,
+  bare: string[],
+  updates: Record<string, string>,
+  fromArgv: string[],
+): Promise<{ updates: Record<string, string>; fromArgv: string[] }> {
+  if (options.fromFile !== undefined) {
+    throw new OdError('invalid_input', '--vars-file and --from-file both say where values come from; give one.', {
+      nextAction: 'Use --from-file FILE for one KEY whose value is the whole file, or --vars-file FILE to take KEYs from a dotenv file.',
+    });
+  }
+  if (bare.length === 0) {
+    throw new OdError('invalid_input', '--vars-file gives the values of the KEYs named without a value, and none was named.', {
+      nextAction: 'Name the keys to take from the file: `opendeploy env set API_KEY JWT_SECRET --vars-file .env.production`.',
+    });
+  }
+  const named = new Set(Object.keys(updates));
+  for (const key of bare) {
+    assertEnvKey(key);
+    if (named.has(key)) throw new OdError('invalid_input', `${key} is given twice.`, { nextAction: 'Give each variable once.' });
+    named.add(key);
+  }
+  const file = path.resolve(ctx.exec.cwd, varsFile);
+  const values = await readDotenvFile(file, '--vars-file');
+  const missing = bare.filter((key) => !Object.hasOwn(values, key));
+  if (missing.length > 0) {
+    throw new OdError('invalid_input', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in ${varsFile}; nothing was changed.`, {
+      nextAction: 'Name keys the file defines, or give the value as KEY=VALUE.',
+      details: { missing },
+    });
+  }
+  for (const key of bare) updates[key] = values[key]!;
+  for (const [key, value] of Object.entries(updates)) assertEnvValue(key, value);
+  return { updates, fromArgv };
+}
+
 /** KEY=VALUE arguments, or one bare KEY whose value comes from --from-file, stdin, or a hidden prompt on a terminal. */
 async function parseAssignments(ctx: EnvCommandEnv, options: EnvOptions, assignments: string[]): Promise<{ updates: Record<string, string>; fromArgv: string[] }> {
   const updates: Record<string, string> = {};
@@ -237,6 +283,7 @@ async function parseAssignments(ctx: EnvCommandEnv, options: EnvOptions, assignm
     updates[key] = value;
     fromArgv.push(key);
   }
+  if (options.varsFile !== undefined) return takeFromVarsFile(ctx, options.varsFile, options, bare, updates, fromArgv);
   if (options.fromFile !== undefined && (bare.length !== 1 || assignments.length !== 1)) {
     throw new OdError('invalid_input', '--from-file sets exactly one variable: give its name alone (`opendeploy env set KEY --from-file FILE`).', {
       nextAction: 'Run one `env set KEY --from-file FILE` per variable, or use `env rotate --from <dotenv file>` for many.',
@@ -321,16 +368,23 @@ async function envUnset(ctx: CommandEnv, options: EnvOptions, keys: string[], co
 
 // ------------------------------------------------------------------ rotate
 
-/** `--from FILE` (the complete new set) or `KEY --generate`, checked and read before anything is contacted. */
+/** `--vars-file FILE` (the complete new set; `--from` is its older name) or `KEY --generate`, checked and read before anything is contacted. */
 async function rotateRequest(ctx: CommandEnv, options: EnvOptions, key: string | undefined): Promise<EnvRequest> {
-  if (options.from !== undefined && key !== undefined) {
-    throw new OdError('invalid_input', '`env rotate` takes either --from <dotenv file> or KEY --generate, not both.', {
+  if (options.varsFile !== undefined && options.from !== undefined && options.varsFile !== options.from) {
+    throw new OdError('invalid_input', '--vars-file and --from name the same option, but two different files were given.', {
+      nextAction: 'Pass one file with --vars-file.',
+    });
+  }
+  const flag = options.varsFile !== undefined ? '--vars-file' : '--from';
+  const varsFile = options.varsFile ?? options.from;
+  if (varsFile !== undefined && key !== undefined) {
+    throw new OdError('invalid_input', '`env rotate` takes either --vars-file <dotenv file> or KEY --generate, not both.', {
       nextAction: 'Run them as two commands.',
     });
   }
-  if (options.from === undefined && key === undefined) {
-    throw new OdError('invalid_input', '`env rotate` needs --from <dotenv file> (replace every variable) or KEY --generate (a new random secret for one key).', {
-      nextAction: 'Example: `opendeploy env rotate --from .env.production` or `opendeploy env rotate SESSION_SECRET --generate`.',
+  if (varsFile === undefined && key === undefined) {
+    throw new OdError('invalid_input', '`env rotate` needs --vars-file <dotenv file> (replace every variable) or KEY --generate (a new random secret for one key).', {
+      nextAction: 'Example: `opendeploy env rotate --vars-file .env.production` or `opendeploy env rotate SESSION_SECRET --generate`.',
     });
   }
   if (key !== undefined && options.generate !== true) {
@@ -346,8 +400,8 @@ async function rotateRequest(ctx: CommandEnv, options: EnvOptions, key: string |
     assertEnvKey(key);
     return { kind: 'generate', key, value: generateSecret(), redeploy };
   }
-  const file = path.resolve(ctx.exec.cwd, options.from!);
-  const variables = await readDotenvFile(file);
+  const file = path.resolve(ctx.exec.cwd, varsFile!);
+  const variables = await readDotenvFile(file, flag);
   assertReplacementNotEmpty(variables, file);
   return { kind: 'replace', variables, source: path.relative(ctx.exec.cwd, file) || file, redeploy };
 }

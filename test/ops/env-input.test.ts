@@ -1,15 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, errorOf, runCli } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 
 /**
- * `env set KEY` with nothing piped in, at a terminal: the value is asked for with hidden input
- * through the session's prompter and never echoed. CI is unset in these runs: a person is there.
+ * How values reach `env set` and `env rotate` besides argv and stdin: a hidden prompt at a terminal
+ * (through the session's prompter, never echoed; CI is unset in those runs: a person is there), and
+ * a dotenv file named with `--vars-file`, the flag `deploy` uses too.
  */
 
 const TOKEN = `od_k${'P'.repeat(20)}${'q'.repeat(23)}`;
@@ -116,4 +119,71 @@ describe('env set KEY at a terminal', () => {
     expect(screen.code).toBe(0);
     expect((await variables()).PTY_KEY).toBe(value);
   }, 40_000);
+});
+
+describe('--vars-file: one flag for values from a dotenv file (deploy, env set, env rotate)', () => {
+  async function dotenv(text: string): Promise<string> {
+    const file = path.join(await tempDir('od-vars-'), 'vars.env');
+    await writeFile(file, text);
+    return file;
+  }
+  const cli = (args: string[]) => runCli(args, { cwd: app, env: env() });
+
+  it('every command that reads variables from a file offers --vars-file; the older names stay', async () => {
+    const help = async (args: string[]) => (await runCli([...args, '--help'], { cwd: app, env: env() })).stdout;
+    expect(await help(['deploy'])).toMatch(/--vars-file <file>[\s\S]*--env-file <file>/);
+    expect(await help(['env', 'set'])).toMatch(/--vars-file <file>[\s\S]*--from-file <file>/);
+    expect(await help(['env', 'rotate'])).toMatch(/--vars-file <file>[\s\S]*--from <file>\s+the same as --vars-file \(older name\)/);
+  });
+
+  it('env set KEY… --vars-file takes exactly the named keys from the file, beside KEY=VALUE arguments', async () => {
+    const apiKey = `api-${randomBytes(6).toString('hex')}`;
+    const jwt = `jwt ${randomBytes(6).toString('hex')}`;
+    const file = await dotenv(`API_KEY=${apiKey}\nJWT_SECRET="${jwt}"\nNOT_NAMED=left-alone\n`);
+    const before = await variables();
+    const run = await cli(['env', 'set', 'API_KEY', 'JWT_SECRET', 'PLAIN_ARG=1', '--vars-file', file, '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ keys_set: ['API_KEY', 'JWT_SECRET', 'PLAIN_ARG'], keys_added: ['API_KEY', 'JWT_SECRET', 'PLAIN_ARG'], changed: true, verified: true });
+    expect(run.stdout + run.stderr).not.toContain(apiKey);
+    expect(run.stdout + run.stderr).not.toContain(jwt);
+    // Only PLAIN_ARG was on the command line.
+    expect(run.stderr).toContain('The value of PLAIN_ARG was passed on the command line');
+    expect(await variables()).toEqual({ ...before, API_KEY: apiKey, JWT_SECRET: jwt, PLAIN_ARG: '1' });
+  });
+
+  it('env set refuses, before any request: a named key the file lacks, no key named, --from-file beside it', async () => {
+    const file = await dotenv('ONLY_THIS=1\n');
+    await gw.clearRequests();
+    const missing = await cli(['env', 'set', 'ONLY_THIS', 'NOT_THERE', '--vars-file', file, '--json']);
+    expect(missing.code).toBe(2);
+    expect(errorOf(missing)).toMatchObject({ error_code: 'invalid_input', message: `NOT_THERE is not in ${file}; nothing was changed.`, details: { missing: ['NOT_THERE'] } });
+    const none = await cli(['env', 'set', 'A=1', '--vars-file', file, '--json']);
+    expect(none.code).toBe(2);
+    expect(errorOf(none).message).toBe('--vars-file gives the values of the KEYs named without a value, and none was named.');
+    const both = await cli(['env', 'set', 'ONLY_THIS', '--vars-file', file, '--from-file', file, '--json']);
+    expect(both.code).toBe(2);
+    expect(errorOf(both).message).toBe('--vars-file and --from-file both say where values come from; give one.');
+    const unreadable = await cli(['env', 'set', 'ONLY_THIS', '--vars-file', path.join(path.dirname(file), 'nope.env'), '--json']);
+    expect(unreadable.code).toBe(2);
+    expect(errorOf(unreadable).next_action).toBe('Check the path given to --vars-file.');
+    expect(await gw.requests()).toEqual([]);
+  });
+
+  it('env rotate --vars-file replaces the whole set (its consent resume command keeps the flag); --from is the same option', async () => {
+    const current = await variables();
+    const file = await dotenv(`PORT=3000\nROTATED=${randomBytes(6).toString('hex')}\n`);
+    const gated = await cli(['env', 'rotate', '--vars-file', file, '--no-redeploy', '--json']);
+    expect(gated.code).toBe(7);
+    expect(errorOf(gated).details).toEqual({
+      changes: ['+ROTATED', ...Object.keys(current).filter((key) => key !== 'PORT').sort().map((key) => `-${key}`)],
+      resume_command: `opendeploy env rotate --vars-file ${file} --no-redeploy --json --yes`,
+      values_redacted: true,
+    });
+    const conflict = await cli(['env', 'rotate', '--vars-file', file, '--from', `${file}.other`, '--json', '--yes']);
+    expect(conflict.code).toBe(2);
+    expect(errorOf(conflict).message).toBe('--vars-file and --from name the same option, but two different files were given.');
+    const run = await cli(['env', 'rotate', '--vars-file', file, '--from', file, '--no-redeploy', '--json', '--yes']);
+    expect(run.code).toBe(0);
+    expect(Object.keys(await variables()).sort()).toEqual(['PORT', 'ROTATED']);
+  });
 });
