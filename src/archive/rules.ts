@@ -105,6 +105,9 @@ const SECRET_PATHS: ReadonlyArray<readonly [string, string]> = [
   ['config', 'secrets.yml'],
 ];
 
+/** Base names that appear in SECRET_PATHS. */
+const SECRET_PATH_NAMES: ReadonlySet<string> = new Set(SECRET_PATHS.map(([, name]) => name));
+
 /** Prefixes of SSH private/public key files (`id_ed25519`, `id_ed25519.pub`, `id_ecdsa_sk`, ...). */
 const SECRET_PREFIXES = ['id_ed25519', 'id_ecdsa', 'id_dsa'];
 
@@ -159,6 +162,12 @@ export function isSecretFileName(rel: string): boolean {
  * `config/secrets.yml`, at any depth). Case-insensitive like `isSecretBaseName`.
  */
 export function isSecretPath(rel: string): boolean {
+  // Every walked entry comes through here: rule out the common case on the base name alone.
+  const last = rel.charCodeAt(rel.length - 1);
+  if (last !== 0x2f && last !== 0x5c) {
+    const cut = Math.max(rel.lastIndexOf('/'), rel.lastIndexOf('\\'));
+    if (!SECRET_PATH_NAMES.has(rel.slice(cut + 1).toLowerCase())) return false;
+  }
   const parts = rel.toLowerCase().split(/[\\/]/).filter((part) => part !== '');
   if (parts.length < 2) return false;
   const base = parts[parts.length - 1];
