@@ -42,7 +42,7 @@ function lazyAudit(env: NodeJS.ProcessEnv): AuditSink {
 }
 
 /** The session of one command: built once here, from the injected I/O. */
-export function buildSession(options: GlobalOptions, io: RunIo): { session: Session; abort: AbortController } {
+function buildSession(options: GlobalOptions, io: RunIo): { session: Session; abort: AbortController } {
   const exec = buildExecutionContext(options, io.env, { stdinIsTTY: io.stdinIsTTY, stderrIsTTY: io.stderrIsTTY }, io.cwd);
   const abort = new AbortController();
   const session: Session = {

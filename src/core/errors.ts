@@ -28,8 +28,8 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Exit codes of spec/cli.md, one per error code. */
-export const EXIT_CODES: Record<ErrorCode, number> = {
+/** The exit code of each error code: what scripts and agents branch on, so it never changes. */
+const EXIT_CODES: Record<ErrorCode, number> = {
   internal: 1,
   server_error: 1,
   not_found: 1,

@@ -11,7 +11,7 @@ export function parseCpu(value: string): number | null {
   return match[2] === 'm' ? n / 1000 : n;
 }
 
-export const MEMORY_UNITS: Readonly<Record<string, number>> = {
+const MEMORY_UNITS: Readonly<Record<string, number>> = {
   '': 1,
   k: 1e3,
   K: 1e3,

@@ -8,7 +8,7 @@
  */
 
 /** `od_` + one kind letter + at least 16 base62 chars: real tokens carry 43. */
-export const TOKEN_PATTERN = /od_[a-z][A-Za-z0-9]{16,}/g;
+const TOKEN_PATTERN = /od_[a-z][A-Za-z0-9]{16,}/g;
 
 const EXACT_SECRET_KEYS = new Set(['api_key', 'bind_sig', 'password', 'token', 'authorization', 'private_key']);
 

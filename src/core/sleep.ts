@@ -19,7 +19,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export function interruptedError(): OdError {
+function interruptedError(): OdError {
   return new OdError('interrupted', 'Interrupted. Everything done so far is saved in .opendeploy/project.json.', {
     retryable: true,
     nextAction: 'Run the same command again to continue where it stopped.',

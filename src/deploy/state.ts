@@ -30,7 +30,7 @@ const DeploymentLinkSchema = z.object({
   created_at: z.string().optional(),
 });
 
-export const ProjectStateSchema = z.object({
+const ProjectStateSchema = z.object({
   version: z.literal(1),
   /** The gateway the ids belong to, or "local" for the embedded local gateway. */
   gateway: z.string(),
@@ -64,7 +64,7 @@ export function stateDir(root: string): string {
   return path.join(root, '.opendeploy');
 }
 
-export function statePath(root: string): string {
+function statePath(root: string): string {
   return path.join(stateDir(root), 'project.json');
 }
 
@@ -112,9 +112,4 @@ export async function writeProjectState(root: string, state: ProjectState): Prom
 /** analysis.json: the last local analysis (never contains env values). */
 export async function writeAnalysisFile(root: string, analysis: unknown): Promise<void> {
   await writeJsonAtomic(path.join(stateDir(root), 'analysis.json'), analysis);
-}
-
-/** For tests and `status`: read a JSON file written by writeJsonAtomic. */
-export async function readJsonFile(file: string): Promise<unknown> {
-  return JSON.parse(await readFile(file, 'utf8')) as unknown;
 }

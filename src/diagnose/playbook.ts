@@ -1,5 +1,5 @@
 /**
- * The failure playbook (spec/failure-playbook.md) as one ordered table of log signatures. It is the
+ * The failure playbook as one ordered table of log signatures. It is the
  * only place that knows what a failed deployment died of: the deploy pipeline uses it right after a
  * failure (through `diagnoseFailure`), and `opendeploy triage` uses it with more facts (the service's
  * port, env key names and memory limit, the project's databases) to name the exact fix command.
@@ -85,8 +85,8 @@ interface Rule {
   resolve(evidence: string[], facts: PlaybookFacts, lines: string[]): Resolution;
 }
 
-export const REDEPLOY_SOURCE = 'opendeploy redeploy --source .';
-export const REDEPLOY = 'opendeploy redeploy';
+const REDEPLOY_SOURCE = 'opendeploy redeploy --source .';
+const REDEPLOY = 'opendeploy redeploy';
 
 const DB_PORTS: Record<string, string> = { '5432': 'postgres', '3306': 'mysql', '27017': 'mongodb', '6379': 'redis' };
 
@@ -108,7 +108,7 @@ function unique(lines: string[]): string[] {
 }
 
 /** Memory quantities: `512Mi`, `1Gi`, `2G`, `1024M`; returns MiB. */
-export function parseMemoryMi(value: string | null | undefined): number | undefined {
+function parseMemoryMi(value: string | null | undefined): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|M|G|T)?\s*$/.exec(value ?? '');
   if (!match) return undefined;
   const n = Number(match[1]);

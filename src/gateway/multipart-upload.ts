@@ -1,5 +1,5 @@
 /**
- * The chunked ("multipart", R-api Step 4-MP) upload of an archive over the single-upload limit:
+ * The chunked ("multipart") upload of an archive over the single-upload limit:
  * init → PUT numbered parts → complete, resumable across runs.
  *
  * - Parts are streamed from the archive file by byte range; nothing larger than a read buffer is
@@ -22,7 +22,7 @@ import type { UpdateSourceResponse } from './types.js';
 
 /** Archives above this use the chunked upload (the gateway buffers upload-only bodies). */
 export const MULTIPART_THRESHOLD = 100 * 1024 * 1024;
-/** R-deploy's part size; the contract recommends 16–90 MiB. */
+/** The part size: the gateway accepts parts of 16–90 MiB. */
 export const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_CONCURRENCY = 3;
 /** Attempts per part before the upload gives up (the saved progress keeps what was confirmed). */

@@ -15,7 +15,7 @@ import { getDeploymentById, isTerminal, serviceDeployments } from './status.js';
 import { resumeCommand } from './rollback.js';
 
 /** How long the read-back waits for the gateway to show `cancelled`. */
-export const CANCEL_READBACK_MS = 30_000;
+const CANCEL_READBACK_MS = 30_000;
 
 export interface CancelInput {
   target: OpsTarget;

@@ -66,7 +66,7 @@ export function parseTail(value: string | undefined): number {
 }
 
 /** `timestamp  message`, the human form of a line. */
-export function formatLine(line: { timestamp?: string | undefined; message?: string | undefined }): string {
+function formatLine(line: { timestamp?: string | undefined; message?: string | undefined }): string {
   return line.timestamp ? `${line.timestamp}  ${line.message ?? ''}` : (line.message ?? '');
 }
 

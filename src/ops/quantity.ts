@@ -13,7 +13,7 @@ import type { ServiceResources } from '../gateway/index.js';
  * anyone means), millicores are whole numbers, and zero is refused.
  */
 
-export const MAX_REPLICAS = 20;
+const MAX_REPLICAS = 20;
 const CPU_REQUEST_CAP = 0.5;
 const EPSILON = 1e-9;
 
@@ -23,7 +23,7 @@ export interface ResizeRequest {
   replicas?: string;
 }
 
-export function validateCpu(value: string): number {
+function validateCpu(value: string): number {
   const text = value.trim();
   const cores = /^(\d+(\.\d+)?|\.\d+|\d+m)$/.test(text) ? parseCpu(text) : null;
   if (cores === null || cores <= 0) {
@@ -35,7 +35,7 @@ export function validateCpu(value: string): number {
   return cores;
 }
 
-export function validateMemory(value: string): number {
+function validateMemory(value: string): number {
   const text = value.trim();
   const bytes = /^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|K|k|M|G|T)$/.test(text) ? parseMemory(text) : null;
   if (bytes === null || bytes <= 0) {
@@ -47,7 +47,7 @@ export function validateMemory(value: string): number {
   return bytes;
 }
 
-export function validateReplicas(value: string): number {
+function validateReplicas(value: string): number {
   const text = value.trim();
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS) {
@@ -60,7 +60,7 @@ export function validateReplicas(value: string): number {
 }
 
 /** Millicores as the shortest Kubernetes string: 0.25 → "250m", 2 → "2". */
-export function formatCpu(cores: number): string {
+function formatCpu(cores: number): string {
   const milli = Math.round(cores * 1000);
   return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
 }

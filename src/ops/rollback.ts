@@ -63,14 +63,14 @@ export function currentRelease(deployments: Deployment[], remembered?: string): 
 }
 
 /** The most recent success older than the current release that is not the release it already runs. */
-export function rollbackCandidate(deployments: Deployment[], current: Deployment | undefined): Deployment | undefined {
+function rollbackCandidate(deployments: Deployment[], current: Deployment | undefined): Deployment | undefined {
   const start = current ? deployments.findIndex((d) => d.id === current.id) + 1 : 0;
   const runs = current ? field(current, 'rollback_from') : undefined;
   return deployments.slice(start).find((d) => d.status === 'success' && d.id !== current?.id && d.id !== runs);
 }
 
 /** The id of the deployment a rollback response started; `undefined` for a false success. */
-export function rollbackDeploymentId(response: unknown, targetId: string): string | undefined {
+function rollbackDeploymentId(response: unknown, targetId: string): string | undefined {
   if (response === null || typeof response !== 'object') return undefined;
   const body = response as Record<string, unknown>;
   const explicit = body['deployment_id'];

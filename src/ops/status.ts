@@ -17,7 +17,7 @@ function createdAt(deployment: Deployment): number {
 }
 
 /** Newest first: by `created_at` when every row has one, else the gateway's order (newest first). */
-export function newestFirst(deployments: Deployment[]): Deployment[] {
+function newestFirst(deployments: Deployment[]): Deployment[] {
   if (deployments.some((d) => Number.isNaN(createdAt(d)))) return [...deployments];
   return deployments
     .map((d, index) => ({ d, index }))
@@ -171,7 +171,7 @@ export function humanStatus(report: StatusReport): string[] {
   return lines;
 }
 
-export function formatTable(rows: string[][]): string[] {
+function formatTable(rows: string[][]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());

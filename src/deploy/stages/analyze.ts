@@ -61,7 +61,7 @@ async function refuseEmptyFolder(root: string): Promise<void> {
 }
 
 /** The refusal checklist: mining markers or nothing to run stop the deploy before any mutation. */
-export function refusalStage(ctx: DeployContext): void {
+function refusalStage(ctx: DeployContext): void {
   const analysis = ctx.analysis;
   if (!analysis) return;
   if (analysis.refusal.refused) {

@@ -3,9 +3,6 @@ import { saveState } from '../persist.js';
 import { stateDir } from '../state.js';
 import { extractionFailed, uploadAndBind } from '../upload.js';
 
-/** Archives above this size use the multipart protocol (the gateway buffers upload-only bodies). */
-export const SINGLE_UPLOAD_LIMIT = 100 * 1024 * 1024;
-
 /**
  * Stages 8–10: upload and bind the folder (or register the repository), recording in project.json
  * what the gateway now holds as soon as it holds it. An unchanged source is not sent again unless
