@@ -73,8 +73,8 @@ interface Called {
   text: string;
 }
 
-async function call(server: Server, name: string, args: Record<string, unknown> = {}): Promise<Called> {
-  const result = (await server.client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 })) as {
+async function call(server: Server, name: string, args: Record<string, unknown> = {}, onprogress?: (progress: { progress: number; total?: number }) => void): Promise<Called> {
+  const result = (await server.client.callTool({ name, arguments: args }, undefined, { timeout: 60_000, ...(onprogress ? { onprogress } : {}) })) as {
     isError?: boolean;
     structuredContent?: Record<string, unknown>;
     content: { type: string; text?: string }[];
@@ -115,6 +115,17 @@ async function deploymentRows(): Promise<Row[]> {
 
 let appDir: string;
 
+/** The service's variables as the gateway holds them (values included: the test checks them, never prints them). */
+async function gatewayEnv(projectId: string, serviceId: string): Promise<Record<string, string>> {
+  const response = await fetch(`${gw.url}/v1/projects/${projectId}/services/${serviceId}/env`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as Record<string, unknown>;
+  for (const key of ['variables', 'env', 'data']) {
+    if (body[key] && typeof body[key] === 'object') return body[key] as Record<string, string>;
+  }
+  return body as Record<string, string>;
+}
+
 /** Every file of a fixture copy (no ignore rule of the archive applies to these fixtures): count and bytes. */
 async function folderSize(dir: string): Promise<{ files: number; bytes: number; excluded_secrets: string[] }> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -137,6 +148,7 @@ describe('opendeploy mcp: the tools one by one', () => {
   let server: Server;
   let serviceId: string;
   let first: string;
+  let deployedUrl: string;
 
   beforeAll(async () => {
     appDir = await copyFixture('node-http');
@@ -230,7 +242,8 @@ describe('opendeploy mcp: the tools one by one', () => {
     serviceId = linked.services[0]!.service_id;
     first = String(deployed.deployment_id);
     expect(deployed).toMatchObject({ status: 'success', project_id: linked.project_id, service_id: serviceId, deployment_id: linked.last_deployment.id, missing_required_vars: [] });
-    expect(String(deployed.url)).toMatch(/^https?:\/\//);
+    deployedUrl = String(deployed.url);
+    expect(deployedUrl).toMatch(/^https?:\/\/[a-z0-9-]+\./);
     expect((await deploymentRows()).find((d) => d.id === first)?.status).toBe('success');
   });
 
@@ -238,7 +251,7 @@ describe('opendeploy mcp: the tools one by one', () => {
     const status = await ok(server, 'status');
     const linked = await projectJson(appDir);
     expect((status.project as { id: string }).id).toBe(linked.project_id);
-    expect((status.services as { id: string; name: string; port: number }[]).map((s) => [s.id, s.name, s.port])).toEqual([[serviceId, 'node-http', 3000]]);
+    expect((status.services as { id: string; name: string; port: number; url: string }[]).map((s) => [s.id, s.name, s.port, s.url])).toEqual([[serviceId, 'node-http', 3000, deployedUrl]]);
     expect(status.latest_deployment).toMatchObject({ id: first, service_id: serviceId, status: 'success' });
   });
 
@@ -249,6 +262,9 @@ describe('opendeploy mcp: the tools one by one', () => {
   });
 
   it('env_set then env_list: names only, the value never comes back', async () => {
+    const projectId = (await projectJson(appDir)).project_id;
+    const before = Object.keys(await gatewayEnv(projectId, serviceId));
+    expect(before).not.toContain('API_TOKEN');
     const set = await ok(server, 'env_set', { variables: { API_TOKEN: CANARY } });
     expect(set).toEqual({
       service_id: serviceId,
@@ -256,17 +272,15 @@ describe('opendeploy mcp: the tools one by one', () => {
       keys_added: ['API_TOKEN'],
       keys_changed: [],
       keys_unchanged: [],
-      count: (set.count as number),
+      count: before.length + 1,
       changed: true,
       verified: true,
       redeploy_needed: true,
     });
+    const held = await gatewayEnv(projectId, serviceId);
+    expect(held.API_TOKEN).toBe(CANARY);
     const list = await ok(server, 'env_list');
-    expect(list.service_id).toBe(serviceId);
-    expect(list.keys).toContain('API_TOKEN');
-    expect(list.values_redacted).toBe(true);
-    expect(list.count).toBe((list.keys as string[]).length);
-    expect(set.count).toBe(list.count);
+    expect(list).toEqual({ service_id: serviceId, keys: Object.keys(held).sort(), count: before.length + 1, values_redacted: true });
     expect(server.texts.join('\n')).not.toContain(CANARY);
   });
 
@@ -284,15 +298,17 @@ describe('opendeploy mcp: the tools one by one', () => {
       result: null,
     });
     expect((await gw.requests()).filter((r) => r.method !== 'GET')).toEqual([]);
-    expect((await ok(server, 'env_list')).keys).toContain('API_TOKEN');
+    expect((await gatewayEnv((await projectJson(appDir)).project_id, serviceId)).API_TOKEN).toBe(CANARY);
   });
 
   it('env_unset with confirm: removed, read back', async () => {
     const answer = await ok(server, 'env_unset', { keys: ['API_TOKEN'], confirm: true });
     expect(answer.applied).toBe(true);
     expect(answer.consent).toBeNull();
-    expect(answer.result).toMatchObject({ service_id: serviceId, keys_removed: ['API_TOKEN'], verified: true, redeploy_needed: true });
-    expect((await ok(server, 'env_list')).keys).not.toContain('API_TOKEN');
+    const held = await gatewayEnv((await projectJson(appDir)).project_id, serviceId);
+    expect(answer.result).toEqual({ service_id: serviceId, keys_removed: ['API_TOKEN'], count: Object.keys(held).length, verified: true, redeploy_needed: true });
+    expect(Object.keys(held)).not.toContain('API_TOKEN');
+    expect((await ok(server, 'env_list')).keys).toEqual(Object.keys(held).sort());
   });
 
   it('env_unset of a name the service lacks: not_found, nothing changed', async () => {
@@ -364,15 +380,25 @@ describe('opendeploy mcp: a scripted agent session', () => {
       // logs of the live deployment
       const logs = await ok(server, 'logs');
       expect(logs.deployment_id).toBe(first);
-      expect(logs.count).toBe((logs.lines as unknown[]).length);
-      expect(logs.count).toBeGreaterThan(0);
+      // The same lines the gateway serves, with their timestamps.
+      const served = await fetch(`${gw.url}/v1/deployments/${first}/logs?tail=100`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const rows = ((await served.json()) as { logs: { timestamp: string; message: string }[] }).logs;
+      expect(rows.length).toBeGreaterThan(0);
+      expect((logs.lines as { timestamp: string; message: string }[]).map((line) => [line.timestamp, line.message])).toEqual(rows.map((row) => [row.timestamp, row.message]));
+      expect(logs.count).toBe(rows.length);
 
       // env_set
       const set = await ok(server, 'env_set', { variables: { GREETING: CANARY } });
       expect(set).toMatchObject({ keys_added: ['GREETING'], changed: true, verified: true, redeploy_needed: true });
 
-      // redeploy picks the variable up
-      const redeployed = await ok(server, 'redeploy');
+      // redeploy picks the variable up; the build's percent arrives as MCP progress notifications
+      const progress: number[] = [];
+      const redeployCall = await call(server, 'redeploy', {}, (update) => progress.push(update.progress));
+      expect(redeployCall.isError, redeployCall.text).toBe(false);
+      const redeployed = redeployCall.structured;
+      // Strictly increasing (MCP requires it), ending at the success's 100 %.
+      expect(progress.at(-1)).toBe(100);
+      expect(progress.every((value, index) => index === 0 || value > progress[index - 1]!)).toBe(true);
       const second = String(redeployed.deployment_id);
       expect(redeployed).toMatchObject({ status: 'success', project_id: linked.project_id, service_id: serviceId });
       expect(second).not.toBe(first);
