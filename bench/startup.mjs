@@ -261,7 +261,7 @@ try {
 
   // What the analyze cases found, so a figure never comes from a run that silently did nothing.
   const notes = [];
-  for (const c of cases.filter((k) => k.label.startsWith('opendeploy analyze'))) {
+  for (const c of cases.filter((k) => k.label.startsWith('opendeploy analyze') && !k.label.endsWith('--help'))) {
     const out = spawnSync('bash', ['-c', c.command], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout;
     try {
       const analysis = JSON.parse(out);
@@ -276,6 +276,8 @@ try {
     }
   }
 
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log('');
   console.log('| case | CPU | wall | `node -e 0` CPU | `node -e 0` wall | CPU ratio | wall ratio | reference (same runs) | target |');
   console.log('|---|--:|--:|--:|--:|--:|--:|---|---|');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
