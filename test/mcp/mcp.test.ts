@@ -344,9 +344,36 @@ describe('opendeploy mcp: the tools one by one', () => {
     await gw.clearRequests();
     const answer = await ok(server, 'domain_rename', { prefix: 'mcp-renamed' });
     expect(answer.applied).toBe(false);
-    expect((answer.consent as { changes: string[] }).changes).toHaveLength(1);
-    expect((answer.consent as { changes: string[] }).changes[0]).toMatch(/ → mcp-renamed$/);
+    expect(answer.consent).toEqual({
+      action: 'Rename the generated domain of service node-http to mcp-renamed.opendeploy.run.',
+      changes: [`${deployedUrl} → mcp-renamed`],
+      confirm_arguments: { prefix: 'mcp-renamed', gateway: gw.url, confirm: true },
+      cli_command: `opendeploy domain rename mcp-renamed --gateway ${gw.url} --yes`,
+    });
     expect((await gw.requests()).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(await ok(server, 'domain_check', { prefix: 'mcp-renamed' })).toMatchObject({ available: true });
+
+    const renamed = await ok(server, 'domain_rename', (answer.consent as { confirm_arguments: Record<string, unknown> }).confirm_arguments);
+    expect(renamed).toMatchObject({ applied: true, consent: null, result: { status: 'success', service_id: serviceId, subdomain: 'mcp-renamed', previous_url: deployedUrl, changed: true } });
+    expect(String((renamed.result as { url: string }).url)).toMatch(/^https?:\/\/mcp-renamed\./);
+    expect(await ok(server, 'domain_check', { prefix: 'mcp-renamed' })).toMatchObject({ available: false, reason: 'taken' });
+  });
+
+  it('bad arguments are tool errors with the CLI error shape, before any request', async () => {
+    await gw.clearRequests();
+    expect(await failed(server, 'status', { gateway: 'ftp://nowhere' })).toMatchObject({ type: 'error', error_code: 'invalid_input' });
+    const missing = path.join(appDir, 'no-such-folder');
+    expect(await failed(server, 'plan', { path: missing })).toEqual({
+      type: 'error',
+      error_code: 'invalid_input',
+      message: `${missing} is not a folder.`,
+      retryable: false,
+      next_action: 'Pass the path of the project folder.',
+    });
+    expect(await failed(server, 'domain_rename', { prefix: 'x' })).toMatchObject({ type: 'error', error_code: 'invalid_input' });
+    expect(await gw.requests()).toEqual([]);
+    // A schema violation never reaches the tool: the SDK refuses it.
+    expect((await call(server, 'env_unset', { keys: [] })).text).toContain('Input validation error');
   });
 
   it('stdout carried only protocol messages; stderr never showed the value', () => {
