@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { OdError } from '../../src/core/errors.js';
 import { assertReplacementNotEmpty, planEnvChange, planEnvPull } from '../../src/ops/env-plan.js';
+import { envRotateResult, envSetResult, envUnsetResult, outcomeWarnings } from '../../src/ops/env-result.js';
+import type { ReplaceOutcome } from '../../src/ops/env.js';
 
 const web = { id: 'svc_1', name: 'web' };
 const current = { PORT: '3000', API_TOKEN: 'old-token', DATABASE_URL: 'postgres://db' };
@@ -145,5 +147,63 @@ describe('planEnvPull', () => {
     const error = thrown(() => planEnvPull('/app/conf', 'conf', 'folder'));
     expect(error.code).toBe('invalid_input');
     expect(error.message).toBe('conf is a folder.');
+  });
+});
+
+describe('results of an applied plan (what --json and MCP tools print)', () => {
+  const verified = (plan: ReturnType<typeof planEnvChange>, count: number): ReplaceOutcome => ({ diff: plan.diff, count, unexpected: [], verified: true, reapplied: 0 });
+
+  it('set: the named keys split into added / changed / unchanged; an unchanged plan says nothing changed', () => {
+    const plan = planEnvChange(web, current, { kind: 'set', updates: { API_TOKEN: 'new', NEW_KEY: 'x', PORT: '3000' } });
+    expect(envSetResult(plan, verified(plan, 4))).toEqual({
+      service_id: 'svc_1',
+      keys_set: ['API_TOKEN', 'NEW_KEY', 'PORT'],
+      keys_added: ['NEW_KEY'],
+      keys_changed: ['API_TOKEN'],
+      keys_unchanged: ['PORT'],
+      count: 4,
+      changed: true,
+      verified: true,
+      redeploy_needed: true,
+    });
+    const same = planEnvChange(web, current, { kind: 'set', updates: { PORT: '3000' } });
+    expect(envSetResult(same, undefined)).toEqual({
+      service_id: 'svc_1',
+      keys_set: ['PORT'],
+      keys_added: [],
+      keys_changed: [],
+      keys_unchanged: ['PORT'],
+      count: 3,
+      changed: false,
+      verified: true,
+      redeploy_needed: false,
+    });
+  });
+
+  it('unset and rotate', () => {
+    const unset = planEnvChange(web, current, { kind: 'unset', keys: ['PORT'] });
+    expect(envUnsetResult(unset, verified(unset, 2))).toEqual({ service_id: 'svc_1', keys_removed: ['PORT'], count: 2, verified: true, redeploy_needed: true });
+    const rotate = planEnvChange(web, current, { kind: 'replace', variables: { PORT: '1', NEW: '2' }, source: 'f.env', redeploy: true });
+    expect(envRotateResult(rotate, { ...verified(rotate, 2), verified: false })).toEqual({
+      service_id: 'svc_1',
+      keys_added: ['NEW'],
+      keys_removed: ['API_TOKEN', 'DATABASE_URL'],
+      keys_changed: ['PORT'],
+      count: 2,
+      changed: true,
+      verified: false,
+    });
+    const same = planEnvChange(web, current, { kind: 'replace', variables: { ...current }, source: 'f.env', redeploy: true });
+    expect(envRotateResult(same, undefined)).toEqual({ service_id: 'svc_1', keys_added: [], keys_removed: [], keys_changed: [], count: 3, changed: false, verified: true, deployment_id: null });
+  });
+
+  it('warnings name keys and counts, never values', () => {
+    const plan = planEnvChange(web, current, { kind: 'set', updates: { A: 'secret-a' } });
+    expect(outcomeWarnings(verified(plan, 4))).toEqual([]);
+    expect(outcomeWarnings({ ...verified(plan, 5), reapplied: 2, unexpected: ['OTHER'], warning: 'The answer was lost.' })).toEqual([
+      'Another change to these variables was written at the same time and replaced this one; opendeploy applied it again on top (2 times) and read it back.',
+      'The answer was lost.',
+      'The service also holds OTHER, which this change did not send: another change may have happened at the same time.',
+    ]);
   });
 });

@@ -26,6 +26,7 @@ import {
 } from '../../ops/env.js';
 import { assertReplacementNotEmpty, planEnvPull, type EnvConsent, type EnvRequest } from '../../ops/env-plan.js';
 import { describeDiff } from '../../ops/env-diff.js';
+import { envRotateResult, envSetResult, envUnsetResult, outcomeWarnings } from '../../ops/env-result.js';
 import { assertEnvKey, assertEnvValue, MAX_ENV_VALUE_BYTES, readDotenvFile } from '../../ops/dotenv.js';
 import { withInterrupt } from '../interrupt.js';
 import { runHandler, type CommandEnv } from '../run.js';
@@ -110,13 +111,7 @@ function redeployHint(target: OpsTarget): string {
 }
 
 function warnUnexpected(ctx: CommandEnv, outcome: ReplaceOutcome): void {
-  if (outcome.reapplied > 0) {
-    ctx.reporter.warn(`Another change to these variables was written at the same time and replaced this one; opendeploy applied it again on top (${outcome.reapplied} time${outcome.reapplied === 1 ? '' : 's'}) and read it back.`);
-  }
-  if (outcome.warning) ctx.reporter.warn(outcome.warning);
-  if (outcome.unexpected.length > 0) {
-    ctx.reporter.warn(`The service also holds ${outcome.unexpected.join(', ')}, which this change did not send: another change may have happened at the same time.`);
-  }
+  for (const warning of outcomeWarnings(outcome)) ctx.reporter.warn(warning);
 }
 
 // ------------------------------------------------------------------ list / get
@@ -322,27 +317,14 @@ async function envSet(ctx: EnvCommandEnv, options: EnvOptions, assignments: stri
     const { service, keys } = plan;
     const { outcome } = await applyEnvPlan(target, plan, ctx.session);
     if (!outcome) {
-      ctx.reporter.document(
-        { service_id: service.id, keys_set: keys, keys_added: [], keys_changed: [], keys_unchanged: keys, count: plan.countBefore, changed: false, verified: true, redeploy_needed: false },
-        [`${keys.join(', ')} already ${keys.length === 1 ? 'has' : 'have'} that value on service ${service.name}; nothing changed.`],
-      );
+      ctx.reporter.document(envSetResult(plan, outcome), [`${keys.join(', ')} already ${keys.length === 1 ? 'has' : 'have'} that value on service ${service.name}; nothing changed.`]);
       return 0;
     }
     warnUnexpected(ctx, outcome);
-    ctx.reporter.document(
-      {
-        service_id: service.id,
-        keys_set: keys,
-        keys_added: outcome.diff.added,
-        keys_changed: outcome.diff.changed,
-        keys_unchanged: keys.filter((key) => outcome.diff.unchanged.includes(key)),
-        count: outcome.count,
-        changed: true,
-        verified: outcome.verified,
-        redeploy_needed: true,
-      },
-      [`Set ${keys.join(', ')} on service ${service.name} (${describeDiff(outcome.diff)}; read back and verified).`, redeployHint(target)],
-    );
+    ctx.reporter.document(envSetResult(plan, outcome), [
+      `Set ${keys.join(', ')} on service ${service.name} (${describeDiff(outcome.diff)}; read back and verified).`,
+      redeployHint(target),
+    ]);
     return 0;
   });
 }
@@ -358,10 +340,10 @@ async function envUnset(ctx: CommandEnv, options: EnvOptions, keys: string[], co
     // Every key exists (the plan refuses otherwise), so removing them always changes something.
     if (!outcome) throw new OdError('internal', 'An unset plan changed nothing.');
     warnUnexpected(ctx, outcome);
-    ctx.reporter.document(
-      { service_id: plan.service.id, keys_removed: outcome.diff.removed, count: outcome.count, verified: outcome.verified, redeploy_needed: true },
-      [`Removed ${plan.keys.join(', ')} from service ${plan.service.name} (read back and verified).`, redeployHint(target)],
-    );
+    ctx.reporter.document(envUnsetResult(plan, outcome), [
+      `Removed ${plan.keys.join(', ')} from service ${plan.service.name} (read back and verified).`,
+      redeployHint(target),
+    ]);
     return 0;
   });
 }
@@ -415,10 +397,7 @@ async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | und
     const plan = await planEnvRequest(target, request);
     const { service } = plan;
     if (plan.unchanged) {
-      ctx.reporter.document(
-        { service_id: service.id, keys_added: [], keys_removed: [], keys_changed: [], count: plan.countBefore, changed: false, verified: true, deployment_id: null },
-        [`Service ${service.name} already has exactly these variables; nothing changed and nothing was redeployed.`],
-      );
+      ctx.reporter.document(envRotateResult(plan, undefined), [`Service ${service.name} already has exactly these variables; nothing changed and nothing was redeployed.`]);
       return 0;
     }
     ctx.reporter.info(`Changes to service ${service.name}: ${describeDiff(plan.diff)}${plan.then === 'redeploy' ? ', then a redeploy' : ''}.`);
@@ -435,16 +414,7 @@ async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | und
       interruptible: withInterrupt,
     });
     if (!outcome) throw new OdError('internal', 'A changing rotate plan sent nothing.');
-    const summary = {
-      service_id: service.id,
-      keys_added: outcome.diff.added,
-      keys_removed: outcome.diff.removed,
-      keys_changed: outcome.diff.changed,
-      count: outcome.count,
-      changed: true,
-      verified: outcome.verified,
-      ...(revealed.length ? { value: generated } : {}),
-    };
+    const summary = { ...envRotateResult(plan, outcome), ...(revealed.length ? { value: generated } : {}) };
     const valueLines = revealed.length ? [`${key}=${generated}`] : [];
     if (!deployment) {
       emitDocument(ctx, { ...summary, deployment_id: null, redeploy_needed: true }, [replacedLine(outcome), ...valueLines, redeployHint(target)], revealed);

@@ -1,0 +1,61 @@
+/**
+ * What an applied env change reports, as data: the result object every front end prints (the CLI's
+ * `--json` document, an MCP tool result) and the warnings an outcome carries. Pure functions of the
+ * plan and the outcome, key names and counts only — never a value.
+ */
+import type { EnvPlan } from './env-plan.js';
+import type { ReplaceOutcome } from './env.js';
+
+/** `env set`: which of the named keys were added, changed or already had that value. */
+export function envSetResult(plan: EnvPlan, outcome: ReplaceOutcome | undefined): Record<string, unknown> {
+  const base = { service_id: plan.service.id, keys_set: plan.keys };
+  if (!outcome) {
+    return { ...base, keys_added: [], keys_changed: [], keys_unchanged: plan.keys, count: plan.countBefore, changed: false, verified: true, redeploy_needed: false };
+  }
+  return {
+    ...base,
+    keys_added: outcome.diff.added,
+    keys_changed: outcome.diff.changed,
+    keys_unchanged: plan.keys.filter((key) => outcome.diff.unchanged.includes(key)),
+    count: outcome.count,
+    changed: true,
+    verified: outcome.verified,
+    redeploy_needed: true,
+  };
+}
+
+/** `env unset`: the keys removed and how many remain. */
+export function envUnsetResult(plan: EnvPlan, outcome: ReplaceOutcome): Record<string, unknown> {
+  return { service_id: plan.service.id, keys_removed: outcome.diff.removed, count: outcome.count, verified: outcome.verified, redeploy_needed: true };
+}
+
+/** `env rotate`: the key-level change (the redeploy's fields are added by whoever ran it). */
+export function envRotateResult(plan: EnvPlan, outcome: ReplaceOutcome | undefined): Record<string, unknown> {
+  if (!outcome) {
+    return { service_id: plan.service.id, keys_added: [], keys_removed: [], keys_changed: [], count: plan.countBefore, changed: false, verified: true, deployment_id: null };
+  }
+  return {
+    service_id: plan.service.id,
+    keys_added: outcome.diff.added,
+    keys_removed: outcome.diff.removed,
+    keys_changed: outcome.diff.changed,
+    count: outcome.count,
+    changed: true,
+    verified: outcome.verified,
+  };
+}
+
+/** What the user should know although the change succeeded: another writer, a lost answer, an unverified read-back. */
+export function outcomeWarnings(outcome: ReplaceOutcome): string[] {
+  const warnings: string[] = [];
+  if (outcome.reapplied > 0) {
+    warnings.push(
+      `Another change to these variables was written at the same time and replaced this one; opendeploy applied it again on top (${outcome.reapplied} time${outcome.reapplied === 1 ? '' : 's'}) and read it back.`,
+    );
+  }
+  if (outcome.warning) warnings.push(outcome.warning);
+  if (outcome.unexpected.length > 0) {
+    warnings.push(`The service also holds ${outcome.unexpected.join(', ')}, which this change did not send: another change may have happened at the same time.`);
+  }
+  return warnings;
+}
