@@ -24,6 +24,8 @@ export interface Principal {
 export interface GatewaySettings {
   simulate: boolean;
   buildDurationMs: number;
+  /** Simulated databases stay `provisioning` this long before `running`. */
+  dependencyProvisionMs: number;
   registerLimitPerHour: number;
 }
 

@@ -59,6 +59,8 @@ export interface LocalGatewayOptions {
   /** true: simulated builds and databases (tests). Default false: real builds, processes and databases. */
   simulate?: boolean;
   buildDurationMs?: number; // total simulated pending→success time, default 1000
+  /** Simulated databases: how long one stays `provisioning` (default 300). */
+  dependencyProvisionMs?: number;
   /** Real mode: how long a started app may take to answer HTTP (default 60 000). */
   readyTimeoutMs?: number;
   /** Real mode: restart current releases and databases on start (`all`, default) or mark them stopped (`none`). */
@@ -119,6 +121,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const buildDurationMs = options.buildDurationMs ?? 1000;
   const registerLimitPerHour = options.registerLimitPerHour ?? 5;
   if (!Number.isFinite(buildDurationMs) || buildDurationMs < 0) throw new Error('local gateway: buildDurationMs must be >= 0');
+  const dependencyProvisionMs = options.dependencyProvisionMs ?? 300;
+  if (!Number.isFinite(dependencyProvisionMs) || dependencyProvisionMs < 0) throw new Error('local gateway: dependencyProvisionMs must be >= 0');
   if (!Number.isInteger(registerLimitPerHour) || registerLimitPerHour < 0) {
     throw new Error('local gateway: registerLimitPerHour must be a non-negative integer');
   }
@@ -143,7 +147,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   // The executor needs the app and the app holds the executor: fill it in right after.
   const app = {
     store,
-    settings: { simulate, buildDurationMs, registerLimitPerHour },
+    settings: { simulate, buildDurationMs, dependencyProvisionMs, registerLimitPerHour },
     origin: '',
     url: '',
     dataDir,

@@ -31,7 +31,6 @@ interface Step {
 
 /** Auto domains appear this long after the success, so clients must poll for them. */
 const AUTO_DOMAIN_DELAY_MS = 200;
-const DEPENDENCY_PROVISION_MS = 300;
 
 const DEFAULT_ERRORS: Record<'build' | 'deploy' | 'runtime', string> = {
   build: 'Build failed: process "/bin/sh -c npm run build" did not complete successfully: exit code: 1',
@@ -158,7 +157,7 @@ export class Simulator implements Executor {
 
   provisionDependency(row: DependencyRow): void {
     const id = row.id;
-    this.app.timers.after(DEPENDENCY_PROVISION_MS, () => {
+    this.app.timers.after(this.app.settings.dependencyProvisionMs, () => {
       const found = this.app.store.state.dependencies.find((d) => d.id === id);
       if (!found || found.status !== 'provisioning') return;
       found.status = 'running';

@@ -43,13 +43,14 @@ async function control(origin: string, method: string, route: string, body?: unk
 }
 
 /** A real local gateway on 127.0.0.1:0 with its own temp data folder and fast simulated builds (`simulate: true`). */
-export async function startTestGateway(options: { buildDurationMs?: number; registerLimitPerHour?: number } = {}): Promise<TestGateway> {
+export async function startTestGateway(options: { buildDurationMs?: number; dependencyProvisionMs?: number; registerLimitPerHour?: number } = {}): Promise<TestGateway> {
   const dataDir = await tempDir('od-gw-');
   const gateway = await startLocalGateway({
     port: 0,
     dataDir,
     simulate: true,
     buildDurationMs: options.buildDurationMs ?? 300,
+    ...(options.dependencyProvisionMs !== undefined ? { dependencyProvisionMs: options.dependencyProvisionMs } : {}),
     ...(options.registerLimitPerHour !== undefined ? { registerLimitPerHour: options.registerLimitPerHour } : {}),
   });
   const origin = gateway.url.replace(/\/api$/, '');

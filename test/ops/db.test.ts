@@ -41,7 +41,9 @@ const envPath = () => `/api/v1/projects/${String(deployed.project_id)}/services/
 const POSTGRES_KEYS = ['DATABASE_URL', 'POSTGRES_DB', 'POSTGRES_HOST', 'POSTGRES_PASSWORD', 'POSTGRES_PORT', 'POSTGRES_USER'];
 
 beforeAll(async () => {
-  gw = await startTestGateway();
+  // A database stays `provisioning` for a second: far longer than the CLI takes from the create to
+  // its first status read, so that read always sees it (the default 300 ms races a busy machine).
+  gw = await startTestGateway({ dependencyProvisionMs: 1000 });
   home = await tempDir('od-home-');
   app = await copyFixture('node-http');
   deployed = await deployLinked(app, env());
@@ -73,7 +75,10 @@ describe('opendeploy db add', () => {
     ]);
     const dependencyId = (run.events.find((e) => e.type === 'stage' && e.stage === 'dependency.create') ?? {}).dependency_id as string;
     expect(typeof dependencyId).toBe('string');
-    expect(run.events.some((e) => e.type === 'progress' && e.stage === 'dependency.create' && e.status === 'provisioning')).toBe(true);
+    // One progress event per status change: `provisioning` once, then `running` ends the wait.
+    expect(run.events.filter((e) => e.type === 'progress' && e.stage === 'dependency.create')).toEqual([
+      { type: 'progress', stage: 'dependency.create', message: 'postgres: provisioning', engine: 'postgres', status: 'provisioning' },
+    ]);
 
     // Env: read, one full PUT keeping the existing keys, the read-back and one later look; all before
     // the deployment, whose create is preceded by a list of the service's deployments (the read-back
