@@ -107,7 +107,7 @@ export class Releases {
   }
 
   /** A line of the deployment's log; an app's own output is also shown to the person running the gateway. */
-  log(dep: DeploymentRow, source: LogLine['source'], level: LogLine['level'], message: string): void {
+  private log(dep: DeploymentRow, source: LogLine['source'], level: LogLine['level'], message: string): void {
     const line = appendLog(this.app, dep, source, level, message);
     if (source === 'runtime') this.app.events.emit('runtime:log', { deployment_id: dep.id, service_id: dep.service_id, line } satisfies RuntimeLogEvent);
   }
