@@ -1,5 +1,5 @@
 import { OdError } from './errors.js';
-import { askYesNo, mayPrompt, type ExecutionContext, type Prompter } from './session.js';
+import { askYesNo, mustFailFast, type ExecutionContext, type Prompter } from './session.js';
 
 export interface ConfirmRequest {
   /** One sentence: what will happen ("Replace all 4 variables of service web"). */
@@ -18,17 +18,17 @@ export interface ConfirmRequest {
 export async function confirmAction(session: { exec: ExecutionContext; prompter: Prompter }, request: ConfirmRequest): Promise<void> {
   const { exec } = session;
   if (exec.yes) return;
-  if (mayPrompt(exec)) {
-    if (await askYesNo(session.prompter, `${request.action}${request.changes.length ? ` (${request.changes.join(', ')})` : ''}. Continue?`)) return;
-    throw new OdError('consent_required', 'Not confirmed, so nothing was changed.', {
+  if (mustFailFast(exec)) {
+    throw new OdError('consent_required', `${request.action} needs confirmation, and this run cannot ask for it.`, {
       retryable: false,
-      nextAction: `Run \`${request.resumeCommand}\` to do it without the question.`,
-      details: { changes: request.changes, resume_command: request.resumeCommand },
+      nextAction: `Review the changes, then run: ${request.resumeCommand}`,
+      details: { changes: request.changes, resume_command: request.resumeCommand, values_redacted: true },
     });
   }
-  throw new OdError('consent_required', `${request.action} needs confirmation, and this run cannot ask for it.`, {
+  if (await askYesNo(session.prompter, `${request.action}${request.changes.length ? ` (${request.changes.join(', ')})` : ''}. Continue?`)) return;
+  throw new OdError('consent_required', 'Not confirmed, so nothing was changed.', {
     retryable: false,
-    nextAction: `Review the changes, then run: ${request.resumeCommand}`,
-    details: { changes: request.changes, resume_command: request.resumeCommand, values_redacted: true },
+    nextAction: `Run \`${request.resumeCommand}\` to do it without the question.`,
+    details: { changes: request.changes, resume_command: request.resumeCommand },
   });
 }

@@ -31,6 +31,11 @@ export interface ExecutionContext {
   /** stderr is a terminal: spinners are allowed there (even if stdin is not). */
   spinner: boolean;
   ci: boolean;
+  /**
+   * A program, not a person, drives this run: it asked for JSON, or it feeds stdin through a pipe
+   * outside CI (how coding agents run commands). Such a run is never asked anything.
+   */
+  agent: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -65,6 +70,7 @@ export function buildExecutionContext(
     interactive,
     spinner: terminal.stderrIsTTY && !ci && !json && options.quiet !== true,
     ci,
+    agent: !ci && (json || !terminal.stdinIsTTY),
     env,
     cwd,
   };
@@ -84,6 +90,14 @@ export function isCiEnv(env: NodeJS.ProcessEnv): boolean {
  */
 export function mayPrompt(exec: Pick<ExecutionContext, 'interactive' | 'json'>): boolean {
   return exec.interactive && !exec.json;
+}
+
+/**
+ * A step that needs an answer must stop at once with a structured error (the exact command to run)
+ * instead of waiting: nobody can answer and `--yes` did not answer for them.
+ */
+export function mustFailFast(exec: Pick<ExecutionContext, 'interactive' | 'json' | 'yes'>): boolean {
+  return !exec.yes && !mayPrompt(exec);
 }
 
 /** Asks the person at the terminal. Only called when `mayPrompt` says someone can answer. */

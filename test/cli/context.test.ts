@@ -4,20 +4,25 @@ import { resolveEnvironment, pollIntervalFor } from '../../src/cli/options.js';
 import { OdError } from '../../src/core/errors.js';
 
 describe('execution context: may we prompt, animate, or must we fail fast?', () => {
-  const cases: [string, Record<string, string>, { stdinIsTTY: boolean; stderrIsTTY: boolean }, { interactive: boolean; spinner: boolean; ci: boolean }][] = [
-    ['person at a terminal', {}, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: true, spinner: true, ci: false }],
-    ['CI=true with a TTY', { CI: 'true' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: false, spinner: false, ci: true }],
-    ['CI=false is not CI', { CI: 'false' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: true, spinner: true, ci: false }],
-    ['CI=0 is not CI', { CI: '0' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: true, spinner: true, ci: false }],
-    ['piped stdin (agent)', {}, { stdinIsTTY: false, stderrIsTTY: true }, { interactive: false, spinner: true, ci: false }],
-    ['no TTY at all', {}, { stdinIsTTY: false, stderrIsTTY: false }, { interactive: false, spinner: false, ci: false }],
+  const cases: [string, Record<string, string>, { stdinIsTTY: boolean; stderrIsTTY: boolean }, { interactive: boolean; spinner: boolean; ci: boolean; agent: boolean }][] = [
+    ['person at a terminal', {}, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: true, spinner: true, ci: false, agent: false }],
+    ['CI=true with a TTY', { CI: 'true' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: false, spinner: false, ci: true, agent: false }],
+    ['CI=false is not CI', { CI: 'false' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: true, spinner: true, ci: false, agent: false }],
+    ['CI=0 is not CI', { CI: '0' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: true, spinner: true, ci: false, agent: false }],
+    ['piped stdin (agent)', {}, { stdinIsTTY: false, stderrIsTTY: true }, { interactive: false, spinner: true, ci: false, agent: true }],
+    ['no TTY at all', {}, { stdinIsTTY: false, stderrIsTTY: false }, { interactive: false, spinner: false, ci: false, agent: true }],
+    ['CI without a TTY is CI, not an agent', { CI: 'true' }, { stdinIsTTY: false, stderrIsTTY: false }, { interactive: false, spinner: false, ci: true, agent: false }],
   ];
   for (const [name, env, terminal, expected] of cases) {
     it(name, () => {
       const ctx = buildExecutionContext({}, env, terminal, '/tmp');
-      expect({ interactive: ctx.interactive, spinner: ctx.spinner, ci: ctx.ci }).toEqual(expected);
+      expect({ interactive: ctx.interactive, spinner: ctx.spinner, ci: ctx.ci, agent: ctx.agent }).toEqual(expected);
     });
   }
+
+  it('asking for JSON at a terminal is an agent run', () => {
+    expect(buildExecutionContext({ json: true }, {}, { stdinIsTTY: true, stderrIsTTY: true }, '/').agent).toBe(true);
+  });
 
   it('never animates in JSON or quiet mode', () => {
     expect(buildExecutionContext({ json: true }, {}, { stdinIsTTY: true, stderrIsTTY: true }, '/').spinner).toBe(false);

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OdError } from '../../src/core/errors.js';
 import { confirmAction } from '../../src/core/consent.js';
-import { askChoice, mayPrompt, type ExecutionContext, type Prompter } from '../../src/core/session.js';
+import { askChoice, mayPrompt, mustFailFast, type ExecutionContext, type Prompter } from '../../src/core/session.js';
 import { createPrompter } from '../../src/cli/prompt.js';
 import { TransferMeters } from '../../src/cli/output/progress.js';
 import { runHandler, type RunIo } from '../../src/cli/run.js';
@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 function exec(facts: Partial<ExecutionContext>): ExecutionContext {
-  return { json: false, yes: false, quiet: false, verbose: false, color: false, interactive: false, spinner: false, ci: false, env: {}, cwd: '/', ...facts };
+  return { json: false, yes: false, quiet: false, verbose: false, color: false, interactive: false, spinner: false, ci: false, agent: false, env: {}, cwd: '/', ...facts };
 }
 
 /** A prompter that answers from a list and records every question. */
@@ -55,6 +55,16 @@ describe('may I prompt', () => {
   ];
   it.each(cases)('%s', (_name, facts, expected) => {
     expect(mayPrompt(exec(facts))).toBe(expected);
+  });
+
+  const failFast: [string, Partial<ExecutionContext>, boolean][] = [
+    ['a person can answer', { interactive: true }, false],
+    ['nobody can answer', { interactive: false }, true],
+    ['nobody can answer, but --yes answered', { interactive: false, yes: true }, false],
+    ['JSON at a terminal', { interactive: true, json: true }, true],
+  ];
+  it.each(failFast)('must fail fast: %s', (_name, facts, expected) => {
+    expect(mustFailFast(exec(facts))).toBe(expected);
   });
 });
 
