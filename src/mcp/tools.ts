@@ -31,6 +31,7 @@ import { redeploy } from '../ops/redeploy.js';
 import { runTriage } from '../ops/triage.js';
 import { parseSince, runLogs, DEFAULT_TAIL } from '../ops/logs.js';
 import { applyEnvPlan, planEnvRequest, readEnv, targetService, type ReplaceOutcome } from '../ops/env.js';
+import { envSetResult, envUnsetResult, outcomeWarnings } from '../ops/env-result.js';
 import { assertEnvKey, assertEnvValue } from '../ops/dotenv.js';
 import { assertProductionForRename, checkDomain, renameDomain, validatePrefix } from '../ops/domain.js';
 import { confirmAction } from '../core/consent.js';
@@ -442,33 +443,15 @@ export async function envSetTool(call: Call & { args: EnvSetArgs }): Promise<Too
   }
   return withTarget(call, true, async (target) => {
     const plan = await planEnvRequest(target, { kind: 'set', updates });
-    const base = { service_id: plan.service.id, keys_set: plan.keys };
-    if (plan.unchanged) {
-      return { data: { ...base, keys_added: [], keys_changed: [], keys_unchanged: plan.keys, count: plan.countBefore, changed: false, verified: true, redeploy_needed: false } };
-    }
     const { outcome } = await applyEnvPlan(target, plan, call.session);
     reportOutcome(call, outcome);
-    return {
-      data: {
-        ...base,
-        keys_added: outcome!.diff.added,
-        keys_changed: outcome!.diff.changed,
-        keys_unchanged: plan.keys.filter((key) => outcome!.diff.unchanged.includes(key)),
-        count: outcome!.count,
-        changed: true,
-        verified: outcome!.verified,
-        redeploy_needed: true,
-      },
-    };
+    return { data: envSetResult(plan, outcome) };
   });
 }
 
 /** What the CLI warns about after a change, as warnings of the tool result. */
 function reportOutcome(call: Call, outcome: ReplaceOutcome | undefined): void {
-  if (!outcome) return;
-  if (outcome.reapplied > 0) call.reporter.warn(`Another change to these variables was written at the same time and replaced this one; it was applied again on top (${outcome.reapplied} time${outcome.reapplied === 1 ? '' : 's'}) and read back.`);
-  if (outcome.warning) call.reporter.warn(outcome.warning);
-  if (outcome.unexpected.length > 0) call.reporter.warn(`The service also holds ${outcome.unexpected.join(', ')}, which this change did not send: another change may have happened at the same time.`);
+  for (const warning of outcome ? outcomeWarnings(outcome) : []) call.reporter.warn(warning);
 }
 
 export interface EnvUnsetArgs extends TargetArgs {
@@ -485,7 +468,9 @@ export async function envUnsetTool(call: Call & { args: EnvUnsetArgs }): Promise
     }
     const { outcome } = await applyEnvPlan(target, plan, call.session);
     reportOutcome(call, outcome);
-    return { data: { service_id: plan.service.id, keys_removed: outcome?.diff.removed ?? [], count: outcome?.count ?? plan.countBefore, verified: outcome?.verified ?? true, redeploy_needed: true } };
+    // An unset always removes keys that exist (the plan refuses others), so there is an outcome.
+    if (!outcome) throw new OdError('internal', 'env unset applied nothing.');
+    return { data: envUnsetResult(plan, outcome) };
   });
 }
 
