@@ -59,3 +59,19 @@ export function outcomeWarnings(outcome: ReplaceOutcome): string[] {
   }
   return warnings;
 }
+
+/** A plan as shown before (or instead of) applying it: names, the question it would ask, what would follow. */
+export function envPlanView(plan: EnvPlan): Record<string, unknown> {
+  return {
+    operation: plan.operation,
+    service_id: plan.service.id,
+    keys_added: plan.diff.added,
+    keys_removed: plan.diff.removed,
+    keys_changed: plan.diff.changed,
+    count_before: plan.countBefore,
+    count_after: Object.keys(plan.next).length,
+    changed: !plan.unchanged,
+    needs_consent: plan.consent !== null,
+    then: plan.then,
+  };
+}

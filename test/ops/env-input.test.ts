@@ -12,7 +12,8 @@ import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 /**
  * How values reach `env set` and `env rotate` besides argv and stdin: a hidden prompt at a terminal
  * (through the session's prompter, never echoed; CI is unset in those runs: a person is there), and
- * a dotenv file named with `--vars-file`, the flag `deploy` uses too.
+ * a dotenv file named with `--vars-file`, the flag `deploy` uses too. And `--dry-run`, which shows
+ * the plan of a change without asking or sending anything.
  */
 
 const TOKEN = `od_k${'P'.repeat(20)}${'q'.repeat(23)}`;
@@ -187,3 +188,49 @@ describe('--vars-file: one flag for values from a dotenv file (deploy, env set, 
     expect(Object.keys(await variables()).sort()).toEqual(['PORT', 'ROTATED']);
   });
 });
+
+describe('--dry-run: the plan, and nothing asked, sent or deployed', () => {
+  const cli = (args: string[]) => runCli(args, { cwd: app, env: env() });
+
+  it('rotate, unset and set print the plan by name and send no change', async () => {
+    const before = await variables();
+    const file = path.join(await tempDir('od-dry-'), 'next.env');
+    await writeFile(file, `PORT=3000\nDRY_NEW=${randomBytes(6).toString('hex')}\n`);
+    await gw.clearRequests();
+    const rotate = await cli(['env', 'rotate', '--vars-file', file, '--dry-run', '--json']);
+    expect(rotate.code).toBe(0);
+    const removed = Object.keys(before).filter((key) => key !== 'PORT').sort();
+    expect(JSON.parse(rotate.stdout)).toEqual({
+      dry_run: true,
+      operation: 'rotate',
+      service_id: expect.any(String),
+      keys_added: ['DRY_NEW'],
+      keys_removed: removed,
+      keys_changed: [],
+      count_before: Object.keys(before).length,
+      count_after: 2,
+      changed: true,
+      needs_consent: true,
+      then: 'redeploy',
+    });
+
+    const unset = await cli(['env', 'unset', 'PORT', '--dry-run']);
+    expect(unset.code).toBe(0);
+    expect(unset.stdout).toBe(
+      `Would change service ${(await serviceName())}: 1 removed (PORT).\nThis change asks for confirmation (or --yes) when run without --dry-run.\nNothing was changed (--dry-run).\n`,
+    );
+
+    const set = await cli(['env', 'set', 'PORT=3000', '--dry-run', '--json']);
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ dry_run: true, operation: 'set', changed: false, needs_consent: false, then: 'none' });
+
+    const requests = await gw.requests();
+    expect(requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(await variables()).toEqual(before);
+  });
+});
+
+async function serviceName(): Promise<string> {
+  const run = await runCli(['env', 'list'], { cwd: app, env: env() });
+  return run.stdout.split(':')[0]!;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OdError } from '../../src/core/errors.js';
 import { assertReplacementNotEmpty, planEnvChange, planEnvPull } from '../../src/ops/env-plan.js';
-import { envRotateResult, envSetResult, envUnsetResult, outcomeWarnings } from '../../src/ops/env-result.js';
+import { envPlanView, envRotateResult, envSetResult, envUnsetResult, outcomeWarnings } from '../../src/ops/env-result.js';
 import type { ReplaceOutcome } from '../../src/ops/env.js';
 
 const web = { id: 'svc_1', name: 'web' };
@@ -205,5 +205,37 @@ describe('results of an applied plan (what --json and MCP tools print)', () => {
       'The answer was lost.',
       'The service also holds OTHER, which this change did not send: another change may have happened at the same time.',
     ]);
+  });
+});
+
+describe('envPlanView (what --dry-run prints)', () => {
+  it('names, counts, whether it asks and what follows; never a value', () => {
+    const plan = planEnvChange(web, current, { kind: 'replace', variables: { PORT: '1', NEW: 'secret-new' }, source: 'f.env', redeploy: true });
+    expect(envPlanView(plan)).toEqual({
+      operation: 'rotate',
+      service_id: 'svc_1',
+      keys_added: ['NEW'],
+      keys_removed: ['API_TOKEN', 'DATABASE_URL'],
+      keys_changed: ['PORT'],
+      count_before: 3,
+      count_after: 2,
+      changed: true,
+      needs_consent: true,
+      then: 'redeploy',
+    });
+    expect(JSON.stringify(envPlanView(plan))).not.toContain('secret-new');
+    const merge = planEnvChange(web, current, { kind: 'set', updates: { PORT: '3000' } });
+    expect(envPlanView(merge)).toEqual({
+      operation: 'set',
+      service_id: 'svc_1',
+      keys_added: [],
+      keys_removed: [],
+      keys_changed: [],
+      count_before: 3,
+      count_after: 3,
+      changed: false,
+      needs_consent: false,
+      then: 'none',
+    });
   });
 });

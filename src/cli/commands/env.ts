@@ -23,6 +23,7 @@ export function registerEnv(program: Command, wiring: Wiring): void {
         '  $ opendeploy env set API_KEY JWT_SECRET --vars-file .env.production   those keys from a dotenv file',
         '  $ opendeploy env unset OLD_FLAG --yes',
         '  $ opendeploy env rotate --vars-file .env.production  full replacement, then redeploy',
+        '  $ opendeploy env rotate --vars-file .env.production --dry-run   the key-level diff only',
         '  $ opendeploy env rotate SESSION_KEY --generate       new random secret, then redeploy',
         `  $ opendeploy env pull                         writes ${DEFAULT_PULL_FILE} (mode 0600)`,
         '',
@@ -46,11 +47,13 @@ export function registerEnv(program: Command, wiring: Wiring): void {
     .description('set KEY=VALUE pairs, KEYs taken from --vars-file, or one KEY whose value comes from --from-file, stdin or a hidden prompt; merges, never drops other keys')
     .option('--vars-file <file>', 'dotenv file the named KEYs take their values from (the same flag as deploy and env rotate)')
     .option('--from-file <file>', 'read the value of the one KEY from this file (one trailing newline is dropped)')
+    .option('--dry-run', 'show what would change (names only) and change nothing')
     .action(lazyAction(wiring, async () => (await handlers()).set));
 
   env
     .command('unset <keys...>')
     .description('remove variables (asks first; --yes to skip)')
+    .option('--dry-run', 'show what would change (names only) and change nothing')
     .action(lazyAction(wiring, async () => (await handlers()).unset));
 
   env
@@ -61,6 +64,7 @@ export function registerEnv(program: Command, wiring: Wiring): void {
     .option('--generate', 'with KEY: set it to a new random secret (32 bytes, base64url)')
     .addOption(noRedeployOption('change the variables only; the running deployment keeps the old values until the next deploy'))
     .addOption(showSecretsOption('with --generate: print the generated value'))
+    .option('--dry-run', 'show what would change (names only), ask nothing and change nothing')
     .action(lazyAction(wiring, async () => (await handlers()).rotate));
 
   env

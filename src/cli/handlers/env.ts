@@ -24,9 +24,9 @@ import {
   pullEnv,
   type ReplaceOutcome,
 } from '../../ops/env.js';
-import { assertReplacementNotEmpty, planEnvPull, type EnvConsent, type EnvRequest } from '../../ops/env-plan.js';
+import { assertReplacementNotEmpty, planEnvPull, type EnvConsent, type EnvPlan, type EnvRequest } from '../../ops/env-plan.js';
 import { describeDiff } from '../../ops/env-diff.js';
-import { envRotateResult, envSetResult, envUnsetResult, outcomeWarnings } from '../../ops/env-result.js';
+import { envPlanView, envRotateResult, envSetResult, envUnsetResult, outcomeWarnings } from '../../ops/env-result.js';
 import { assertEnvKey, assertEnvValue, MAX_ENV_VALUE_BYTES, readDotenvFile } from '../../ops/dotenv.js';
 import { withInterrupt } from '../interrupt.js';
 import { runHandler, type CommandEnv } from '../run.js';
@@ -43,6 +43,8 @@ export interface EnvOptions extends OpsOptions {
   generate?: boolean;
   /** commander's --no-redeploy sets this to false. */
   redeploy?: boolean;
+  /** Show the plan and change nothing. */
+  dryRun?: boolean;
 }
 
 /** The command environment plus where a value may arrive (stdin) and whether that is a terminal. */
@@ -108,6 +110,19 @@ function humanValue(value: string): string {
 
 function redeployHint(target: OpsTarget): string {
   return `The running deployment keeps the old values until the next deploy: run \`opendeploy redeploy\`${target.state?.project_id === target.projectId ? '' : ` --project ${target.projectId}`} to apply them.`;
+}
+
+/** `--dry-run`: the plan, names only, and nothing asked, sent or deployed. */
+function showPlan(ctx: CommandEnv, plan: EnvPlan): number {
+  const { service } = plan;
+  const human = plan.unchanged
+    ? [`Service ${service.name} already has these values; nothing would change.`]
+    : [
+        `Would change service ${service.name}: ${describeDiff(plan.diff)}${plan.then === 'redeploy' ? ', then redeploy it' : ''}.`,
+        ...(plan.consent ? ['This change asks for confirmation (or --yes) when run without --dry-run.'] : []),
+      ];
+  ctx.reporter.document({ dry_run: true, ...envPlanView(plan) }, [...human, 'Nothing was changed (--dry-run).']);
+  return 0;
 }
 
 function warnUnexpected(ctx: CommandEnv, outcome: ReplaceOutcome): void {
@@ -314,6 +329,7 @@ async function envSet(ctx: EnvCommandEnv, options: EnvOptions, assignments: stri
   }
   return withTarget(ctx, options, async (target) => {
     const plan = await planEnvRequest(target, { kind: 'set', updates });
+    if (options.dryRun === true) return showPlan(ctx, plan);
     const { service, keys } = plan;
     const { outcome } = await applyEnvPlan(target, plan, ctx.session);
     if (!outcome) {
@@ -335,6 +351,7 @@ async function envUnset(ctx: CommandEnv, options: EnvOptions, keys: string[], co
   for (const key of keys) assertEnvKey(key);
   return withTarget(ctx, options, async (target) => {
     const plan = await planEnvRequest(target, { kind: 'unset', keys });
+    if (options.dryRun === true) return showPlan(ctx, plan);
     await confirm(ctx, plan.consent, command);
     const { outcome } = await applyEnvPlan(target, plan, ctx.session);
     // Every key exists (the plan refuses otherwise), so removing them always changes something.
@@ -395,6 +412,7 @@ async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | und
 
   return withTarget(ctx, options, async (target) => {
     const plan = await planEnvRequest(target, request);
+    if (options.dryRun === true) return showPlan(ctx, plan);
     const { service } = plan;
     if (plan.unchanged) {
       ctx.reporter.document(envRotateResult(plan, undefined), [`Service ${service.name} already has exactly these variables; nothing changed and nothing was redeployed.`]);
