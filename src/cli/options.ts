@@ -3,8 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { OdError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 
-export { pollIntervalFor, resolveEnvironment } from '../ops/connect.js';
-
 /** Reads `--vars-file` (`--env-file`) values; each value is registered as a secret so it is never printed. */
 export async function readEnvFile(file: string): Promise<Record<string, string>> {
   let raw: string;

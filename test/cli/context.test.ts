@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildExecutionContext, colorEnabled } from '../../src/core/session.js';
-import { resolveEnvironment, pollIntervalFor } from '../../src/cli/options.js';
+import { resolveEnvironment, pollIntervalFor } from '../../src/ops/connect.js';
 import { OdError } from '../../src/core/errors.js';
 
 describe('execution context: may we prompt, animate, or must we fail fast?', () => {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { readProjectState } from '../../deploy/state.js';
 import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { assertProductionForRename, checkDomain, humanCheck, humanRename, renameDomain, validatePrefix } from '../../ops/domain.js';
-import { resolveEnvironment } from '../options.js';
+import { resolveEnvironment } from '../../ops/connect.js';
 import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
 
