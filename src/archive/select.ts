@@ -102,8 +102,9 @@ interface PendingLink {
 }
 
 export async function selectFiles(root: string, options: SelectOptions = {}): Promise<Selection> {
+  const shared = options.listing !== undefined && listingServes(options.listing, options.extraIgnore);
   const listing =
-    options.listing !== undefined && listingServes(options.listing, options.extraIgnore)
+    shared && options.listing !== undefined
       ? options.listing
       : await walkProject(root, options.extraIgnore === undefined ? {} : { extraIgnore: options.extraIgnore });
   const realRoot = listing.root;
@@ -173,7 +174,8 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
         excludedSecrets.push(entry.rel);
         return;
       }
-      if (whole !== undefined) listing.contents.keep(entry.rel, whole);
+      // Kept only in a listing the caller shares with another reader: nobody else reads ours.
+      if (shared && whole !== undefined) listing.contents.keep(entry.rel, whole);
       files.push({ rel: entry.rel, abs: entry.abs, size: st.size, mode: zipMode(st) });
     } finally {
       closeSync(fd);
