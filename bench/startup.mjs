@@ -202,7 +202,7 @@ try {
   for (const words of helpWanted ? allCommands() : []) {
     addCase(`opendeploy ${words.join(' ')} --help`, ours(...words, '--help'), { cpuRatio: 2 });
   }
-  if (wanted('analyze express-app')) {
+  if (wanted('opendeploy analyze express-app --json')) {
     const detector = vercelDetector();
     addCase(
       'opendeploy analyze express-app --json',
@@ -211,7 +211,7 @@ try {
       detector && { name: `@vercel/fs-detectors ${detector.version} detectFramework`, command: detector.command(smallApp) },
     );
   }
-  if (wanted('analyze monorepo')) {
+  if (wanted('opendeploy analyze monorepo --json')) {
     const repoTree = await monorepo();
     if (repoTree) {
       addCase(
