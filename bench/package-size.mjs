@@ -14,7 +14,8 @@
  * 3. Reports the tarball size, the files in it, the installed size of node_modules (apparent bytes
  *    and disk usage), the number of packages installed, the biggest of them, and the source maps in
  *    the package whose `sources` are not in the package either (a map that points at files the user
- *    does not have is dead weight, and says where the sources live on the build machine).
+ *    does not have is dead weight, and says where the sources live on the build machine), and
+ *    the compiled files whose source no longer exists in src/.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -123,6 +124,11 @@ try {
   const own = du(path.join(modules, manifest.name));
   const packages = installedPackages(project);
   const maps = orphanMaps(path.join(modules, manifest.name));
+  // Compiled files whose source is gone: tsc never deletes old output, so a dist/ built over time
+  // ships modules nothing imports any more unless the build starts from an empty folder.
+  const stale = walk(path.join(modules, manifest.name, 'dist'))
+    .filter((file) => file.endsWith('.js'))
+    .filter((file) => !existsFile(path.join(root, 'src', file.replace(/\.js$/, '.ts'))));
 
   // Biggest installed packages (top-level folders, scopes opened), apparent size.
   const sizes = packages
@@ -144,6 +150,7 @@ try {
   console.log(
     `| source maps shipped | ${maps.maps} (${kib(maps.mapBytes)}); **${maps.orphans.length} without their sources** in the package |`,
   );
+  console.log(`| compiled files without a source in \`src/\` (stale build output) | ${stale.length}${stale.length ? `: ${stale.slice(0, 4).map((f) => `\`dist/${f}\``).join(', ')}${stale.length > 4 ? ', …' : ''}` : ''} |`);
   console.log(`| biggest packages | ${sizes.map((s) => `${s.name} ${mib(s.bytes)}`).join(', ')} |`);
   if (maps.orphans.length > 0) {
     const example = maps.orphans[0];
