@@ -19,6 +19,9 @@ import { registerDomain } from './commands/domain.js';
 import { registerEnv } from './commands/env.js';
 import { registerAuth } from './commands/auth.js';
 import { registerMcp } from './commands/mcp.js';
+import { registerPlan } from './commands/plan.js';
+import { registerDeployments } from './commands/deployments.js';
+import { registerLink } from './commands/link.js';
 
 /**
  * Commander wiring only: every command is metadata plus a handler module that is imported when the
@@ -68,5 +71,8 @@ export function buildProgram(runIo: RunIo, setExit: (code: number) => void, outp
   registerEnv(program, wiring);
   registerAuth(program, wiring);
   registerMcp(program, wiring);
+  registerPlan(program, wiring);
+  registerDeployments(program, wiring);
+  registerLink(program, wiring);
   return program;
 }

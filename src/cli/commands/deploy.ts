@@ -16,6 +16,7 @@ export function registerDeploy(program: Command, wiring: Wiring): void {
     .addOption(dataDirOption())
     .option('--simulate', 'with --local: simulate the build instead of running the app on this machine')
     .option('--detach', 'with --local: run the app in a background local gateway and return once it is live')
+    .option('--dry-run', 'print what the deploy would do (the same as `opendeploy plan`) and stop: no credential, no network')
     .addHelpText(
       'after',
       '\nExamples:\n  $ opendeploy                      deploy the current folder\n  $ opendeploy ./api --subdomain my-api\n  $ opendeploy --local              run it on this machine at http://<name>.localhost:<port>/ until Ctrl-C\n  $ opendeploy --local --detach     the same, in a background local gateway\n',

@@ -26,9 +26,16 @@ export interface DeployOptions extends GlobalOptions {
   dataDir?: string;
   simulate?: boolean;
   detach?: boolean;
+  dryRun?: boolean;
 }
 
 export default async function deployHandler({ args, options, io }: Invocation<DeployOptions>): Promise<number> {
+  if (options.dryRun) {
+    // The plan alone: it reads the folder and nothing else (no credential, gateway or local gateway).
+    if (options.git) return runHandler(options, io, () => Promise.reject(new OdError('invalid_input', '--dry-run plans an upload of the folder; a --git deploy is not planned.', { nextAction: 'Drop --git to see the plan of the folder.' })));
+    const { planCommand } = await import('./plan.js');
+    return runHandler(options, io, (env) => planCommand(args[0] as string | undefined, options, env));
+  }
   return runHandler(options, io, (env) => deployCommand(args[0] as string | undefined, options, env));
 }
 

@@ -21,9 +21,12 @@ export function dnsSafeName(raw: string): string {
  * Procfile): after the folder, since no single service speaks for the whole project.
  */
 function defaultProjectName(ctx: DeployContext): string {
-  const services = ctx.analysis?.services ?? [];
+  return projectNameFor(ctx.analysis?.services ?? [], ctx.inputs.root);
+}
+
+export function projectNameFor(services: readonly { name: string }[], root: string): string {
   if (services.length === 1) return dnsSafeName(services[0]!.name);
-  return dnsSafeName(path.basename(ctx.inputs.root));
+  return dnsSafeName(path.basename(root));
 }
 
 /**

@@ -9,8 +9,8 @@ import { dnsSafeName } from './project.js';
 import { reconcileLinkedService } from './reconcile.js';
 
 /** Resources of the service row. Unclaimed credentials are capped by the gateway; bound ones get more. */
-const PENDING_RESOURCES = { cpu_request: '500m', cpu_limit: '1', memory_request: '512Mi', memory_limit: '1Gi', replicas: 1 };
-const BOUND_RESOURCES = { cpu_request: '500m', cpu_limit: '2', memory_request: '1Gi', memory_limit: '4Gi', replicas: 1 };
+export const PENDING_RESOURCES = { cpu_request: '500m', cpu_limit: '1', memory_request: '512Mi', memory_limit: '1Gi', replicas: 1 };
+export const BOUND_RESOURCES = { cpu_request: '500m', cpu_limit: '2', memory_request: '1Gi', memory_limit: '4Gi', replicas: 1 };
 
 /**
  * Runtime variables, later sources winning: the port the analysis found < analysis defaults <
