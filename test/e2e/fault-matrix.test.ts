@@ -62,7 +62,17 @@ interface Run {
 async function od(gw: TestGateway, cwd: string, args: string[]): Promise<Run> {
   let stdout = '';
   let stderr = '';
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN, OD_GATEWAY: gw.url, CI: 'true', NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    OPENDEPLOY_HOME: home,
+    OPENDEPLOY_TOKEN: TOKEN,
+    OD_GATEWAY: gw.url,
+    CI: 'true',
+    NO_COLOR: '1',
+    // The client's request timeout comes from the run's environment, like every other setting.
+    OD_REQUEST_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
+  };
   const code = await main([...args, '--json', '--yes'], {
     env,
     cwd,
@@ -263,13 +273,11 @@ function lostVariables(before: Record<string, string>, after: Record<string, str
 }
 
 beforeAll(async () => {
-  process.env.OD_REQUEST_TIMEOUT_MS = String(CLIENT_TIMEOUT_MS);
   home = await tempDir('od-matrix-home-');
   outside = await tempDir('od-matrix-vars-');
 });
 
 afterAll(async () => {
-  delete process.env.OD_REQUEST_TIMEOUT_MS;
   await Promise.all(gateways.map((gw) => gw.close()));
   await cleanupTempDirs();
 });
