@@ -9,8 +9,9 @@
  *   `d` and `c`, and `e` is `project`'s child with the text `tail`);
  * - text before the end of an unclosed file is dropped (`<project><a>1`: `a` is empty);
  * - `<a></a`, `<a b="1></a>` and an unclosed comment throw instead of giving what was read;
- * - it costs 90-110 ms to import and 3x the time per pom.xml (0.8-1.3 ms against 0.27-0.38 ms for a
- *   1.9 kB pom), for no element this reader misses in well-formed files.
+ * - it costs 36-43 ms to import as ESM (5-10 ms as CommonJS) and about 13x the time per pom.xml
+ *   once warm (400 µs against 30 µs for a 1.9 kB pom), for no element this reader misses in
+ *   well-formed files.
  * No namespaces, DTDs, entities beyond the five predefined ones and numeric references, or schema
  * validation matter here. This reader never throws: an unclosed or mismatched tag is closed at the
  * next matching end tag or at the end of the input. It is linear in the input (indexOf scanning, no
