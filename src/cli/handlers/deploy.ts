@@ -58,6 +58,11 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
   if (options.branch && !options.git) {
     throw new OdError('invalid_input', '--branch only applies to --git deploys.', { nextAction: 'Add --git <url>, or drop --branch.' });
   }
+  if (options.project) {
+    // A fresh checkout of an existing project: link it first, so the deploy updates that project.
+    const linkedNow = await (await import('../../ops/link.js')).linkBeforeDeploy({ session, options, root });
+    if (linkedNow) reporter.info(`Linked ${root} to project ${linkedNow.project.name} (${linkedNow.project.id})`);
+  }
   const linked = await readProjectState(root);
   const environment = resolveEnvironment(options.env, exec.env, linked?.environment);
   const home = resolveHome(exec.env);
