@@ -4,7 +4,7 @@ import type { AuditLogger } from '../audit/index.js';
 import type { ResolvedCredential } from '../auth/index.js';
 import type { GatewayClient, Region, Deployment } from '../gateway/index.js';
 import type { Analysis } from '../analyze/index.js';
-import type { Selection, ArchiveResult } from '../archive/index.js';
+import type { Selection } from '../archive/index.js';
 import type { ProjectState } from './state.js';
 
 export type Environment = 'production' | 'staging';
@@ -62,7 +62,6 @@ export interface DeployContext {
   region?: Region;
   /** Connection variables returned by created dependencies (secret values, memory only). */
   dependencyEnv: Record<string, string>;
-  archive?: ArchiveResult;
   tempFilePath?: string;
   /** True when this run bound a new source (an unchanged source is not re-sent). */
   sourceChanged: boolean;
