@@ -91,29 +91,61 @@ export { AnalysisSchema };
 const PlanVariableSchema = z.object({
   name: z.string(),
   required: z.boolean(),
-  kind: z.string(),
-  /** Where the value would come from: the analysis default, a database the deploy creates, or nobody yet. */
-  value_from: z.enum(['analysis_default', 'database', 'unset']),
+  /** The analysis's class of the variable; null for a name only the vars file (or the port rule) brings. */
+  kind: z.string().nullable(),
+  /** Where the value would come from. */
+  value_from: z.enum(['vars_file', 'database', 'analysis_default', 'port', 'linked_service', 'unset']),
+  /** The provenance behind value_from: evidence (file:line), a flag, or the rule. */
+  from: z.string(),
 });
+
+const ResourcesSchema = z.object({ cpu_request: z.string(), cpu_limit: z.string(), memory_request: z.string(), memory_limit: z.string(), replicas: z.number() });
 
 export const PlanSchema = z.object({
   root: z.string(),
+  environment: z.string(),
+  environment_from: z.string(),
+  project: z.object({ name: z.string(), name_from: z.string(), action: z.enum(['create', 'reuse']), project_id: z.string().nullable() }),
   /** The project this folder is linked to (a redeploy target), or null for a first deploy. */
   linked_project_id: z.string().nullable(),
+  linked: z
+    .object({
+      project_id: z.string().nullable(),
+      project_name: z.string().nullable(),
+      environment: z.string(),
+      gateway: z.string(),
+      services: z.array(z.object({ name: z.string(), service_id: z.string() })),
+      dependencies: z.array(z.object({ engine: z.string(), dependency_id: z.string() })),
+      last_deployment_id: z.string().nullable(),
+      note: z.string(),
+    })
+    .nullable(),
   services: z.array(
     z.object({
       name: z.string(),
       source_path: z.string(),
+      action: z.enum(['create', 'reuse']),
+      service_id: z.string().nullable(),
       language: z.string(),
       framework: z.string(),
       port: z.number().nullable(),
       build_command: z.string(),
       start_command: z.string(),
+      health_check_path: z.string(),
+      dockerfile: z.string(),
       databases: z.array(z.string()),
       variables: z.array(PlanVariableSchema),
+      build_variables: z.array(PlanVariableSchema),
+      resources: ResourcesSchema.nullable(),
+      missing_required_vars: z.array(z.string()),
+      /** Field → where its value came from. */
+      evidence: z.record(z.string(), z.string()),
     }),
   ),
+  databases: z.array(z.object({ engine: z.string(), action: z.enum(['create', 'reuse', 'skip']), dependency_id: z.string().nullable(), from: z.string() })),
   archive: z.object({ files: z.number(), bytes: z.number(), excluded_secrets: z.array(z.string()) }),
+  /** Why the deploy would stop before creating anything, or null. */
+  stops: z.string().nullable(),
   refused: z.boolean(),
   refusal_reasons: z.array(z.string()),
   warnings: z.array(z.string()),
@@ -180,6 +212,8 @@ export const DeploymentRowSchema = z.object({
   /** True for the release the service runs now. */
   live: z.boolean(),
   source: z.string().nullable(),
+  /** Digest of the uploaded archive when known (the folder's last upload), else null. */
+  source_digest: z.string().nullable(),
   progress: z.number().nullable(),
   created_at: z.string().nullable(),
   finished_at: z.string().nullable(),
@@ -190,8 +224,10 @@ export const DeploymentRowSchema = z.object({
 export const DeploymentsSchema = z.object({
   project_id: z.string(),
   service_id: z.string(),
+  service_name: z.string(),
   environment: z.string(),
   live_deployment_id: z.string().nullable(),
+  status_filter: z.string().nullable(),
   /** Rows after the status filter, before the limit. */
   total: z.number(),
   deployments: z.array(DeploymentRowSchema),

@@ -25,8 +25,10 @@ import type { DeployInputs } from '../deploy/context.js';
 import { validateSubdomain } from '../deploy/subdomain.js';
 import { pollIntervalFor, resolveEnvironment, selectGateway, type OpsOptions } from '../ops/connect.js';
 import { resolveOpsTarget, type OpsTarget } from '../ops/target.js';
-import { collectStatus, field, serviceDeployments, serviceUrl } from '../ops/status.js';
-import { currentRelease, runRollback } from '../ops/rollback.js';
+import { collectStatus, serviceUrl } from '../ops/status.js';
+import { listDeployments } from '../ops/deployments.js';
+import { environmentSource, planDeploy } from '../ops/plan.js';
+import { runRollback } from '../ops/rollback.js';
 import { redeploy } from '../ops/redeploy.js';
 import { runTriage } from '../ops/triage.js';
 import { parseSince, runLogs, DEFAULT_TAIL } from '../ops/logs.js';
@@ -241,39 +243,20 @@ export async function analyzeTool(call: Call): Promise<ToolOutput> {
 }
 
 /**
- * What a deploy of the folder would create, read from the analysis and the archive selection alone:
- * no credential, no network, and nothing written. Variable values are never included, only where
- * each would come from.
+ * What a deploy of the folder would do (ops/plan): no credential, no network, and nothing written.
+ * Variable values are never included, only where each would come from.
  */
 export async function planTool(call: Call): Promise<ToolOutput> {
-  const analysis = await analysisOf(call, false);
+  await assertFolder(call.root);
   const linked = await readProjectState(call.root);
-  return {
-    data: {
-      root: analysis.root,
-      linked_project_id: linked?.project_id ?? null,
-      services: analysis.services.map((service) => ({
-        name: service.name,
-        source_path: service.source_path,
-        language: service.language,
-        framework: service.framework,
-        port: service.port,
-        build_command: service.scripts_build,
-        start_command: service.scripts_start,
-        databases: [...service.dependencies],
-        variables: service.runtime_vars.map((variable) => ({
-          name: variable.name,
-          required: variable.required,
-          kind: variable.kind,
-          value_from: variable.kind === 'dependency_provided' ? 'database' : variable.default !== '' ? 'analysis_default' : 'unset',
-        })),
-      })),
-      archive: { ...analysis.archive, excluded_secrets: [...analysis.archive.excluded_secrets] },
-      refused: analysis.refusal.refused,
-      refusal_reasons: analysis.refusal.reasons,
-      warnings: analysis.warnings,
-    },
-  };
+  const exec = call.session.exec;
+  const plan = await planDeploy({
+    root: call.root,
+    cwd: exec.cwd,
+    environment: resolveEnvironment(call.options.env, exec.env, linked?.environment),
+    environmentFrom: call.options.env !== undefined ? 'env argument' : environmentSource(undefined, exec.env),
+  });
+  return { data: plan as unknown as Record<string, unknown> };
 }
 
 // ------------------------------------------------------------------ deploy
@@ -350,37 +333,11 @@ export interface DeploymentsArgs extends TargetArgs {
   limit?: number | undefined;
 }
 
-const DEFAULT_DEPLOYMENTS_LIMIT = 20;
-
-/** The service's deployments in the target environment, newest first, with the live one marked. */
+/** The service's deployments in the target environment, newest first, with the live one marked (ops/deployments). */
 export async function deploymentsTool(call: Call & { args: DeploymentsArgs }): Promise<ToolOutput> {
-  return withTarget(call, true, async (target) => {
-    const service = target.service!;
-    const all = await serviceDeployments(target, service.id);
-    const linked = target.state?.project_id === target.projectId ? target.state : undefined;
-    const live = currentRelease(all, linked?.last_deployment?.id);
-    const wanted = call.args.status === undefined ? all : all.filter((d) => d.status === call.args.status);
-    const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
-    return {
-      data: {
-        project_id: target.projectId,
-        service_id: service.id,
-        environment: target.environment,
-        live_deployment_id: live?.id ?? null,
-        total: wanted.length,
-        deployments: wanted.slice(0, call.args.limit ?? DEFAULT_DEPLOYMENTS_LIMIT).map((d) => ({
-          id: d.id,
-          status: d.status,
-          live: d.id === live?.id,
-          source: text(d.source),
-          progress: d.progress_percent ?? d.progress ?? null,
-          created_at: text(d.created_at),
-          finished_at: text(d.completed_at),
-          rollback_from: text(field(d, 'rollback_from')),
-        })),
-      },
-    };
-  });
+  return withTarget(call, true, async (target) => ({
+    data: (await listDeployments(target, { status: call.args.status, limit: call.args.limit })) as unknown as Record<string, unknown>,
+  }));
 }
 
 export interface LogsArgs extends TargetArgs {
