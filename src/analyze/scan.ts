@@ -131,6 +131,7 @@ function isMinified(file: string): boolean {
   return /\.min\.[cm]?js$/.test(file);
 }
 
+// Built on first use: the language tables it merges with the detectors' are declared further down.
 let builtTables: Tables | undefined;
 function tables(): Tables {
   builtTables ??= buildTables(SCAN_KNOWLEDGE);
