@@ -22,6 +22,7 @@ import { registerMcp } from './commands/mcp.js';
 import { registerPlan } from './commands/plan.js';
 import { registerDeployments } from './commands/deployments.js';
 import { registerLink } from './commands/link.js';
+import { registerLogin } from './commands/auth-login.js';
 
 /**
  * Commander wiring only: every command is metadata plus a handler module that is imported when the
@@ -74,5 +75,6 @@ export function buildProgram(runIo: RunIo, setExit: (code: number) => void, outp
   registerPlan(program, wiring);
   registerDeployments(program, wiring);
   registerLink(program, wiring);
+  registerLogin(program, wiring);
   return program;
 }
