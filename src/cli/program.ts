@@ -23,6 +23,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerDeployments } from './commands/deployments.js';
 import { registerLink } from './commands/link.js';
 import { registerLogin } from './commands/auth-login.js';
+import { registerOpen } from './commands/open.js';
 
 /**
  * Commander wiring only: every command is metadata plus a handler module that is imported when the
@@ -76,5 +77,6 @@ export function buildProgram(runIo: RunIo, setExit: (code: number) => void, outp
   registerDeployments(program, wiring);
   registerLink(program, wiring);
   registerLogin(program, wiring);
+  registerOpen(program, wiring);
   return program;
 }

@@ -1,5 +1,5 @@
 /**
- * `opendeploy link` / `unlink` and `deploy --project` on a fresh checkout, against the simulated
+ * `opendeploy link` / `unlink`, `deploy --project` on a fresh checkout and `opendeploy open`, against the simulated
  * local gateway: the exact link file, read-only gateway use, consent for unlink and relinking.
  */
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -18,6 +18,7 @@ let home: string;
 let deployed: Record<string, unknown>;
 let projectId: string;
 let serviceId: string;
+let app: string;
 
 function cli(cwd: string, args: string[]): Promise<CliRun> {
   return runCli(args, { cwd, env: { OD_GATEWAY: gw.url, OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN } });
@@ -37,7 +38,7 @@ async function exists(file: string): Promise<boolean> {
 beforeAll(async () => {
   gw = await startTestGateway();
   home = await tempDir('od-home-');
-  const app = await copyFixture('node-http');
+  app = await copyFixture('node-http');
   const run = await cli(app, ['deploy', '--json']);
   expect(run.code).toBe(0);
   deployed = lastEvent(run)!;
@@ -205,6 +206,37 @@ describe('deploy --project on a fresh checkout', () => {
     expect(errorOf(run)).toMatchObject({
       error_code: 'conflict',
       message: `This folder is linked to project prj-other, but --project names ${projectId}.`,
+    });
+  });
+});
+
+describe('opendeploy open', () => {
+  it('without a terminal prints the live URL of the linked service (never starts a browser)', async () => {
+    const human = await cli(app, ['open']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toBe(`${String(deployed.url)}\n`);
+    const run = await cli(app, ['open', '--json']);
+    expect(run.code).toBe(0);
+    expect(run.events).toEqual([{ type: 'result', url: deployed.url, kind: 'app', project_id: projectId, service_id: serviceId, opened: false }]);
+  });
+
+  it('--dashboard: the project page; works outside the folder with --project', async () => {
+    const elsewhere = await tempDir('od-open-');
+    const run = await cli(elsewhere, ['open', '--dashboard', '--project', projectId, '--json']);
+    expect(run.code).toBe(0);
+    expect(run.events).toEqual([{ type: 'result', url: `${gw.origin}/projects/${projectId}`, kind: 'dashboard', project_id: projectId, service_id: null, opened: false }]);
+  });
+
+  it('a service without a domain yet is not_found with the next step', async () => {
+    const client = createGatewayClient(gw.url, TOKEN, () => undefined, {});
+    await client.createService(projectId, { name: 'idle', type: 'worker', environment: 'production', source_path: 'idle' });
+    await client.close();
+    const run = await cli(app, ['open', '--service', 'idle', '--json']);
+    expect(run.code).toBe(1);
+    expect(errorOf(run)).toMatchObject({
+      error_code: 'not_found',
+      message: expect.stringMatching(/^Service idle \(.+\) has no URL yet\.$/) as unknown as string,
+      next_action: 'Deploy it first (`opendeploy`), or open the project page with `opendeploy open --dashboard`.',
     });
   });
 });
