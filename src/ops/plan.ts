@@ -169,7 +169,7 @@ function runtimeVariables(service: AnalyzedService, ctx: ServiceContext): PlanVa
     if (variable.name in user) out.push({ ...base, value_from: 'vars_file', from: fileFrom });
     else if (ctx.link) out.push({ ...base, value_from: 'linked_service', from: 'kept as the linked service has it (the plan reads nothing from the gateway)' });
     else if (variable.kind === 'dependency_provided' && serviceEngines.length > 0) {
-      out.push({ ...base, value_from: 'database', from: `connection variable of the ${serviceEngines.join(', ')} database; the app reads it at ${evidence}` });
+      out.push({ ...base, value_from: 'database', from: `a connection variable of the ${serviceEngines.length === 1 ? 'database' : 'databases'} the deploy provides (${serviceEngines.join(', ')}); the app reads it at ${evidence}` });
     } else if (variable.default !== '') out.push({ ...base, value_from: 'analysis_default', from: `default in the code: ${evidence}` });
     else if (variable.name === 'PORT' && service.port !== null) out.push({ ...base, value_from: 'port', from: `the analysed port: ${evidenceOf(service, 'port') ?? 'analysis'}` });
     else out.push({ ...base, value_from: 'unset', from: `nothing provides it; the app reads it at ${evidence}` });
@@ -322,6 +322,7 @@ const VALUE_FROM_LABEL: Record<ValueFrom, string> = {
 /** The plan for a person: what would happen, then each service's fields with their provenance. */
 export function humanPlan(plan: DeployPlan): string[] {
   const lines: string[] = [];
+  if (plan.stops) lines.push(`The deploy would stop before creating anything: ${plan.stops}`);
   const head = plan.project.action === 'reuse' ? `Redeploy project ${plan.project.name} (${plan.project.project_id})` : `Create project ${plan.project.name}`;
   lines.push(`${head} in ${plan.environment}  — name: ${plan.project.name_from}; environment: ${plan.environment_from}`);
   if (plan.linked) lines.push(`  ${plan.linked.note}`);
@@ -353,14 +354,15 @@ export function humanPlan(plan: DeployPlan): string[] {
       lines.push('  build variables:');
       for (const v of service.build_variables) lines.push(`    ${v.name.padEnd(24)}${VALUE_FROM_LABEL[v.value_from].padEnd(20)}← ${v.from}`);
     }
-    if (service.missing_required_vars.length > 0) lines.push(`  ! required but not provided: ${service.missing_required_vars.join(', ')} (pass them with --vars-file <file>)`);
+    const missing = service.missing_required_vars;
+    if (missing.length > 0) lines.push(`  ! required but not provided: ${missing.join(', ')} (pass ${missing.length === 1 ? 'it' : 'them'} with --vars-file <file>)`);
   }
   const archive = plan.archive;
   lines.push(
     `Upload ${plural(archive.files, 'file')} (${formatBytes(archive.bytes)})${archive.excluded_secrets.length ? `; secret-like files left out: ${archive.excluded_secrets.join(', ')}` : ''}`,
   );
   for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
-  lines.push(plan.stops ? `The deploy would stop here: ${plan.stops}` : 'Nothing was created, uploaded or written. Run `opendeploy deploy` to apply this plan.');
+  lines.push(plan.stops ? 'Nothing was created, uploaded or written.' : 'Nothing was created, uploaded or written. Run `opendeploy deploy` to apply this plan.');
   return lines;
 }
 

@@ -231,7 +231,7 @@ describe('opendeploy mcp: the tools one by one', () => {
           dockerfile: '',
           databases: ['postgres'],
           variables: [
-            { name: 'DATABASE_URL', required: true, kind: 'dependency_provided', value_from: 'database', from: 'connection variable of the postgres database; the app reads it at src/db.js:6' },
+            { name: 'DATABASE_URL', required: true, kind: 'dependency_provided', value_from: 'database', from: 'a connection variable of the database the deploy provides (postgres); the app reads it at src/db.js:6' },
             { name: 'LOG_LEVEL', required: false, kind: 'feature_optional', value_from: 'analysis_default', from: 'default in the code: src/index.js:8 (with fallback)' },
             { name: 'PORT', required: false, kind: 'startup_critical', value_from: 'analysis_default', from: 'default in the code: src/index.js:38 (with fallback)' },
             { name: 'SESSION_SECRET', required: true, kind: 'generated_app_secret', value_from: 'unset', from: 'nothing provides it; the app reads it at src/index.js:13' },

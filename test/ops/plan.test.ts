@@ -66,7 +66,7 @@ const EXPRESS_PLAN = {
       dockerfile: '',
       databases: ['postgres'],
       variables: [
-        { name: 'DATABASE_URL', required: true, kind: 'dependency_provided', value_from: 'database', from: 'connection variable of the postgres database; the app reads it at src/db.js:6' },
+        { name: 'DATABASE_URL', required: true, kind: 'dependency_provided', value_from: 'database', from: 'a connection variable of the database the deploy provides (postgres); the app reads it at src/db.js:6' },
         { name: 'LOG_LEVEL', required: false, kind: 'feature_optional', value_from: 'analysis_default', from: 'default in the code: src/index.js:8 (with fallback)' },
         { name: 'PORT', required: false, kind: 'startup_critical', value_from: 'analysis_default', from: 'default in the code: src/index.js:38 (with fallback)' },
         { name: 'SESSION_SECRET', required: true, kind: 'generated_app_secret', value_from: 'unset', from: 'nothing provides it; the app reads it at src/index.js:13' },
@@ -155,6 +155,23 @@ describe('opendeploy plan', () => {
     ]);
     expect(plan.services[0]!.missing_required_vars).toEqual([]);
     expect(plan.archive).toEqual({ files: 6, bytes: 32567, excluded_secrets: ['.env.prod'] });
+  });
+
+  it('a folder the deploy would refuse: the plan says why first and still exits 0 (it is a report, not the deploy)', async () => {
+    const app = await fixture('refusal-miner');
+    const reasons = [
+      'crypto-mining marker "stratum+tcp://" at index.js:5',
+      'crypto-mining marker "xmrig" at index.js:8',
+      'crypto-mining marker "xmrig" at index.js:9',
+      'reads a wallet-address variable WALLET_ADDRESS at index.js:6 (crypto-mining marker)',
+    ];
+    const json = await offline(['plan', '--json'], app);
+    expect(json.code, json.stderr).toBe(0);
+    const plan = resultOf(json);
+    expect([plan.stops, plan.refused, plan.refusal_reasons]).toEqual([`Refusing to deploy: ${reasons.join('; ')}`, true, reasons]);
+    const human = await offline(['plan'], app);
+    const lines = human.stdout.trimEnd().split('\n');
+    expect([lines[0], lines.at(-1)]).toEqual([`The deploy would stop before creating anything: Refusing to deploy: ${reasons.join('; ')}`, 'Nothing was created, uploaded or written.']);
   });
 
   it('a folder that is not there is invalid_input (exit 2)', async () => {
