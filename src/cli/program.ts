@@ -24,6 +24,7 @@ import { registerDeployments } from './commands/deployments.js';
 import { registerLink } from './commands/link.js';
 import { registerLogin } from './commands/auth-login.js';
 import { registerOpen } from './commands/open.js';
+import { registerCompletion } from './commands/completion.js';
 
 /**
  * Commander wiring only: every command is metadata plus a handler module that is imported when the
@@ -78,5 +79,6 @@ export function buildProgram(runIo: RunIo, setExit: (code: number) => void, outp
   registerLink(program, wiring);
   registerLogin(program, wiring);
   registerOpen(program, wiring);
+  registerCompletion(program, wiring);
   return program;
 }
