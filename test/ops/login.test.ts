@@ -134,6 +134,17 @@ describe('opendeploy login', () => {
     expect(await exists(path.join(home, 'auth.json'))).toBe(false);
   });
 
+  it('warns when OPENDEPLOY_TOKEN would still win over the saved credential', async () => {
+    const home = await tempDir('od-login-');
+    const token = patToken();
+    const envToken = patToken();
+    const run = await od(home, ['login', '--token-stdin'], { input: token, env: { OPENDEPLOY_TOKEN: envToken } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('OPENDEPLOY_TOKEN is set in this environment: it is used instead of the saved credential until you unset it.\n');
+    expect(run.stdout + run.stderr).not.toContain(token);
+    expect(run.stdout + run.stderr).not.toContain(envToken);
+  });
+
   it('replacing another stored credential needs consent', async () => {
     const home = await tempDir('od-login-');
     const first = patToken();

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { dataDirOption } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
 export function registerLogin(program: Command, wiring: Wiring): void {
@@ -20,6 +21,7 @@ export function registerLogin(program: Command, wiring: Wiring): void {
   program
     .command('whoami')
     .description('which credential is in use (redacted) and whether it is bound to an account: the same as `auth status`')
+    .addOption(dataDirOption())
     .addHelpText('after', '\nExamples:\n  $ opendeploy whoami\n  $ opendeploy whoami --json\n')
     .action(lazyAction(wiring, async () => (await import('../handlers/auth.js')).status));
 }

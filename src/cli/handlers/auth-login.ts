@@ -50,6 +50,9 @@ export async function login({ options, io }: Invocation<LoginFlags>): Promise<nu
     if (options.authFile) resume.push('--auth-file', JSON.stringify(options.authFile));
     resume.push('--yes');
     const result = await loginOp({ session, options, token, resumeCommand: resume.join(' ') });
+    if ((exec.env.OPENDEPLOY_TOKEN ?? '').trim() !== '') {
+      reporter.warn('OPENDEPLOY_TOKEN is set in this environment: it is used instead of the saved credential until you unset it.');
+    }
     const who = result.profile?.email ? ` as ${result.profile.email}` : '';
     reporter.result(
       { logged_in: true, token: result.token, kind: result.kind, auth_file: result.auth_file, gateway: result.gateway, profile: result.profile, replaced: result.replaced },
