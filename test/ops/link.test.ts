@@ -4,12 +4,14 @@
  */
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, lastEvent, runCli, type CliRun } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { patToken } from '../helpers/tokens.js';
 import { createGatewayClient } from '../../src/gateway/factory.js';
+import { main } from '../../src/cli/main.js';
 
 const TOKEN = patToken();
 
@@ -117,6 +119,25 @@ describe('opendeploy link', () => {
     expect(unknown.code).toBe(1);
     expect(errorOf(unknown)).toMatchObject({ error_code: 'not_found', message: `Project ${projectId} has no service "nope".` });
     await client.close();
+  });
+
+  it('several services on a terminal: asks which one', async () => {
+    const fresh = await copyFixture('node-http');
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['link', '--project', projectId], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OD_GATEWAY: gw.url, OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN, NO_COLOR: '1' },
+      cwd: fresh,
+      streams: { stdout: { write: (chunk: string) => ((stdout += chunk), true) }, stderr: { write: (chunk: string) => ((stderr += chunk), true) } },
+      stdin: Readable.from(['2\n']),
+      stdinIsTTY: true,
+      stderrIsTTY: true,
+    });
+    expect(code).toBe(0);
+    const services = (await linkFile(fresh)).services as Array<{ name: string; service_id: string }>;
+    expect(services.map((s) => s.name)).toEqual(['worker']);
+    expect(stderr).toContain(`Which service should this folder deploy to?\n  1) node-http (${serviceId})\n  2) worker (${services[0]!.service_id})\n> `);
+    expect(stdout).toContain(`Service worker (${services[0]!.service_id})`);
   });
 
   it('an unknown project is not_found and nothing is written', async () => {
