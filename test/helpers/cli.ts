@@ -26,11 +26,14 @@ export interface CliOptions {
 }
 
 /**
- * Variables the CLI still reads from `process.env` (or through `os.homedir()` / env-paths) instead of
- * the environment it is given. In-process they would come from the test runner's environment, not
- * from the run's, so a run that sets one gets a child process of its own.
+ * Variables that only take effect in a process of their own: Node's own options, and those the CLI
+ * still reads from `process.env` (or through `os.homedir()` / env-paths) instead of the environment
+ * it is given. In-process they would come from the test runner's environment, not from the run's,
+ * so a run that sets one gets a child process.
  */
 const PROCESS_WIDE_VARIABLES = [
+  // Read by Node itself when the process starts (a heap limit, a loader).
+  'NODE_OPTIONS',
   // os.homedir(): the default credential folder and `~/` in messages.
   'HOME',
   // env-paths: the embedded gateway's data folder and the tool cache.
