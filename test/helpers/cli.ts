@@ -40,11 +40,6 @@ const PROCESS_WIDE_VARIABLES = [
   'XDG_DATA_HOME',
   'XDG_CACHE_HOME',
   'OPENDEPLOY_TOOL_CACHE',
-  // The gateway client's request timeout and the multipart upload thresholds.
-  'OD_REQUEST_TIMEOUT_MS',
-  'OPENDEPLOY_MULTIPART_THRESHOLD',
-  'OPENDEPLOY_MULTIPART_PART_SIZE',
-  'OPENDEPLOY_MULTIPART_CONCURRENCY',
   // Read by an embedded local gateway's upload routes.
   'OPENDEPLOY_LOCAL_UPLOAD_SESSION_TTL_MS',
   'OPENDEPLOY_LOCAL_EXTRACT_DELAY_MS',
