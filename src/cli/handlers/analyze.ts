@@ -2,7 +2,10 @@ import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { OdError } from '../../core/errors.js';
 import { analyzeProject, type Analysis } from '../../analyze/index.js';
-import { manifestOf, selectFiles } from '../../archive/index.js';
+// Straight from the modules, not archive/index: analyze never loads the zip writer.
+import { manifestOf } from '../../archive/manifest.js';
+import { selectFiles } from '../../archive/select.js';
+import { walkProject } from '../../archive/walk.js';
 import { writeAnalysisFile } from '../../deploy/state.js';
 import type { GlobalOptions } from '../../core/session.js';
 import { runHandler } from '../run.js';
@@ -20,8 +23,9 @@ export default async function analyzeCommand({ args, options, io }: Invocation<A
     if (!info?.isDirectory()) {
       throw new OdError('invalid_input', `${root} is not a folder.`, { nextAction: 'Pass the path of the project folder to analyze.' });
     }
-    const selection = await selectFiles(root);
-    const analysis = await analyzeProject(root, { archive: manifestOf(selection) });
+    const listing = await walkProject(root);
+    const selection = await selectFiles(root, { listing });
+    const analysis = await analyzeProject(root, { archive: manifestOf(selection), listing });
     await saveAnalysis(root, analysis);
     reporter.document(analysis, humanAnalysis(analysis, options.explain === true));
     return 0;

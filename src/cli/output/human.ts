@@ -1,10 +1,29 @@
 import kleur from 'kleur';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import { scrubText, scrubTextExcept } from '../../core/redact.js';
 import type { OdError } from '../../core/errors.js';
 import { errorAllowList, type LogEvent, type Reporter } from '../../core/reporter.js';
 import type { Streams } from './json.js';
 import { bar, isByteProgress, Throttle, TransferMeters } from './progress.js';
+
+type OraFactory = (typeof import('ora'))['default'];
+let oraFactory: OraFactory | undefined;
+let oraLoading: Promise<void> | undefined;
+
+/**
+ * ora and its dependencies cost about 70 ms of start-up to import, and most runs (CI, pipes, --json)
+ * never show a spinner: it is imported only when one may be shown, while the command gets going.
+ * A stage that starts before it arrives is simply shown without animation.
+ */
+function preloadSpinner(): Promise<void> {
+  oraLoading ??= import('ora').then(
+    (module) => {
+      oraFactory = module.default;
+    },
+    () => undefined,
+  );
+  return oraLoading;
+}
 
 export interface HumanOptions {
   color: boolean;
@@ -31,6 +50,7 @@ export class HumanReporter implements Reporter {
   ) {
     kleur.enabled = options.color;
     this.paint = kleur;
+    if (options.spinner) void preloadSpinner();
   }
 
   private clearBar(): void {
@@ -56,11 +76,11 @@ export class HumanReporter implements Reporter {
   }
 
   stageStart(_stage: string, text: string): void {
-    if (!this.options.spinner) return;
+    if (!this.options.spinner || oraFactory === undefined) return;
     this.spinner?.stop();
     // discardStdin: false keeps the terminal out of raw mode, so Ctrl-C stays a real SIGINT from the
     // terminal (src/cli/interrupt.ts) instead of a byte ora has to notice on stdin.
-    this.spinner = ora({ text: scrubText(text), stream: process.stderr, color: 'cyan', discardStdin: false }).start();
+    this.spinner = oraFactory({ text: scrubText(text), stream: process.stderr, color: 'cyan', discardStdin: false }).start();
   }
 
   private finishSpinner(): void {

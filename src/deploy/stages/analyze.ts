@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { OdError } from '../../core/errors.js';
 import { analyzeProject } from '../../analyze/index.js';
-import { selectFiles, manifestOf } from '../../archive/index.js';
+import { manifestOf, selectFiles, walkProject } from '../../archive/index.js';
 import { writeAnalysisFile } from '../state.js';
 import type { DeployContext } from '../context.js';
 
@@ -12,10 +12,13 @@ import type { DeployContext } from '../context.js';
  */
 export async function analyzeStage(ctx: DeployContext): Promise<void> {
   ctx.reporter.stageStart('analyze', 'Analyzing project');
-  const selection = await selectFiles(ctx.inputs.root);
+  // One walk for both: the listing (with the small files' contents the secret checks read) is
+  // dropped after this stage; only the selection is kept for the archive.
+  const listing = await walkProject(ctx.inputs.root);
+  const selection = await selectFiles(ctx.inputs.root, { listing });
   ctx.selection = selection;
   await refuseEmptyFolder(ctx.inputs.root);
-  const analysis = await analyzeProject(ctx.inputs.root, { archive: manifestOf(selection) });
+  const analysis = await analyzeProject(ctx.inputs.root, { archive: manifestOf(selection), listing });
   ctx.analysis = analysis;
   await writeAnalysisFile(ctx.inputs.root, analysis);
 
