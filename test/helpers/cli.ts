@@ -23,6 +23,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Run `node bin/opendeploy.js` as a child process even when the run could stay in-process. */
   spawn?: boolean;
+  /** What the run reads on stdin (never a terminal); without it stdin is empty, like /dev/null. */
+  stdin?: string;
 }
 
 /**
@@ -138,8 +140,8 @@ export async function runCliInProcess(args: string[], options: CliOptions = {}):
     env: cleanEnv(options.env),
     cwd: options.cwd ?? REPO_ROOT,
     streams,
-    // A child's stdin is /dev/null: a read ends at once.
-    stdin: Readable.from([]),
+    // Like a child's: the given text, or /dev/null where a read ends at once.
+    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
     stdinIsTTY: false,
     stderrIsTTY: false,
   };
@@ -187,16 +189,17 @@ export function runCliProcess(args: string[], options: CliOptions = {}): Promise
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    child.stdin?.end(options.stdin);
     let stdout = '';
     let stderr = '';
     let pending = '';
     const events: Record<string, unknown>[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
       stdout += chunk;
       pending += chunk;
       let newline = pending.indexOf('\n');
@@ -206,7 +209,7 @@ export function runCliProcess(args: string[], options: CliOptions = {}): Promise
         newline = pending.indexOf('\n');
       }
     });
-    child.stderr.on('data', (chunk: string) => {
+    child.stderr!.on('data', (chunk: string) => {
       stderr += chunk;
     });
     child.on('error', reject);

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, lastEvent, runCli, type CliRun, errorOf } from '../helpers/cli.js';
+import { lastEvent, runCli, type CliRun, errorOf } from '../helpers/cli.js';
 import { startTestGateway, type RecordedRequest, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { formatDotenv, formatDotenvLine } from '../../src/ops/dotenv.js';
@@ -31,22 +30,9 @@ function cli(args: string[], extra: Record<string, string | undefined> = {}): Pr
   return runCli(args, { cwd: app, env: env(extra) });
 }
 
-/** Like runCli, with `input` written to the child's stdin (runCli leaves stdin closed). */
+/** Like cli, with `input` on the run's stdin. */
 function cliWithStdin(args: string[], input: string): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: app,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: 'true', NO_COLOR: '1', OD_GATEWAY: gw.url, OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, events: [] }));
-    child.stdin.end(input);
-  });
+  return runCli(args, { cwd: app, env: env(), stdin: input });
 }
 
 /** The one JSON document a one-shot command prints. */
@@ -135,8 +121,7 @@ describe('opendeploy env (against a deployed fixture)', () => {
     expect((await currentEnv()).FILE_KEY).toBe(fromFile);
 
     await gw.clearRequests();
-    // A child process: its stdin is /dev/null, so the read sees end-of-input at once.
-    const empty = await runCli(['env', 'set', 'EMPTY_KEY', '--json'], { cwd: app, env: env(), spawn: true });
+    const empty = await cli(['env', 'set', 'EMPTY_KEY', '--json']); // runCli's stdin is /dev/null
     expect(empty.code).toBe(2);
     expect(errorOf(empty).error_code).toBe('invalid_input');
     expect(await puts()).toEqual([]);
