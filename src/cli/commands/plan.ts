@@ -10,7 +10,7 @@ export function registerPlan(program: Command, wiring: Wiring): void {
     .option('--env-file <file>', 'the same as --vars-file (older name)')
     .addHelpText(
       'after',
-      '\nHonours the global options --env, --json, --quiet.\n\nExamples:\n  $ opendeploy plan                       the plan for the current folder\n  $ opendeploy plan ./api --vars-file .env.production\n  $ opendeploy plan --json                one {"type":"result",...} line\n  $ opendeploy deploy --dry-run           the same plan\n',
+      '\nHonours the global options --env and --json.\n\nExamples:\n  $ opendeploy plan                       the plan for the current folder\n  $ opendeploy plan ./api --vars-file .env.production\n  $ opendeploy plan --json                one {"type":"result",...} line\n  $ opendeploy deploy --dry-run           the same plan\n',
     )
     .action(lazyAction(wiring, async () => (await import('../handlers/plan.js')).default));
 }
