@@ -19,7 +19,7 @@
  * Per service it gives the container ports (port priority 2), `environment:` key names and the
  * engines that service uses (its `depends_on`, or engines its environment points at).
  */
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './yaml.js';
 import { developmentReason } from './compose-dev.js';
 import type { ComposeFile, ComposeService } from './compose-model.js';
 import type { Engine } from './schema.js';

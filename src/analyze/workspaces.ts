@@ -5,7 +5,7 @@
  * their local (workspace) dependencies and the root task runner. Which members are services is
  * decided in services.ts from what the detectors find in each member.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './yaml.js';
 import type { PackageJson } from './manifests.js';
 import type { DetectContext, WorkspaceMember } from './types.js';
 import { inDir } from './types.js';

@@ -6,7 +6,7 @@
  * code creates an `HTTP::Server`; the port is the default of the code's `ENV["PORT"]` read or its
  * bind/listen literal, else Kemal's 3000.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../yaml.js';
 import { TIER, inDir, type Conclusions, type Detection, type RuntimeDetector } from '../types.js';
 import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 

@@ -9,7 +9,7 @@
  * Web when it uses shelf / dart:io `HttpServer` / Dart Frog; the port is the default of the code's
  * `Platform.environment['PORT']` read or the literal it binds (Dart Frog: 8080).
  */
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../yaml.js';
 import { TIER, inDir, type Conclusions, type Detection, type RuntimeDetector } from '../types.js';
 import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 

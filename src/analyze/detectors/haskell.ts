@@ -7,7 +7,7 @@
  * `./bin/<name>`. Web when it uses Scotty / Warp / Servant / Yesod / Spock / Snap; the port is the
  * literal the code passes (`scotty 3000`, `run 8080`) or the default of its PORT read.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../yaml.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
 import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 

@@ -7,7 +7,7 @@
  * API-only. Database engine from config/database.yml (production, then default adapter) besides the
  * driver gems. Default port 3000.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../yaml.js';
 import { chain, detectNodePackageManager } from '../package-manager.js';
 import type { Engine } from '../schema.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';

@@ -12,7 +12,7 @@
  * A Boot app without a web starter is a worker (no port).
  */
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from '../yaml.js';
 import { engineOfDependency } from '../databases.js';
 import { substitutePomProperties } from '../manifests-backend.js';
 import type { Engine } from '../schema.js';

@@ -4,7 +4,7 @@
  * `public/index.html` (served from `public`). Loses to every runtime with something to run or build
  * (the registry decides), so it only wins for plain HTML/CSS/JS folders.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../yaml.js';
 import { TIER, inDir, joinRel, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
 
 /** The Staticfile's `root:` (CF staticfile buildpack, railpack's staticfile provider), or '.'. */

@@ -10,7 +10,7 @@
  * `.env` defaults file (Symfony's convention; only the scheme is read, never a value), or from
  * `doctrine.dbal.driver` in config/packages/doctrine.yaml. A compose `database` service counts too.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../yaml.js';
 import { chain, detectNodePackageManager, nodeRunScript } from '../package-manager.js';
 import type { Engine } from '../schema.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';

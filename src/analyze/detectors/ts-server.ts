@@ -11,7 +11,7 @@
  *    is a runtime dependency: then `tsx <entry>` runs the source.
  */
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../yaml.js';
 import { parseJsonc } from '../jsonc.js';
 import type { PackageJson } from '../manifests.js';
 import { inDir, type DetectContext } from '../types.js';
