@@ -10,7 +10,8 @@ import type { ComposeInfo } from './compose.js';
 import { isDevOnlyFile } from './env-vars.js';
 import type { Dependency, Ecosystem } from './manifests.js';
 import type { EnvRef } from './scan-model.js';
-import { ENGINES, type Engine, type Evidence } from './schema.js';
+import type { Engine, Evidence } from './schema.js';
+import { ENGINES } from './vocabulary.js';
 import type { DetectContext } from './types.js';
 import { inDir } from './types.js';
 

@@ -11,7 +11,7 @@
  *   not seen, which errs toward "unknown", never toward a wrong value.
  * - The Gradle version catalog (gradle/libs.versions.toml) is TOML: parsed with smol-toml.
  */
-import { parse as parseToml } from 'smol-toml';
+import { parseToml } from './toml.js';
 import type { Dependency } from './dependency.js';
 import { child, childrenNamed, parseXml, textAt, type XmlNode } from './xml.js';
 

@@ -1,27 +1,15 @@
 /**
- * The shape of a local analysis (spec/analysis.md, client-rules §12). This is a process boundary:
+ * The shape of a local analysis. This is a process boundary:
  * the CLI writes it to `.opendeploy/analysis.json` and later stages read it back, so it is a zod
  * schema and the TypeScript types are derived from it.
  *
  * Objects are strict: a field that is not in the spec is a bug, and the fixture tests catch it.
  */
 import { z } from 'zod';
+import { DEPENDENCY_RESOLUTIONS, ENGINES, ENV_KINDS, PROJECT_TYPES } from './vocabulary.js';
 
-export const PROJECT_TYPES = ['web', 'worker', 'cron', 'static', ''] as const;
-export const DEPENDENCY_RESOLUTIONS = ['locked', 'unlocked', 'unknown'] as const;
-export const ENGINES = ['postgres', 'mysql', 'mongodb', 'redis', 'clickhouse'] as const;
-export const ENV_KINDS = [
-  'dependency_provided',
-  'generated_app_secret',
-  'late_bound_url',
-  'startup_critical',
-  'feature_optional',
-] as const;
-
-export type Engine = (typeof ENGINES)[number];
-export type EnvKind = (typeof ENV_KINDS)[number];
-export type ProjectType = (typeof PROJECT_TYPES)[number];
-export type DependencyResolution = (typeof DEPENDENCY_RESOLUTIONS)[number];
+export { DEPENDENCY_RESOLUTIONS, ENGINES, ENV_KINDS, PROJECT_TYPES, EMPTY_ARCHIVE_MANIFEST } from './vocabulary.js';
+export type { DependencyResolution, Engine, EnvKind, ProjectType } from './vocabulary.js';
 
 export const EnvVarSchema = z.strictObject({
   name: z.string().min(1),
@@ -102,9 +90,3 @@ export type AnalyzedService = z.infer<typeof ServiceSchema>;
 export type Refusal = z.infer<typeof RefusalSchema>;
 export type ArchiveManifest = z.infer<typeof ArchiveManifestSchema>;
 export type Analysis = z.infer<typeof AnalysisSchema>;
-
-export const EMPTY_ARCHIVE_MANIFEST: ArchiveManifest = Object.freeze({
-  files: 0,
-  bytes: 0,
-  excluded_secrets: [],
-}) as ArchiveManifest;

@@ -16,7 +16,7 @@
  * are its parts. Go and uv workspaces have no such rule: a lone `cmd/gen` next to library modules is
  * a tool of a library repository, not a service.
  */
-import { parse as parseToml } from 'smol-toml';
+import { parseToml } from './toml.js';
 import { goMains, type GoMain } from './detectors/go.js';
 import { dnsName } from './name.js';
 import { decide } from './registry.js';

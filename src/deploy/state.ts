@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../core/atomic-write.js';
+import { stateDir, writeJsonAtomic } from './state-files.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { OdError } from '../core/errors.js';
@@ -9,6 +9,8 @@ import { OdError } from '../core/errors.js';
  * tokens, no env values), so it is safe to commit and share with a team. It is saved after every
  * stage, so a re-run after a crash, Ctrl-C or a failed build continues where the last one stopped.
  */
+
+export { stateDir, writeAnalysisFile, writeJsonAtomic } from './state-files.js';
 
 export const LOCAL_GATEWAY_MARKER = 'local';
 
@@ -60,10 +62,6 @@ const ProjectStateSchema = z.object({
 export type ProjectState = z.infer<typeof ProjectStateSchema>;
 export type ServiceLink = z.infer<typeof ServiceLinkSchema>;
 
-export function stateDir(root: string): string {
-  return path.join(root, '.opendeploy');
-}
-
 function statePath(root: string): string {
   return path.join(stateDir(root), 'project.json');
 }
@@ -99,17 +97,7 @@ export async function readProjectState(root: string): Promise<ProjectState | und
   return parsed.data;
 }
 
-/** project.json and analysis.json are replaced atomically, so a crash never leaves half a file. */
-export async function writeJsonAtomic(file: string, data: unknown, mode = 0o644): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(data, null, 2)}\n`, mode);
-}
-
 export async function writeProjectState(root: string, state: ProjectState): Promise<void> {
   const next: ProjectState = { ...state, updated_at: new Date().toISOString() };
   await writeJsonAtomic(statePath(root), next);
-}
-
-/** analysis.json: the last local analysis (never contains env values). */
-export async function writeAnalysisFile(root: string, analysis: unknown): Promise<void> {
-  await writeJsonAtomic(path.join(stateDir(root), 'analysis.json'), analysis);
 }

@@ -5,7 +5,7 @@
  * is validated with, so both fronts publish one contract.
  */
 import { z } from 'zod';
-import { AnalysisSchema } from '../analyze/index.js';
+import { AnalysisSchema } from '../analyze/schema.js';
 
 // ------------------------------------------------------------------ inputs
 

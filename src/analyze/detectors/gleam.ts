@@ -5,7 +5,7 @@
  * manifest.toml is the lockfile. Web when it uses Mist / Wisp / Glisten / Elli; the port is the one
  * the code passes (`mist.port(8000)`), the default of its PORT read, else unknown.
  */
-import { parse as parseToml } from 'smol-toml';
+import { parseToml } from '../toml.js';
 import { TIER, inDir, type Conclusions, type Detection, type RuntimeDetector } from '../types.js';
 import { findInSources, healthFromSources, portFromSources, sourceFiles } from './source-hints.js';
 

@@ -6,7 +6,7 @@
  * package's console script (`[project.scripts]`). Framework detectors (django, fastapi, flask)
  * refine it.
  */
-import { parse as parseToml } from 'smol-toml';
+import { parseToml } from '../toml.js';
 import { describeDependency } from '../databases.js';
 import { detectPythonPackageManager } from '../package-manager.js';
 import { isTestPath, type PyAppObject } from '../scan-model.js';

@@ -3,7 +3,7 @@
  * command sets ROCKET_ADDRESS=0.0.0.0 and ROCKET_PORT=$PORT (env overrides Rocket.toml). The port is
  * Rocket.toml's `port` (release, then global, then default profile), else Rocket's default 8000.
  */
-import { parse as parseToml } from 'smol-toml';
+import { parseToml } from '../toml.js';
 import { inDir, type Conclusion, type Detection, type FrameworkDetector } from '../types.js';
 import { rustFramework } from './rust.js';
 

@@ -8,7 +8,7 @@
  * `default-run`, then the one that starts an HTTP server, then the package-named one. A crate with
  * only a library has nothing to run. Framework detectors (actix, axum, rocket) refine it.
  */
-import { parse as parseToml } from 'smol-toml';
+import { parseToml } from '../toml.js';
 import type { CargoToml, Dependency } from '../manifests.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type RuntimeDetector } from '../types.js';
 

@@ -6,7 +6,7 @@ import { analyzeProject, type Analysis } from '../../analyze/index.js';
 import { manifestOf } from '../../archive/manifest.js';
 import { selectFiles } from '../../archive/select.js';
 import { walkProject } from '../../archive/walk.js';
-import { writeAnalysisFile } from '../../deploy/state.js';
+import { writeAnalysisFile } from '../../deploy/state-files.js';
 import type { GlobalOptions } from '../../core/session.js';
 import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
