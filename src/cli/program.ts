@@ -1,6 +1,7 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { Command as CommandClass, Option } from './commander.js';
 
-export { CommanderError } from 'commander';
+export { CommanderError } from './commander.js';
 import { VERSION } from '../core/version.js';
 import type { RunIo } from './io.js';
 import type { Wiring } from './lazy.js';
@@ -32,7 +33,7 @@ import { registerCompletion } from './commands/completion.js';
  */
 export function buildProgram(runIo: RunIo, setExit: (code: number) => void, output: { json?: boolean } = {}): Command {
   const wiring: Wiring = { io: () => runIo, setExit };
-  const program = new Command();
+  const program = new CommandClass();
   // Before any command is added, so every subcommand inherits it: usage errors are reported through
   // the one JSON-aware error path in main(), never as raw text on stderr. What commander still writes
   // to stderr is the help of a command group called without its subcommand (`opendeploy db`): a

@@ -56,6 +56,7 @@ describe('what start-up loads', () => {
     // Command metadata files may come and go; anything else a --help run loads is listed exactly.
     expect(run.dist).toContain('cli/commands/deploy.js');
     expect(run.dist.filter((file) => !file.startsWith('cli/commands/'))).toEqual([
+      'cli/commander.js',
       'cli/flags.js',
       'cli/io.js',
       'cli/lazy.js',
@@ -63,6 +64,7 @@ describe('what start-up loads', () => {
       'cli/pipe.js',
       'cli/program.js',
       'cli/suggest.js',
+      'core/cjs.js',
       'core/version.js',
     ]);
     expect(run.packages).toEqual(['commander']);

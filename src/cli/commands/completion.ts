@@ -1,4 +1,5 @@
-import { Argument, type Command } from 'commander';
+import type { Command } from 'commander';
+import { Argument } from '../commander.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
 export function registerCompletion(program: Command, wiring: Wiring): void {

@@ -1,4 +1,5 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import { Option } from '../commander.js';
 import { dataDirOption } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
