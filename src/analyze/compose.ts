@@ -25,6 +25,7 @@ import type { ComposeFile, ComposeService } from './compose-model.js';
 import type { Engine } from './schema.js';
 import type { DetectContext } from './types.js';
 import { inDir } from './types.js';
+import { asRecord } from '../core/records.js';
 
 export const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 
@@ -78,10 +79,6 @@ const WORKER_NAME = /(?:^|[-_])(?:worker|workers|queue|queues|celery|celeryworke
 const WORKER_COMMAND = /\bcelery\b[^\n]*\b(?:worker|beat)\b|\bsidekiq\b|\brq\s+worker\b|\bqueue:work\b|\bhorizon\b|\bmanage\.py\s+(?:rqworker|qcluster|runworker)\b|\bworker\b/;
 /** Commands that run a development server: the Dockerfile's own CMD is used instead. */
 const DEV_COMMAND = /\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?dev\b|\bnext\s+dev\b|\bnodemon\b|\brunserver\b|--reload\b|\bflask\s+run\b|\b(?:vite|astro|nuxt)\s+dev\b|--watch\b/;
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
 
 /** Container side of a compose port: `"8080:80"` → 80, `"127.0.0.1:5432:5432/tcp"` → 5432, `{target: 80}` → 80. */
 export function containerPort(entry: unknown): number | null {

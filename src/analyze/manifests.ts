@@ -25,6 +25,7 @@ import {
 } from './manifests-backend.js';
 import type { Dependency } from './dependency.js';
 import type { Warnings } from './warnings.js';
+import { asRecord } from '../core/records.js';
 
 // The declared-dependency record lives in its own module so the backend manifest parsers can
 // produce it without importing this one.
@@ -691,6 +692,3 @@ export class Manifests {
   }
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}

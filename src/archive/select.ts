@@ -26,6 +26,7 @@ import { OdError } from '../core/errors.js';
 import { isSecretByContent, isSecretByContentSync, openForCheck } from './content.js';
 import { isSecretFileName } from './rules.js';
 import { listingServes, walkProject, type ProjectListing, type WalkEntry } from './walk.js';
+import { errorCode } from '../core/records.js';
 
 export { PACKAGE_JSON_MAX_BYTES } from './walk.js';
 
@@ -76,11 +77,6 @@ export interface SelectOptions {
 /** Code-unit order: the same on every machine and locale, unlike localeCompare. */
 export function compareRel(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : 'error';
 }
 
 function toPosix(rel: string): string {

@@ -32,6 +32,7 @@ import {
   isSecretPath,
   VENV_MARKER,
 } from './rules.js';
+import { errorCode } from '../core/records.js';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -112,11 +113,6 @@ export interface ProjectListing {
   rootError?: NodeJS.ErrnoException;
   /** Contents of small files already read by one reader, for the others. */
   contents: ContentCache;
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : 'error';
 }
 
 function toPosix(rel: string): string {

@@ -25,6 +25,7 @@ import { processBatch, type BatchRequest, type BatchResponse, type WorkerDeps } 
 import { selectFiles, type SelectedFile, type Selection } from './select.js';
 import { isPrecompressedName } from './stored-types.js';
 import { centralEntry, endRecords, localHeader, METHOD_DEFLATED, METHOD_STORED, writeLocalSizes } from './zip-format.js';
+import { errorCode } from '../core/records.js';
 
 export interface ArchiveResult {
   /** Absolute path of the zip (ends in `.zip`, mode 0600). */
@@ -82,11 +83,6 @@ const COMPRESSION_LEVEL = 6;
  */
 function digestLine(rel: string, mode: number, size: number, contentHash: string): string {
   return `${rel}\0${mode.toString(8)}\0${size}\0${contentHash}\n`;
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : 'error';
 }
 
 /** Files up to this size are read whole by a worker; bigger ones are streamed in chunks. */

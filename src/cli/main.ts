@@ -44,6 +44,7 @@ export async function main(argv: string[], io: RunIo = defaultIo()): Promise<num
       // commander appends "\n(Did you mean x?)" to unknown subcommands and options: one sentence each.
       const [, text = error.message, suggestion] = /^(?:error:\s*)?([\s\S]*?)(?:\s*\(Did you mean (.+)\?\))?$/i.exec(error.message) ?? [];
       const message = text.replace(/^error:\s*/i, '').trim();
+      const { capitalise } = await import('../core/text.js');
       return usageError(io, json, `${capitalise(message)}${message.endsWith('.') ? '' : '.'}`, [
         suggestion ? `Did you mean ${suggestion}?` : 'Run `opendeploy --help` for usage.',
       ]);
@@ -58,10 +59,6 @@ async function usageError(io: RunIo, json: boolean, message: string, next: strin
   return runHandler({ json }, io, async () => {
     throw new OdError('invalid_input', message, { nextAction: next.join(' ') });
   });
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** `--version` / `-v`, alone or with `--json`: answered before commander is even loaded. */

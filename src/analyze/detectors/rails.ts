@@ -13,6 +13,7 @@ import type { Engine } from '../schema.js';
 import { TIER, inDir, type Conclusions, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { gem, gemOrLocked } from './ruby.js';
 import type { HealthRouteSyntax } from '../scan-model.js';
+import { asRecord } from '../../core/records.js';
 
 const ADAPTERS: Readonly<Record<string, Engine | null>> = {
   postgresql: 'postgres',
@@ -21,10 +22,6 @@ const ADAPTERS: Readonly<Record<string, Engine | null>> = {
   trilogy: 'mysql',
   sqlite3: null,
 };
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
 
 function parseErbYaml(text: string, merge: boolean): Record<string, unknown> | undefined {
   return asRecord(parseYaml(text.replace(/<%[\s\S]*?%>/g, 'erb'), { merge, maxAliasCount: 100 }));
