@@ -1,5 +1,5 @@
 /**
- * AI provider configuration (client-rules §12 `ai_config`): providers from SDK dependencies and
+ * AI provider configuration (the analysis's `ai_config`): providers from SDK dependencies and
  * provider-specific env names. Generic `_TOKEN` / `_KEY` names (OAuth, payments, storage, SMTP,
  * GITHUB_TOKEN) are never classified as AI without provider evidence.
  */

@@ -1,6 +1,6 @@
 /**
  * Reads a compose file with a real YAML parser into a model of its services, then classifies them
- * (spec/analysis.md "Service split", rule 1):
+ * (the first service-split rule):
  * - repo-local `build:` services with a web or worker role are services to deploy;
  * - database / cache images are dependencies (postgres, mysql/mariadb → mysql, mongo → mongodb,
  *   redis/valkey → redis, clickhouse);

@@ -1,5 +1,5 @@
 /**
- * Managed engines the service needs (spec/analysis.md "Databases", client-rules §12–13): from
+ * Managed engines the service needs: from
  * compose images, runtime (non-dev) manifest dependencies, Prisma's datasource provider, and env
  * names. Each engine once; nothing detected → nothing provisioned.
  *

@@ -39,7 +39,7 @@ export const DEFAULT_LIMITS: SnapshotLimits = {
 
 /**
  * Folders the walk never enters, at any depth. `build/` is deliberately absent: many stacks keep
- * sources or generators there (client-rules §9.2); exclude it through `.gitignore` when generated.
+ * sources or generators there; exclude it through `.gitignore` when generated.
  */
 export const IGNORED_DIR_NAMES: ReadonlySet<string> = new Set([
   '.git',

@@ -1,5 +1,5 @@
 /**
- * Local analysis: a pure function of a folder → Analysis (spec/analysis.md).
+ * Local analysis: a pure function of a folder → Analysis.
  *
  * It never touches the network, never executes project code and never writes files (the CLI saves
  * the result to .opendeploy/analysis.json). Problems inside the folder (malformed manifests,

@@ -1,5 +1,5 @@
 /**
- * The HTTP port, in the priority order of spec/analysis.md:
+ * The HTTP port, in this priority order:
  *   1. Dockerfile EXPOSE (the HTTP one when several),
  *   2. compose `ports` (container side),
  *   3. configuration: a port flag in the start command, the framework's stated port (`next start

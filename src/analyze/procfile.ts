@@ -2,7 +2,7 @@
  * Procfile (`web: <command>`): the author's own start command beats a derived one, in every
  * language (a folder no detector claims is still a service when its Procfile has a `web:` line),
  * and the port is recomputed from it (port.ts `serverPortOf`). Worker process types (worker, queue, sidekiq, celery, scheduler, clock, beat,
- * *worker*) become worker services (spec/analysis.md "Service split", rule 2); `release` is a
+ * *worker*) become worker services (the second service-split rule); `release` is a
  * release-phase task, not a process: the plan has no release phase, so it runs before the web
  * process starts (`release && web`, as Django's migrate does); other types are reported as not deployed.
  *

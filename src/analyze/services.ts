@@ -1,5 +1,5 @@
 /**
- * The service split (spec/analysis.md "Service split", first rule that matches):
+ * The service split (the first rule that matches wins):
  * 1. a compose file with repo-local `build:` services: each web/worker service (compose.ts); a
  *    service built from a context above its Dockerfile's folder (`context: .`, `dockerfile:
  *    server/Dockerfile`) is detected in the Dockerfile's folder when that holds the manifest, and

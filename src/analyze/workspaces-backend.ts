@@ -1,5 +1,5 @@
 /**
- * Cargo, Go and uv workspaces (spec/analysis.md "Service split", rule 3, next to the JS workspaces
+ * Cargo, Go and uv workspaces (the third service-split rule, next to the JS workspaces
  * of workspaces.ts):
  * - Cargo: a root `Cargo.toml` with `[workspace] members` (globs, minus `exclude`), plus the root
  *   package when it has one;

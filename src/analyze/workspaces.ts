@@ -1,5 +1,5 @@
 /**
- * JS workspace layouts (spec/analysis.md "Service split", rule 3): `pnpm-workspace.yaml`,
+ * JS workspace layouts (the third service-split rule): `pnpm-workspace.yaml`,
  * `package.json#workspaces` (npm, yarn, bun), `lerna.json`, and `turbo.json` / `nx.json` (which use
  * the package manager's list, else the usual apps/*, packages/*, libs/*). Gives the member folders,
  * their local (workspace) dependencies and the root task runner. Which members are services is

@@ -1,5 +1,5 @@
 /**
- * The archive summary that `analysis.json` carries in its `archive` field (spec/analysis.md):
+ * The archive summary that `analysis.json` carries in its `archive` field:
  * counts and secret-like paths only, never contents.
  */
 import type { Selection } from './select.js';

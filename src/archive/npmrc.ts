@@ -1,6 +1,6 @@
 /**
  * `.npmrc` is kept when it only carries build configuration (registry, save-exact, engine-strict,
- * legacy-peer-deps): builds often break without it (failure-playbook E10). It becomes a secret when
+ * legacy-peer-deps): builds often break without it. It becomes a secret when
  * it carries auth material (§9.2), which is then never sent.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The built-in exclusion policy of the source archive (spec/client-rules.md §9.2, §11): which folders
+ * The built-in exclusion policy of the source archive: which folders
  * are never entered, which files are never sent, and which of those count as secrets worth reporting.
  *
  * These rules cannot be overridden by a negation in `.gitignore` or `.opendeployignore`: they are the
@@ -200,7 +200,7 @@ function stringRecord(value: unknown): Record<string, string> {
  *
  * Why not exclude `build/` everywhere like `dist/`: many stacks keep *source* there (Gradle-less
  * Java helpers, Go `build/package/Dockerfile`, CMake scripts, Python `build/` generators), and a
- * Dockerfile that copies them fails when they are missing (failure-playbook E13). So `build/` goes
+ * Dockerfile that copies them fails when they are missing. So `build/` goes
  * only with evidence that a JS tool writes it: a script running react-scripts/craco/
  * react-app-rewired/docusaurus/remix `build`, a script with an output flag pointing at `build`, or a
  * SvelteKit node/static adapter. A `build/` listed in `.gitignore` is excluded by the ignore rules

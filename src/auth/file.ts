@@ -1,7 +1,7 @@
 /**
  * The credential file (`auth.json`): strict reading, permission tightening and atomic writes.
  *
- * Rules (spec/client-rules.md §2, failure-playbook A10/A11):
+ * Rules:
  * - opendeploy never rewrites or deletes an existing credential file it cannot understand: malformed
  *   JSON, an unknown `version`, a missing `api_key` or an empty (zero-byte) file are all `auth_invalid`
  *   errors that name the path and leave the bytes untouched.

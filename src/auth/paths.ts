@@ -2,7 +2,7 @@
  * Where the user-scoped state lives and which credential file a run uses.
  *
  * Home: `OPENDEPLOY_HOME` or `~/.opendeploy`.
- * Credential file: `--auth-file` flag > `OPDEPLOY_AUTH_FILE` (the seeds' spelling) >
+ * Credential file: `--auth-file` flag > `OPDEPLOY_AUTH_FILE` (the spelling older clients use) >
  * `OPENDEPLOY_AUTH_FILE` (alias) > `<home>/auth.json`. Empty values count as unset.
  */
 import { homedir } from 'node:os';

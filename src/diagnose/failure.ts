@@ -10,7 +10,7 @@ export interface FailureDiagnosis {
   evidence: string[];
   /** True when the source must be uploaded and bound again before a retry can work. */
   rebindSource: boolean;
-  /** The failure-playbook row (`E1`, `F1`, `D1`, …), or null when no row matched. */
+  /** The playbook row (`E1`, `F1`, `D1`, …), or null when no row matched. */
   playbookId: string | null;
   /** The exact command that fixes it, when there is one. */
   fixCommand: string | null;

@@ -196,7 +196,7 @@ export const UpdateSourceResponseSchema = z.looseObject({
   message: optStr,
 });
 
-/** POST /v1/upload/multipart/init → the session (R-api Step 4-MP). */
+/** POST /v1/upload/multipart/init → the session. */
 export const MultipartInitResponseSchema = z.looseObject({
   upload_id: z.string().min(1),
   part_size: z.number().int().positive(),

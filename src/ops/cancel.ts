@@ -23,7 +23,7 @@ export interface CancelInput {
   reporter: Reporter;
   /** Asks for consent when a person is at the terminal. */
   prompter: Prompter;
-  options: GlobalOptions;
+  options: GlobalOptions & { dataDir?: string | undefined };
   deploymentId?: string | undefined;
   signal: AbortSignal;
   readbackMs?: number;

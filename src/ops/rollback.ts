@@ -7,6 +7,7 @@ import { OdError } from '../core/errors.js';
 import { dashboardUrl } from '../auth/index.js';
 import { confirmAction } from '../core/consent.js';
 import { shellQuote } from '../core/text.js';
+import { targetFlags } from './target-flags.js';
 import type { ExecutionContext, GlobalOptions, Prompter } from '../core/session.js';
 import type { Reporter } from '../core/reporter.js';
 import { pollIntervalFor } from './connect.js';
@@ -23,7 +24,7 @@ export interface RollbackInput {
   reporter: Reporter;
   /** Asks for consent when a person is at the terminal. */
   prompter: Prompter;
-  options: GlobalOptions;
+  options: GlobalOptions & { dataDir?: string | undefined };
   /** The deployment to roll back to (default: the previous successful one). */
   deploymentId?: string | undefined;
   signal: AbortSignal;
@@ -38,13 +39,8 @@ export interface RollbackResult {
 }
 
 /** The exact command that repeats an operation with consent (`--yes`), keeping the flags that matter. */
-export function resumeCommand(command: string, args: string[], options: GlobalOptions, exec: ExecutionContext): string {
-  const argv = ['opendeploy', command, ...args];
-  if (options.project) argv.push('--project', options.project);
-  if (options.service) argv.push('--service', options.service);
-  if (options.env) argv.push('--env', options.env);
-  if (options.gateway) argv.push('--gateway', options.gateway);
-  if (options.local) argv.push('--local');
+export function resumeCommand(command: string, args: string[], options: GlobalOptions & { dataDir?: string | undefined }, exec: ExecutionContext): string {
+  const argv = ['opendeploy', command, ...args, ...targetFlags(options)];
   if (exec.json) argv.push('--json');
   argv.push('--yes');
   return shellQuote(argv);

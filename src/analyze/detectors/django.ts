@@ -1,5 +1,5 @@
 /**
- * Django: `manage.py` (even without a declared dependency, client-rules §12) or a `django`
+ * Django: `manage.py` (even without a declared dependency) or a `django`
  * dependency with manage.py one folder down (`src/manage.py`, `backend/manage.py`).
  *
  * The settings module comes from manage.py's DJANGO_SETTINGS_MODULE (`config.settings.production`

@@ -1,5 +1,5 @@
 /**
- * Laravel: an `artisan` file or a `laravel/framework` requirement (client-rules §12). Served from
+ * Laravel: an `artisan` file or a `laravel/framework` requirement. Served from
  * `public/index.php`. Build: the Composer production install, then the JS install and `build` script
  * when package.json has one (Vite is reported as the build tool, never as the framework).
  *

@@ -1,5 +1,5 @@
 /**
- * Rails: `config/application.rb` defining a `Rails::Application` (client-rules §12), or a `rails` /
+ * Rails: `config/application.rb` defining a `Rails::Application`, or a `rails` /
  * `railties` gem. Start: `bundle exec rails server -b 0.0.0.0 -p $PORT` (Puma, configured by
  * config/puma.rb). Build: `bundle install`, the JS install when package.json has dependencies
  * (jsbundling/cssbundling run through assets:precompile), then `bundle exec rails

@@ -1,5 +1,5 @@
 /**
- * Symfony: a `symfony/framework-bundle` requirement (client-rules §12: composer.json + symfony/*).
+ * Symfony: a `symfony/framework-bundle` requirement (in composer.json).
  * Served from `public/`: FrankenPHP when the project uses it (Symfony Docker's Caddyfile, the
  * runtime/frankenphp-symfony package), else PHP's built-in server `php -S 0.0.0.0:$PORT -t public`
  * as Symfony's docs show (warned: one request at a time). Build: the Composer

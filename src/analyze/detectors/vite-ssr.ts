@@ -1,7 +1,7 @@
 /**
  * Server-rendering frameworks built on Vite: TanStack Start, Solid Start, Analog and Vike. Their
  * build is a server, not a folder of static files, so the service is a web process on its port.
- * They are outside the framework vocabulary (spec/analysis.md), so the framework is `vite` and the
+ * They are outside the framework vocabulary, so the framework is `vite` and the
  * SSR framework is named in the evidence.
  *
  * The start command, first match (railpack's node provider decides the same way):
