@@ -1,4 +1,4 @@
-import { OdError } from './errors.js';
+import { OdError, type OdErrorOptions } from './errors.js';
 import { askYesNo, mustFailFast, type ExecutionContext, type Prompter } from './session.js';
 
 export interface ConfirmRequest {
@@ -25,10 +25,25 @@ export async function confirmAction(session: { exec: ExecutionContext; prompter:
       details: { changes: request.changes, resume_command: request.resumeCommand, values_redacted: true },
     });
   }
-  if (await askYesNo(session.prompter, `${request.action}${request.changes.length ? ` (${request.changes.join(', ')})` : ''}. Continue?`)) return;
-  throw new OdError('consent_required', 'Not confirmed, so nothing was changed.', {
+  const asked = `${request.action}${request.changes.length ? ` (${request.changes.join(', ')})` : ''}`;
+  if (await askYesNo(session.prompter, `${asked}. Continue?`)) return;
+  throw new DeclinedError(asked, {
     retryable: false,
     nextAction: `Run \`${request.resumeCommand}\` to do it without the question.`,
     details: { changes: request.changes, resume_command: request.resumeCommand },
   });
+}
+
+/**
+ * The person at the terminal answered no. Still `consent_required` (same exit code), but it is their
+ * choice, not a failure: the human output says what was not done as a plain line, not an error.
+ */
+export class DeclinedError extends OdError {
+  /** What was not done, as the question put it (the action and the names of its changes). */
+  readonly notDone: string;
+
+  constructor(notDone: string, options: OdErrorOptions) {
+    super('consent_required', 'Not confirmed, so nothing was changed.', options);
+    this.notDone = notDone;
+  }
 }

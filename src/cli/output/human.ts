@@ -2,6 +2,7 @@ import kleur from 'kleur';
 import type { Ora } from 'ora';
 import { scrubText, scrubTextExcept } from '../../core/redact.js';
 import type { OdError } from '../../core/errors.js';
+import { DeclinedError } from '../../core/consent.js';
 import { errorAllowList, type LogEvent, type Reporter } from '../../core/reporter.js';
 import type { Streams } from './json.js';
 import { bar, isByteProgress, Throttle, TransferMeters } from './progress.js';
@@ -162,6 +163,16 @@ export class HumanReporter implements Reporter {
 
   error(error: OdError): void {
     this.clearBar();
+    if (error instanceof DeclinedError) {
+      // A "no" at the prompt is the person's choice: plain lines saying what was left as it was.
+      this.finishSpinner();
+      const allowed = errorAllowList(error);
+      const write = (line: string): void => void this.streams.stderr.write(`${scrubTextExcept(line, allowed)}\n`);
+      write(error.message);
+      write(`  Not done: ${error.notDone}.`);
+      write(`  ${this.paint.bold('→')} ${error.nextAction}`);
+      return;
+    }
     if (this.spinner) {
       this.spinner.fail();
       this.spinner = undefined;
