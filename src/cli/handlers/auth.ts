@@ -2,6 +2,7 @@ import { claimUrl, describeToken, displayPath, type ResolvedCredential } from '.
 import { readProjectState, type ProjectState } from '../../deploy/state.js';
 import { connectExistingCredential } from '../../ops/target.js';
 import type { GlobalOptions } from '../../core/session.js';
+import { OdError } from '../../core/errors.js';
 import { runHandler, type CommandEnv } from '../run.js';
 import type { Invocation } from '../lazy.js';
 import { emitDocument } from './env.js';
@@ -34,7 +35,17 @@ async function authStatus(ctx: CommandEnv, options: AuthOptions): Promise<number
     // A broken link file must not hide which credential is in use; the gateway precedence just skips it.
     state = undefined;
   }
-  const { credential, bound, audit, embedded, close } = await connectExistingCredential({ session: ctx.session, options, state });
+  const { credential, bound, audit, embedded, close } = await connectExistingCredential({ session: ctx.session, options, state }).catch((error: unknown) => {
+    // Without a credential nothing is resolved, so nothing can be minted here: a person at a terminal
+    // is told the two ways to get one (CI and agents keep the message about OPENDEPLOY_TOKEN / --yes).
+    if (exec.interactive && error instanceof OdError && error.code === 'auth_missing') {
+      throw new OdError('auth_missing', 'No opendeploy credential found on this machine.', {
+        nextAction: 'Log in with a dashboard token: `opendeploy login`. Or run `opendeploy deploy` in your app folder: it offers to create a free local credential.',
+        details: error.details,
+      });
+    }
+    throw error;
+  });
   try {
     const claim = !bound && credential.agentId && credential.bindSig ? claimUrl(credential.gateway, credential.agentId, credential.bindSig) : null;
     const token = describeToken(credential.token);
