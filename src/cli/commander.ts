@@ -8,4 +8,4 @@ import { requireCjs } from '../core/cjs.js';
 
 const commander = requireCjs('commander') as typeof Commander;
 
-export const { Argument, Command, CommanderError, Option } = commander;
+export const { Argument, Command, CommanderError, Help, Option } = commander;

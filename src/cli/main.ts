@@ -12,12 +12,13 @@ export async function main(argv: string[], io: RunIo = defaultIo()): Promise<num
   const { buildProgram, CommanderError } = await import('./program.js');
   const json = argv.includes('--json');
   let exitCode = 0;
-  const program = buildProgram(
+  const program = await buildProgram(
     io,
     (code) => {
       exitCode = code;
     },
     { json },
+    argv,
   );
   const { unknownCommand } = await import('./suggest.js');
   const unknown = unknownCommand(argv, program, io.cwd);

@@ -1,37 +1,49 @@
 import type { Command } from 'commander';
-import { Command as CommandClass, Option } from './commander.js';
+import { Command as CommandClass, Help, Option } from './commander.js';
+import { COMMAND_TABLE, commandModules, loadRegister } from './command-table.js';
 
 export { CommanderError } from './commander.js';
 import { VERSION } from '../core/version.js';
 import type { RunIo } from './io.js';
 import type { Wiring } from './lazy.js';
-import { registerDeploy } from './commands/deploy.js';
-import { registerAnalyze } from './commands/analyze.js';
-import { registerLocalGateway } from './commands/local-gateway.js';
-import { registerRollback } from './commands/rollback.js';
-import { registerCancel } from './commands/cancel.js';
-import { registerLogs } from './commands/logs.js';
-import { registerStatus } from './commands/status.js';
-import { registerTriage } from './commands/triage.js';
-import { registerRedeploy } from './commands/redeploy.js';
-import { registerResize } from './commands/resize.js';
-import { registerDb } from './commands/db.js';
-import { registerDomain } from './commands/domain.js';
-import { registerEnv } from './commands/env.js';
-import { registerAuth } from './commands/auth.js';
-import { registerMcp } from './commands/mcp.js';
-import { registerPlan } from './commands/plan.js';
-import { registerDeployments } from './commands/deployments.js';
-import { registerLink } from './commands/link.js';
-import { registerLogin } from './commands/auth-login.js';
-import { registerOpen } from './commands/open.js';
-import { registerCompletion } from './commands/completion.js';
+
+/** Global options that take a value: skipped when looking for the command a line addresses. */
+const GLOBAL_VALUE_OPTIONS = new Set(['--gateway', '--auth-file', '--env', '--project', '--service']);
 
 /**
- * Commander wiring only: every command is metadata plus a handler module that is imported when the
- * command runs, so building the program loads nothing but commander.
+ * The command module a command line addresses: the one registering its first operand (after
+ * `help`), the default command's (`deploy`) when the first operand is a path or missing, and none for
+ * the top-level help.
  */
-export function buildProgram(runIo: RunIo, setExit: (code: number) => void, output: { json?: boolean } = {}): Command {
+export function addressedModule(argv: string[]): string | undefined {
+  const operands: string[] = [];
+  for (let index = 0; index < argv.length && operands.length < 2; index += 1) {
+    const arg = argv[index]!;
+    if (arg === '--') break;
+    if (arg.startsWith('-') && arg !== '-') {
+      if (!arg.includes('=') && GLOBAL_VALUE_OPTIONS.has(arg)) index += 1;
+      continue;
+    }
+    operands.push(arg);
+  }
+  const asksHelp = argv.includes('--help') || argv.includes('-h') || operands[0] === 'help';
+  const name = operands[0] === 'help' ? operands[1] : operands[0];
+  if (name === undefined) return asksHelp ? undefined : 'deploy';
+  return COMMAND_TABLE.find((entry) => entry.name === name || entry.aliases?.includes(name))?.module ?? 'deploy';
+}
+
+/**
+ * Commander wiring only. Every command is metadata plus a handler module imported when it runs; on
+ * top of that, given the command line, only the metadata module it addresses is loaded and every
+ * other command is a stub with its name and help line (from the command table). Without `argv`
+ * (tests, completion scripts) every command is registered in full.
+ */
+export async function buildProgram(
+  runIo: RunIo,
+  setExit: (code: number) => void,
+  output: { json?: boolean } = {},
+  argv?: string[],
+): Promise<Command> {
   const wiring: Wiring = { io: () => runIo, setExit };
   const program = new CommandClass();
   // Before any command is added, so every subcommand inherits it: usage errors are reported through
@@ -60,26 +72,21 @@ export function buildProgram(runIo: RunIo, setExit: (code: number) => void, outp
     .option('--local', 'use the embedded local gateway instead of the hosted one')
     .showHelpAfterError(false)
     .exitOverride();
-  registerDeploy(program, wiring);
-  registerAnalyze(program, wiring);
-  registerLocalGateway(program, wiring);
-  registerRollback(program, wiring);
-  registerCancel(program, wiring);
-  registerLogs(program, wiring);
-  registerStatus(program, wiring);
-  registerTriage(program, wiring);
-  registerRedeploy(program, wiring);
-  registerResize(program, wiring);
-  registerDb(program, wiring);
-  registerDomain(program, wiring);
-  registerEnv(program, wiring);
-  registerAuth(program, wiring);
-  registerMcp(program, wiring);
-  registerPlan(program, wiring);
-  registerDeployments(program, wiring);
-  registerLink(program, wiring);
-  registerLogin(program, wiring);
-  registerOpen(program, wiring);
-  registerCompletion(program, wiring);
+  const addressed = argv === undefined ? undefined : addressedModule(argv);
+  const stubTerms = new Map<Command, string>();
+  for (const module of commandModules()) {
+    if (argv === undefined || module === addressed) {
+      (await loadRegister(module))(program, wiring);
+      continue;
+    }
+    for (const entry of COMMAND_TABLE.filter((candidate) => candidate.module === module)) {
+      const stub = program.command(entry.name).description(entry.summary);
+      for (const alias of entry.aliases ?? []) stub.alias(alias);
+      stubTerms.set(stub, entry.term);
+    }
+  }
+  // A stub has no options or arguments of its own: the help lists it with the table's term.
+  const plain = new Help();
+  program.configureHelp({ subcommandTerm: (command) => stubTerms.get(command) ?? plain.subcommandTerm(command) });
   return program;
 }

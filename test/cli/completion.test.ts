@@ -14,7 +14,7 @@ import { buildProgram } from '../../src/cli/program.js';
 let bashFile: string;
 let bashScript: string;
 
-const program = buildProgram(
+const program = await buildProgram(
   { env: {}, cwd: '.', streams: { stdout: { write: () => true }, stderr: { write: () => true } }, stdinIsTTY: false, stderrIsTTY: false },
   () => undefined,
 );

@@ -40,7 +40,7 @@ function recordAll(command: Command, record: (parsed: Parsed) => void): void {
 async function parse(line: string): Promise<Parsed> {
   expect(line, 'a fix command is one plain command line').toMatch(/^opendeploy( [^\s'"`$;&|]+)*$/);
   const io = { env: {}, cwd: process.cwd(), streams: { stdout: { write: () => true }, stderr: { write: () => true } }, stdinIsTTY: false, stderrIsTTY: false };
-  const program = buildProgram(io, () => undefined);
+  const program = await buildProgram(io, () => undefined);
   let parsed: Parsed | undefined;
   recordAll(program, (p) => {
     parsed = p;
