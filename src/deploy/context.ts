@@ -29,6 +29,11 @@ export interface DeployInputs {
   regionId?: string;
   flagAuthFile?: string;
   flagGateway?: string;
+  /**
+   * The app stays in a background local gateway after the run (`--local --detach`, or a gateway
+   * that was already running): the command that stops it, reported with the result.
+   */
+  stopCommand?: string;
   /** Home for auth.json and logs (`OPENDEPLOY_HOME` or ~/.opendeploy). */
   home: string;
   /** How often to poll deployment status. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { OdError } from '../../core/errors.js';
+import { shellQuote } from '../../core/text.js';
 import { createDeployContext, runDeployPipeline } from '../../deploy/pipeline.js';
 import { LOCAL_GATEWAY_MARKER, readProjectState } from '../../deploy/state.js';
 import type { DeployInputs } from '../../deploy/context.js';
@@ -91,6 +92,7 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
       ...(runEnv.OD_REGION_ID ? { regionId: runEnv.OD_REGION_ID } : {}),
       ...(flagAuthFile ? { flagAuthFile } : {}),
       ...(flagGateway ? { flagGateway } : {}),
+      ...(embedded?.attached ? { stopCommand: stopCommand(embedded.gateway.dataDir, options.dataDir !== undefined) } : {}),
     };
     const audit = session.audit;
     session.failureAudit = { step: 'deploy', fields: {}, include: ['message', 'status'] };
@@ -115,4 +117,9 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
   } finally {
     await embedded?.gateway.close();
   }
+}
+
+/** How to stop a background local gateway; the data folder is named when the run named one. */
+function stopCommand(dataDir: string, named: boolean): string {
+  return shellQuote(['opendeploy', 'local-gateway', '--stop', ...(named ? ['--data-dir', dataDir] : [])]);
 }

@@ -40,6 +40,8 @@ export interface DeployResult {
   dashboard_url: string;
   /** Required variables (names) the services do not have; the deploy warned about them before the build. */
   missing_required_vars: string[];
+  /** With a background local gateway: the command that stops it (and the app). */
+  stop_command?: string;
   [key: string]: unknown;
 }
 
@@ -79,6 +81,7 @@ export async function reportStage(ctx: DeployContext): Promise<void> {
     claim_url: claim,
     dashboard_url: dashboard,
     missing_required_vars: missing,
+    ...(ctx.inputs.stopCommand ? { stop_command: ctx.inputs.stopCommand } : {}),
   };
   const lines = [
     '',
@@ -90,6 +93,7 @@ export async function reportStage(ctx: DeployContext): Promise<void> {
   for (const dep of ctx.state.dependencies) lines.push(`  database    ${dep.engine}  ${dep.dependency_id}`);
   lines.push(`  dashboard   ${dashboard}`);
   if (missing.length > 0) lines.push(`  not set     ${missing.join(', ')} (required by the analysis; see the warning above)`);
+  if (ctx.inputs.stopCommand) lines.push(`  stop        ${ctx.inputs.stopCommand}  (the app keeps running in the background local gateway until then)`);
   if (claim) {
     lines.push(
       '',
