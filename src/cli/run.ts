@@ -7,7 +7,7 @@ import { createReporter, type Reporter, type Streams } from './output/index.js';
 import { createPrompter } from './prompt.js';
 import { INTERRUPT_GRACE_MS, withInterrupt } from './interrupt.js';
 import type { RunIo } from './io.js';
-import { diagnosisWithTargetFlags } from '../ops/target-flags.js';
+import { diagnosisWithTargetFlags } from '../core/target-flags.js';
 
 export interface CommandEnv {
   exec: ExecutionContext;

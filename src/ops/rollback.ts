@@ -7,7 +7,7 @@ import { OdError } from '../core/errors.js';
 import { dashboardUrl } from '../auth/index.js';
 import { confirmAction } from '../core/consent.js';
 import { shellQuote } from '../core/text.js';
-import { targetFlags } from './target-flags.js';
+import { targetFlags } from '../core/target-flags.js';
 import type { ExecutionContext, GlobalOptions, Prompter } from '../core/session.js';
 import type { Reporter } from '../core/reporter.js';
 import { pollIntervalFor } from './connect.js';

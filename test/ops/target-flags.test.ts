@@ -6,7 +6,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { patToken } from '../helpers/tokens.js';
 import { resumeCommand } from '../../src/ops/rollback.js';
-import { sentenceWithTargetFlags, withTargetFlags } from '../../src/ops/target-flags.js';
+import { sentenceWithTargetFlags, withTargetFlags } from '../../src/core/target-flags.js';
 import type { ExecutionContext } from '../../src/core/session.js';
 
 /**

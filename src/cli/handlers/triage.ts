@@ -1,7 +1,7 @@
 import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { humanTriage, runTriage } from '../../ops/triage.js';
 import { runHandler } from '../run.js';
-import { diagnosisWithTargetFlags } from '../../ops/target-flags.js';
+import { diagnosisWithTargetFlags } from '../../core/target-flags.js';
 import type { Invocation } from '../lazy.js';
 
 export default async function triageCommand({ args, options, io }: Invocation<OpsOptions>): Promise<number> {

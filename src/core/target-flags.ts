@@ -4,7 +4,7 @@
  * named its target with flags would act on the folder's link, another environment, or another
  * local gateway's data.
  */
-import { shellQuote } from '../core/text.js';
+import { shellQuote } from './text.js';
 
 export interface TargetFlagOptions {
   project?: string | undefined;
