@@ -14,6 +14,8 @@ export interface Invocation<O> {
   io: RunIo;
   /** The commander command that matched (for the raw argv of a resume command). */
   command: Command;
+  /** The program with every command registered in full (the running one has stubs for the rest). */
+  fullProgram: () => Promise<Command>;
 }
 
 export type Handler<O> = (invocation: Invocation<O>) => Promise<number>;
@@ -22,6 +24,7 @@ export type Handler<O> = (invocation: Invocation<O>) => Promise<number>;
 export interface Wiring {
   io: () => RunIo;
   setExit: (code: number) => void;
+  fullProgram: () => Promise<Command>;
 }
 
 /** A commander action that imports the handler module on first use and runs it. */
@@ -31,6 +34,6 @@ export function lazyAction<O>(wiring: Wiring, load: () => Promise<Handler<O>>): 
     const command = actionArgs[actionArgs.length - 1] as Command;
     const args = actionArgs.slice(0, -2) as (string | string[] | undefined)[];
     const handler = await load();
-    wiring.setExit(await handler({ args, options: command.optsWithGlobals() as O, io: wiring.io(), command }));
+    wiring.setExit(await handler({ args, options: command.optsWithGlobals() as O, io: wiring.io(), command, fullProgram: wiring.fullProgram }));
   };
 }

@@ -44,7 +44,7 @@ export async function buildProgram(
   output: { json?: boolean } = {},
   argv?: string[],
 ): Promise<Command> {
-  const wiring: Wiring = { io: () => runIo, setExit };
+  const wiring: Wiring = { io: () => runIo, setExit, fullProgram: () => buildProgram(runIo, () => undefined, output) };
   const program = new CommandClass();
   // Before any command is added, so every subcommand inherits it: usage errors are reported through
   // the one JSON-aware error path in main(), never as raw text on stderr. What commander still writes

@@ -171,12 +171,11 @@ export function fishScript(name: string, nodes: CompletionNode[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-export default async function completionCommand({ args, options, io }: Invocation<GlobalOptions>): Promise<number> {
+export default async function completionCommand({ args, options, io, fullProgram }: Invocation<GlobalOptions>): Promise<number> {
   return runHandler(options, io, async ({ streams, exec, reporter }) => {
     const shell = args[0] as string;
     // The running program registers only this command in full: the script needs all of them.
-    const { buildProgram } = await import('../program.js');
-    const root = await buildProgram(io, () => undefined, {});
+    const root = await fullProgram();
     const nodes = completionTree(root);
     const name = root.name();
     const script = shell === 'bash' ? bashScript(name, nodes) : shell === 'zsh' ? zshScript(name, nodes) : shell === 'fish' ? fishScript(name, nodes) : undefined;
