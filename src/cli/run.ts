@@ -1,8 +1,8 @@
 import { OdError, toOdError } from '../core/errors.js';
 import { normaliseGatewayUrl } from '../gateway/base-url.js';
-import { buildExecutionContext, type AuditSink, type ExecutionContext, type GlobalOptions, type Session } from '../core/session.js';
+import { buildExecutionContext, type ExecutionContext, type GlobalOptions, type Session } from '../core/session.js';
 import { resolveHome } from '../auth/paths.js';
-import { createAuditLogger } from '../audit/logger.js';
+import { lazyAuditSink } from '../audit/lazy.js';
 import { createReporter, type Reporter, type Streams } from './output/index.js';
 import { createPrompter } from './prompt.js';
 import { INTERRUPT_GRACE_MS, withInterrupt } from './interrupt.js';
@@ -21,26 +21,6 @@ export interface CommandEnv {
 
 export { defaultIo, type RunIo } from './io.js';
 
-/**
- * The audit trail of this run, opened on first use: `<home>/logs/`, where home comes from the run's
- * environment. A command that never audits (analyze, --help) never resolves a home.
- */
-function lazyAudit(env: NodeJS.ProcessEnv): AuditSink {
-  let logger: AuditSink | undefined;
-  const get = (): AuditSink => (logger ??= createAuditLogger({ home: resolveHome(env) }));
-  return {
-    info: (step, fields) => get().info(step, fields),
-    warn: (step, fields) => get().warn(step, fields),
-    error: (step, fields) => get().error(step, fields),
-    get path() {
-      return get().path;
-    },
-    get lastError() {
-      return logger?.lastError;
-    },
-    flush: async () => logger?.flush(),
-  };
-}
 
 /** The session of one command: built once here, from the injected I/O. */
 function buildSession(options: GlobalOptions, io: RunIo): { session: Session; abort: AbortController } {
@@ -50,7 +30,7 @@ function buildSession(options: GlobalOptions, io: RunIo): { session: Session; ab
     exec,
     reporter: createReporter(exec, io.streams),
     prompter: createPrompter(io.stdin ?? process.stdin, io.streams.stderr),
-    audit: lazyAudit(io.env),
+    audit: lazyAuditSink(() => resolveHome(io.env)),
     signal: abort.signal,
     // Only the CLI may start the embedded gateway; its module loads when a command needs it.
     startLocalGateway: async (request, env) => (await import('./gateway-selection.js')).startLocalGatewayLease(request, env),

@@ -13,10 +13,11 @@ import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { OdError, toOdError } from '../core/errors.js';
 import { redact, registerSecret, scrubText } from '../core/redact.js';
-import { buildExecutionContext, noPrompter, type AuditSink, type Session, type StartLocalGateway } from '../core/session.js';
+import { buildExecutionContext, noPrompter, type Session, type StartLocalGateway } from '../core/session.js';
 import { normaliseGatewayUrl } from '../gateway/base-url.js';
 import { resolveHome } from '../auth/index.js';
 import { createAuditLogger } from '../audit/index.js';
+import { lazyAuditSink } from '../audit/lazy.js';
 import { analyzeProject, type Analysis } from '../analyze/index.js';
 import { manifestOf, selectFiles } from '../archive/index.js';
 import { createDeployContext, runDeployPipeline } from '../deploy/pipeline.js';
@@ -89,22 +90,6 @@ export interface ToolResult {
   isError?: boolean;
 }
 
-function lazyAudit(env: NodeJS.ProcessEnv): AuditSink {
-  let logger: AuditSink | undefined;
-  const get = (): AuditSink => (logger ??= createAuditLogger({ home: resolveHome(env) }));
-  return {
-    info: (step, fields) => get().info(step, fields),
-    warn: (step, fields) => get().warn(step, fields),
-    error: (step, fields) => get().error(step, fields),
-    get path() {
-      return get().path;
-    },
-    get lastError() {
-      return logger?.lastError;
-    },
-    flush: async () => logger?.flush(),
-  };
-}
 
 export function openCall(deps: ToolDeps, tool: string, given: TargetArgs, signal: AbortSignal, onProgress?: (progress: number, message: string) => void): Call {
   const args: TargetArgs = { ...deps.defaults, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) };
@@ -126,7 +111,7 @@ export function openCall(deps: ToolDeps, tool: string, given: TargetArgs, signal
     exec,
     reporter,
     prompter: noPrompter,
-    audit: lazyAudit(deps.env),
+    audit: lazyAuditSink(() => resolveHome(deps.env)),
     signal,
     ...(deps.startLocalGateway ? { startLocalGateway: deps.startLocalGateway } : {}),
   };
