@@ -34,6 +34,15 @@ export interface DeployInputs {
    * that was already running): the command that stops it, reported with the result.
    */
   stopCommand?: string;
+  /** The run detached on its own (`--local --json` with no terminal attached): said in the result. */
+  detached?: boolean;
+  /**
+   * Return once the deployment is created (`--no-wait`): no watch, no subdomain claim. The next run
+   * of an unchanged folder follows that deployment instead of starting another.
+   */
+  noWait?: boolean;
+  /** The target flags of this run (`--local`, `--data-dir`, `--env`, …), for the printed follow command. */
+  targetFlags?: string[];
   /** Home for auth.json and logs (`OPENDEPLOY_HOME` or ~/.opendeploy). */
   home: string;
   /** How often to poll deployment status. */
@@ -73,6 +82,8 @@ export interface DeployContext {
   /** True when this run changed the service's port or variables (a deployment must pick them up). */
   configChanged?: boolean;
   deployments: Deployment[];
+  /** `--no-wait`: the deployment this run started (or found running) and did not follow. */
+  started?: { deploymentId: string; serviceId: string; status: string };
   url?: string;
   /** Per service id: the variable names the analysis marks required. */
   requiredVars: Record<string, string[]>;

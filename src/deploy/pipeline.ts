@@ -13,7 +13,7 @@ import { serviceStage } from './stages/service.js';
 import { sourceStage } from './stages/source.js';
 import { requiredVarsStage } from './stages/required.js';
 import { deploymentStage } from './stages/deployment.js';
-import { subdomainStage, reportStage } from './stages/finish.js';
+import { subdomainStage, reportStage, startedReportStage } from './stages/finish.js';
 
 export interface PipelineDeps {
   exec: ExecutionContext;
@@ -89,6 +89,11 @@ export async function runDeployPipeline(ctx: DeployContext): Promise<void> {
     // From here on the folder is linked (the gateway is known once auth ran): later runs read back
     // by name before creating anything.
     if (stage === authStage) await saveState(ctx);
+    // `--no-wait`: nothing is followed, so there is no URL to claim or read yet.
+    if (stage === deploymentStage && ctx.started) {
+      await startedReportStage(ctx);
+      return;
+    }
   }
 }
 

@@ -19,6 +19,7 @@ export async function deploymentStage(ctx: DeployContext): Promise<void> {
     const required = ctx.requiredVars[link.service_id];
     runner.scope = { projectId: ctx.state.project_id!, ...(ctx.bound !== undefined ? { bound: ctx.bound } : {}), ...(required ? { requiredVars: required } : {}) };
     let deploymentId: string | undefined;
+    let startedStatus = '';
     const previous = ctx.state.last_deployment;
     // An unchanged source and a deployment the previous run started but never saw end: keep
     // watching it, or, when it already succeeded and nothing changed since, finish with it
@@ -27,6 +28,7 @@ export async function deploymentStage(ctx: DeployContext): Promise<void> {
       const current = await client.getDeployment(previous.id).catch(() => undefined);
       if (current && (!TERMINAL_STATUSES.has(current.status) || (current.status === 'success' && !ctx.configChanged))) {
         deploymentId = current.id;
+        startedStatus = current.status;
         ctx.reporter.stageSkip('deploy.create', `Following deployment ${current.id} started by the previous run`, { deployment_id: current.id });
       }
     }
@@ -46,8 +48,15 @@ export async function deploymentStage(ctx: DeployContext): Promise<void> {
           `Starting deployment of ${link.name}`,
         );
         deploymentId = created.id;
+        startedStatus = created.status;
         ctx.state.last_deployment = { id: created.id, service_id: link.service_id, status: created.status, created_at: created.created_at ?? new Date().toISOString() };
         await saveState(ctx);
+      }
+      if (ctx.inputs.noWait) {
+        // Created (or still running from the previous run) and saved: the run ends here, and the
+        // next run of an unchanged folder follows this deployment.
+        ctx.started = { deploymentId, serviceId: link.service_id, status: startedStatus };
+        continue;
       }
       const result = await followDeployment(runner, deploymentId, link.service_id);
       ctx.state.last_deployment = { id: deploymentId, service_id: link.service_id, status: 'success', created_at: ctx.state.last_deployment?.created_at };

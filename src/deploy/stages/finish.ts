@@ -1,4 +1,5 @@
 import { claimUrl, dashboardUrl } from '../../auth/index.js';
+import { shellQuote } from '../../core/text.js';
 import { requireClient, type DeployContext } from '../context.js';
 import { saveState } from '../persist.js';
 import { renameAutoDomain, urlOf, waitForAutoDomain } from '../subdomain.js';
@@ -42,6 +43,8 @@ export interface DeployResult {
   missing_required_vars: string[];
   /** With a background local gateway: the command that stops it (and the app). */
   stop_command?: string;
+  /** True when a `--local --json` run with no terminal attached detached on its own. */
+  detached?: boolean;
   [key: string]: unknown;
 }
 
@@ -82,6 +85,7 @@ export async function reportStage(ctx: DeployContext): Promise<void> {
     dashboard_url: dashboard,
     missing_required_vars: missing,
     ...(ctx.inputs.stopCommand ? { stop_command: ctx.inputs.stopCommand } : {}),
+    ...(ctx.inputs.detached ? { detached: true } : {}),
   };
   const lines = [
     '',
@@ -102,5 +106,62 @@ export async function reportStage(ctx: DeployContext): Promise<void> {
       '  or it is removed after 6 idle hours (your local credential is kept).',
     );
   }
+  ctx.reporter.result(result, lines, claim ? [claim] : []);
+}
+
+export interface StartedResult {
+  status: 'started';
+  project_id: string;
+  service_id: string;
+  deployment_id: string;
+  /** The deployment's own status when this run left it (queued, building, …). */
+  deployment_status: string;
+  /** Streams the deployment's logs until it ends; carries this run's target flags. */
+  follow_command: string;
+  claim_url: string | null;
+  dashboard_url: string;
+  missing_required_vars: string[];
+  stop_command?: string;
+  /** True when a `--local --json` run with no terminal attached detached on its own. */
+  detached?: boolean;
+  [key: string]: unknown;
+}
+
+/** `--no-wait`: the deployment exists and is saved in the link; say how to follow it, and stop. */
+export async function startedReportStage(ctx: DeployContext): Promise<void> {
+  const started = ctx.started!;
+  const projectId = ctx.state.project_id!;
+  const link = ctx.state.services.find((s) => s.service_id === started.serviceId) ?? ctx.state.services[0]!;
+  const follow = shellQuote(['opendeploy', 'logs', started.deploymentId, '--follow', ...(ctx.inputs.targetFlags ?? [])]);
+  const credential = ctx.credential!;
+  const dashboard = dashboardUrl(credential.gateway, projectId);
+  const claim = ctx.bound === false && credential.agentId && credential.bindSig ? claimUrl(credential.gateway, credential.agentId, credential.bindSig, undefined) : null;
+  ctx.audit.info('report', { project_id: projectId, service_id: started.serviceId, deployment_id: started.deploymentId, status: 'started' });
+  const missing = allMissingRequired(ctx);
+  const result: StartedResult = {
+    status: 'started',
+    project_id: projectId,
+    service_id: started.serviceId,
+    deployment_id: started.deploymentId,
+    deployment_status: started.status,
+    follow_command: follow,
+    claim_url: claim,
+    dashboard_url: dashboard,
+    missing_required_vars: missing,
+    ...(ctx.inputs.stopCommand ? { stop_command: ctx.inputs.stopCommand } : {}),
+    ...(ctx.inputs.detached ? { detached: true } : {}),
+  };
+  const lines = [
+    '',
+    `Started deployment ${started.deploymentId} of ${ctx.state.project_name ?? ''} (not waiting for it)`,
+    `  project     ${projectId}`,
+    `  service     ${link.name}  ${started.serviceId}`,
+    `  deployment  ${started.deploymentId}  ${started.status}`,
+    `  dashboard   ${dashboard}`,
+  ];
+  if (missing.length > 0) lines.push(`  not set     ${missing.join(', ')} (required by the analysis; see the warning above)`);
+  if (ctx.inputs.stopCommand) lines.push(`  stop        ${ctx.inputs.stopCommand}  (the app keeps running in the background local gateway until then)`);
+  lines.push(`  follow      ${follow}`, '  Running `opendeploy` again on the unchanged folder also follows it instead of starting another deployment.');
+  if (claim) lines.push('', `  claim       ${claim}`, '  This project runs on an unclaimed credential: open the claim URL and sign in within 6 hours.');
   ctx.reporter.result(result, lines, claim ? [claim] : []);
 }
