@@ -60,7 +60,9 @@ export function buildExecutionContext(
 ): ExecutionContext {
   const ci = isCiEnv(env);
   const json = options.json === true;
-  const interactive = terminal.stdinIsTTY && terminal.stderrIsTTY && !ci;
+  // A coding agent's terminal may be a real one: its variables still mean nobody will answer.
+  const harness = agentHarness(env) !== undefined;
+  const interactive = terminal.stdinIsTTY && terminal.stderrIsTTY && !ci && !harness;
   return {
     json,
     yes: options.yes === true,
@@ -68,12 +70,28 @@ export function buildExecutionContext(
     verbose: options.verbose === true,
     color: colorEnabled(options, env, terminal.stderrIsTTY),
     interactive,
-    spinner: terminal.stderrIsTTY && !ci && !json && options.quiet !== true,
+    spinner: terminal.stderrIsTTY && !ci && !harness && !json && options.quiet !== true,
     ci,
-    agent: !ci && (json || !terminal.stdinIsTTY),
+    agent: !ci && (json || !terminal.stdinIsTTY || harness),
     env,
     cwd,
   };
+}
+
+/**
+ * The coding agent running this command, from the variables agent harnesses set: the generic
+ * `AI_AGENT` (its value names the agent), Claude Code (`CLAUDECODE`), Cursor's agent
+ * (`CURSOR_AGENT`), Gemini CLI (`GEMINI_CLI`), OpenAI Codex (`CODEX_SANDBOX`, `CODEX_THREAD_ID`).
+ * Undefined when none is set.
+ */
+export function agentHarness(env: NodeJS.ProcessEnv): string | undefined {
+  const set = (name: string): boolean => (env[name] ?? '').trim() !== '' && env[name] !== '0' && env[name]?.toLowerCase() !== 'false';
+  if (set('AI_AGENT')) return env.AI_AGENT!.trim();
+  if (set('CLAUDECODE')) return 'claude-code';
+  if (set('CURSOR_AGENT')) return 'cursor';
+  if (set('GEMINI_CLI')) return 'gemini-cli';
+  if (set('CODEX_SANDBOX') || set('CODEX_THREAD_ID')) return 'codex';
+  return undefined;
 }
 
 /** `CI` set to anything non-empty other than "false" / "0". */

@@ -12,6 +12,11 @@ describe('execution context: may we prompt, animate, or must we fail fast?', () 
     ['piped stdin (agent)', {}, { stdinIsTTY: false, stderrIsTTY: true }, { interactive: false, spinner: true, ci: false, agent: true }],
     ['no TTY at all', {}, { stdinIsTTY: false, stderrIsTTY: false }, { interactive: false, spinner: false, ci: false, agent: true }],
     ['CI without a TTY is CI, not an agent', { CI: 'true' }, { stdinIsTTY: false, stderrIsTTY: false }, { interactive: false, spinner: false, ci: true, agent: false }],
+    ['Claude Code at a real terminal is an agent', { CLAUDECODE: '1' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: false, spinner: false, ci: false, agent: true }],
+    ['AI_AGENT names any agent', { AI_AGENT: 'my-bot@2' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: false, spinner: false, ci: false, agent: true }],
+    ['Cursor agent', { CURSOR_AGENT: '1' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: false, spinner: false, ci: false, agent: true }],
+    ['Codex sandbox', { CODEX_SANDBOX: 'seatbelt' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: false, spinner: false, ci: false, agent: true }],
+    ['CLAUDECODE=0 is no agent', { CLAUDECODE: '0' }, { stdinIsTTY: true, stderrIsTTY: true }, { interactive: true, spinner: true, ci: false, agent: false }],
   ];
   for (const [name, env, terminal, expected] of cases) {
     it(name, () => {
@@ -65,5 +70,18 @@ describe('environment selection', () => {
     expect(pollIntervalFor('http://127.0.0.1:4000/api')).toBe(250);
     expect(pollIntervalFor('https://dashboard.dev.opendeploy.dev/api')).toBe(2000);
     expect(pollIntervalFor(undefined)).toBe(2000);
+  });
+});
+
+describe('agent harnesses', () => {
+  it('names the agent from the variables harnesses set, and nothing otherwise', async () => {
+    const { agentHarness } = await import('../../src/core/session.js');
+    expect(agentHarness({ AI_AGENT: ' devin@1 ' })).toBe('devin@1');
+    expect(agentHarness({ CLAUDECODE: '1' })).toBe('claude-code');
+    expect(agentHarness({ CURSOR_AGENT: '1' })).toBe('cursor');
+    expect(agentHarness({ GEMINI_CLI: '1' })).toBe('gemini-cli');
+    expect(agentHarness({ CODEX_THREAD_ID: 'abc' })).toBe('codex');
+    expect(agentHarness({ CLAUDECODE: 'false', AI_AGENT: '' })).toBeUndefined();
+    expect(agentHarness({})).toBeUndefined();
   });
 });
