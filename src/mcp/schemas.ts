@@ -279,6 +279,9 @@ export const RollbackResultSchema = z.looseObject({
   rolled_back_to: z.string(),
   deployment_id: z.string(),
   previous: z.string().nullable(),
+  next_redeploy_source: z
+    .object({ source: z.enum(['live_release', 'newer_source']), deployment_id: z.string().nullable(), command: z.string() })
+    .nullable(),
 });
 
 export const TriageSchema = z.looseObject({

@@ -39,6 +39,7 @@ import { assertEnvKey, assertEnvValue } from '../ops/dotenv.js';
 import { assertProductionForRename, checkDomain, renameDomain, validatePrefix } from '../ops/domain.js';
 import { confirmAction } from '../core/consent.js';
 import { shellQuote } from '../core/text.js';
+import { targetFlags } from '../core/target-flags.js';
 import { CapturingReporter, type CapturedOutput } from './reporter.js';
 
 /** What the server gives every call: the process it runs in and the CLI's capabilities. */
@@ -444,6 +445,7 @@ export async function redeployTool(call: Call & { args: RedeployArgs }): Promise
       reporter: session.reporter,
       signal: session.signal,
       ...(call.args.source !== undefined ? { source: path.resolve(call.root, call.args.source) } : {}),
+      targetFlags: targetFlags(call.options),
     });
     return { data: result };
   });

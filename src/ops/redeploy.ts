@@ -20,6 +20,9 @@ import { extractionFailed, uploadAndBind } from '../deploy/upload.js';
 import { stateDir, writeProjectState, type ProjectState } from '../deploy/state.js';
 import { urlOf, waitForAutoDomain } from '../deploy/subdomain.js';
 import { deployCurrentSource } from './deploy-current.js';
+import { checkLiveSource } from './live-source.js';
+import { currentRelease } from './rollback.js';
+import { serviceDeployments } from './status.js';
 import type { OpsTarget } from './target.js';
 
 /** How long to look for the service's generated domain after the deployment succeeded. */
@@ -35,6 +38,8 @@ export interface RedeployOptions {
   force?: boolean;
   /** false: always start a new deployment, even when an earlier run left one unfinished. */
   resume?: boolean;
+  /** The run's target flags, carried by the command a refusal prints. */
+  targetFlags?: string[];
 }
 
 export interface RedeployResult {
@@ -50,6 +55,8 @@ export async function redeploy(target: OpsTarget, options: RedeployOptions): Pro
   const service = target.service;
   if (!service) throw new OdError('internal', 'redeploy needs a resolved service.');
   const linked = linkedState(target);
+
+  if (options.source === undefined) await refuseNewerSourceAfterRollback(target, options.targetFlags ?? []);
 
   let scratch: string | undefined;
   try {
@@ -90,6 +97,28 @@ export function humanRedeploy(result: RedeployResult, serviceName: string): stri
     `  service     ${serviceName}  ${result.service_id}`,
     `  deployment  ${result.deployment_id}  success`,
   ];
+}
+
+/**
+ * After a rollback to an older upload, a plain redeploy would build the newer bound source and
+ * silently undo the rollback; it cannot rebuild the older one (see live-source.ts). It refuses and
+ * names both releases and the command that deploys the newer source on purpose.
+ */
+async function refuseNewerSourceAfterRollback(target: OpsTarget, flags: string[]): Promise<void> {
+  const service = target.service!;
+  const deployments = await serviceDeployments(target, service.id);
+  const live = currentRelease(deployments, linkedState(target)?.last_deployment?.id);
+  const check = await checkLiveSource(target, deployments, live, flags);
+  if (check?.next.source !== 'newer_source') return;
+  const newer = check.next.deployment_id ? ` (deployment ${check.next.deployment_id})` : '';
+  throw new OdError(
+    'conflict',
+    `The live release of ${service.name} is rollback deployment ${check.live.deployment_id}, which runs the source of deployment ${check.live.runs}; the project's current source is newer${newer}. A redeploy can only build the current source, so it would undo the rollback; nothing was deployed.`,
+    {
+      nextAction: `To deploy the newer source, run \`${check.next.command}\`; to keep the rolled-back release, leave it running.`,
+      details: { live_deployment: check.live.deployment_id, live_runs: check.live.runs, newer_deployment: check.next.deployment_id, command: check.next.command },
+    },
+  );
 }
 
 function linkedState(target: OpsTarget): ProjectState | undefined {

@@ -17,6 +17,7 @@ import { failureScope } from './deploy-current.js';
 import { writeProjectState, type ProjectState } from '../deploy/state.js';
 import type { OpsTarget } from './target.js';
 import { field, getDeploymentById, serviceDeployments } from './status.js';
+import { checkLiveSource, type NextRedeploySource } from './live-source.js';
 
 export interface RollbackInput {
   target: OpsTarget;
@@ -35,6 +36,8 @@ export interface RollbackResult {
   rolled_back_to: string;
   deployment_id: string;
   previous: string | null;
+  /** Which source the next `opendeploy redeploy` uses (null when the gateway could not be read back). */
+  next_redeploy_source: NextRedeploySource | null;
   [key: string]: unknown;
 }
 
@@ -196,7 +199,28 @@ export async function runRollback(input: RollbackInput): Promise<RollbackResult>
       details: { deployment_id: newId, status: confirmed.status },
     });
   }
-  return { status: 'success', rolled_back_to: rollbackTo.id, deployment_id: newId, previous };
+  return { status: 'success', rolled_back_to: rollbackTo.id, deployment_id: newId, previous, next_redeploy_source: await nextRedeploy(target, newId, options) };
+}
+
+/** What a redeploy after this rollback builds; reading it is advice, so a failed read is not an error. */
+async function nextRedeploy(target: OpsTarget, liveId: string, options: GlobalOptions & { dataDir?: string | undefined }): Promise<NextRedeploySource | null> {
+  try {
+    const deployments = await serviceDeployments(target, target.service!.id);
+    const live = deployments.find((d) => d.id === liveId) ?? (await target.client.getDeployment(liveId));
+    return (await checkLiveSource(target, deployments, live, targetFlags(options)))?.next ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The human lines for the next redeploy after a rollback. */
+export function humanNextRedeploy(next: NextRedeploySource | null): string[] {
+  if (!next) return [];
+  if (next.source === 'live_release') return [`  next redeploy  rebuilds this release's source: ${next.command}`];
+  return [
+    `  next redeploy  \`opendeploy redeploy\` refuses: the project's current source${next.deployment_id ? ` (deployment ${next.deployment_id})` : ''} is newer than this release`,
+    `                 to deploy the newer source: ${next.command}`,
+  ];
 }
 
 type PendingRollback = NonNullable<ProjectState['pending_rollback']>;

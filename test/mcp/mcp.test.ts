@@ -471,7 +471,15 @@ describe('opendeploy mcp: a scripted agent session', () => {
       expect((await deploymentRows()).filter((d) => d.service_id === serviceId).map((d) => d.id)).toEqual([first, second]);
       const rolled = await ok(server, 'rollback', (asked.consent as { confirm_arguments: Record<string, unknown> }).confirm_arguments);
       const third = String((rolled.result as { deployment_id: string }).deployment_id);
-      expect(rolled).toEqual({ applied: true, consent: null, result: { status: 'success', rolled_back_to: first, deployment_id: third, previous: second } });
+      expect(rolled).toEqual({ applied: true, consent: null, result: {
+          status: 'success',
+          rolled_back_to: first,
+          deployment_id: third,
+          previous: second,
+          // The redeploy only changed variables: the bound source is the one the live release runs.
+          next_redeploy_source: { source: 'live_release', deployment_id: third, command: `opendeploy redeploy --gateway ${gw.url}` },
+        },
+      });
 
       list = await ok(server, 'deployments');
       expect((list.deployments as Record<string, unknown>[]).map((d) => [d.id, d.status, d.live, d.rollback_from])).toEqual([

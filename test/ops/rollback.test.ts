@@ -70,6 +70,8 @@ describe('opendeploy rollback', () => {
     const result = lastEvent(run)!;
     expect(result).toMatchObject({ type: 'result', status: 'success', rolled_back_to: first, previous: second });
     const created = String(result.deployment_id);
+    // Both deploys bound the same (unchanged) folder: a plain redeploy rebuilds what now runs.
+    expect(result.next_redeploy_source).toEqual({ source: 'live_release', deployment_id: created, command: 'opendeploy redeploy' });
     expect(created).not.toBe(first);
     expect(run.events.some((e) => e.type === 'progress' && e.deployment_id === created)).toBe(true);
     expect(run.events.some((e) => e.type === 'log' && typeof e.timestamp === 'string')).toBe(true);

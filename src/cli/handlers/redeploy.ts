@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { OdError } from '../../core/errors.js';
+import { targetFlags } from '../../core/target-flags.js';
 import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { humanRedeploy, redeploy } from '../../ops/redeploy.js';
 import { runHandler } from '../run.js';
@@ -27,6 +28,7 @@ export default async function redeployCommand({ options, io }: Invocation<Redepl
           signal,
           ...(options.source !== undefined ? { source: path.resolve(exec.cwd, options.source) } : {}),
           ...(options.force ? { force: true } : {}),
+          targetFlags: targetFlags(options),
         }),
       );
       reporter.result(result, humanRedeploy(result, target.service!.name));

@@ -1,5 +1,5 @@
 import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
-import { runRollback } from '../../ops/rollback.js';
+import { humanNextRedeploy, runRollback } from '../../ops/rollback.js';
 import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
 
@@ -14,6 +14,7 @@ export default async function rollbackCommand({ args, options, io }: Invocation<
         `Rolled back ${target.service!.name} to deployment ${result.rolled_back_to}`,
         `  deployment  ${result.deployment_id}  success`,
         `  previous    ${result.previous ?? '(none)'}`,
+        ...humanNextRedeploy(result.next_redeploy_source),
       ]);
       session.failureAudit = undefined;
       return 0;
