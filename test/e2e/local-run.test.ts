@@ -137,7 +137,7 @@ describe('opendeploy deploy --local (in-process gateway, foreground)', () => {
   it('prints the result once the app answers, serves it until Ctrl-C, then stops it and exits 0', async () => {
     const dataDir = await tempDir('od-fg-');
     const app = await copyFixture('node-http');
-    const child = spawn(process.execPath, [BIN, 'deploy', app, '--local', '--data-dir', dataDir, '--json'], {
+    const child = spawn(process.execPath, [BIN, 'deploy', app, '--local', '--data-dir', dataDir, '--json', '--foreground'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CI: 'true', NO_COLOR: '1', OPENDEPLOY_HOME: await tempDir('od-home-') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -354,7 +354,7 @@ describe('the CLI with a real local gateway and no credential anywhere', () => {
 
   it('deploy --local with no gateway running starts one in-process whose fresh key it uses', async () => {
     const dataDir = await tempDir('od-lgw-fg-');
-    const run = await runCli(['deploy', await copyFixture('static-site'), '--local', '--data-dir', dataDir, '--json'], {
+    const run = await runCli(['deploy', await copyFixture('static-site'), '--local', '--data-dir', dataDir, '--json', '--foreground'], {
       env: { OPENDEPLOY_HOME: await tempDir('od-home-') },
       timeoutMs: 90_000,
       // The foreground deploy serves the app until Ctrl-C (its handler is set up just after the result).
