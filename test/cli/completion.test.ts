@@ -67,7 +67,7 @@ describe('opendeploy completion bash', () => {
   });
 
   it('completes the options of the command and the global ones', () => {
-    expect(complete('opendeploy deploy --f')).toEqual(['--force']);
+    expect(complete('opendeploy deploy --f')).toEqual(['--force', '--foreground']);
     expect(complete('opendeploy logs --tail 5 --f')).toEqual(['--follow']);
     expect(complete('opendeploy ls --l')).toEqual(['--limit', '--local']);
     expect(complete('opendeploy link --')).toEqual(['--data-dir', ...globalFlags.filter((flag) => flag.startsWith('--'))]);
