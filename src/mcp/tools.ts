@@ -445,7 +445,7 @@ export async function redeployTool(call: Call & { args: RedeployArgs }): Promise
       reporter: session.reporter,
       signal: session.signal,
       ...(call.args.source !== undefined ? { source: path.resolve(call.root, call.args.source) } : {}),
-      targetFlags: targetFlags(call.options),
+      afterRollback: { targetFlags: targetFlags(call.options) },
     });
     return { data: result };
   });

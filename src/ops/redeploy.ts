@@ -38,8 +38,11 @@ export interface RedeployOptions {
   force?: boolean;
   /** false: always start a new deployment, even when an earlier run left one unfinished. */
   resume?: boolean;
-  /** The run's target flags, carried by the command a refusal prints. */
-  targetFlags?: string[];
+  /**
+   * The `redeploy` command itself (CLI, MCP): refuse a plain redeploy that would build a source
+   * newer than the rolled-back live release. Carries the run's target flags for the printed command.
+   */
+  afterRollback?: { targetFlags: string[] };
 }
 
 export interface RedeployResult {
@@ -56,7 +59,7 @@ export async function redeploy(target: OpsTarget, options: RedeployOptions): Pro
   if (!service) throw new OdError('internal', 'redeploy needs a resolved service.');
   const linked = linkedState(target);
 
-  if (options.source === undefined) await refuseNewerSourceAfterRollback(target, options.targetFlags ?? []);
+  if (options.source === undefined && options.afterRollback) await refuseNewerSourceAfterRollback(target, options.afterRollback.targetFlags);
 
   let scratch: string | undefined;
   try {

@@ -84,6 +84,23 @@ describe('redeploy after a rollback to an older source', () => {
     expect((await rows()).find((d) => d.is_current)?.id).toBe(rolledBack);
   });
 
+  it('without a linked folder (--project/--service): the command names the folder to pass and keeps the target flags', async () => {
+    const link = (await readProjectJson(app)) as { project_id: string; services: { service_id: string }[] };
+    const serviceId = link.services[0]!.service_id;
+    const elsewhere = await tempDir('od-unlinked-');
+    const run = await runCli(['redeploy', '--project', link.project_id, '--service', serviceId, '--json'], {
+      cwd: elsewhere,
+      env: { OD_GATEWAY: gw.url, OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN },
+    });
+    expect(run.code).toBe(1);
+    const error = errorOf(run);
+    expect(error.error_code).toBe('conflict');
+    expect(error.details).toMatchObject({
+      newer_deployment: newer,
+      command: `opendeploy redeploy --source '<folder of the newer source>' --project ${link.project_id} --service ${serviceId}`,
+    });
+  });
+
   it('the printed command deploys the newer source (no re-upload: the folder is unchanged)', async () => {
     await gw.clearRequests();
     const run = await cli(['redeploy', '--source', app, '--json']);
@@ -111,5 +128,29 @@ describe('redeploy after a rollback to an older source', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('redeploy after a rollback to the same source', () => {
+  it('rollback says a plain redeploy rebuilds the live release, and it does', async () => {
+    const same = await copyFixture('node-http');
+    const env = { OD_GATEWAY: gw.url, OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN };
+    // Another project on the same account needs another name.
+    const d = await runCli(['deploy', '--name', 'node-http-same', '--json'], { cwd: same, env });
+    expect(d.code, d.stderr).toBe(0);
+    const first = String(lastEvent(d)!.deployment_id);
+    // A second release of the same bound source (a variable change would be redeployed this way).
+    const again = await runCli(['redeploy', '--json'], { cwd: same, env });
+    expect(again.code, again.stderr).toBe(0);
+    const back = await runCli(['rollback', first, '--yes', '--json'], { cwd: same, env });
+    expect(back.code, back.stderr).toBe(0);
+    const live = String(lastEvent(back)!.deployment_id);
+    expect(lastEvent(back)!.next_redeploy_source).toEqual({ source: 'live_release', deployment_id: live, command: 'opendeploy redeploy' });
+
+    const run = await runCli(['redeploy', '--json'], { cwd: same, env });
+    expect(run.code, run.stderr).toBe(0);
+    const state = await rows();
+    const rebuilt = state.find((d) => d.id === String(lastEvent(run)!.deployment_id))!;
+    expect(rebuilt).toMatchObject({ status: 'success', is_current: true, source_path: state.find((d) => d.id === live)!.source_path });
   });
 });

@@ -28,7 +28,7 @@ export default async function redeployCommand({ options, io }: Invocation<Redepl
           signal,
           ...(options.source !== undefined ? { source: path.resolve(exec.cwd, options.source) } : {}),
           ...(options.force ? { force: true } : {}),
-          targetFlags: targetFlags(options),
+          afterRollback: { targetFlags: targetFlags(options) },
         }),
       );
       reporter.result(result, humanRedeploy(result, target.service!.name));
