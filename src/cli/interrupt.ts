@@ -31,7 +31,11 @@ export async function withInterrupt<T>(
     return await run(controller.signal);
   } finally {
     if (grace !== undefined) clearTimeout(grace);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    // Once interrupted, the listeners stay until the process exits: another Ctrl-C while the
+    // command winds down must still exit 130, not kill the process by the signal's default action.
+    if (count === 0) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
 }
