@@ -14,6 +14,9 @@ import type { ServiceResources } from '../gateway/index.js';
  */
 
 const MAX_REPLICAS = 20;
+/** What one service can plausibly ask for: a typo like `--cpu 3000` or `--memory 1Ti` is refused here. */
+const CPU_RANGE = { min: 0.01, max: 32, text: '10m to 32 cores' };
+const MEMORY_RANGE = { min: 64 * 1024 ** 2, max: 64 * 1024 ** 3, text: '64Mi to 64Gi' };
 const CPU_REQUEST_CAP = 0.5;
 const EPSILON = 1e-9;
 
@@ -32,6 +35,12 @@ function validateCpu(value: string): number {
       details: { field: 'cpu', value },
     });
   }
+  if (cores < CPU_RANGE.min - EPSILON || cores > CPU_RANGE.max + EPSILON) {
+    throw new OdError('invalid_input', `--cpu "${value}" is outside the range a service can have (${CPU_RANGE.text}).`, {
+      nextAction: 'Use cores or millicores within that range, e.g. --cpu 500m, --cpu 1 or --cpu 2.',
+      details: { field: 'cpu', value, min: '10m', max: '32' },
+    });
+  }
   return cores;
 }
 
@@ -42,6 +51,12 @@ function validateMemory(value: string): number {
     throw new OdError('invalid_input', `--memory "${value}" is not a Kubernetes memory quantity.`, {
       nextAction: 'Give a number with a unit, e.g. --memory 512Mi, --memory 1Gi, --memory 1.5Gi or --memory 2G.',
       details: { field: 'memory', value },
+    });
+  }
+  if (bytes < MEMORY_RANGE.min || bytes > MEMORY_RANGE.max) {
+    throw new OdError('invalid_input', `--memory "${value}" is outside the range a service can have (${MEMORY_RANGE.text}).`, {
+      nextAction: 'Use a value within that range, e.g. --memory 512Mi, --memory 1Gi or --memory 4Gi.',
+      details: { field: 'memory', value, min: '64Mi', max: '64Gi' },
     });
   }
   return bytes;

@@ -28,6 +28,33 @@ describe('resize request bodies (local validation)', () => {
     expect(formatMemory(1000)).toBe('1k');
     expect(formatMemory(1023)).toBe('1023');
   });
+
+  it('implausible values are refused with the allowed range before anything is sent', () => {
+    const refusal = (request: Parameters<typeof resizeBody>[0]): unknown => {
+      try {
+        resizeBody(request);
+        return 'accepted';
+      } catch (error) {
+        const od = error as { code: string; message: string; details: Record<string, unknown> };
+        return { code: od.code, message: od.message, details: od.details };
+      }
+    };
+    expect(refusal({ cpu: '3000' })).toEqual({
+      code: 'invalid_input',
+      message: '--cpu "3000" is outside the range a service can have (10m to 32 cores).',
+      details: { field: 'cpu', value: '3000', min: '10m', max: '32' },
+    });
+    expect(refusal({ cpu: '5m' })).toMatchObject({ code: 'invalid_input', details: { field: 'cpu', value: '5m' } });
+    expect(refusal({ memory: '1Ti' })).toEqual({
+      code: 'invalid_input',
+      message: '--memory "1Ti" is outside the range a service can have (64Mi to 64Gi).',
+      details: { field: 'memory', value: '1Ti', min: '64Mi', max: '64Gi' },
+    });
+    expect(refusal({ memory: '32Mi' })).toMatchObject({ code: 'invalid_input', details: { field: 'memory', value: '32Mi' } });
+    // The edges are allowed.
+    expect(resizeBody({ cpu: '10m', memory: '64Mi' })).toEqual({ cpu_limit: '10m', cpu_request: '10m', memory_limit: '64Mi', memory_request: '32Mi' });
+    expect(resizeBody({ cpu: '32', memory: '64Gi' })).toEqual({ cpu_limit: '32', cpu_request: '500m', memory_limit: '64Gi', memory_request: '32Gi' });
+  });
 });
 
 describe('opendeploy resize (claimed credential)', () => {
