@@ -15,20 +15,12 @@ import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, statSync, chmodS
 import { join } from 'node:path';
 
 import { excerpt, redact, scrubText } from '../core/redact.js';
+import type { AuditSink } from '../core/session.js';
 
 export type AuditLevel = 'info' | 'warn' | 'error';
 
-export interface AuditLogger {
-  info(step: string, fields?: Record<string, unknown>): void;
-  warn(step: string, fields?: Record<string, unknown>): void;
-  error(step: string, fields?: Record<string, unknown>): void;
-  /** Path of the file the next line would go to (today's UTC date per the logger's clock). */
-  readonly path: string;
-  /** The last failure swallowed while writing (undefined when every write so far succeeded). */
-  readonly lastError: unknown;
-  /** Resolves once every line written so far is on disk (writes are synchronous, so at once). */
-  flush(): Promise<void>;
-}
+/** The JSONL logger is the session's audit sink: one interface, declared in core. */
+export type AuditLogger = AuditSink;
 
 export interface AuditLoggerOptions {
   /** The opendeploy home folder (`OPENDEPLOY_HOME` or `~/.opendeploy`); lines go to `<home>/logs/`. */

@@ -155,8 +155,11 @@ export interface AuditSink {
   info(step: string, fields?: Record<string, unknown>): void;
   warn(step: string, fields?: Record<string, unknown>): void;
   error(step: string, fields?: Record<string, unknown>): void;
+  /** Path of the file the next line would go to (today's UTC date per the logger's clock). */
   readonly path: string;
+  /** The last failure swallowed while writing (undefined when every write so far succeeded). */
   readonly lastError: unknown;
+  /** Resolves once every line written so far is on disk. */
   flush(): Promise<void>;
 }
 

@@ -62,19 +62,13 @@ export async function reportStage(ctx: DeployContext): Promise<void> {
     });
     if (domain) ctx.url = urlOf(domain);
   }
-  const credential = ctx.credential!;
   const projectId = ctx.state.project_id!;
   const deploymentId = ctx.state.last_deployment?.id ?? '';
-  const dashboard = dashboardUrl(credential.gateway, projectId);
-  const claim =
-    ctx.bound === false && credential.agentId && credential.bindSig
-      ? claimUrl(credential.gateway, credential.agentId, credential.bindSig, ctx.url)
-      : null;
+  const { dashboard, claim, missing, background } = reportFacts(ctx, projectId, ctx.url);
   if (ctx.url) ctx.state.url = ctx.url;
   await saveState(ctx);
   ctx.audit.info('report', { project_id: projectId, service_id: link.service_id, deployment_id: deploymentId, url: ctx.url ?? null, bound: ctx.bound ?? null });
 
-  const missing = allMissingRequired(ctx);
   const result: DeployResult = {
     status: 'success',
     project_id: projectId,
@@ -84,8 +78,7 @@ export async function reportStage(ctx: DeployContext): Promise<void> {
     claim_url: claim,
     dashboard_url: dashboard,
     missing_required_vars: missing,
-    ...(ctx.inputs.stopCommand ? { stop_command: ctx.inputs.stopCommand } : {}),
-    ...(ctx.inputs.detached ? { detached: true } : {}),
+    ...background,
   };
   const lines = [
     '',
@@ -133,11 +126,8 @@ export async function startedReportStage(ctx: DeployContext): Promise<void> {
   const projectId = ctx.state.project_id!;
   const link = ctx.state.services.find((s) => s.service_id === started.serviceId) ?? ctx.state.services[0]!;
   const follow = shellQuote(['opendeploy', 'logs', started.deploymentId, '--follow', ...(ctx.inputs.targetFlags ?? [])]);
-  const credential = ctx.credential!;
-  const dashboard = dashboardUrl(credential.gateway, projectId);
-  const claim = ctx.bound === false && credential.agentId && credential.bindSig ? claimUrl(credential.gateway, credential.agentId, credential.bindSig, undefined) : null;
+  const { dashboard, claim, missing, background } = reportFacts(ctx, projectId, undefined);
   ctx.audit.info('report', { project_id: projectId, service_id: started.serviceId, deployment_id: started.deploymentId, status: 'started' });
-  const missing = allMissingRequired(ctx);
   const result: StartedResult = {
     status: 'started',
     project_id: projectId,
@@ -148,8 +138,7 @@ export async function startedReportStage(ctx: DeployContext): Promise<void> {
     claim_url: claim,
     dashboard_url: dashboard,
     missing_required_vars: missing,
-    ...(ctx.inputs.stopCommand ? { stop_command: ctx.inputs.stopCommand } : {}),
-    ...(ctx.inputs.detached ? { detached: true } : {}),
+    ...background,
   };
   const lines = [
     '',
@@ -164,4 +153,22 @@ export async function startedReportStage(ctx: DeployContext): Promise<void> {
   lines.push(`  follow      ${follow}`, '  Running `opendeploy` again on the unchanged folder also follows it instead of starting another deployment.');
   if (claim) lines.push('', `  claim       ${claim}`, '  This project runs on an unclaimed credential: open the claim URL and sign in within 6 hours.');
   ctx.reporter.result(result, lines, claim ? [claim] : []);
+}
+
+/** What both reports carry: the dashboard and claim links, unset required variables, the background gateway. */
+function reportFacts(
+  ctx: DeployContext,
+  projectId: string,
+  url: string | undefined,
+): { dashboard: string; claim: string | null; missing: string[]; background: { stop_command?: string; detached?: true } } {
+  const credential = ctx.credential!;
+  return {
+    dashboard: dashboardUrl(credential.gateway, projectId),
+    claim: ctx.bound === false && credential.agentId && credential.bindSig ? claimUrl(credential.gateway, credential.agentId, credential.bindSig, url) : null,
+    missing: allMissingRequired(ctx),
+    background: {
+      ...(ctx.inputs.stopCommand ? { stop_command: ctx.inputs.stopCommand } : {}),
+      ...(ctx.inputs.detached ? { detached: true as const } : {}),
+    },
+  };
 }
