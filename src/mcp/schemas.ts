@@ -171,15 +171,30 @@ export function gated<T extends z.ZodType>(result: T) {
   });
 }
 
+/**
+ * A deploy's result. `success`: the deployment finished and serves `url`. `started` (`--no-wait`):
+ * the deployment was created and not awaited; `deployment_status` is where it was and
+ * `follow_command` streams it. `detached`: a local deploy whose app keeps running in a background
+ * gateway that `stop_command` stops. One object (not a union) because MCP output schemas are objects.
+ */
 export const DeployResultSchema = z.looseObject({
-  status: z.literal('success'),
+  status: z.enum(['success', 'started', 'detached']),
   project_id: z.string(),
   service_id: z.string(),
   deployment_id: z.string(),
-  url: z.string().nullable(),
+  /** The live URL (null while the generated domain is not ready); absent when the run did not wait. */
+  url: z.string().nullable().optional(),
   claim_url: z.string().nullable(),
   dashboard_url: z.string(),
   missing_required_vars: z.array(z.string()),
+  /** `started`: the deployment's own status when the run left it (queued, building, …). */
+  deployment_status: z.string().optional(),
+  /** `started`: streams the deployment's logs until it ends. */
+  follow_command: z.string().optional(),
+  /** With a background local gateway: the command that stops it (and the app). */
+  stop_command: z.string().optional(),
+  /** True when a local deploy detached on its own (no terminal attached). */
+  detached: z.boolean().optional(),
 });
 
 export const StatusSchema = z.object({
