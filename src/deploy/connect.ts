@@ -22,7 +22,18 @@ export interface ConnectInput {
    * must stop the run before anything is sent (deploy: saved ids belong to another gateway).
    */
   beforeRequests?: (credential: ResolvedCredential) => void;
+  /**
+   * A person is at the terminal of a run that never mints (the day-2 commands): a missing credential
+   * is then answered with the two ways to get one, not with the OPENDEPLOY_TOKEN / --yes advice meant
+   * for CI and agents.
+   */
+  explainLoginWhenMissing?: boolean;
 }
+
+/** What a person at a terminal is told when no credential exists and this command may not create one. */
+export const NO_CREDENTIAL_AT_TERMINAL = 'No opendeploy credential found on this machine.';
+export const LOG_IN_ACTION =
+  'Log in with a dashboard token: `opendeploy login`. Or run `opendeploy deploy` in your app folder: it offers to create a free local credential.';
 
 export interface Connection {
   credential: ResolvedCredential;
@@ -35,7 +46,12 @@ export interface Connection {
 export async function connectCredential(input: ConnectInput): Promise<Connection> {
   const env = input.resolve.env;
   const clientFor = (gateway: string, token?: string): GatewayClient => createGatewayClient(gateway, token, input.debug, env);
-  const credential = await resolveCredential({ ...input.resolve, clientFor, cliVersion: VERSION });
+  const credential = await resolveCredential({ ...input.resolve, clientFor, cliVersion: VERSION }).catch((error: unknown) => {
+    if (input.explainLoginWhenMissing === true && error instanceof OdError && error.code === 'auth_missing') {
+      throw new OdError('auth_missing', NO_CREDENTIAL_AT_TERMINAL, { nextAction: LOG_IN_ACTION, details: error.details });
+    }
+    throw error;
+  });
   registerSecret(credential.token);
   registerSecret(credential.bindSig);
   input.beforeRequests?.(credential);

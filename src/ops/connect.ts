@@ -142,6 +142,7 @@ export async function connectExistingCredential(input: {
         warn: (message: string) => reporter.warn(message),
       },
       debug: (line) => reporter.debug(line),
+      explainLoginWhenMissing: exec.interactive,
     });
     return { credential, client, bound, audit, close, ...(embedded ? { embedded } : {}) };
   } catch (error) {
