@@ -25,13 +25,28 @@ export async function confirmAction(session: { exec: ExecutionContext; prompter:
       details: { changes: request.changes, resume_command: request.resumeCommand, values_redacted: true },
     });
   }
-  const asked = `${request.action}${request.changes.length ? ` (${request.changes.join(', ')})` : ''}`;
+  const news = request.changes.filter((change) => !saidIn(request.action, change));
+  const asked = `${request.action}${news.length ? ` (${news.join(', ')})` : ''}`;
   if (await askYesNo(session.prompter, `${asked}. Continue?`)) return;
   throw new DeclinedError(asked, {
     retryable: false,
     nextAction: `Run \`${request.resumeCommand}\` to do it without the question.`,
     details: { changes: request.changes, resume_command: request.resumeCommand },
   });
+}
+
+/**
+ * Whether the question's sentence already names everything a change lists (its ids, names, paths),
+ * so the question does not say them twice: "Cancel deployment d1 (building)" rather than
+ * "Cancel deployment d1 (building) (d1)". The machine payload keeps every change.
+ */
+function saidIn(action: string, change: string): boolean {
+  const words = new Set(action.split(/[\s(),]+/).map((word) => word.replace(/[.:;]+$/, '')).filter(Boolean));
+  const parts = change
+    .split(/\s+/)
+    .map((part) => part.replace(/^\((.*)\)$/, '$1'))
+    .filter((part) => part !== '' && part !== '->' && part !== '→');
+  return parts.length > 0 && parts.every((part) => words.has(part));
 }
 
 /**

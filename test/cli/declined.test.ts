@@ -65,13 +65,13 @@ describe('declining a confirmation at a terminal', () => {
     expect(run.code).toBe(7);
     expect(run.stdout).toBe('');
     const lines = run.stderr.split('\n');
-    const question = `Roll back node-http from deployment ${live} to deployment ${earlier} (${live} → ${earlier}). Continue? [y/N] `;
+    const question = `Roll back node-http from deployment ${live} to deployment ${earlier}. Continue? [y/N] `;
     expect(run.stderr).toContain(question);
     const after = run.stderr.slice(run.stderr.indexOf(question) + question.length);
     expect(after).toBe(
       [
         'Not confirmed, so nothing was changed.',
-        `  Not done: Roll back node-http from deployment ${live} to deployment ${earlier} (${live} → ${earlier}).`,
+        `  Not done: Roll back node-http from deployment ${live} to deployment ${earlier}.`,
         `  → Run \`opendeploy rollback ${earlier} --yes\` to do it without the question.`,
         '',
       ].join('\n'),
