@@ -3,13 +3,13 @@
  * exists, so a fresh checkout (a CI job, a teammate's clone) can run day-2 commands and `deploy`
  * against it without a committed link file.
  */
-import { access, rm } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { OdError } from '../core/errors.js';
 import { confirmAction } from '../core/consent.js';
 import { askChoice, mayPrompt, type Prompter } from '../core/session.js';
 import type { Service } from '../gateway/index.js';
-import { LOCAL_GATEWAY_MARKER, readProjectState, stateDir, writeProjectState, type ProjectState } from '../deploy/state.js';
+import { LOCAL_GATEWAY_MARKER, readProjectState, removeProjectState, stateDir, writeProjectState, type ProjectState } from '../deploy/state.js';
 import { connectExistingCredential, resolveEnvironment, type ConnectSession, type OpsOptions } from './connect.js';
 
 export interface LinkSession extends ConnectSession {
@@ -206,6 +206,6 @@ export async function unlinkProject(input: { session: { exec: LinkSession['exec'
     changes: [path.relative(session.exec.cwd, file) || file],
     resumeCommand: `opendeploy unlink${here} --yes`,
   });
-  await rm(file, { force: true });
+  await removeProjectState(root);
   return { file, project_id: projectId, removed: true };
 }
