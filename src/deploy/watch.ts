@@ -64,7 +64,9 @@ export async function watchDeployment(deploymentId: string, options: WatchOption
       const shown = `${status}:${percent ?? ''}`;
       if (shown !== lastShown) {
         lastShown = shown;
-        const label = status === 'building' && deployment.build_percent != null ? `Build ${deployment.build_percent}%` : `${capitalise(status)}${percent != null ? ` ${percent}%` : ''}`;
+        // The deployment's overall percent, the `progress` field of the JSON event: the line a person
+        // reads and the event a program reads never disagree (the build step's own percent is not it).
+        const label = `${capitalise(status)}${percent != null ? ` ${percent}%` : ''}`;
         reporter.progress('deploy.watch', label, { deployment_id: deploymentId, status, progress: percent });
       }
       if (TERMINAL_STATUSES.has(status)) {
