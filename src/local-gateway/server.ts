@@ -10,6 +10,7 @@
  *   a foreign Origin on anything below            403 (cross-origin browser requests)
  *   /__local/*  test control endpoints (loopback only; --simulate or the control secret; JSON POSTs)
  *   /claim/*    the claim page a user would open to bind an agent
+ *   /projects/:id  the project page the CLI links to as the dashboard (read-only)
  *   /api/*      the contract: journal → scripted fault → trailing-slash rule → auth → handler
  *
  * Real mode accepts only credentials it issued: the local key it writes into `<dataDir>/auth.json`
@@ -38,6 +39,7 @@ import { registerAccountRoutes } from './routes/account.js';
 import { registerAgentRoutes, registerClaimRoutes } from './routes/agents.js';
 import { registerControlRoutes } from './routes/control.js';
 import { registerDependencyRoutes } from './routes/dependencies.js';
+import { registerDashboardRoutes } from './routes/dashboard.js';
 import { registerDeploymentRoutes } from './routes/deployments.js';
 import { registerDomainRoutes } from './routes/domains.js';
 import { registerLogRoutes } from './routes/logs.js';
@@ -179,6 +181,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   registerDomainRoutes(routers.api);
   registerControlRoutes(routers.control);
   registerClaimRoutes(routers.pages);
+  registerDashboardRoutes(routers.pages);
 
   const guards: Guards = { port: 0, controlSecret };
   const server = http.createServer((req, res) => {
@@ -326,7 +329,7 @@ async function handleRequest(app: App, routers: Routers, guards: Guards, req: In
     if (ctx.path === '/__local' || ctx.path.startsWith('/__local/')) {
       controlAccess(ctx, guards);
       await dispatchPlain(ctx, routers.control);
-    } else if (ctx.path.startsWith('/claim/')) {
+    } else if (ctx.path.startsWith('/claim/') || ctx.path.startsWith('/projects/')) {
       await dispatchPlain(ctx, routers.pages);
     } else if (isApi) {
       const fault = app.faults.take(ctx.method, ctx.path);
