@@ -44,6 +44,7 @@ import { registerDeploymentRoutes } from './routes/deployments.js';
 import { registerDomainRoutes } from './routes/domains.js';
 import { registerLogRoutes } from './routes/logs.js';
 import { registerProjectRoutes } from './routes/projects.js';
+import { registerServiceLogRoutes } from './routes/service-logs.js';
 import { registerServiceRoutes } from './routes/services.js';
 import { pruneExpiredUploads, registerUploadRoutes } from './routes/upload.js';
 import { DeploymentScripts } from './scripts.js';
@@ -174,6 +175,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   registerAccountRoutes(routers.api);
   registerProjectRoutes(routers.api);
   registerDependencyRoutes(routers.api);
+  registerServiceLogRoutes(routers.api, app);
   registerServiceRoutes(routers.api);
   registerUploadRoutes(routers.api);
   registerDeploymentRoutes(routers.api);

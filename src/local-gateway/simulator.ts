@@ -13,6 +13,7 @@ import { nowIso } from './app.js';
 import type { DependencyAddress, Executor } from './executor.js';
 import { appendLog, ensureAutoDomain, markCurrent, setServiceStatus, updateDeployment } from './records.js';
 import { NO_SOURCE_ERROR } from './scripts.js';
+import { serviceLogs } from './service-logs.js';
 import type { DependencyRow, DeploymentPlan, DeploymentRow, DeploymentStatus, FailurePhase, LogLine, ServiceRow } from './store.js';
 import { TERMINAL_STATUSES } from './store.js';
 
@@ -126,7 +127,19 @@ export class Simulator implements Executor {
     if (step.status === 'success') {
       markCurrent(this.app, dep);
       this.scheduleAutoDomain(dep);
+      this.startContainer(dep);
     }
+  }
+
+  /** What a started container prints, in the service's runtime log (nothing runs, so nothing more follows). */
+  private startContainer(dep: DeploymentRow): void {
+    const service = this.app.store.state.services.find((s) => s.id === dep.service_id);
+    const logs = serviceLogs(this.app);
+    const port = service?.port || 8080;
+    logs.append(dep.service_id, dep.id, 'info', `> ${service?.start_command || 'image default entrypoint'}`);
+    logs.append(dep.service_id, dep.id, 'info', `listening on :${port}`);
+    const extra = dep.plan.outcome === 'success' ? (dep.plan.log_lines ?? []) : [];
+    for (const line of extra) logs.append(dep.service_id, dep.id, 'info', line);
   }
 
   // ---- domains and proxying --------------------------------------------------------------

@@ -242,21 +242,11 @@ async function putEnv(ctx: RequestContext): Promise<void> {
   ctx.send(200, { service_id: service.id, variables: names, count: names.length });
 }
 
-/** Container logs of the service's current release (what Loki would hold for a few hours). */
-function serviceLogs(ctx: RequestContext): void {
-  const service = serviceInProject(ctx);
-  const state = ctx.app.store.state;
-  const current = state.deployments.filter((d) => d.service_id === service.id && d.is_current).at(-1);
-  const lines = current ? (state.logs[current.id] ?? []).filter((l) => l.source === 'runtime') : [];
-  ctx.send(200, { service_id: service.id, logs: lines.length > 0 ? lines : null, total: lines.length });
-}
-
 export function registerServiceRoutes(api: Router): void {
   api.add('POST', '/api/v1/projects/:id/services/', createService);
   api.add('GET', '/api/v1/projects/:id/services/', listServices);
   api.add('GET', '/api/v1/projects/:id/services/:sid/env', getEnv);
   api.add('PUT', '/api/v1/projects/:id/services/:sid/env', putEnv);
-  api.add('GET', '/api/v1/projects/:id/services/:sid/logs', serviceLogs);
   api.add('GET', '/api/v1/services/:id', getService);
   api.add('PUT', '/api/v1/services/:id', updateService);
 }
