@@ -234,6 +234,12 @@ export const DeploymentSchema = z.looseObject({
   created_at: optStr,
   completed_at: optStr,
   is_bound: optBool,
+  /**
+   * The service's runtime variables when the deployment was created (what the running app was
+   * given): a JSON string on the contract's responses, a map on some builds. Left unparsed here so
+   * an odd shape never fails a status read; `deploymentVariables` (src/ops/env.ts) decodes it.
+   */
+  runtime_variables: z.unknown().optional(),
 });
 
 const LogLineObjectSchema = z.looseObject({

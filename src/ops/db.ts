@@ -26,7 +26,9 @@ import { stateDir, writeJsonAtomic, writeProjectState, type ProjectState } from 
 import { isAmbiguous } from '../deploy/run-deployment.js';
 import { throwIfAborted } from '../core/sleep.js';
 import { readEnv, replaceEnv } from './env.js';
-import { redeploy } from './redeploy.js';
+import { newerSourceAfterRollback, redeploy } from './redeploy.js';
+import { refuseChangeAfterRollback } from './live-source.js';
+import { shellQuote } from '../core/text.js';
 import type { OpsTarget } from './target.js';
 
 export const DB_ENGINES = ['postgres', 'mysql', 'mongodb', 'redis'] as const;
@@ -64,6 +66,8 @@ export interface DbAddOptions {
   redeploy: boolean;
   /** How long to wait for the database to run. */
   readyTimeoutMs?: number;
+  /** The run's target flags, for the commands a refusal prints. */
+  targetFlags?: string[];
 }
 
 export interface DbAddResult {
@@ -96,6 +100,21 @@ export async function addDatabase(target: OpsTarget, engine: DbEngine, options: 
   const existing = all.find((dep) => dep.dependency_id === engine || linkedIds.has(dep.id));
   const pending = linked ? await loadPendingDependencyEnv(target.root) : {};
 
+  // After a rollback to an older upload the redeploy would build the newer bound source and undo
+  // the rollback: refused before anything is created or merged (a skipped run changes nothing and
+  // is not refused), so the refusal leaves nothing half-done.
+  const assertRedeployKeepsRollback = async (): Promise<void> => {
+    if (!options.redeploy) return;
+    const flags = options.targetFlags ?? [];
+    const check = await newerSourceAfterRollback(target, flags);
+    if (!check) return;
+    throw refuseChangeAfterRollback(check, {
+      serviceName: service.name,
+      change: `adding the ${engine} database`,
+      withoutRedeploy: shellQuote(['opendeploy', 'db', 'add', engine, ...(options.overwrite ? ['--overwrite'] : []), '--no-redeploy', ...flags]),
+    });
+  };
+
   let dependencyId: string;
   let connection: Record<string, string>;
   if (existing) {
@@ -116,6 +135,7 @@ export async function addDatabase(target: OpsTarget, engine: DbEngine, options: 
       unwired = Object.keys(offered).filter((key) => serviceEnv[key] !== offered[key]);
     }
     if (Object.keys(pending).length === 0 && unwired.length > 0) {
+      await assertRedeployKeepsRollback();
       reporter.stageSkip('dependency.create', `Using the ${engine} database created by an earlier run (${existing.id}); wiring ${unwired.join(', ')} into ${service.name}`, { engine, dependency_id: existing.id });
       dependencyId = existing.id;
       connection = offered;
@@ -129,11 +149,13 @@ export async function addDatabase(target: OpsTarget, engine: DbEngine, options: 
       return { status: 'skipped', ...base, dependency_id: existing.id, env_added: [], env_kept: [], env_replaced: [], redeployed: false, deployment_id: null, url: linked?.url ?? null };
     } else {
       // An earlier `db add` stopped after creating it: finish the merge with the saved variables.
+      await assertRedeployKeepsRollback();
       reporter.stageSkip('dependency.create', `Using the ${engine} database created by the interrupted run (${existing.id})`, { engine, dependency_id: existing.id });
       dependencyId = existing.id;
       connection = pending;
     }
   } else {
+    await assertRedeployKeepsRollback();
     reporter.stageStart('dependency.create', `Provisioning ${engine}`);
     // Credentials are chosen here and saved (0600) before the request: if its answer is lost, the
     // variables can still be rebuilt from them and the database's host, instead of being unknowable.

@@ -4,7 +4,7 @@
  * plan and the outcome, key names and counts only — never a value.
  */
 import type { EnvPlan } from './env-plan.js';
-import type { ReplaceOutcome } from './env.js';
+import { REDACTED_JSON, type LiveEnv, type ReplaceOutcome } from './env.js';
 
 /** `env set`: which of the named keys were added, changed or already had that value. */
 export function envSetResult(plan: EnvPlan, outcome: ReplaceOutcome | undefined): Record<string, unknown> {
@@ -74,4 +74,40 @@ export function envPlanView(plan: EnvPlan): Record<string, unknown> {
     needs_consent: plan.consent !== null,
     then: plan.then,
   };
+}
+
+/** How the live deployment holds one of the service's variables. */
+export type LiveKeyStatus = 'same' | 'different' | 'missing';
+
+/** The service's current variables against the ones the live deployment was built with (values compared, never shown). */
+export interface LiveComparison {
+  /** Every key of the service's current set: the live deployment has it with the same value, another value, or not at all. */
+  keys: Record<string, LiveKeyStatus>;
+  /** Keys the live deployment has that the service no longer has, sorted. */
+  liveOnly: string[];
+  /** Any key differs, is missing, or is only in the live deployment. */
+  differs: boolean;
+}
+
+export function compareLive(current: Record<string, string>, live: Record<string, string>): LiveComparison {
+  const keys: Record<string, LiveKeyStatus> = {};
+  for (const key of Object.keys(current).sort()) keys[key] = !Object.hasOwn(live, key) ? 'missing' : live[key] === current[key] ? 'same' : 'different';
+  const liveOnly = Object.keys(live).filter((key) => !Object.hasOwn(current, key)).sort();
+  return { keys, liveOnly, differs: liveOnly.length > 0 || Object.values(keys).some((status) => status !== 'same') };
+}
+
+/**
+ * `env list`: the service's variables and, next to them, how the live deployment's differ. The
+ * `live_*` fields are null when there is no live deployment or the gateway does not show its
+ * variables. `live_variables` holds the live deployment's values of the keys that differ or only
+ * it has, redacted like `variables` unless revealing.
+ */
+export function envListResult(serviceId: string, variables: Record<string, string>, reveal: boolean, live: LiveEnv): Record<string, unknown> {
+  const keys = Object.keys(variables).sort();
+  const shown = (map: Record<string, string>, names: string[]): Record<string, string> => Object.fromEntries(names.map((key) => [key, reveal ? map[key]! : REDACTED_JSON]));
+  const base = { service_id: serviceId, variables: shown(variables, keys), count: keys.length, values_redacted: !reveal, live_deployment_id: live.deploymentId };
+  if (live.variables === undefined) return { ...base, live_differs: null, live: null, live_only: null, live_variables: null };
+  const comparison = compareLive(variables, live.variables);
+  const differing = [...keys.filter((key) => comparison.keys[key] === 'different'), ...comparison.liveOnly].sort();
+  return { ...base, live_differs: comparison.differs, live: comparison.keys, live_only: comparison.liveOnly, live_variables: shown(live.variables, differing) };
 }

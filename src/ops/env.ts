@@ -18,6 +18,11 @@ import type { Reporter } from '../core/reporter.js';
 import { deployCurrentSource, type DeployCurrentResult } from './deploy-current.js';
 import { formatDotenv, keepOutOfArchive, writeSecretFileAtomic, type ArchiveProtection } from './dotenv.js';
 import { planEnvChange, type EnvPlan, type EnvPullPlan, type EnvRequest } from './env-plan.js';
+import { checkLiveSource, refuseChangeAfterRollback, type NextRedeploySource } from './live-source.js';
+import { newerSourceAfterRollback } from './redeploy.js';
+import { currentRelease } from './rollback.js';
+import { field, serviceDeployments } from './status.js';
+import type { Deployment } from '../gateway/index.js';
 
 export { DEPENDENCY_ENV_KEYS } from './env-plan.js';
 
@@ -199,6 +204,63 @@ export async function listEnv(target: OpsTarget): Promise<{ service: { id: strin
   return { service, variables: await readEnv(target) };
 }
 
+/**
+ * The variables a deployment was created with: its `runtime_variables` snapshot (a JSON string on
+ * the contract's responses, a map on some builds). Undefined when the gateway shows none or an
+ * unreadable one; every value is registered as a secret before it is returned.
+ */
+export function deploymentVariables(deployment: Deployment): Record<string, string> | undefined {
+  let snapshot: unknown = field(deployment, 'runtime_variables');
+  if (typeof snapshot === 'string') {
+    if (snapshot.trim() === '') return undefined;
+    try {
+      snapshot = JSON.parse(snapshot);
+    } catch {
+      return undefined;
+    }
+  }
+  if (snapshot === null || typeof snapshot !== 'object' || Array.isArray(snapshot)) return undefined;
+  const variables: Record<string, string> = {};
+  for (const [key, value] of Object.entries(snapshot)) {
+    if (typeof value !== 'string') return undefined;
+    registerSecret(value);
+    variables[key] = value;
+  }
+  return variables;
+}
+
+/** The live (running) deployment of the service and the variables it was built with. */
+export interface LiveEnv {
+  /** null: the service has no live deployment. */
+  deploymentId: string | null;
+  /** The live deployment's variables; undefined when the gateway does not show them. */
+  variables: Record<string, string> | undefined;
+  /** When the live release is a rollback: the deployment whose release it runs, and what a plain redeploy would build. */
+  rollback?: { runs: string; next: NextRedeploySource };
+  /** Why the live deployment could not be read (the comparison is then unknown). */
+  unreadable?: string;
+}
+
+/**
+ * The live release (the row the gateway marks current, else the newest success) and its variables
+ * snapshot, read with `GET /v1/deployments/:id` when the list does not carry it. Advice next to the
+ * service's own variables, so a failed read is reported in `unreadable`, not thrown.
+ */
+export async function readLiveEnv(target: OpsTarget, flags: string[]): Promise<LiveEnv> {
+  const service = targetService(target);
+  try {
+    const deployments = await serviceDeployments(target, service.id);
+    const linked = target.state?.project_id === target.projectId ? target.state : undefined;
+    const live = currentRelease(deployments, linked?.last_deployment?.id);
+    if (!live || (live.status !== 'success' && field(live, 'is_current') !== true)) return { deploymentId: null, variables: undefined };
+    const variables = deploymentVariables(live) ?? deploymentVariables(await target.client.getDeployment(live.id));
+    const check = await checkLiveSource(target, deployments, live, flags);
+    return { deploymentId: live.id, variables, ...(check ? { rollback: { runs: check.live.runs, next: check.next } } : {}) };
+  } catch (error) {
+    return { deploymentId: null, variables: undefined, unreadable: error instanceof Error ? error.message.replace(/\.$/, '') : String(error) };
+  }
+}
+
 /** One variable (`env get`); `not_found` naming the key when the service has no such variable. */
 export async function getEnvVariable(target: OpsTarget, key: string): Promise<{ service: { id: string; name: string }; value: string }> {
   const { service, variables } = await listEnv(target);
@@ -215,6 +277,18 @@ export async function getEnvVariable(target: OpsTarget, key: string): Promise<{ 
 export async function planEnvRequest(target: OpsTarget, request: EnvRequest): Promise<EnvPlan> {
   const { service, variables } = await listEnv(target);
   return planEnvChange(service, variables, request);
+}
+
+/**
+ * A plan followed by a redeploy, after a rollback to an older upload: that redeploy would build the
+ * newer bound source and undo the rollback, so the change is refused before it is asked about or
+ * sent (nothing is left half-done). `withoutRedeploy` is the command that makes the change alone.
+ */
+export async function assertRedeployKeepsRollback(target: OpsTarget, plan: EnvPlan, args: { targetFlags: string[]; withoutRedeploy: string }): Promise<void> {
+  if (plan.unchanged || plan.then !== 'redeploy') return;
+  const check = await newerSourceAfterRollback(target, args.targetFlags);
+  if (!check) return;
+  throw refuseChangeAfterRollback(check, { serviceName: plan.service.name, change: 'this variable change', withoutRedeploy: args.withoutRedeploy });
 }
 
 /** What applying a plan did: nothing (an unchanged plan), the verified replacement, and the redeploy when the plan has one. */

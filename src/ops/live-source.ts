@@ -9,6 +9,7 @@
  * change the bound source of every service of the project. So a plain redeploy refuses in that
  * case, and both commands say how to deploy the newer source on purpose.
  */
+import { OdError } from '../core/errors.js';
 import { shellQuote } from '../core/text.js';
 import type { Deployment } from '../gateway/index.js';
 import type { OpsTarget } from './target.js';
@@ -71,4 +72,28 @@ export async function checkLiveSource(target: OpsTarget, deployments: Deployment
     live: { deployment_id: live.id, runs },
     next: { source: 'newer_source', deployment_id: newest?.id ?? null, command: shellQuote(['opendeploy', 'redeploy', '--source', sourceArg, ...flags]) },
   };
+}
+
+/**
+ * The refusal of a command whose change is followed by a redeploy (`db add`, `env rotate`) when
+ * that redeploy would build the newer bound source and undo the rollback. It is raised before the
+ * change is made, so nothing is left half-done; it names the command that makes the change without
+ * the redeploy and the one that deploys the newer source on purpose.
+ */
+export function refuseChangeAfterRollback(check: LiveSourceCheck, args: { serviceName: string; change: string; withoutRedeploy: string }): OdError {
+  const newer = check.next.deployment_id ? ` (deployment ${check.next.deployment_id})` : '';
+  return new OdError(
+    'conflict',
+    `The live release of ${args.serviceName} is rollback deployment ${check.live.deployment_id}, which runs the source of deployment ${check.live.runs}; the project's current source is newer${newer}. The redeploy after ${args.change} could only build the current source, so it would undo the rollback; nothing was changed or deployed.`,
+    {
+      nextAction: `To make the change without the redeploy, run \`${args.withoutRedeploy}\` (the rolled-back release keeps running with its current values); to deploy the newer source with it, then run \`${check.next.command}\`.`,
+      details: {
+        live_deployment: check.live.deployment_id,
+        live_runs: check.live.runs,
+        newer_deployment: check.next.deployment_id,
+        command: check.next.command,
+        change_command: args.withoutRedeploy,
+      },
+    },
+  );
 }

@@ -20,7 +20,7 @@ import { extractionFailed, uploadAndBind } from '../deploy/upload.js';
 import { stateDir, writeProjectState, type ProjectState } from '../deploy/state.js';
 import { urlOf, waitForAutoDomain } from '../deploy/subdomain.js';
 import { deployCurrentSource } from './deploy-current.js';
-import { checkLiveSource } from './live-source.js';
+import { checkLiveSource, type LiveSourceCheck } from './live-source.js';
 import { currentRelease } from './rollback.js';
 import { serviceDeployments } from './status.js';
 import type { OpsTarget } from './target.js';
@@ -109,10 +109,8 @@ export function humanRedeploy(result: RedeployResult, serviceName: string): stri
  */
 async function refuseNewerSourceAfterRollback(target: OpsTarget, flags: string[]): Promise<void> {
   const service = target.service!;
-  const deployments = await serviceDeployments(target, service.id);
-  const live = currentRelease(deployments, linkedState(target)?.last_deployment?.id);
-  const check = await checkLiveSource(target, deployments, live, flags);
-  if (check?.next.source !== 'newer_source') return;
+  const check = await newerSourceAfterRollback(target, flags);
+  if (!check) return;
   const newer = check.next.deployment_id ? ` (deployment ${check.next.deployment_id})` : '';
   throw new OdError(
     'conflict',
@@ -122,6 +120,18 @@ async function refuseNewerSourceAfterRollback(target: OpsTarget, flags: string[]
       details: { live_deployment: check.live.deployment_id, live_runs: check.live.runs, newer_deployment: check.next.deployment_id, command: check.next.command },
     },
   );
+}
+
+/**
+ * The live-source check when a plain redeploy would build a source newer than the rolled-back live
+ * release (and so refuses); undefined when it would rebuild the live release. Commands that redeploy
+ * after a change of their own (`db add`, `env rotate`) ask this before changing anything.
+ */
+export async function newerSourceAfterRollback(target: OpsTarget, flags: string[]): Promise<LiveSourceCheck | undefined> {
+  const deployments = await serviceDeployments(target, target.service!.id);
+  const live = currentRelease(deployments, linkedState(target)?.last_deployment?.id);
+  const check = await checkLiveSource(target, deployments, live, flags);
+  return check?.next.source === 'newer_source' ? check : undefined;
 }
 
 function linkedState(target: OpsTarget): ProjectState | undefined {

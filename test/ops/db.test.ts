@@ -86,8 +86,10 @@ describe('opendeploy db add', () => {
     const sequence = requests
       .filter((r) => r.path === envPath() || r.path === '/api/v1/deployments/')
       .map((r) => `${r.method} ${r.path === envPath() ? 'env' : 'deployments'}`);
-    // (After the POST, the watch reads the env once more to hide its values in log lines.)
-    expect(sequence.slice(0, sequence.indexOf('POST deployments') + 1)).toEqual(['GET env', 'PUT env', 'GET env', 'GET env', 'GET deployments', 'POST deployments']);
+    // (After the POST, the watch reads the env once more to hide its values in log lines.) The first
+    // list of deployments is the check, before anything is created, that the redeploy would not
+    // undo a rollback.
+    expect(sequence.slice(0, sequence.indexOf('POST deployments') + 1)).toEqual(['GET deployments', 'GET env', 'PUT env', 'GET env', 'GET env', 'GET deployments', 'POST deployments']);
     const put = requests.find((r) => r.method === 'PUT' && r.path === envPath())!;
     const sent = (put.json as { variables: Record<string, string> }).variables;
     expect(Object.keys(sent).sort()).toEqual([...Object.keys(envBefore), ...POSTGRES_KEYS].sort());

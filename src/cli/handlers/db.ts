@@ -1,3 +1,4 @@
+import { targetFlags } from '../../core/target-flags.js';
 import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { addDatabase, humanDbAdd, parseEngine } from '../../ops/db.js';
 import { runHandler } from '../run.js';
@@ -23,6 +24,7 @@ export async function add({ args, options, io }: Invocation<DbAddOptions>): Prom
           signal,
           overwrite: options.overwrite === true,
           redeploy: options.redeploy !== false,
+          targetFlags: targetFlags(options),
         }),
       );
       reporter.result(result, humanDbAdd(result, target.service!.name));

@@ -11,22 +11,25 @@ import { confirmAction } from '../../core/consent.js';
 import { registerSecret } from '../../core/redact.js';
 import { mayPrompt } from '../../core/session.js';
 import { plural, shellQuote } from '../../core/text.js';
+import { targetFlags } from '../../core/target-flags.js';
 import { resolveOpsTarget, type OpsOptions, type OpsTarget } from '../../ops/target.js';
 import {
   REDACTED_HUMAN,
   REDACTED_JSON,
   applyEnvPlan,
+  assertRedeployKeepsRollback,
   generateSecret,
   getEnvVariable,
   listEnv,
   planEnvRequest,
-  presentVariables,
   pullEnv,
+  readLiveEnv,
+  type LiveEnv,
   type ReplaceOutcome,
 } from '../../ops/env.js';
 import { assertReplacementNotEmpty, planEnvPull, type EnvConsent, type EnvPlan, type EnvRequest } from '../../ops/env-plan.js';
 import { describeDiff } from '../../ops/env-diff.js';
-import { envPlanView, envRotateResult, envSetResult, envUnsetResult, outcomeWarnings } from '../../ops/env-result.js';
+import { compareLive, envListResult, envPlanView, envRotateResult, envSetResult, envUnsetResult, outcomeWarnings } from '../../ops/env-result.js';
 import { assertEnvKey, assertEnvValue, MAX_ENV_VALUE_BYTES, readDotenvFile } from '../../ops/dotenv.js';
 import { withInterrupt } from '../interrupt.js';
 import { runHandler, type CommandEnv } from '../run.js';
@@ -84,6 +87,14 @@ export function resumeCommand(command: Command): string {
   return shellQuote(['opendeploy', ...args, '--yes']);
 }
 
+/** This invocation without its redeploy: the same arguments plus --no-redeploy. */
+function withoutRedeployCommand(command: Command): string {
+  let root: Command = command;
+  while (root.parent) root = root.parent;
+  const raw = (root as unknown as { rawArgs?: string[] }).rawArgs ?? process.argv.slice(2);
+  return shellQuote(['opendeploy', ...raw, '--no-redeploy']);
+}
+
 /** The plan's question through the session's consent gate (--yes, a person at a TTY, or consent_required). */
 function confirm(ctx: CommandEnv, consent: EnvConsent | null, command: Command): Promise<void> {
   if (consent === null) return Promise.resolve();
@@ -136,18 +147,48 @@ async function envList(ctx: CommandEnv, options: EnvOptions): Promise<number> {
   return withTarget(ctx, options, async (target) => {
     const { service, variables } = await listEnv(target);
     const keys = Object.keys(variables).sort();
-    const width = Math.max(0, ...keys.map((key) => key.length));
-    const human = keys.length === 0 ? [`Service ${service.name} has no variables.`] : [`${service.name}: ${plural(keys.length, 'variable')}`];
-    for (const key of keys) human.push(`  ${key.padEnd(width)}  ${reveal ? humanValue(variables[key]!) : REDACTED_HUMAN}`);
+    const live = await readLiveEnv(target, targetFlags(options));
+    if (live.unreadable) ctx.reporter.warn(`Could not read the live deployment to compare its variables (${live.unreadable}).`);
+    const human = envListLines(service.name, variables, live, reveal, targetFlags(options));
     if (!reveal && keys.length > 0 && !ctx.exec.json) ctx.reporter.info('Values are hidden; add --show-secrets to print them.');
     emitDocument(
       ctx,
-      { service_id: service.id, variables: presentVariables(variables, reveal), count: keys.length, values_redacted: !reveal },
+      envListResult(service.id, variables, reveal, live),
       human,
-      reveal ? Object.values(variables) : [],
+      reveal ? [...Object.values(variables), ...Object.values(live.variables ?? {})] : [],
     );
     return 0;
   });
+}
+
+/**
+ * The variables, one per line; when the live deployment was built with other values, each line
+ * says how the live deployment holds that key (another value, not set), the keys only the live
+ * deployment still has follow, and a last line says which command deploys the service's values.
+ */
+function envListLines(name: string, variables: Record<string, string>, live: LiveEnv, reveal: boolean, flags: string[]): string[] {
+  const keys = Object.keys(variables).sort();
+  const comparison = live.variables ? compareLive(variables, live.variables) : undefined;
+  const liveValues = comparison?.differs ? live.variables! : undefined;
+  const show = (value: string): string => (reveal ? humanValue(value) : REDACTED_HUMAN);
+  const rows: [key: string, value: string, note: string][] = keys.map((key) => {
+    const status = liveValues ? comparison!.keys[key] : 'same';
+    return [key, show(variables[key]!), status === 'different' ? `live: other value ${show(liveValues![key]!)}` : status === 'missing' ? 'live: not set' : ''];
+  });
+  if (liveValues) for (const key of comparison!.liveOnly) rows.push([key, '(not set)', `live: ${show(liveValues[key]!)}`]);
+  rows.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const human = keys.length === 0 ? [`Service ${name} has no variables.`] : [`${name}: ${plural(keys.length, 'variable')}`];
+  const keyWidth = Math.max(0, ...rows.map(([key]) => key.length));
+  const valueWidth = Math.max(0, ...rows.map(([, value]) => value.length));
+  for (const [key, value, note] of rows) human.push(`  ${key.padEnd(keyWidth)}  ${note ? `${value.padEnd(valueWidth)}  ${note}` : value}`);
+  if (!liveValues) return human;
+  const next = live.rollback?.next;
+  human.push(
+    next?.source === 'newer_source'
+      ? `The live deployment ${live.deploymentId} (a rollback to deployment ${live.rollback!.runs}) runs with other values than these. \`opendeploy redeploy\` refuses after this rollback because the project's current source is newer; to deploy the newer source with these values, run \`${next.command}\`.`
+      : `The live deployment ${live.deploymentId} runs with other values than these; \`${shellQuote(['opendeploy', 'redeploy', ...flags])}\` deploys them.`,
+  );
+  return human;
 }
 
 async function envGet(ctx: CommandEnv, options: EnvOptions, key: string): Promise<number> {
@@ -418,6 +459,8 @@ async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | und
       ctx.reporter.document(envRotateResult(plan, undefined), [`Service ${service.name} already has exactly these variables; nothing changed and nothing was redeployed.`]);
       return 0;
     }
+    // Refused before the question when the redeploy would undo a rollback: nothing is changed.
+    await assertRedeployKeepsRollback(target, plan, { targetFlags: targetFlags(options), withoutRedeploy: withoutRedeployCommand(command) });
     ctx.reporter.info(`Changes to service ${service.name}: ${describeDiff(plan.diff)}${plan.then === 'redeploy' ? ', then a redeploy' : ''}.`);
     await confirm(ctx, plan.consent, command);
 

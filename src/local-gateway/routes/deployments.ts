@@ -126,8 +126,14 @@ function touchAgent(ctx: RequestContext): void {
   if (agent) agent.last_deployed_at = nowIso();
 }
 
+/**
+ * One deployment, to its owner, with the snapshot of the service's runtime variables taken when it
+ * was created (a rollback carries the snapshot of the release it re-runs): what the running app was
+ * given, as a JSON string like the create response. Lists leave it out.
+ */
 function getDeployment(ctx: RequestContext): void {
-  ctx.send(200, deploymentView(ownedDeployment(ctx, ctx.param('id')), ctx.caller));
+  const dep = ownedDeployment(ctx, ctx.param('id'));
+  ctx.send(200, { ...deploymentView(dep, ctx.caller), runtime_variables: dep.runtime_variables });
 }
 
 function listDeployments(ctx: RequestContext): void {
