@@ -150,6 +150,12 @@ describe('opendeploy env (against a deployed fixture)', () => {
       variables: { ARGV_KEY: '<redacted>', FILE_KEY: '<redacted>', PIPED_KEY: '<redacted>', PLAIN: '<redacted>', PORT: '<redacted>' },
       count: 5,
       values_redacted: true,
+      // Set since the deploy and not redeployed: the live deployment has PORT only.
+      live_deployment_id: expect.any(String),
+      live_differs: true,
+      live: { ARGV_KEY: 'missing', FILE_KEY: 'missing', PIPED_KEY: 'missing', PLAIN: 'missing', PORT: 'same' },
+      live_only: [],
+      live_variables: {},
     });
     expectNoCanaries(list);
     const human = await cli(['env', 'list']);
