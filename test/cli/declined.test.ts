@@ -56,7 +56,7 @@ afterAll(async () => {
 
 describe('declining a confirmation at a terminal', () => {
   it('answering n to a rollback: plain lines saying what was not done, exit 7, nothing sent', async () => {
-    const state = JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as { last_deployment: { id: string } };
+    const state = JSON.parse(await readFile(path.join(app, '.opendeploy', 'local.json'), 'utf8')) as { last_deployment: { id: string } };
     const rows = ((await gw.state()).deployments as { id: string }[]).map((d) => d.id);
     const live = state.last_deployment.id;
     const earlier = rows.find((id) => id !== live)!;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastEvent, runCli } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
+import { readProjectJson } from '../helpers/linked-app.js';
 
 /**
  * Deploy flags for programs: `--no-wait` returns once the deployment exists (and a re-run follows
@@ -30,7 +31,7 @@ afterAll(async () => {
 });
 
 async function projectJson(app: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as Record<string, unknown>;
+  return readProjectJson(app);
 }
 
 /** Claims the shared credential, so each later test may create its own project. */

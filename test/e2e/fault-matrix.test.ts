@@ -19,6 +19,7 @@ import { main } from '../../src/cli/main.js';
 import { ERROR_CODES } from '../../src/core/errors.js';
 import { startTestGateway, type RecordedRequest, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
+import { readProjectJson } from '../helpers/linked-app.js';
 
 const TOKEN = `od_k${'F'.repeat(20)}${'m'.repeat(23)}`;
 /** The client gives up on a request after this long; the timeout fault holds the answer longer. */
@@ -584,7 +585,7 @@ describe.concurrent('fault matrix: every call × every fault, then a re-run', ()
     apps.push(app);
     const first = await od(gw, app, ['deploy', '--name', `matrix-cancel-${randomBytes(3).toString('hex')}`, '--vars-file', await varsFile('cancel')]);
     expect(first.code, first.stdout).toBe(0);
-    const link = (await projectJson(app)) as { project_id: string; services: { service_id: string }[]; last_temp_file_path?: string };
+    const link = (await readProjectJson(app)) as { project_id: string; services: { service_id: string }[]; last_temp_file_path?: string };
     const start = async (): Promise<string> => {
       const response = await fetch(`${gw.url}/v1/deployments/`, {
         method: 'POST',

@@ -84,15 +84,16 @@ describe('first deploy of a Node HTTP app with a freshly minted credential', () 
     ]);
   });
 
-  it('links the folder in .opendeploy/project.json with the ids of the result', async () => {
+  it('links the folder in .opendeploy/project.json with the ids of the result (this run\'s deployment and URL in local.json)', async () => {
     const result = lastEvent(run)!;
     const state = JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as Record<string, unknown>;
+    const local = JSON.parse(await readFile(path.join(app, '.opendeploy', 'local.json'), 'utf8')) as Record<string, unknown>;
     expect(state.project_id).toBe(result.project_id);
     expect(state.gateway).toBe(gw.url);
     expect(state.environment).toBe('production');
     expect(state.services).toEqual([{ name: 'node-http', service_id: result.service_id, source_path: '.' }]);
-    expect(state.last_deployment).toMatchObject({ id: result.deployment_id, service_id: result.service_id, status: 'success' });
-    expect(state.url).toBe(result.url);
+    expect(local.last_deployment).toMatchObject({ id: result.deployment_id, service_id: result.service_id, status: 'success' });
+    expect(local.url).toBe(result.url);
   });
 
   it('creates the service with the pending-agent caps and the analyzed port', async () => {

@@ -232,7 +232,7 @@ describe.skipIf(!hasPython)('Ctrl-C on a real terminal', () => {
       expect(result.code, output.slice(-2000)).toBe(130);
       expect(result.after_ctrl_c_ms!).toBeLessThan(1500);
       expect(output).toContain('Interrupted');
-      const state = JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as { last_deployment?: { id: string; status: string } };
+      const state = JSON.parse(await readFile(path.join(app, '.opendeploy', 'local.json'), 'utf8')) as { last_deployment?: { id: string; status: string } };
       expect(state.last_deployment?.status).toBe('pending');
       expect(state.last_deployment?.id).toMatch(/^[0-9a-f-]{36}$/);
       expect((await readdir(home)).includes('auth.json')).toBe(true);

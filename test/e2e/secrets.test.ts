@@ -55,7 +55,7 @@ describe('secrets never leave their lane', () => {
     // ...but none of the secrets is in stdout, stderr, the audit log or .opendeploy/.
     const logs = await readTree(path.join(home, 'logs'));
     const linkFiles = await readTree(path.join(app, '.opendeploy'));
-    expect(linkFiles.map((entry) => path.basename(entry.file)).sort()).toEqual(['analysis.json', 'project.json']);
+    expect(linkFiles.map((entry) => path.basename(entry.file)).sort()).toEqual(['.gitignore', 'analysis.json', 'local.json', 'project.json']);
     const surfaces = [
       { file: 'stdout', text: run.stdout },
       { file: 'stderr', text: run.stderr },

@@ -4,9 +4,15 @@ import { expect } from 'vitest';
 import { lastEvent, runCli } from './cli.js';
 import type { TestGateway } from './gateway.js';
 
-/** `.opendeploy/project.json` of a deployed folder. */
+/**
+ * The link of a deployed folder as the commands see it: `.opendeploy/project.json` (the shared ids)
+ * with this machine's `.opendeploy/local.json` (last upload, last deployment, URL) over it.
+ */
 export async function readProjectJson(app: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as Record<string, unknown>;
+  const shared = JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as Record<string, unknown>;
+  const local = JSON.parse(await readFile(path.join(app, '.opendeploy', 'local.json'), 'utf8').catch(() => '{}')) as Record<string, unknown>;
+  const { version: _version, gateway: _gateway, environment: _environment, project_id: _projectId, ...machineLocal } = local;
+  return { ...shared, ...machineLocal };
 }
 
 /** Deploys a folder with the real CLI (`deploy --json` in it) and returns the result event. */

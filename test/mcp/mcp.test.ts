@@ -7,6 +7,7 @@ import { BIN } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { patToken } from '../helpers/tokens.js';
+import { readProjectJson } from '../helpers/linked-app.js';
 
 /**
  * `opendeploy mcp` driven by the official SDK client over stdio: the real CLI in a child process
@@ -100,7 +101,7 @@ async function failed(server: Server, name: string, args: Record<string, unknown
 }
 
 async function projectJson(dir: string): Promise<{ project_id: string; services: { service_id: string; name: string }[]; last_deployment: { id: string; status: string } }> {
-  return JSON.parse(await readFile(path.join(dir, '.opendeploy', 'project.json'), 'utf8')) as never;
+  return (await readProjectJson(dir)) as never;
 }
 
 interface Row {

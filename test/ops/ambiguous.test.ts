@@ -5,12 +5,13 @@
  * Runs the CLI in-process (`main(argv, io)`) against a simulated local gateway.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
+import { readProjectJson } from '../helpers/linked-app.js';
 
 const TOKEN = `od_k${'A'.repeat(20)}${'b'.repeat(23)}`;
 
@@ -59,7 +60,7 @@ async function state(): Promise<{ deployments: Row[]; dependencies: Array<{ id: 
 }
 
 async function projectJson(app: string): Promise<Record<string, unknown> & { project_id: string; services: Array<{ service_id: string }> }> {
-  return JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8'));
+  return (await readProjectJson(app)) as never;
 }
 
 async function deployedApp(): Promise<{ app: string; projectId: string; serviceId: string }> {

@@ -254,7 +254,7 @@ describe('opendeploy env (against a deployed fixture)', () => {
     expect(all[create]!.json).toMatchObject({ service_id: result.service_id, source: 'zip', temp_file_path: expect.any(String) });
     expect(all[create]!.status).toBe(201);
     expect(result.deployment_id).toEqual(expect.any(String));
-    const link = JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as { last_deployment: { id: string; status: string } };
+    const link = JSON.parse(await readFile(path.join(app, '.opendeploy', 'local.json'), 'utf8')) as { last_deployment: { id: string; status: string } };
     expect(link.last_deployment).toMatchObject({ id: result.deployment_id, status: 'success' });
   });
 

@@ -72,9 +72,9 @@ describe('opendeploy link', () => {
       replaced: null,
     });
     const state = await linkFile(fresh);
-    expect(typeof state.updated_at).toBe('string');
-    expect(Number.isNaN(Date.parse(String(state.updated_at)))).toBe(false);
-    delete state.updated_at;
+    // When it was written is this machine's business: local.json, not the committable link.
+    const local = JSON.parse(await readFile(path.join(fresh, '.opendeploy', 'local.json'), 'utf8')) as Record<string, unknown>;
+    expect(Number.isNaN(Date.parse(String(local.updated_at)))).toBe(false);
     expect(state).toEqual({
       version: 1,
       gateway: gw.url,

@@ -82,7 +82,7 @@ describe('opendeploy rollback', () => {
     const requests = await gw.requests();
     expect(requests.filter((r) => r.method === 'POST' && r.path === `/api/v1/deployments/${first}/rollback`)).toHaveLength(1);
     expect(requests.some((r) => r.method === 'GET' && r.path === `/api/v1/deployments/${created}`)).toBe(true);
-    const state = JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as { last_deployment: { id: string; status: string } };
+    const state = JSON.parse(await readFile(path.join(app, '.opendeploy', 'local.json'), 'utf8')) as { last_deployment: { id: string; status: string } };
     expect(state.last_deployment).toMatchObject({ id: created, status: 'success' });
     const log = await readFile(path.join(home, 'logs', `${new Date().toISOString().slice(0, 10)}.log`), 'utf8');
     expect(log).toContain('"step":"deploy.rollback"');
@@ -113,14 +113,14 @@ describe('opendeploy rollback', () => {
   });
 
   it('a 201 without a deployment id is a false success → server_error, nothing saved', async () => {
-    const before = await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8');
+    const before = await readFile(path.join(app, '.opendeploy', 'local.json'), 'utf8');
     await gw.fault({ route: 'POST /api/v1/deployments/:id/rollback', count: 1, status: 201, body: { message: 'rollback accepted' } });
     const run = await cli(['rollback', first, '--yes', '--json']);
     expect(run.code).toBe(1);
     const error = errorOf(run);
     expect(error.error_code).toBe('server_error');
     expect(String(error.message)).toContain('no deployment id');
-    expect(JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')).last_deployment).toEqual(JSON.parse(before).last_deployment);
+    expect(JSON.parse(await readFile(path.join(app, '.opendeploy', 'local.json'), 'utf8')).last_deployment).toEqual(JSON.parse(before).last_deployment);
   });
 
   it('a rejected token → auth_invalid (exit 3)', async () => {

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastEvent, runCli, type CliRun } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { patToken } from '../helpers/tokens.js';
+import { readProjectJson } from '../helpers/linked-app.js';
 
 const TOKEN = patToken();
 
@@ -19,7 +18,7 @@ function cli(args: string[], options: { cwd?: string; env?: Record<string, strin
 /** A scripted deployment of the linked service, created through the API and waited to its end. */
 async function scripted(script: Record<string, unknown>): Promise<string> {
   await gw.nextDeployment(script);
-  const state = JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as {
+  const state = (await readProjectJson(app)) as {
     project_id: string;
     services: { service_id: string }[];
     last_temp_file_path: string;
