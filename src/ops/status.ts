@@ -84,7 +84,13 @@ export interface StatusReport {
   latest_deployment: { id: string; service_id: string | null; status: string; progress: number | null; created_at: string | null } | null;
   bound: boolean;
   claim_url: string | null;
-  dashboard_url: string;
+  /** null when no local gateway serves the project after this command (see `local_gateway`). */
+  dashboard_url: string | null;
+  /**
+   * Only for a project on the local gateway that no gateway serves: the command read it through a
+   * gateway of its own, which stops when it returns, so nothing serves the apps.
+   */
+  local_gateway?: { running: false; start_command: string };
 }
 
 /** Reads project, services (with their URLs), databases and the latest deployment. Read-only. */
@@ -143,6 +149,24 @@ export async function collectStatus(target: OpsTarget, serviceFilter?: string): 
   };
 }
 
+/** `http://<label>.localhost:<port>`: an address the local gateway itself serves. */
+const LOCAL_APP_URL = /^http:\/\/(?:[^/:]+\.)?localhost(?::\d+)?\/?$/i;
+
+/**
+ * The report of a project on the local gateway when no gateway keeps serving its data folder: the
+ * command started one only to read it, so once it returns the app URLs (`*.localhost:<that port>`)
+ * and the dashboard link name a port nothing listens on. They are left out, and the report says
+ * how to start the gateway, which restarts the current release of every service.
+ */
+export function withLocalGatewayStopped(report: StatusReport, startCommand: string): StatusReport {
+  return {
+    ...report,
+    services: report.services.map((service) => (service.url !== null && LOCAL_APP_URL.test(service.url) ? { ...service, url: null } : service)),
+    dashboard_url: null,
+    local_gateway: { running: false, start_command: startCommand },
+  };
+}
+
 function pair(request: string | null, limit: string | null): string {
   if (!request && !limit) return '-';
   return `${request ?? '?'}/${limit ?? '?'}`;
@@ -153,7 +177,8 @@ export function humanStatus(report: StatusReport): string[] {
   const lines = [`${report.project.name}  (${report.project.id})  ${report.environment}`];
   const table: string[][] = [['SERVICE', 'ID', 'PORT', 'CPU', 'MEMORY', 'REPLICAS', 'STATUS', 'URL']];
   for (const s of report.services) {
-    table.push([s.name, s.id, s.port === null ? '-' : String(s.port), pair(s.cpu.request, s.cpu.limit), pair(s.memory.request, s.memory.limit), s.replicas === null ? '-' : String(s.replicas), s.status ?? '-', s.url ?? '(no domain yet)']);
+    const url = s.url ?? (report.local_gateway ? '(not served: local gateway stopped)' : '(no domain yet)');
+    table.push([s.name, s.id, s.port === null ? '-' : String(s.port), pair(s.cpu.request, s.cpu.limit), pair(s.memory.request, s.memory.limit), s.replicas === null ? '-' : String(s.replicas), s.status ?? '-', url]);
   }
   lines.push(...formatTable(table));
   if (report.dependencies.length > 0) {
@@ -163,7 +188,11 @@ export function humanStatus(report: StatusReport): string[] {
   const latest = report.latest_deployment;
   lines.push(`latest deployment  ${latest ? `${latest.id}  ${latest.status}${latest.progress !== null ? ` ${latest.progress}%` : ''}` : 'none yet'}`);
   lines.push(`credential         ${report.bound ? 'claimed' : 'unclaimed (pending)'}`);
-  lines.push(`dashboard          ${report.dashboard_url}`);
+  if (report.dashboard_url !== null) lines.push(`dashboard          ${report.dashboard_url}`);
+  if (report.local_gateway) {
+    lines.push(`local gateway      not running: nothing serves this project's apps now`);
+    lines.push(`  Start it with \`${report.local_gateway.start_command}\` (it restarts the current releases and prints their URLs; Ctrl-C stops it).`);
+  }
   if (report.claim_url) {
     lines.push(`claim              ${report.claim_url}`);
     lines.push('  Open the claim URL and sign in within 6 hours to keep this project.');

@@ -1,5 +1,6 @@
 import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
-import { collectStatus, humanStatus } from '../../ops/status.js';
+import { collectStatus, humanStatus, withLocalGatewayStopped } from '../../ops/status.js';
+import { shellQuote } from '../../core/text.js';
 import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
 
@@ -7,7 +8,12 @@ export default async function statusCommand({ options, io }: Invocation<OpsOptio
   return runHandler(options, io, async ({ exec, reporter, session }) => {
     const target = await resolveOpsTarget({ session, options, needService: false });
     try {
-      const report = await collectStatus(target, options.service);
+      let report = await collectStatus(target, options.service);
+      // A local project whose gateway is not running was read through a gateway started for this
+      // command alone: its app URLs die with it, so the report says how to start one instead.
+      if (target.embedded && target.embedded.background !== true) {
+        report = withLocalGatewayStopped(report, shellQuote(['opendeploy', 'local-gateway', ...(options.dataDir ? ['--data-dir', options.dataDir] : [])]));
+      }
       // One JSON object; the claim URL (which embeds bind_sig) is the one string allowed through scrubbing.
       reporter.document(report, humanStatus(report), report.claim_url ? [report.claim_url] : []);
       return 0;
