@@ -51,10 +51,12 @@ export interface Reporter {
    */
   result(data: Record<string, unknown>, human: string[], allowed?: string[]): void;
   /**
-   * A one-shot command's whole JSON output (exactly one object) or human text. `allowed` lists
-   * exact strings the user asked to see (`--show-secrets`) that must survive scrubbing.
+   * A one-shot command's answer: in JSON mode the same single `{"type":"result",...}` line as
+   * `result` (the data's fields beside `type`, so data is an object and never has its own `type`);
+   * in human mode the `human` text. `allowed` lists exact strings the user asked to see
+   * (`--show-secrets`) that must survive scrubbing.
    */
-  document(data: unknown, human: string[], allowed?: string[]): void;
+  document(data: object, human: string[], allowed?: string[]): void;
   /**
    * The error that ends the command. A `details.claim_url` (the one place bind_sig may appear,
    * inside the full URL) survives scrubbing; everything else is scrubbed.

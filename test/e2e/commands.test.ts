@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnalysisSchema } from '../../src/analyze/schema.js';
 import { BIN, runCli, lastEvent } from '../helpers/cli.js';
+import { resultOf } from '../helpers/json-result.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 
 afterAll(async () => {
@@ -78,9 +79,9 @@ describe('opendeploy analyze', () => {
     const app = await copyFixture('express-app');
     const run = await runCli(['analyze', app, '--json'], { env: { OD_GATEWAY: 'http://127.0.0.1:9/api' } });
     expect(run.code).toBe(0);
-    const analysis = AnalysisSchema.parse(JSON.parse(run.stdout));
+    const analysis = AnalysisSchema.parse(resultOf(run));
     expect(analysis.services.map((service) => service.framework)).toEqual(['express']);
-    expect(JSON.parse(await readFile(path.join(app, '.opendeploy', 'analysis.json'), 'utf8'))).toEqual(JSON.parse(run.stdout));
+    expect(JSON.parse(await readFile(path.join(app, '.opendeploy', 'analysis.json'), 'utf8'))).toEqual(resultOf(run));
   });
 
   it('--explain shows the evidence ledger in human mode', async () => {

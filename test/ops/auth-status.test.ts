@@ -41,7 +41,7 @@ describe('opendeploy auth status', () => {
     const home = await tempDir('od-home-');
     const run = await status(['--json'], { OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: PAT });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ source: 'env', kind: 'pat', token: 'od_k…W9kQ', auth_file: null, gateway: gw.url, bound: true, claim_url: null });
+    expect(JSON.parse(run.stdout)).toEqual({ type: 'result', source: 'env', kind: 'pat', token: 'od_k…W9kQ', auth_file: null, gateway: gw.url, bound: true, claim_url: null });
     expect(run.stdout + run.stderr).not.toContain(PAT);
 
     const human = await status([], { OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: PAT });
@@ -60,6 +60,7 @@ describe('opendeploy auth status', () => {
     const run = await status(['--json'], { OPENDEPLOY_HOME: home });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
+      type: 'result',
       source: 'file',
       kind: 'agent',
       token: `od_a…${agent.api_key.slice(-4)}`,

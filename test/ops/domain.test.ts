@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun, errorOf } from '../helpers/cli.js';
+import { resultOf } from '../helpers/json-result.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { readProjectJson, deployLinked } from '../helpers/linked-app.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
@@ -20,8 +21,9 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 
 const projectJson = (): Promise<Record<string, unknown>> => readProjectJson(app);
 
+/** `--json` one-shot output: one `{"type":"result",...}` line on stdout (its fields, without `type`). */
 function documentOf(run: CliRun): Record<string, unknown> {
-  return JSON.parse(run.stdout) as Record<string, unknown>;
+  return resultOf(run);
 }
 
 beforeAll(async () => {

@@ -201,6 +201,7 @@ describe('--dry-run: the plan, and nothing asked, sent or deployed', () => {
     expect(rotate.code).toBe(0);
     const removed = Object.keys(before).filter((key) => key !== 'PORT').sort();
     expect(JSON.parse(rotate.stdout)).toEqual({
+      type: 'result',
       dry_run: true,
       operation: 'rotate',
       service_id: expect.any(String),

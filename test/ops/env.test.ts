@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastEvent, runCli, type CliRun, errorOf } from '../helpers/cli.js';
+import { resultOf } from '../helpers/json-result.js';
 import { startTestGateway, type RecordedRequest, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { formatDotenv, formatDotenvLine } from '../../src/ops/dotenv.js';
@@ -35,9 +36,9 @@ function cliWithStdin(args: string[], input: string): Promise<CliRun> {
   return runCli(args, { cwd: app, env: env(), stdin: input });
 }
 
-/** The one JSON document a one-shot command prints. */
+/** The one `{"type":"result",...}` line a one-shot command prints (its fields, without `type`). */
 function doc(run: CliRun): Record<string, unknown> {
-  return JSON.parse(run.stdout) as Record<string, unknown>;
+  return resultOf(run);
 }
 
 /** No canary in stdout/stderr (stdout may be exempted for --show-secrets runs). */

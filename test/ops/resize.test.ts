@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastEvent, runCli, type CliRun, errorOf } from '../helpers/cli.js';
+import { resultOf } from '../helpers/json-result.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { formatMemory, resizeBody } from '../../src/ops/quantity.js';
@@ -13,9 +14,9 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-/** `--json` one-shot output: one pretty-printed object on stdout. */
+/** `--json` one-shot output: one `{"type":"result",...}` line on stdout (its fields, without `type`). */
 function documentOf(run: CliRun): Record<string, unknown> {
-  return JSON.parse(run.stdout) as Record<string, unknown>;
+  return resultOf(run);
 }
 
 describe('resize request bodies (local validation)', () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastEvent, runCli, type CliRun } from '../helpers/cli.js';
+import { resultOf } from '../helpers/json-result.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { patToken } from '../helpers/tokens.js';
@@ -17,9 +18,9 @@ function cli(args: string[], options: { cwd?: string; env?: Record<string, strin
   return runCli(args, { cwd: options.cwd ?? app, env: { OD_GATEWAY: gw.url, OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN, ...options.env } });
 }
 
-/** Status prints exactly one JSON object (and nothing else) on stdout. */
+/** Status prints exactly one `{"type":"result",...}` line (and nothing else) on stdout; its fields without `type`. */
 function only(run: CliRun): Record<string, unknown> {
-  return JSON.parse(run.stdout) as Record<string, unknown>;
+  return resultOf(run);
 }
 
 beforeAll(async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastEvent, runCli, type CliRun } from '../helpers/cli.js';
+import { resultOf } from '../helpers/json-result.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { patToken } from '../helpers/tokens.js';
@@ -52,7 +53,8 @@ async function triage(args: string[] = [], cwd?: string): Promise<Triage> {
   const run = await cli(['triage', ...args, '--json'], cwd ? { cwd } : {});
   expect(run.code, run.stderr).toBe(0);
   expect((await gw.requests()).filter((r) => r.method !== 'GET')).toEqual([]);
-  const report = JSON.parse(run.stdout) as Triage;
+  // One `{"type":"result",...}` line; the report is its fields without the envelope's `type`.
+  const report = resultOf(run) as unknown as Triage;
   expect(Object.keys(report).sort()).toEqual(['cause', 'cause_id', 'deployment_id', 'evidence', 'fix_command', 'next_action', 'status']);
   return report;
 }

@@ -8,7 +8,11 @@ export interface Streams {
   stderr: { write(chunk: string): unknown };
 }
 
-/** NDJSON on stdout, human warnings on stderr. Every line is scrubbed before it is written. */
+/**
+ * NDJSON on stdout, human warnings on stderr. Every stdout line is one JSON object with a `type`:
+ * events (`stage`, `progress`, `log`, `warning`), then one `result` or one `error`. Every line is
+ * scrubbed before it is written.
+ */
 export class JsonReporter implements Reporter {
   /** Byte progress arrives per network chunk; programs get at most four events a second per stage. */
   private readonly throttle = new Throttle(250);
@@ -67,13 +71,20 @@ export class JsonReporter implements Reporter {
     if (this.verbose) this.streams.stderr.write(`debug: ${scrubText(message)}\n`);
   }
 
+  /**
+   * The one `{"type":"result",...}` line that ends a successful run: the data's fields sit beside
+   * `type` in the envelope (result data never has a field named `type`).
+   */
   result(data: Record<string, unknown>, _human: string[], allowed: string[] = []): void {
     this.emit({ type: 'result', ...data }, allowed);
   }
 
-  document(data: unknown, _human: string[], allowed: string[] = []): void {
-    const text = JSON.stringify(data, null, 2);
-    this.streams.stdout.write(`${allowed.length > 0 ? scrubTextExcept(text, allowed) : scrubText(text)}\n`);
+  /**
+   * A one-shot command's answer is a result like any other: one single-line `{"type":"result",...}`
+   * object, so every stdout line of every `--json` run parses alone and says what it is.
+   */
+  document(data: object, human: string[], allowed: string[] = []): void {
+    this.result({ ...data }, human, allowed);
   }
 
   error(error: OdError): void {
