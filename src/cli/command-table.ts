@@ -24,7 +24,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   { module: 'local-gateway', name: 'local-gateway', term: 'local-gateway [options]', summary: 'run the embedded local gateway on 127.0.0.1 (same HTTP contract as the hosted one)' },
   { module: 'rollback', name: 'rollback', term: 'rollback [options] [deployment]', summary: 'roll back to the previous successful deployment (or the one named)' },
   { module: 'cancel', name: 'cancel', term: 'cancel [options] [deployment]', summary: 'cancel a running deployment (default: the newest unfinished one of the service)' },
-  { module: 'logs', name: 'logs', term: 'logs [options] [deployment]', summary: 'deployment logs (default: the latest deployment of the service)' },
+  { module: 'logs', name: 'logs', term: 'logs [options] [deployment]', summary: "the running app's output, or a deployment's logs (a deployment named, or --build)" },
   { module: 'status', name: 'status', term: 'status [options]', summary: 'the linked project: services, databases, latest deployment, URL and claim state' },
   { module: 'triage', name: 'triage', term: 'triage [options] [deployment]', summary: 'read the logs and state of a failed deployment, name the cause and the fix (changes nothing)' },
   { module: 'redeploy', name: 'redeploy', term: 'redeploy [options]', summary: 'redeploy the linked service from its current source (no upload); --source <path> uploads a folder first' },

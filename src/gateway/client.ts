@@ -612,16 +612,40 @@ export class GatewayClient {
    * Ends quietly when `signal` aborts or the server closes the stream; connection failures before the
    * first byte are retried like any GET.
    */
-  async *streamDeploymentLogs(id: string, opts: { signal?: AbortSignal } = {}): AsyncIterable<SseEvent> {
-    const path = `/v1/deployments/${enc(id)}/logs/stream`;
+  streamDeploymentLogs(id: string, opts: { signal?: AbortSignal } = {}): AsyncIterable<SseEvent> {
+    return this.sse(`/v1/deployments/${enc(id)}/logs/stream`, undefined, opts.signal);
+  }
+
+  /**
+   * GET /v1/projects/:id/services/:sid/logs — the running app's output (its container logs), in the
+   * same shape as deployment logs (`logs: null` becomes `[]`).
+   */
+  getServiceLogs(projectId: string, serviceId: string, opts: { tail?: number; since?: string } = {}): Promise<{ logs: LogLine[]; total: number }> {
+    return this.call(LogsResponseSchema, {
+      method: 'GET',
+      path: `/v1/projects/${enc(projectId)}/services/${enc(serviceId)}/logs`,
+      query: { tail: opts.tail, since: opts.since },
+    });
+  }
+
+  /**
+   * The running app's output over SSE: the lines a `tail`/`since` read would return, then new ones
+   * for as long as the connection stays open (it has no end of its own). Same framing and rules as
+   * `streamDeploymentLogs`.
+   */
+  streamServiceLogs(projectId: string, serviceId: string, opts: { tail?: number; since?: string; signal?: AbortSignal } = {}): AsyncIterable<SseEvent> {
+    return this.sse(`/v1/projects/${enc(projectId)}/services/${enc(serviceId)}/logs/stream`, { tail: opts.tail, since: opts.since }, opts.signal);
+  }
+
+  private async *sse(path: string, query: Record<string, string | number | undefined> | undefined, signal: AbortSignal | undefined): AsyncIterable<SseEvent> {
     const token = this.requireToken('GET', path);
-    const signal = opts.signal;
     if (signal?.aborted) return;
     let res;
     try {
       res = await this.http.stream({
         method: 'GET',
         path,
+        ...(query ? { query } : {}),
         token,
         accept: 'text/event-stream',
         signal,

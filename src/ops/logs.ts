@@ -1,14 +1,19 @@
 /**
- * `opendeploy logs [deployment]`: the last N lines (one-shot), or the live stream until the
- * deployment is over (`--follow`). Lines keep their timestamps. A broken stream is reconnected at
- * most once, after catching up from the last timestamp seen; a second break stops the command.
+ * `opendeploy logs [deployment]`. With no deployment named (and no `--build`), the service's
+ * runtime logs: what its running app prints; `--follow` streams them until Ctrl-C, across
+ * redeploys. With a deployment named, or `--build`, a deployment's logs: the last N lines
+ * (one-shot), or the live stream until that deployment is over (`--follow`). A service with no
+ * running release gets its latest deployment's logs, and says so.
+ *
+ * Lines keep their timestamps. A broken stream is reconnected at most once, after catching up from
+ * the last timestamp seen; a second break in a row stops the command.
  */
 import { OdError } from '../core/errors.js';
 import type { ExecutionContext } from '../core/session.js';
 import type { LogEvent, Reporter } from '../core/reporter.js';
 import type { Deployment, LogLine } from '../gateway/index.js';
 import type { OpsTarget } from './target.js';
-import { getDeploymentById, isTerminal, serviceDeployments } from './status.js';
+import { field, getDeploymentById, isTerminal, serviceDeployments } from './status.js';
 import { registerServiceValues } from '../gateway/service-secrets.js';
 
 export const DEFAULT_TAIL = 100;
@@ -25,13 +30,23 @@ export interface LogsInput {
   /** Only build lines (`source == "buildctl"`). */
   build: boolean;
   follow: boolean;
+  /**
+   * With no deployment named and no `--build`: read the running app's output (the CLI's default).
+   * Without it, the latest deployment's logs are read, as before.
+   */
+  runtime?: boolean;
   signal: AbortSignal;
 }
 
 export interface LogsResult {
-  deployment_id: string;
+  /** Set for a deployment's logs. */
+  deployment_id?: string;
+  /** Set for a service's runtime logs. */
+  service_id?: string;
+  /** `runtime` for the running app's output (absent for a deployment's logs). */
+  source?: 'runtime';
   count: number;
-  /** With --follow: the status the deployment ended with. */
+  /** With --follow on a deployment: the status the deployment ended with. */
   status?: string;
   [key: string]: unknown;
 }
@@ -115,6 +130,7 @@ class LinePrinter {
   lastTimestamp: string | undefined;
   private lastMs = Number.NEGATIVE_INFINITY;
   private readonly seen = new Set<string>();
+  private readonly seenIds = new Set<string>();
   private readonly sinceMs: number;
 
   constructor(
@@ -123,15 +139,30 @@ class LinePrinter {
     this.sinceMs = input.since ? Date.parse(input.since) : Number.NEGATIVE_INFINITY;
   }
 
-  /** Prints the line unless it was printed already, is older than what was printed, or is filtered out. */
-  print(line: LogEvent): void {
+  /**
+   * Prints the line unless it was printed already, is older than what was printed, or is filtered
+   * out. `id` (a stream's event id) identifies the line exactly: an app may print the same text twice
+   * in one millisecond, so lines that carry one are told apart by it rather than by their text.
+   */
+  print(line: LogEvent, id?: string): void {
     if (this.input.build && line.source !== 'buildctl') return;
     const key = `${line.timestamp ?? ''}\u0000${line.message}`;
     const ms = line.timestamp ? Date.parse(line.timestamp) : Number.NaN;
     if (!Number.isNaN(ms)) {
       if (ms < this.sinceMs || ms < this.lastMs) return;
+      // Older lines are refused above, so only those of the newest millisecond need remembering:
+      // a follow that runs for days keeps a few keys, not every line it printed.
+      if (ms > this.lastMs) {
+        this.seen.clear();
+        this.seenIds.clear();
+      }
     }
-    if (this.seen.has(key)) return;
+    if (id !== undefined) {
+      if (this.seenIds.has(id)) return;
+      this.seenIds.add(id);
+    } else if (this.seen.has(key)) {
+      return;
+    }
     this.seen.add(key);
     if (!Number.isNaN(ms)) {
       this.lastMs = ms;
@@ -159,14 +190,111 @@ function isBroken(error: unknown): boolean {
   return error instanceof OdError ? error.code === 'gateway_unreachable' || error.code === 'server_error' : true;
 }
 
+/**
+ * Ctrl-C while following. Reading logs changes nothing, and the message says so: people see it as a
+ * plain line (the handler prints it so), programs get the `interrupted` error (exit 130).
+ */
+export class StoppedFollowing extends OdError {
+  constructor(what: string, again: string) {
+    super('interrupted', `Stopped following the logs of ${what}; nothing was changed.`, {
+      retryable: true,
+      nextAction: `Run \`${again}\` to follow again.`,
+    });
+  }
+}
+
 function interrupted(id: string): OdError {
-  return new OdError('interrupted', 'Stopped following the logs.', {
-    retryable: true,
-    nextAction: `Run \`opendeploy logs ${id} --follow\` to follow again.`,
-  });
+  return new StoppedFollowing(`deployment ${id}`, `opendeploy logs ${id} --follow`);
+}
+
+/** Statuses of a service that nothing serves (the app stopped, crashed or was never started). */
+const NOT_SERVING = new Set(['stopped', 'failed', 'crashed', 'error', 'suspended', 'paused', 'pending']);
+
+/**
+ * Whether the service has a running release: its status says `running`, or — while a redeploy is
+ * under way, when the status says `deploying` — a successful release is still the current one.
+ */
+async function hasRunningRelease(target: OpsTarget, serviceId: string): Promise<{ running: boolean; status: string | undefined }> {
+  const service = await target.client.getService(serviceId);
+  const status = typeof service.status === 'string' && service.status !== '' ? service.status : undefined;
+  if (status === 'running') return { running: true, status };
+  if (status !== undefined && NOT_SERVING.has(status)) return { running: false, status };
+  const deployments = await serviceDeployments(target, serviceId);
+  const marked = deployments.some((d) => field(d, 'is_current') !== undefined);
+  const live = marked ? deployments.find((d) => field(d, 'is_current') === true && d.status === 'success') : deployments.find((d) => d.status === 'success');
+  return { running: live !== undefined, status };
 }
 
 export async function runLogs(input: LogsInput): Promise<LogsResult> {
+  const { target, reporter } = input;
+  if (input.runtime === true && input.deploymentId === undefined && !input.build) {
+    const service = target.service!;
+    const { running, status } = await hasRunningRelease(target, service.id);
+    if (running) return runServiceLogs(input, service);
+    reporter.info(`${service.name} has no running release${status ? ` (its status is ${status})` : ''}, so there is no app output to show; showing the logs of its latest deployment instead.`);
+  }
+  return runDeploymentLogs(input);
+}
+
+/** The running app's output: the last lines, or (`--follow`) a stream that only Ctrl-C ends. */
+async function runServiceLogs(input: LogsInput, service: { id: string; name: string }): Promise<LogsResult> {
+  const { target, reporter, signal } = input;
+  const projectId = target.projectId;
+  if (!(await registerServiceValues(target.client, projectId, service.id))) {
+    reporter.warn("Could not read the service's variables to hide them; log lines may show their values.");
+  }
+  const printer = new LinePrinter(input);
+  const stopped = (): OdError => new StoppedFollowing(service.name, 'opendeploy logs --follow');
+  const result = (): LogsResult => ({ service_id: service.id, source: 'runtime', count: printer.count });
+  if (!input.follow) {
+    const response = await target.client.getServiceLogs(projectId, service.id, { tail: input.tail, ...(input.since ? { since: input.since } : {}) });
+    // One read: every line is its own, even two equal ones in the same millisecond.
+    response.logs.slice(-input.tail).forEach((line, index) => printer.print(toEvent(line), `read:${index}`));
+    if (signal.aborted) throw stopped();
+    if (printer.count === 0) reporter.info(`No output from ${service.name}${input.since ? ` since ${input.since}` : ''} yet.`);
+    return result();
+  }
+
+  // The stream sends the tail/since lines first, then new ones, and has no end of its own. A break
+  // is reconnected once, from the last timestamp printed; a second break with no line between stops.
+  let broken: unknown;
+  let reconnects = 0;
+  for (;;) {
+    const countBefore = printer.count;
+    const since = printer.lastTimestamp ?? input.since;
+    if (reconnects > 0) {
+      reporter.warn(`The log stream broke (${(broken as Error | undefined)?.message ?? 'closed early'}); reconnecting once from ${printer.lastTimestamp ?? 'the start'}.`);
+      const missed = await target.client.getServiceLogs(projectId, service.id, since ? { since } : { tail: input.tail });
+      for (const line of missed.logs) printer.print(toEvent(line));
+    }
+    try {
+      const query = reconnects > 0 && since ? { since } : { tail: input.tail, ...(input.since ? { since: input.since } : {}) };
+      for await (const event of target.client.streamServiceLogs(projectId, service.id, { ...query, signal })) {
+        if (event.event !== 'log' && event.event !== 'message') continue;
+        const line = fromSse(event.data);
+        if (line) printer.print({ ...line, source: line.source ?? 'runtime' }, event.id !== undefined ? `event:${event.id}` : undefined);
+      }
+      if (signal.aborted) throw stopped();
+      broken = new Error('the stream closed');
+    } catch (error) {
+      if (signal.aborted) throw stopped();
+      if (!isBroken(error)) throw error;
+      broken = error;
+    }
+    // A connection that delivered lines earns a fresh reconnect; two breaks in a row stop.
+    if (printer.count > countBefore) reconnects = 0;
+    reconnects += 1;
+    if (reconnects > 1) {
+      const reason = broken instanceof Error ? broken.message : 'it closed early';
+      throw new OdError('gateway_unreachable', `The log stream of ${service.name} broke twice (${reason}); stopped following.`, {
+        nextAction: 'Run `opendeploy logs` for what was written so far, or `opendeploy logs --follow` to try again.',
+        details: { service_id: service.id, last_timestamp: printer.lastTimestamp ?? null, lines: printer.count },
+      });
+    }
+  }
+}
+
+async function runDeploymentLogs(input: LogsInput): Promise<LogsResult> {
   const { target, reporter, signal } = input;
   const deployment = await resolveDeployment(target, input.deploymentId);
   const id = deployment.id;

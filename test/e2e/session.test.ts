@@ -74,13 +74,14 @@ describe('a day-2 session on one deployed app', () => {
     expect(renamed.code).toBe(0);
     expect(oneObject(renamed).url).toBe('https://day-two-session.opendeploy.run');
 
-    // 7. logs --tail
+    // 7. logs --tail: the running app's output (the last releases' container lines)
     const logs = await cli(['logs', '--tail', '5']);
     expect(logs.code).toBe(0);
     const lines = logs.events.filter((event) => event.type === 'log');
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThanOrEqual(5);
-    expect(lastEvent(logs)).toMatchObject({ type: 'result', deployment_id: ids.withDb, count: lines.length });
+    expect(lines.every((line) => line.source === 'runtime')).toBe(true);
+    expect(lastEvent(logs)).toMatchObject({ type: 'result', source: 'runtime', count: lines.length });
 
     // 8. a deliberately failing redeploy
     await gw.nextDeployment({ outcome: 'failed', phase: 'build', error_msg: 'build failed', log_lines: ['npm ERR! missing script: build'] });

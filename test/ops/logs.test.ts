@@ -44,7 +44,7 @@ afterAll(async () => {
 
 describe('opendeploy logs (one-shot)', () => {
   it('--tail N: N log events with timestamps, then a result with the count', async () => {
-    const run = await cli(['logs', '--tail', '3', '--json']);
+    const run = await cli(['logs', deployed, '--tail', '3', '--json']);
     expect(run.code).toBe(0);
     const logs = run.events.filter((e) => e.type === 'log');
     expect(logs.map((e) => e.message)).toEqual(allLines.slice(-3).map((l) => l.message));
@@ -62,10 +62,10 @@ describe('opendeploy logs (one-shot)', () => {
   });
 
   it('--since: a future time gives no lines; a bad value is invalid_input (exit 2)', async () => {
-    const none = await cli(['logs', '--since', '2999-01-01T00:00:00Z', '--json']);
+    const none = await cli(['logs', deployed, '--since', '2999-01-01T00:00:00Z', '--json']);
     expect(none.code).toBe(0);
     expect(lastEvent(none)).toMatchObject({ type: 'result', count: 0 });
-    const recent = await cli(['logs', '--since', '1h', '--json']);
+    const recent = await cli(['logs', deployed, '--since', '1h', '--json']);
     expect(lastEvent(recent)).toMatchObject({ type: 'result', count: allLines.length });
     const bad = await cli(['logs', '--since', 'yesterday', '--json']);
     expect(bad.code).toBe(2);
@@ -85,7 +85,7 @@ describe('opendeploy logs (one-shot)', () => {
 describe('opendeploy logs --follow', () => {
   it('streams a running build and ends with exit 0 when the deployment is over', { timeout: 60_000 }, async () => {
     const running = await startDeployment();
-    const run = await cli(['logs', '--follow', '--json']);
+    const run = await cli(['logs', running, '--follow', '--json']);
     expect(run.code).toBe(0);
     const logs = run.events.filter((e) => e.type === 'log');
     const stored = ((await gw.state()).logs as Record<string, { message: string }[]>)[running]!;
