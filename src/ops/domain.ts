@@ -62,19 +62,55 @@ export function assertProductionForRename(environment: Environment, prefix: stri
   }
 }
 
+/** `<label>.localhost` or `<label>.localhost:<port>`: a name the local gateway serves an app under. */
+const LOCAL_HOST = /^[a-z0-9-]+\.(localhost(?::\d+)?)$/i;
+
+/**
+ * The name a prefix stands for on the gateway the target uses: `<prefix>.opendeploy.run` on the
+ * hosted one; on the local gateway `<prefix>.localhost:<port>`, as the local gateway serves its apps
+ * (the port only when a gateway keeps running: one started for this command alone has a port that
+ * dies with it). What the local gateway already serves decides: a simulated one keeps the hosted
+ * names, so a local project whose domains are `*.opendeploy.run` keeps that suffix.
+ */
+async function suffixFor(target: OpsTarget): Promise<{ suffix: string; local: boolean }> {
+  if (!target.embedded) return { suffix: PRODUCTION_SUFFIX, local: false };
+  const services = await target.client.listServices(target.projectId);
+  for (const service of services) {
+    const domains = await target.client.listServiceDomains(service.id, { environment: 'production', type: 'auto' });
+    const host = domains.map((d) => d.domain ?? '').find((name) => name !== '');
+    if (host === undefined) continue;
+    const local = LOCAL_HOST.exec(host);
+    if (!local) return { suffix: PRODUCTION_SUFFIX, local: false };
+    return { suffix: target.embedded.background === true ? local[1]! : 'localhost', local: true };
+  }
+  const port = new URL(target.gatewayUrl).port;
+  return { suffix: target.embedded.background === true && port !== '' ? `localhost:${port}` : 'localhost', local: true };
+}
+
 export async function checkDomain(target: OpsTarget, prefix: string): Promise<DomainCheckResult> {
-  const domain = `${prefix}.${PRODUCTION_SUFFIX}`;
-  if (RESERVED_SUBDOMAINS.has(prefix)) return { subdomain: prefix, domain, available: false, reason: 'reserved' };
+  const { suffix, local } = await suffixFor(target);
+  const domain = `${prefix}.${suffix}`;
+  // `local` tells people (and programs) that the name is one of this machine's, not opendeploy.run.
+  const where = local ? { local: true } : {};
+  if (RESERVED_SUBDOMAINS.has(prefix)) return { subdomain: prefix, domain, available: false, reason: 'reserved', ...where };
   const answer = await target.client.checkSubdomain(prefix);
   return {
     subdomain: prefix,
     domain,
     available: answer.available,
     reason: answer.available ? null : (answer.reason ?? 'taken'),
+    ...where,
   };
 }
 
 export function humanCheck(result: DomainCheckResult): string[] {
+  if (result.local === true) {
+    // A name without a port belongs to a gateway that is not running: it gets its port when started.
+    const name = result.domain.includes(':') ? result.domain : `${result.domain}:<port of the local gateway>`;
+    if (result.available) return [`${name} is free on this machine's local gateway (claim it with \`opendeploy domain rename ${result.subdomain}\`).`];
+    if (result.reason === 'reserved') return [`${name} is reserved for the platform, here too; pick another prefix.`];
+    return [`${name} is ${result.reason ?? 'taken'} on this machine's local gateway; pick another prefix.`];
+  }
   if (result.available) return [`${result.domain} is available (claim it with \`opendeploy domain rename ${result.subdomain}\`).`];
   if (result.reason === 'reserved') return [`${result.domain} is reserved by the platform; pick another prefix.`];
   return [`${result.domain} is ${result.reason ?? 'taken'}; pick another prefix.`];
