@@ -94,7 +94,8 @@ describe('managed databases', () => {
     const deployBody = (await gw.requests()).find((request) => request.method === 'POST' && request.path === '/api/v1/deployments/' && request.json?.service_id === result.service_id);
     expect(deployBody?.json?.dependencies).toEqual([dep!.dependency_id]);
     // The connection variables were only kept on disk until the service held them.
-    expect((await readdir(path.join(app, '.opendeploy'))).sort()).toEqual(['analysis.json', 'project.json']);
+    expect((await readdir(path.join(app, '.opendeploy'))).sort()).toEqual(['.gitignore', 'analysis.json', 'local.json', 'project.json']);
+    expect(await readFile(path.join(app, '.opendeploy', 'local.json'), 'utf8')).not.toContain(service!.runtime_variables!.DATABASE_URL!);
     const link = JSON.parse(await readFile(path.join(app, '.opendeploy', 'project.json'), 'utf8')) as Record<string, unknown>;
     expect(link.dependencies).toEqual([{ engine: 'postgres', dependency_id: dep!.dependency_id }]);
     expect(JSON.stringify(link)).not.toContain(service!.runtime_variables!.DATABASE_URL!);
