@@ -20,7 +20,7 @@ export async function startLocalGatewayLease(request: LocalGatewayRequest, env: 
     ...(request.detach ? { detach: true } : {}),
     env,
   });
-  return { ...embedded, url: embedded.gateway.url, close: () => embedded.gateway.close() };
+  return { ...embedded, url: embedded.gateway.url, close: () => embedded.gateway.close(), background: embedded.attached };
 }
 
 /**

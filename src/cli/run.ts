@@ -7,7 +7,6 @@ import { createReporter, type Reporter, type Streams } from './output/index.js';
 import { createPrompter } from './prompt.js';
 import { INTERRUPT_GRACE_MS, withInterrupt } from './interrupt.js';
 import type { RunIo } from './io.js';
-import { diagnosisWithTargetFlags } from '../core/target-flags.js';
 
 export interface CommandEnv {
   exec: ExecutionContext;
@@ -70,33 +69,13 @@ export async function runHandler(
     return code ?? 0;
   } catch (thrown) {
     auditFailure(session, thrown);
-    const error = withTargetedFix(toOdError(thrown), options);
+    const error = toOdError(thrown);
     reporter.error(error);
     reporter.close();
     return error.exitCode;
   } finally {
     await session.audit.flush();
   }
-}
-
-/**
- * A failure that names a fix command (a failed deployment) gets the flags this run was given
- * (`--project`, `--service`, `--env`, `--local`, `--data-dir`, …), so the command it prints acts
- * on the same service when pasted.
- */
-function withTargetedFix(error: OdError, options: GlobalOptions & { dataDir?: string | undefined }): OdError {
-  if (typeof error.details.fix_command !== 'string') return error;
-  const { diagnosis, nextAction } = diagnosisWithTargetFlags(error.details, error.nextAction, options);
-  if (diagnosis === error.details) return error;
-  const targeted = new OdError(error.code, error.message, {
-    retryable: error.retryable,
-    nextAction,
-    details: diagnosis,
-    ...(error.status !== undefined ? { status: error.status } : {}),
-    ...(error.cause !== undefined ? { cause: error.cause } : {}),
-  });
-  targeted.stack = error.stack;
-  return targeted;
 }
 
 export function usageError(message: string, nextAction = 'Run `opendeploy --help` for usage.'): OdError {

@@ -169,6 +169,8 @@ export interface LocalGatewayLease {
   authFile: string;
   /** Stops it when this command started it in-process; leaves a gateway another process runs alone. */
   close(): Promise<void>;
+  /** True when the gateway runs in a background process of its own, which outlives this command. */
+  background?: boolean;
 }
 
 export interface LocalGatewayRequest {

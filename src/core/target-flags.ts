@@ -2,7 +2,8 @@
  * The flags that make a printed command (a consent's resume command, a diagnosis's fix command) act
  * on the same service as the run that printed it: without them a command copied from a run that
  * named its target with flags would act on the folder's link, another environment, or another
- * local gateway's data.
+ * local gateway's data. Commands are written with these flags where they are built (the playbook,
+ * the consent gates), never patched into printed text afterwards.
  */
 import { shellQuote } from './text.js';
 
@@ -29,29 +30,24 @@ export function targetFlags(options: TargetFlagOptions): string[] {
   return argv;
 }
 
+/** Writes `opendeploy <words>` followed by a run's target flags. */
+export type CommandWriter = (words?: string) => string;
+
 /**
- * An `opendeploy …` command with this run's target flags appended (commander accepts options after
- * the arguments). Anything else — no command, or advice that is not an opendeploy command — is
- * returned as it is.
+ * The writer of every `opendeploy …` command a diagnosis or a consent prints: the words as given
+ * (placeholders such as `KEY=...` or `<file>` stay readable), then the target flags, shell-quoted
+ * (commander accepts options after the arguments).
+ */
+export function commandWriter(flags: readonly string[] = []): CommandWriter {
+  const suffix = flags.length > 0 ? ` ${shellQuote([...flags])}` : '';
+  return (words = '') => `opendeploy${words ? ` ${words}` : ''}${suffix}`;
+}
+
+/**
+ * An `opendeploy …` command with this run's target flags appended. Anything else — no command, or
+ * advice that is not an opendeploy command — is returned as it is.
  */
 export function withTargetFlags(command: string | null, options: TargetFlagOptions): string | null {
   if (command === null || !command.startsWith('opendeploy')) return command;
-  const flags = targetFlags(options);
-  return flags.length === 0 ? command : `${command} ${shellQuote(flags)}`;
-}
-
-/** Every `opendeploy …` command quoted in backticks in a sentence, with the target flags appended. */
-export function sentenceWithTargetFlags(sentence: string, options: TargetFlagOptions): string {
-  if (targetFlags(options).length === 0) return sentence;
-  return sentence.replace(/`(opendeploy(?: [^`]*)?)`/g, (_quoted, command: string) => `\`${withTargetFlags(command, options)}\``);
-}
-
-/**
- * A diagnosis (a triage report, a failed deployment's error details) whose fix command and the
- * commands its next action quotes carry the target flags; unchanged when no flag was given.
- */
-export function diagnosisWithTargetFlags<T extends { fix_command?: unknown }>(diagnosis: T, nextAction: string, options: TargetFlagOptions): { diagnosis: T; nextAction: string } {
-  if (targetFlags(options).length === 0) return { diagnosis, nextAction };
-  const fix = typeof diagnosis.fix_command === 'string' ? withTargetFlags(diagnosis.fix_command, options) : diagnosis.fix_command;
-  return { diagnosis: { ...diagnosis, fix_command: fix }, nextAction: sentenceWithTargetFlags(nextAction, options) };
+  return commandWriter(targetFlags(options))(command.slice('opendeploy'.length).trimStart());
 }

@@ -41,7 +41,7 @@ export interface DeployInputs {
    * of an unchanged folder follows that deployment instead of starting another.
    */
   noWait?: boolean;
-  /** The target flags of this run (`--local`, `--data-dir`, `--env`, …), for the printed follow command. */
+  /** The target flags of this run (`--local`, `--data-dir`, `--env`, …), for the printed follow and fix commands. */
   targetFlags?: string[];
   /** Home for auth.json and logs (`OPENDEPLOY_HOME` or ~/.opendeploy). */
   home: string;

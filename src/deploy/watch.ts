@@ -129,7 +129,7 @@ export async function failureError(
     durationSeconds: result.durationSeconds,
     ...(scope ?? {}),
   });
-  const diagnosis = diagnoseFailure(facts, lines);
+  const diagnosis = diagnoseFailure(facts, lines, { ...(scope?.targetFlags ? { targetFlags: scope.targetFlags } : {}) });
   const statusWord = deployment.status === 'rolled_back' ? 'was rolled back' : deployment.status;
   const error = new OdError(diagnosis.code, `Deployment ${deployment.id} ${statusWord}: ${diagnosis.summary}.`, {
     nextAction: diagnosis.nextAction,

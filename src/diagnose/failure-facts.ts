@@ -25,6 +25,11 @@ export interface FailureScope {
   bound?: boolean;
   /** The names the analysis marks required for this service; undefined when unknown. */
   requiredVars?: string[];
+  /**
+   * The flags that reached the service (`--project`, `--local`, `--data-dir`, …): not a fact of the
+   * failure, but what the diagnosis writes its commands with.
+   */
+  targetFlags?: readonly string[];
 }
 
 export interface FailureFactsInput extends Partial<FailureScope> {

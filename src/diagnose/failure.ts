@@ -1,4 +1,4 @@
-import { describeMatch, matchPlaybook, type FailureCode, type PlaybookFacts } from './playbook.js';
+import { describeMatch, matchPlaybook, type FailureCode, type MatchOptions, type PlaybookFacts } from './playbook.js';
 
 /** What a failed deployment most likely died of, with the log lines that show it. */
 export interface FailureDiagnosis {
@@ -22,10 +22,10 @@ export type FailedDeploymentFacts = PlaybookFacts;
 /**
  * The diagnosis shown right after a failed deploy. The signatures live in one table (playbook.ts),
  * which `opendeploy triage` uses too, with the same facts (failure-facts.ts), so both name the same
- * cause.
+ * cause. `targetFlags` are the flags that reached the service: its commands carry them.
  */
-export function diagnoseFailure(facts: FailedDeploymentFacts, logLines: string[]): FailureDiagnosis {
-  const match = matchPlaybook(facts, logLines);
+export function diagnoseFailure(facts: FailedDeploymentFacts, logLines: string[], options: Pick<MatchOptions, 'targetFlags'> = {}): FailureDiagnosis {
+  const match = matchPlaybook(facts, logLines, options);
   return {
     code: match.code,
     cause: match.cause,

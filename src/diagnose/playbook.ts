@@ -8,6 +8,7 @@
  * reporters scrub them on output).
  */
 import type { ErrorCode } from '../core/errors.js';
+import { commandWriter, type CommandWriter } from '../core/target-flags.js';
 
 export type FailureCode = Extract<ErrorCode, 'build_failed' | 'runtime_crash' | 'deploy_failed' | 'cancelled'>;
 
@@ -57,11 +58,19 @@ export interface PlaybookMatch {
   nextAction: string;
   /** True when the source must be uploaded and bound again before a retry can work. */
   rebindSource: boolean;
+  /** The variable a G17/F13 cause names, when the logs name one. */
+  variable?: string;
 }
 
 export interface MatchOptions {
   /** How many trailing log lines an unknown cause quotes (deploy: 5, triage: 20). */
   unknownTail?: number;
+  /**
+   * The flags that reached the diagnosed service (`--project`, `--service`, `--local`, …, see
+   * core/target-flags): every command of the diagnosis is written with them, so it acts on that
+   * same service when pasted.
+   */
+  targetFlags?: readonly string[];
 }
 
 /** What a rule decides once its pattern matched. */
@@ -72,6 +81,7 @@ interface Resolution {
   evidence?: string[];
   fixCommand: string | null;
   nextAction: string;
+  variable?: string;
 }
 
 interface Rule {
@@ -82,11 +92,10 @@ interface Rule {
   cause: string;
   /** Only counts while the deployment was building (a build error seen later is not the cause). */
   buildOnly?: boolean;
-  resolve(evidence: string[], facts: PlaybookFacts, lines: string[]): Resolution;
+  /** `od` writes each `opendeploy …` command with the target flags of the run being diagnosed. */
+  resolve(evidence: string[], facts: PlaybookFacts, lines: string[], od: CommandWriter): Resolution;
 }
 
-const REDEPLOY_SOURCE = 'opendeploy redeploy --source .';
-const REDEPLOY = 'opendeploy redeploy';
 
 const DB_PORTS: Record<string, string> = { '5432': 'postgres', '3306': 'mysql', '27017': 'mongodb', '6379': 'redis' };
 
@@ -98,9 +107,12 @@ export function listNames(names: readonly string[]): string {
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
-/** The exact `env set` command for these names; `...` is the placeholder the user replaces. */
-export function envSetCommand(names: readonly string[]): string {
-  return `opendeploy env set ${names.map((name) => `${name}=...`).join(' ')}`;
+/**
+ * The exact `env set` command for these names; `...` is the placeholder the user replaces. With a
+ * writer, it carries that writer's target flags.
+ */
+export function envSetCommand(names: readonly string[], od: CommandWriter = commandWriter()): string {
+  return od(`env set ${names.map((name) => `${name}=...`).join(' ')}`);
 }
 
 function unique(lines: string[]): string[] {
@@ -186,7 +198,9 @@ function moduleName(line: string): string | undefined {
   return undefined;
 }
 
-function redeployAfter(action: string, command = REDEPLOY_SOURCE): Resolution {
+/** The fix is in the source: change it as `action` says, then upload it and deploy again. */
+function redeployAfter(od: CommandWriter, action: string): Resolution {
+  const command = od('redeploy --source .');
   return { fixCommand: command, nextAction: `${action}, then run \`${command}\`.` };
 }
 
@@ -199,7 +213,7 @@ export const PLAYBOOK: Rule[] = [
     code: 'deploy_failed',
     pattern: /agent_quota_exceeded|guest_quota_exceeded|exceeded quota|quota exceeded|insufficient (?:cpu|memory)/i,
     cause: 'the deployment asked for more than the account allows',
-    resolve(evidence, facts) {
+    resolve(evidence, facts, _lines, od) {
       const text = evidence.join('\n');
       const field = /(?:field["']?\s*[:=]\s*["']?|limits\.|requests\.)(cpu_limit|memory_limit|replicas|memory|cpu)\b/i.exec(text)?.[1]?.toLowerCase();
       // Every unit `resize` accepts (2G as much as 2Gi): a truncated "2" would be 2 bytes of memory.
@@ -207,18 +221,18 @@ export const PLAYBOOK: Rule[] = [
       const flag = field?.startsWith('memory') ? '--memory' : field?.startsWith('cpu') ? '--cpu' : field === 'replicas' ? '--replicas' : undefined;
       // A memory limit without a unit is bytes, which `resize --memory` refuses: no exact command then.
       const usable = flag === '--memory' ? /(?:Ki|Mi|Gi|Ti|K|M|G|T)$/.test(limit ?? '') : true;
-      const claim = facts.bound === false ? ' An unclaimed credential is capped at 1 CPU, 1Gi and one replica; claiming it (`opendeploy auth status` prints the claim URL) lifts the cap.' : '';
+      const claim = facts.bound === false ? ` An unclaimed credential is capped at 1 CPU, 1Gi and one replica; claiming it (\`${od('auth status')}\` prints the claim URL) lifts the cap.` : '';
       if (flag && limit && usable) {
-        const command = `opendeploy resize ${flag} ${limit}`;
+        const command = od(`resize ${flag} ${limit}`);
         return {
           detail: `${field} is over its limit of ${limit}`,
           fixCommand: command,
-          nextAction: `Stay within the limit with \`${command}\`, then run \`${REDEPLOY}\`.${claim}`,
+          nextAction: `Stay within the limit with \`${command}\`, then run \`${od('redeploy')}\`.${claim}`,
         };
       }
       return {
-        fixCommand: 'opendeploy auth status',
-        nextAction: `The gateway did not name the resource. Upgrade or claim the account (\`opendeploy auth status\` shows the claim URL), or lower cpu/memory/replicas, e.g. to the unclaimed cap with \`opendeploy resize --cpu 1 --memory 1Gi --replicas 1\`.${claim}`,
+        fixCommand: od('auth status'),
+        nextAction: `The gateway did not name the resource. Upgrade or claim the account (\`${od('auth status')}\` shows the claim URL), or lower cpu/memory/replicas, e.g. to the unclaimed cap with \`${od('resize --cpu 1 --memory 1Gi --replicas 1')}\`.${claim}`,
       };
     },
   },
@@ -227,17 +241,17 @@ export const PLAYBOOK: Rule[] = [
     code: 'runtime_crash',
     pattern: /OOMKilled|JavaScript heap out of memory|out of memory|MemoryError|Killed\s*$|exit code:? 137\b/i,
     cause: 'the app ran out of memory',
-    resolve(_evidence, facts) {
+    resolve(_evidence, facts, _lines, od) {
       const current = facts.service?.memoryLimit ?? undefined;
       const next = nextMemoryLimit(current);
-      const command = `opendeploy resize --memory ${next}`;
+      const command = od(`resize --memory ${next}`);
       const capped = facts.bound === false && (parseMemoryMi(next) ?? 0) > 1024
-        ? ' An unclaimed credential is capped at 1Gi: claim it first (`opendeploy auth status` prints the claim URL), or reduce the app\'s memory use.'
+        ? ` An unclaimed credential is capped at 1Gi: claim it first (\`${od('auth status')}\` prints the claim URL), or reduce the app's memory use.`
         : '';
       return {
         ...(current ? { detail: `the memory limit is ${current}` } : {}),
         fixCommand: command,
-        nextAction: `Give it more memory with \`${command}\` (or reduce its memory use), then run \`${REDEPLOY}\` if it does not recover by itself.${capped}`,
+        nextAction: `Give it more memory with \`${command}\` (or reduce its memory use), then run \`${od('redeploy')}\` if it does not recover by itself.${capped}`,
       };
     },
   },
@@ -246,13 +260,13 @@ export const PLAYBOOK: Rule[] = [
     code: 'runtime_crash',
     pattern: /relation "[^"]+" does not exist|no such table|\bP2021\b|TableDoesNotExist|UndefinedTable|ER_NO_SUCH_TABLE|Table '[^']+' doesn't exist|table `[^`]+` does not exist/i,
     cause: 'the database schema was never migrated',
-    resolve(evidence) {
+    resolve(evidence, _facts, _lines, od) {
       const text = evidence.join('\n');
       const table = /relation "([^"]+)"|no such table:?\s*([\w.]+)|Table '([^']+)'|table `([^`]+)`/i.exec(text);
       const name = table ? (table[1] ?? table[2] ?? table[3] ?? table[4]) : undefined;
       return {
         ...(name ? { detail: `table ${name} does not exist` } : {}),
-        ...redeployAfter('Run the migrations in the command the image really starts with (e.g. `prisma migrate deploy && node server.js` in the start script or Dockerfile CMD)'),
+        ...redeployAfter(od, 'Run the migrations in the command the image really starts with (e.g. `prisma migrate deploy && node server.js` in the start script or Dockerfile CMD)'),
       };
     },
   },
@@ -265,25 +279,26 @@ export const PLAYBOOK: Rule[] = [
       /KeyError: ['"][A-Z][A-Z0-9_]*['"]|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b\s+(?:is\s+)?(?:not set|missing|undefined|required|must be set|not defined)/,
     ],
     cause: 'a required environment variable is missing',
-    resolve(evidence, facts) {
+    resolve(evidence, facts, _lines, od) {
       const key = evidence.map(envKeyFrom).find((k): k is string => k !== undefined);
       if (!key) {
         return {
           fixCommand: null,
-          nextAction: `Set the variable named above with \`opendeploy env set KEY=...\`, then run \`${REDEPLOY}\`.`,
+          nextAction: `Set the variable named above with \`${od('env set KEY=...')}\`, then run \`${od('redeploy')}\`.`,
         };
       }
-      const command = `opendeploy env set ${key}=...`;
+      const command = envSetCommand([key], od);
       // Set but rejected (empty or invalid) is F13; not set at all is G17.
       const present = facts.service?.envKeys?.includes(key) === true;
       const dbHint = /^(DATABASE|POSTGRES|PG|MYSQL|MONGO|MONGODB|REDIS)_?(URL|URI|HOST)$/.test(key) && facts.dependencies && facts.dependencies.length === 0
-        ? ` Or let OpenDeploy provide it: \`opendeploy db add ${key.startsWith('MYSQL') ? 'mysql' : key.startsWith('MONGO') ? 'mongodb' : key.startsWith('REDIS') ? 'redis' : 'postgres'}\`.`
+        ? ` Or let OpenDeploy provide it: \`${od(`db add ${key.startsWith('MYSQL') ? 'mysql' : key.startsWith('MONGO') ? 'mongodb' : key.startsWith('REDIS') ? 'redis' : 'postgres'}`)}\`.`
         : '';
       return {
         id: present ? 'F13' : 'G17',
+        variable: key,
         detail: present ? `${key} is set on the service but the app rejects its value` : `${key} is not set`,
         fixCommand: command,
-        nextAction: `Set ${key} (replace ... with the real value) with \`${command}\`, then run \`${REDEPLOY}\` so the new value reaches the app.${dbHint}`,
+        nextAction: `Set ${key} (replace ... with the real value) with \`${command}\`, then run \`${od('redeploy')}\` so the new value reaches the app.${dbHint}`,
       };
     },
   },
@@ -292,7 +307,7 @@ export const PLAYBOOK: Rule[] = [
     code: 'runtime_crash',
     pattern: /ECONNREFUSED\s+\S*:(?:5432|3306|27017|6379)\b|:(?:5432|3306|27017|6379)\b.{0,60}(?:refused|failed|timed? ?out)|port (?:5432|3306|27017|6379) failed|could not connect to (?:server|database|postgres|mysql)|Can't connect to MySQL server|Can't reach database server|\bP1001\b|MongoServerSelectionError|MongoNetworkError|Redis connection to \S+ failed|getaddrinfo (?:ENOTFOUND|EAI_AGAIN) \S*(?:postgres|mysql|mongo|redis|db|database)|the database system is starting up|waiting for (?:the )?(?:database|db|postgres|mysql|mongo|redis)|dependency \S+ (?:is )?not ready/i,
     cause: 'the app could not reach its database',
-    resolve(evidence, facts) {
+    resolve(evidence, facts, _lines, od) {
       const engine = evidence.map(engineOf).find((e): e is string => e !== undefined);
       const deps = facts.dependencies;
       const notReady = deps?.find((d) => d.status !== 'running' && (!engine || d.engine === engine));
@@ -301,12 +316,12 @@ export const PLAYBOOK: Rule[] = [
           id: 'G2',
           detail: `the ${notReady.engine} database ${notReady.id} is ${notReady.status}, not running`,
           evidence: [...evidence, `dependency ${notReady.engine} ${notReady.id}: status ${notReady.status}`],
-          fixCommand: REDEPLOY,
-          nextAction: `Wait until the database is running (\`opendeploy status\` shows it), then run \`${REDEPLOY}\`.`,
+          fixCommand: od('redeploy'),
+          nextAction: `Wait until the database is running (\`${od('status')}\` shows it), then run \`${od('redeploy')}\`.`,
         };
       }
       if (engine && deps && !deps.some((d) => d.engine === engine)) {
-        const command = `opendeploy db add ${engine}`;
+        const command = od(`db add ${engine}`);
         return {
           id: 'G3',
           detail: `the app expects a ${engine} database, and the project has none`,
@@ -318,15 +333,15 @@ export const PLAYBOOK: Rule[] = [
         return {
           id: 'G2',
           detail: 'the database was not ready when the app started',
-          fixCommand: REDEPLOY,
-          nextAction: `The database is running now; run \`${REDEPLOY}\`.`,
+          fixCommand: od('redeploy'),
+          nextAction: `The database is running now; run \`${od('redeploy')}\`.`,
         };
       }
       return {
         id: 'G4',
         detail: engine ? `the ${engine} database refused the connection at start` : 'the database refused the connection at start',
-        fixCommand: REDEPLOY,
-        nextAction: `Run \`${REDEPLOY}\`; if it happens again, make the start command wait for the database port before starting the app, then run \`${REDEPLOY_SOURCE}\`.`,
+        fixCommand: od('redeploy'),
+        nextAction: `Run \`${od('redeploy')}\`; if it happens again, make the start command wait for the database port before starting the app, then run \`${od('redeploy --source .')}\`.`,
       };
     },
   },
@@ -335,7 +350,7 @@ export const PLAYBOOK: Rule[] = [
     code: 'runtime_crash',
     pattern: /EADDRINUSE|readiness probe failed|liveness probe failed|startup probe failed|connection refused|no process listening|port mismatch|did not (?:start )?listen|upstream connect error/i,
     cause: 'the app did not answer on the port the service expects',
-    resolve(evidence, facts, lines) {
+    resolve(evidence, facts, lines, od) {
       const expected = facts.service?.port ?? undefined;
       const portEnv = facts.service?.portEnv ?? undefined;
       let actual: number | undefined;
@@ -353,13 +368,13 @@ export const PLAYBOOK: Rule[] = [
         if (actual === 80 && expected !== 80) {
           return {
             id: 'F2', detail, evidence: shown,
-            ...redeployAfter(`A web server (nginx or another static server) listens on 80: make it listen on $PORT (${expected}), e.g. \`listen \${PORT}\` through an envsubst template`),
+            ...redeployAfter(od, `A web server (nginx or another static server) listens on 80: make it listen on $PORT (${expected}), e.g. \`listen \${PORT}\` through an envsubst template`),
           };
         }
         if (expected === 80) {
           return {
             id: 'F3', detail, evidence: shown,
-            ...redeployAfter(`Make the app listen on 0.0.0.0 and the PORT variable (${expected}) instead of ${actual}`),
+            ...redeployAfter(od, `Make the app listen on 0.0.0.0 and the PORT variable (${expected}) instead of ${actual}`),
           };
         }
         // PORT is set and the app listens on something else: it does not read PORT, so setting
@@ -367,31 +382,31 @@ export const PLAYBOOK: Rule[] = [
         if (portEnv !== undefined && portEnv !== String(actual)) {
           return {
             id: 'F4', detail: `${detail}; it ignores PORT=${portEnv}`, evidence: shown,
-            ...redeployAfter(`Make the app listen on 0.0.0.0 and process.env.PORT (${expected}) instead of a hard-coded ${actual}`),
+            ...redeployAfter(od, `Make the app listen on 0.0.0.0 and process.env.PORT (${expected}) instead of a hard-coded ${actual}`),
           };
         }
-        const command = `opendeploy env set PORT=${expected}`;
+        const command = od(`env set PORT=${expected}`);
         return {
           id: 'F1', detail: `${detail}; PORT is ${portEnv ? `set to ${portEnv}` : 'not set'}`, evidence: shown,
           fixCommand: command,
           nextAction: portEnv
-            ? `The app reads PORT, which says ${portEnv}: set it to the service port with \`${command}\`, then run \`${REDEPLOY}\`.`
-            : `Tell the app which port to use with \`${command}\`, then run \`${REDEPLOY}\` (if the app hard-codes ${actual} instead of reading PORT, make it read PORT, then run \`${REDEPLOY_SOURCE}\`).`,
+            ? `The app reads PORT, which says ${portEnv}: set it to the service port with \`${command}\`, then run \`${od('redeploy')}\`.`
+            : `Tell the app which port to use with \`${command}\`, then run \`${od('redeploy')}\` (if the app hard-codes ${actual} instead of reading PORT, make it read PORT, then run \`${od('redeploy --source .')}\`).`,
         };
       }
       if (expected !== undefined && portEnv !== undefined && portEnv !== String(expected)) {
-        const command = `opendeploy env set PORT=${expected}`;
+        const command = od(`env set PORT=${expected}`);
         return {
           id: 'F1', detail: `PORT is set to ${portEnv}, the service expects ${expected}`, evidence: shown,
           fixCommand: command,
-          nextAction: `Make PORT match the service with \`${command}\`, then run \`${REDEPLOY}\`.`,
+          nextAction: `Make PORT match the service with \`${command}\`, then run \`${od('redeploy')}\`.`,
         };
       }
       return {
         id: 'F1',
         ...(expected !== undefined ? { detail: `nothing answered on port ${expected}` } : {}),
         evidence: shown,
-        ...redeployAfter(`Make the app listen on 0.0.0.0 and process.env.PORT${expected !== undefined ? ` (${expected})` : ' (the service port)'}`),
+        ...redeployAfter(od, `Make the app listen on 0.0.0.0 and process.env.PORT${expected !== undefined ? ` (${expected})` : ' (the service port)'}`),
       };
     },
   },
@@ -402,13 +417,13 @@ export const PLAYBOOK: Rule[] = [
     buildOnly: true,
     pattern: /^Could not install (?:pnpm|yarn|bun) \S+ \(/,
     cause: 'the package manager could not be installed',
-    resolve(evidence) {
+    resolve(evidence, _facts, _lines, od) {
       const match = /^Could not install (pnpm|yarn|bun) (\S+) \(([^)]*)\) from the npm registry: (.*)$/.exec(evidence.at(-1) ?? '');
       const tool = match?.[1] ?? 'the package manager';
       const pkg = tool === 'yarn' && /^[2-9]|^\d{2,}/.test(match?.[2] ?? '') ? '@yarnpkg/cli-dist' : tool;
       return {
         ...(match ? { detail: `${tool} ${match[2]} (${match[3]}): ${(match[4] ?? '').replace(/\.$/, '')}` } : {}),
-        ...redeployAfter(`Ask for a version the npm registry has (\`npm view ${pkg} versions\` lists them) in package.json "packageManager", or make the registry reachable from this machine`),
+        ...redeployAfter(od, `Ask for a version the npm registry has (\`npm view ${pkg} versions\` lists them) in package.json "packageManager", or make the registry reachable from this machine`),
       };
     },
   },
@@ -418,9 +433,9 @@ export const PLAYBOOK: Rule[] = [
     buildOnly: true,
     pattern: /npm ERR!|ERR_PNPM|yarn error|error TS\d+|Build failed|build command failed|failed to solve|Could not find a version that satisfies|No matching distribution|error\[E\d+\]|compilation failed|exit code: [1-9]|Module not found: (?:Error: )?Can't resolve|ERROR: failed to build/i,
     cause: 'the build command failed',
-    resolve(_evidence, facts) {
+    resolve(_evidence, facts, _lines, od) {
       const build = facts.service?.buildCommand;
-      return redeployAfter(`Run the build locally${build ? ` (\`${build}\`)` : ''}, fix the error quoted above`);
+      return redeployAfter(od, `Run the build locally${build ? ` (\`${build}\`)` : ''}, fix the error quoted above`);
     },
   },
   {
@@ -428,17 +443,17 @@ export const PLAYBOOK: Rule[] = [
     code: 'runtime_crash',
     pattern: /Cannot find (?:module|package) ['"]|ERR_MODULE_NOT_FOUND|ModuleNotFoundError|No module named|cannot load such file|: (?:command )?not found\s*$/i,
     cause: 'the app crashed while starting',
-    resolve(evidence) {
+    resolve(evidence, _facts, _lines, od) {
       const name = evidence.map(moduleName).find((n): n is string => n !== undefined);
       if (name && /^[./]/.test(name)) {
         return {
           detail: `the start command runs ${name}, which is not in the image`,
-          ...redeployAfter('Check the start command and that the file is uploaded (not ignored or built elsewhere)'),
+          ...redeployAfter(od, 'Check the start command and that the file is uploaded (not ignored or built elsewhere)'),
         };
       }
       return {
         detail: name ? `the module ${name} is missing from the image` : 'a module it imports is missing from the image',
-        ...redeployAfter(`Add ${name ?? 'the module'} to the runtime dependencies (package.json "dependencies", requirements.txt, …)`),
+        ...redeployAfter(od, `Add ${name ?? 'the module'} to the runtime dependencies (package.json "dependencies", requirements.txt, …)`),
       };
     },
   },
@@ -447,8 +462,8 @@ export const PLAYBOOK: Rule[] = [
     code: 'deploy_failed',
     pattern: /ImagePullBackOff|ErrImagePull|Failed to pull image|manifest unknown|invalid reference format/i,
     cause: 'the platform could not pull the built image',
-    resolve() {
-      return { fixCommand: REDEPLOY, nextAction: `Run \`${REDEPLOY}\` once; if it fails the same way, contact hi@opendeploy.dev with the deployment id.` };
+    resolve(_evidence, _facts, _lines, od) {
+      return { fixCommand: od('redeploy'), nextAction: `Run \`${od('redeploy')}\` once; if it fails the same way, contact hi@opendeploy.dev with the deployment id.` };
     },
   },
   {
@@ -456,13 +471,13 @@ export const PLAYBOOK: Rule[] = [
     code: 'runtime_crash',
     pattern: /Traceback \(most recent call last\)|Unhandled(?:Promise)?Rejection|uncaught exception|CrashLoopBackOff|Back-off restarting failed container|exited with code [1-9]|panic:|Segmentation fault|Container crashed/i,
     cause: 'the app crashed while starting',
-    resolve(evidence, facts, lines) {
+    resolve(evidence, facts, lines, od) {
       // The exception itself usually sits right before the crash marker: quote it too.
       const error = [...lines].reverse().find((line) => /^\s*(?:[\w.]*(?:Error|Exception)\b|Error:|FATAL|fatal:)/.test(line) && !evidence.includes(line));
       const start = facts.service?.startCommand;
       return {
         evidence: error ? unique([error, ...evidence]) : evidence,
-        ...redeployAfter(`Start it locally${start ? ` with \`${start}\`` : ' with the same start command'} and the same variables, fix the error quoted above`),
+        ...redeployAfter(od, `Start it locally${start ? ` with \`${start}\`` : ' with the same start command'} and the same variables, fix the error quoted above`),
       };
     },
   },
@@ -476,7 +491,7 @@ function matches(rule: Rule, line: string): boolean {
 
 const SOURCE_NOT_BOUND = /Service failed(?: to deploy)?/i;
 
-function fallback(facts: PlaybookFacts, lines: string[], tail: number): PlaybookMatch {
+function fallback(facts: PlaybookFacts, lines: string[], tail: number, od: CommandWriter): PlaybookMatch {
   const deps = facts.dependencies ?? [];
   const notReady = deps.find((d) => d.status !== 'running');
   if (notReady) {
@@ -486,8 +501,8 @@ function fallback(facts: PlaybookFacts, lines: string[], tail: number): Playbook
       cause: 'the app could not reach its database',
       detail: `the ${notReady.engine} database ${notReady.id} is ${notReady.status}, not running`,
       evidence: [`dependency ${notReady.engine} ${notReady.id}: status ${notReady.status}`, ...lines.slice(-tail)],
-      fixCommand: REDEPLOY,
-      nextAction: `Wait until the database is running (\`opendeploy status\` shows it), then run \`${REDEPLOY}\`.`,
+      fixCommand: od('redeploy'),
+      nextAction: `Wait until the database is running (\`${od('status')}\` shows it), then run \`${od('redeploy')}\`.`,
       rebindSource: false,
     };
   }
@@ -498,7 +513,7 @@ function fallback(facts: PlaybookFacts, lines: string[], tail: number): Playbook
     cause: inBuild ? 'the build failed for a reason the logs do not name' : 'the deployment failed for a reason the logs do not name',
     evidence: lines.slice(-tail),
     fixCommand: null,
-    nextAction: 'Read the last log lines above; `opendeploy logs --tail 300` shows more.',
+    nextAction: `Read the last log lines above; \`${od('logs --tail 300')}\` shows more.`,
     rebindSource: false,
   };
 }
@@ -511,18 +526,18 @@ const EXPLAINED_BY_MISSING_VARS = new Set<string | null>([null, 'F6', 'G17', 'F1
  * complaint about one variable) with them missing is most likely caused by them: the cause becomes
  * G17 naming every one. Any other cause stays, and its next action starts by naming them.
  */
-function withMissingRequired(match: PlaybookMatch, facts: PlaybookFacts): PlaybookMatch {
+function withMissingRequired(match: PlaybookMatch, facts: PlaybookFacts, od: CommandWriter): PlaybookMatch {
   const missing = facts.missingRequired ?? [];
   if (missing.length === 0 || match.code === 'cancelled' || match.id === 'D1') return match;
-  const logged = match.id === 'G17' ? /^opendeploy env set ([A-Za-z_][A-Za-z0-9_]*)=\.\.\.$/.exec(match.fixCommand ?? '')?.[1] : undefined;
+  const logged = match.id === 'G17' ? match.variable : undefined;
   const names = unique([...missing, ...(logged ? [logged] : [])]).sort();
-  const command = envSetCommand(names);
+  const command = envSetCommand(names, od);
   const one = names.length === 1;
   const how =
-    `\`${command}\` (replace ${one ? '...' : 'each ...'} with the real value) and then \`${REDEPLOY}\`, ` +
-    `or put ${one ? 'it' : 'them'} in a dotenv file and deploy again with \`opendeploy --vars-file <file>\``;
+    `\`${command}\` (replace ${one ? '...' : 'each ...'} with the real value) and then \`${od('redeploy')}\`, ` +
+    `or put ${one ? 'it' : 'them'} in a dotenv file and deploy again with \`${od('--vars-file <file>')}\``;
   const note = `required by the analysis, not set on the service: ${names.join(', ')}`;
-  const rejected = match.id === 'F13' && !names.some((name) => match.fixCommand === `opendeploy env set ${name}=...`);
+  const rejected = match.id === 'F13' && !names.some((name) => match.variable === name);
   if (match.code !== 'build_failed' && EXPLAINED_BY_MISSING_VARS.has(match.id) && !rejected) {
     return {
       id: 'G17',
@@ -543,13 +558,14 @@ function withMissingRequired(match: PlaybookMatch, facts: PlaybookFacts): Playbo
 
 /** Matches a failed deployment against the playbook. Lines are log messages, oldest first. */
 export function matchPlaybook(facts: PlaybookFacts, logLines: string[], options: MatchOptions = {}): PlaybookMatch {
-  return withMissingRequired(matchSignatures(facts, logLines, options), facts);
+  const od = commandWriter(options.targetFlags);
+  return withMissingRequired(matchSignatures(facts, logLines, options, od), facts, od);
 }
 
-function matchSignatures(facts: PlaybookFacts, logLines: string[], options: MatchOptions): PlaybookMatch {
+function matchSignatures(facts: PlaybookFacts, logLines: string[], options: MatchOptions, od: CommandWriter): PlaybookMatch {
   const tail = options.unknownTail ?? 5;
   if (facts.status === 'cancelled') {
-    return { id: null, code: 'cancelled', cause: 'the deployment was cancelled', evidence: [], fixCommand: REDEPLOY, nextAction: `Run \`${REDEPLOY}\` to deploy again.`, rebindSource: false };
+    return { id: null, code: 'cancelled', cause: 'the deployment was cancelled', evidence: [], fixCommand: od('redeploy'), nextAction: `Run \`${od('redeploy')}\` to deploy again.`, rebindSource: false };
   }
   // D1, the progress-10 signature: the workflow started with no bound source and logged nothing.
   if ((facts.progress ?? 0) <= 10 && logLines.length === 0 && SOURCE_NOT_BOUND.test(facts.error_msg ?? '')) {
@@ -558,8 +574,8 @@ function matchSignatures(facts: PlaybookFacts, logLines: string[], options: Matc
       code: 'deploy_failed',
       cause: 'the source was never bound to the project (update-source was skipped, failed, or its upload expired)',
       evidence: [`progress=${facts.progress ?? 0}, error_msg="${facts.error_msg ?? ''}", no log lines`],
-      fixCommand: REDEPLOY_SOURCE,
-      nextAction: `Upload and bind the source again, then deploy: \`${REDEPLOY_SOURCE}\` (or run \`opendeploy\` in the folder).`,
+      fixCommand: od('redeploy --source .'),
+      nextAction: `Upload and bind the source again, then deploy: \`${od('redeploy --source .')}\` (or run \`${od()}\` in the folder).`,
       rebindSource: true,
     };
   }
@@ -572,7 +588,7 @@ function matchSignatures(facts: PlaybookFacts, logLines: string[], options: Matc
       if (matched.length === 0) continue;
       // A build error pattern seen after the build finished is not a build failure.
       if (rule.buildOnly && buildOver) continue;
-      const resolved = rule.resolve(matched, facts, logLines);
+      const resolved = rule.resolve(matched, facts, logLines, od);
       return {
         id: resolved.id ?? rule.id,
         code: resolved.code ?? rule.code,
@@ -582,21 +598,22 @@ function matchSignatures(facts: PlaybookFacts, logLines: string[], options: Matc
         fixCommand: resolved.fixCommand,
         nextAction: resolved.nextAction,
         rebindSource: false,
+        ...(resolved.variable ? { variable: resolved.variable } : {}),
       };
     }
   }
-  return fallback(facts, logLines, tail);
+  return fallback(facts, logLines, tail, od);
 }
 
 /**
  * Signatures that make even a *successful* deployment unhealthy (F15: live, but the schema was
  * never migrated). Returns the match or undefined.
  */
-export function matchHealthyDeployment(facts: PlaybookFacts, logLines: string[]): PlaybookMatch | undefined {
+export function matchHealthyDeployment(facts: PlaybookFacts, logLines: string[], options: Pick<MatchOptions, 'targetFlags'> = {}): PlaybookMatch | undefined {
   const rule = PLAYBOOK.find((r) => r.id === 'F15')!;
   const matched = logLines.filter((line) => matches(rule, line)).slice(-5);
   if (matched.length === 0) return undefined;
-  const resolved = rule.resolve(matched, facts, logLines);
+  const resolved = rule.resolve(matched, facts, logLines, commandWriter(options.targetFlags));
   return {
     id: rule.id,
     code: rule.code,

@@ -4,7 +4,8 @@
  * summary uses, so both name the same cause.
  */
 import type { Deployment } from '../gateway/index.js';
-import { describeMatch, matchHealthyDeployment, matchPlaybook, type PlaybookFacts, type PlaybookMatch } from './playbook.js';
+import { commandWriter } from '../core/target-flags.js';
+import { describeMatch, matchHealthyDeployment, matchPlaybook, type MatchOptions, type PlaybookFacts, type PlaybookMatch } from './playbook.js';
 
 /** How many log lines triage reads. */
 export const TRIAGE_TAIL = 300;
@@ -42,8 +43,13 @@ function reportOf(deployment: Deployment, match: PlaybookMatch): TriageReport {
   };
 }
 
-/** `facts` may be undefined only for a deployment that is still running (nothing is matched then). */
-export function diagnoseDeployment(deployment: Deployment, lines: string[], facts: PlaybookFacts | undefined): TriageDiagnosis {
+/**
+ * `facts` may be undefined only for a deployment that is still running (nothing is matched then).
+ * `targetFlags` are the flags that reached the deployment's service: every command of the report
+ * carries them.
+ */
+export function diagnoseDeployment(deployment: Deployment, lines: string[], facts: PlaybookFacts | undefined, options: Pick<MatchOptions, 'targetFlags'> = {}): TriageDiagnosis {
+  const od = commandWriter(options.targetFlags);
   const progress = deployment.progress_percent ?? deployment.progress ?? null;
   if (!TERMINAL.has(deployment.status) || facts === undefined) {
     return {
@@ -55,12 +61,12 @@ export function diagnoseDeployment(deployment: Deployment, lines: string[], fact
         cause: `the deployment is still ${deployment.status}${progress !== null ? ` (${progress}%)` : ''}; there is nothing to triage yet`,
         evidence: [],
         fix_command: null,
-        next_action: `Follow it with \`opendeploy logs ${deployment.id} --follow\`, then triage it if it fails.`,
+        next_action: `Follow it with \`${od(`logs ${deployment.id} --follow`)}\`, then triage it if it fails.`,
       },
     };
   }
   if (deployment.status === 'success' || deployment.status === 'rolled_back') {
-    const unhealthy = matchHealthyDeployment(facts, lines);
+    const unhealthy = matchHealthyDeployment(facts, lines, options);
     if (unhealthy) return { known: true, report: reportOf(deployment, unhealthy) };
     return {
       known: true,
@@ -71,16 +77,16 @@ export function diagnoseDeployment(deployment: Deployment, lines: string[], fact
         cause: deployment.status === 'success' ? 'the deployment is healthy: it succeeded and its logs show no known failure' : 'the deployment succeeded and was later replaced by a rollback',
         evidence: [],
         fix_command: null,
-        next_action: deployment.status === 'success' ? 'Nothing to fix; `opendeploy status` shows the live URL.' : 'Nothing to fix; `opendeploy status` shows the current release.',
+        next_action: `Nothing to fix; \`${od('status')}\` shows ${deployment.status === 'success' ? 'the live URL' : 'the current release'}.`,
       },
     };
   }
-  const match = matchPlaybook(facts, lines, { unknownTail: UNKNOWN_TAIL });
+  const match = matchPlaybook(facts, lines, { unknownTail: UNKNOWN_TAIL, ...options });
   const known = match.id !== null || deployment.status === 'cancelled';
   const report = reportOf(deployment, match);
   if (!known) {
     report.cause = `unknown: ${match.cause}`;
-    report.next_action = `No playbook row matches. Read the last ${Math.min(UNKNOWN_TAIL, lines.length)} log lines above; \`opendeploy logs ${deployment.id} --tail 300\` shows more.`;
+    report.next_action = `No playbook row matches. Read the last ${Math.min(UNKNOWN_TAIL, lines.length)} log lines above; \`${od(`logs ${deployment.id} --tail 300`)}\` shows more.`;
   }
   return { known, report };
 }

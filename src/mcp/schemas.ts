@@ -33,6 +33,7 @@ export const DeployShape = {
   name: z.string().optional().describe('project name for a first deploy (default: from the folder)'),
   subdomain: z.string().optional().describe('claim <prefix>.opendeploy.run after success (production only)'),
   force: z.boolean().optional().describe('re-upload the source even when it is unchanged since the last upload'),
+  no_wait: z.boolean().optional().describe('return once the deployment is created (status "started", with its deployment_id and follow_command) instead of waiting for it; status and deployments show how it ends'),
   confirm: z.boolean().optional().describe("true allows creating a free credential when none exists (the CLI's --yes); a deploy asks nothing else"),
 };
 

@@ -7,7 +7,11 @@
  *
  * A local gateway (`local: true`) is started once per data folder and kept for the server's life, so
  * an app deployed through one call still runs for the next (status, logs, rollback); it stops with
- * the server.
+ * the server. The server never leaves a background gateway behind: a call cannot block on the app
+ * anyway (the server, not the call, keeps it), so a local deploy does not detach as the CLI's
+ * `deploy --local --json` does without a terminal. Only a background gateway that was already
+ * running for the data folder (`deploy --local --detach`) outlives the server: it is used, and a
+ * deploy's result names its `stop_command`.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -78,7 +82,7 @@ export function sharedLocalGateways(start: StartLocalGateway): { start: StartLoc
         lease.catch(() => leases.delete(key));
       }
       const shared = await lease;
-      return { url: shared.url, authFile: shared.authFile, close: async () => undefined };
+      return { url: shared.url, authFile: shared.authFile, close: async () => undefined, ...(shared.background ? { background: true } : {}) };
     },
     closeAll: async () => {
       const all = [...leases.values()];
@@ -123,7 +127,7 @@ function specs(): Record<(typeof TOOL_NAMES)[number], ToolSpec<never>> {
     }),
     deploy: spec({
       title: 'Deploy the folder',
-      description: `Runs the deploy pipeline (analyze → project → databases → service → upload → build → live URL) and returns the URL and ids. Re-running resumes and never creates a second project. ${TARGET_NOTE} Without a credential (no OPENDEPLOY_TOKEN, no stored one) it fails with auth_missing unless confirm: true allows creating a free one, as the CLI's --yes does.`,
+      description: `Runs the deploy pipeline (analyze → project → databases → service → upload → build → live URL) and returns the URL and ids. Re-running resumes and never creates a second project. ${TARGET_NOTE} Without a credential (no OPENDEPLOY_TOKEN, no stored one) it fails with auth_missing unless confirm: true allows creating a free one, as the CLI's --yes does. no_wait: true returns as soon as the deployment is created (status "started"). With local: true the app runs in the server's embedded gateway until the server stops (or, when a background local gateway already serves the data folder, until its stop_command). A failure names cause_id and a fix_command that carries the target flags.`,
       input: schemas.DeployShape,
       output: schemas.DeployResultSchema,
       annotations: { destructiveHint: false, idempotentHint: true, openWorldHint: true },

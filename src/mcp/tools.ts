@@ -251,9 +251,15 @@ export interface DeployArgs extends TargetArgs {
   name?: string | undefined;
   subdomain?: string | undefined;
   force?: boolean | undefined;
+  no_wait?: boolean | undefined;
 }
 
-/** The deploy pipeline, as `opendeploy deploy <path> --json` runs it (without a foreground local app). */
+/**
+ * The deploy pipeline, as `opendeploy deploy <path> --json` runs it (without a foreground local app).
+ * `no_wait` is `--no-wait`: the result is `started` once the deployment exists. With `local`, the
+ * server's own gateway keeps building and serving it after the call returns (see server.ts), so
+ * `no_wait` needs no background gateway here, unlike the CLI's.
+ */
 export async function deployTool(call: Call & { args: DeployArgs }): Promise<ToolOutput> {
   const { args, options, session } = call;
   const { exec, reporter } = session;
@@ -279,6 +285,10 @@ export async function deployTool(call: Call & { args: DeployArgs }): Promise<Too
       ...(runEnv.OD_REGION_ID ? { regionId: runEnv.OD_REGION_ID } : {}),
       ...(flagAuthFile ? { flagAuthFile } : {}),
       ...(flagGateway ? { flagGateway } : {}),
+      ...(embedded?.background ? { stopCommand: shellQuote(['opendeploy', 'local-gateway', '--stop', ...(options.dataDir !== undefined ? ['--data-dir', options.dataDir] : [])]) } : {}),
+      ...(args.no_wait === true ? { noWait: true } : {}),
+      // The follow and fix commands it prints reach this same target from a terminal.
+      targetFlags: targetFlags(options),
     };
     const audit = createAuditLogger({ home });
     try {
@@ -417,18 +427,12 @@ export async function envUnsetTool(call: Call & { args: EnvUnsetArgs }): Promise
   });
 }
 
-/** The terminal command for the same action with consent (`--yes`), keeping the target flags. */
+/**
+ * The terminal command for the same action with consent (`--yes`), with the target flags the CLI
+ * writes (the same ones as the fix commands; paths absolute, as the call resolved them).
+ */
 function cliCommand(words: string[], call: Call): string {
-  const { args } = call;
-  const argv = ['opendeploy', ...words];
-  if (args.project) argv.push('--project', args.project);
-  if (args.service) argv.push('--service', args.service);
-  if (args.env) argv.push('--env', args.env);
-  if (args.gateway) argv.push('--gateway', args.gateway);
-  if (args.local) argv.push('--local');
-  if (args.data_dir) argv.push('--data-dir', args.data_dir);
-  argv.push('--yes');
-  return shellQuote(argv);
+  return shellQuote(['opendeploy', ...words, ...targetFlags(call.options), '--yes']);
 }
 
 // ------------------------------------------------------------------ redeploy / rollback / triage

@@ -120,5 +120,5 @@ export async function failureScope(target: OpsTarget, service: { id: string }): 
   const linked = target.state?.project_id === target.projectId ? target.state : undefined;
   const link = linked?.services.find((candidate) => candidate.service_id === service.id);
   const requiredVars = link ? await readRequiredVars(target.root, link.name) : undefined;
-  return { projectId: target.projectId, bound: target.bound, ...(requiredVars ? { requiredVars } : {}) };
+  return { projectId: target.projectId, bound: target.bound, ...(requiredVars ? { requiredVars } : {}), ...(target.targetFlags ? { targetFlags: target.targetFlags } : {}) };
 }

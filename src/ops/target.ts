@@ -4,6 +4,7 @@ import { askChoice, mayPrompt, type LocalGatewayLease, type Prompter } from '../
 import type { ResolvedCredential } from '../auth/index.js';
 import type { GatewayClient, Service } from '../gateway/index.js';
 import type { AuditLogger } from '../audit/index.js';
+import { targetFlags } from '../core/target-flags.js';
 import { readProjectState, type ProjectState } from '../deploy/state.js';
 import type { Environment } from '../deploy/context.js';
 import { connectExistingCredential, resolveEnvironment, type ConnectSession, type OpsOptions } from './connect.js';
@@ -29,6 +30,8 @@ export interface OpsTarget {
   service?: { id: string; name: string };
   /** The local gateway when the folder is linked to it (or --local). */
   embedded?: LocalGatewayLease;
+  /** The flags that reached this target (`--project`, `--local`, …): printed commands carry them. */
+  targetFlags?: string[];
   /** Lets go of the local gateway (if any) and flushes the audit log. */
   close(): Promise<void>;
 }
@@ -69,6 +72,7 @@ export async function resolveOpsTarget(input: ResolveTargetInput): Promise<OpsTa
       projectId,
       close,
       ...(embedded ? { embedded } : {}),
+      targetFlags: targetFlags(options),
     };
     if (input.needService) target.service = await pickService(target, session, options.service);
     return target;

@@ -63,11 +63,12 @@ export async function runTriage(target: OpsTarget, deploymentId: string | undefi
     serviceName: target.service?.name ?? null,
     progress,
   };
-  if (!isTerminal(deployment.status)) return { ...base, ...diagnoseDeployment(deployment, [], undefined) };
+  const options = target.targetFlags ? { targetFlags: target.targetFlags } : {};
+  if (!isTerminal(deployment.status)) return { ...base, ...diagnoseDeployment(deployment, [], undefined, options) };
   const logs = await target.client.getDeploymentLogs(deployment.id, { tail: TRIAGE_TAIL });
   const lines = logs.logs.map((line) => line.message ?? '').filter((line) => line !== '');
   const facts = await factsFor(target, deployment);
-  return { ...base, ...diagnoseDeployment(deployment, lines, facts) };
+  return { ...base, ...diagnoseDeployment(deployment, lines, facts, options) };
 }
 
 /** The report for people: cause, evidence, the fix, and where to get help. */

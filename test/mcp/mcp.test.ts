@@ -360,7 +360,8 @@ describe('opendeploy mcp: the tools one by one', () => {
       cause_id: 'G17',
       cause: 'a required environment variable is missing: STRIPE_SECRET_KEY is not set',
       evidence: ['Error: Missing required environment variable: STRIPE_SECRET_KEY'],
-      fix_command: 'opendeploy env set STRIPE_SECRET_KEY=...',
+      // Written with the server's target flags: pasted in a terminal, it reaches the same gateway.
+      fix_command: `opendeploy env set STRIPE_SECRET_KEY=... --gateway ${gw.url}`,
       next_action: report.next_action,
     });
   });
@@ -498,7 +499,7 @@ describe('opendeploy mcp: a scripted agent session', () => {
         cause: 'the deployment is healthy: it succeeded and its logs show no known failure',
         evidence: [],
         fix_command: null,
-        next_action: 'Nothing to fix; `opendeploy status` shows the live URL.',
+        next_action: `Nothing to fix; \`opendeploy status --gateway ${gw.url}\` shows the live URL.`,
       });
 
       expect(server.texts.join('\n')).not.toContain(CANARY);

@@ -6,7 +6,8 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { patToken } from '../helpers/tokens.js';
 import { resumeCommand } from '../../src/ops/rollback.js';
-import { sentenceWithTargetFlags, withTargetFlags } from '../../src/core/target-flags.js';
+import { withTargetFlags } from '../../src/core/target-flags.js';
+import { matchPlaybook } from '../../src/diagnose/playbook.js';
 import type { ExecutionContext } from '../../src/core/session.js';
 
 /**
@@ -51,14 +52,14 @@ describe('target flags in printed commands', () => {
     expect(resumeCommand('cancel', ['dep_2'], { authFile: '/tmp/a.json' }, { json: true } as ExecutionContext)).toBe('opendeploy cancel dep_2 --auth-file /tmp/a.json --json --yes');
   });
 
-  it('a fix command and the commands a sentence quotes get the flags; other text is left alone', () => {
+  it('a fix command and the commands its next action quotes are written with the flags; other text is left alone', () => {
     const options = { local: true, dataDir: '/srv/od' };
     expect(withTargetFlags('opendeploy env set PORT=3000', options)).toBe('opendeploy env set PORT=3000 --local --data-dir /srv/od');
     expect(withTargetFlags('opendeploy redeploy', {})).toBe('opendeploy redeploy');
     expect(withTargetFlags(null, options)).toBeNull();
-    expect(sentenceWithTargetFlags('Set it with `opendeploy env set KEY=...`, then run `opendeploy redeploy`; see `npm run build`.', options)).toBe(
-      'Set it with `opendeploy env set KEY=... --local --data-dir /srv/od`, then run `opendeploy redeploy --local --data-dir /srv/od`; see `npm run build`.',
-    );
+    const match = matchPlaybook({ status: 'failed', lastPhase: 'building', service: { buildCommand: 'npm run build' } }, ['npm ERR! missing script: build'], { targetFlags: ['--local', '--data-dir', '/srv/od'] });
+    expect(match.fixCommand).toBe('opendeploy redeploy --source . --local --data-dir /srv/od');
+    expect(match.nextAction).toBe('Run the build locally (`npm run build`), fix the error quoted above, then run `opendeploy redeploy --source . --local --data-dir /srv/od`.');
   });
 
   it('the consent of a rollback run with --project and --service resumes with them', async () => {

@@ -131,7 +131,8 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
       ...(flagGateway ? { flagGateway } : {}),
       ...(embedded?.attached ? { stopCommand: stopCommand(embedded.gateway.dataDir, options.dataDir !== undefined) } : {}),
       ...(autoDetach ? { detached: true } : {}),
-      ...(options.wait === false ? { noWait: true, targetFlags: targetFlags(options) } : {}),
+      ...(options.wait === false ? { noWait: true } : {}),
+      targetFlags: targetFlags(options),
     };
     const audit = session.audit;
     session.failureAudit = { step: 'deploy', fields: {}, include: ['message', 'status'] };

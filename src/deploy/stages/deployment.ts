@@ -17,7 +17,12 @@ export async function deploymentStage(ctx: DeployContext): Promise<void> {
   for (const link of ctx.state.services) {
     // The failure diagnosis reads the same facts as `opendeploy triage`, required variables included.
     const required = ctx.requiredVars[link.service_id];
-    runner.scope = { projectId: ctx.state.project_id!, ...(ctx.bound !== undefined ? { bound: ctx.bound } : {}), ...(required ? { requiredVars: required } : {}) };
+    runner.scope = {
+      projectId: ctx.state.project_id!,
+      ...(ctx.bound !== undefined ? { bound: ctx.bound } : {}),
+      ...(required ? { requiredVars: required } : {}),
+      ...(ctx.inputs.targetFlags ? { targetFlags: ctx.inputs.targetFlags } : {}),
+    };
     let deploymentId: string | undefined;
     let startedStatus = '';
     const previous = ctx.state.last_deployment;
