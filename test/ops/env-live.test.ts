@@ -4,6 +4,8 @@ import { lastEvent, runCli, type CliRun } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { deployLinked } from '../helpers/linked-app.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
+import { deploymentVariables } from '../../src/ops/env.js';
+import { compareLive } from '../../src/ops/env-result.js';
 
 /** A bound dashboard token of its own: this file's user on the local gateway. */
 const TOKEN = `od_kEnvLive${'L'.repeat(36)}`;
@@ -234,5 +236,21 @@ describe('env list with no live deployment', () => {
       live_only: null,
       live_variables: null,
     });
+  });
+});
+
+describe('the snapshot and the comparison as data', () => {
+  it('reads the snapshot as a JSON string or a map; anything else is unknown (undefined), never an error', () => {
+    const row = (runtime_variables: unknown) => ({ id: 'd1', status: 'success', runtime_variables });
+    expect(deploymentVariables(row('{"A":"1","B":"two"}'))).toEqual({ A: '1', B: 'two' });
+    expect(deploymentVariables(row({ A: '1' }))).toEqual({ A: '1' });
+    expect(deploymentVariables(row('{}'))).toEqual({});
+    for (const odd of [undefined, null, '', 'not json', '[1]', '{"A":1}', { A: 2 }, ['A']]) expect(deploymentVariables(row(odd))).toBeUndefined();
+  });
+
+  it('compares by value: same, different, missing, and keys only the live deployment has', () => {
+    expect(compareLive({ A: '1', B: '2', C: '3' }, { A: '1', B: 'x', D: '4' })).toEqual({ keys: { A: 'same', B: 'different', C: 'missing' }, liveOnly: ['D'], differs: true });
+    expect(compareLive({ A: '1' }, { A: '1' })).toEqual({ keys: { A: 'same' }, liveOnly: [], differs: false });
+    expect(compareLive({}, { OLD: '1' })).toEqual({ keys: {}, liveOnly: ['OLD'], differs: true });
   });
 });
