@@ -236,6 +236,23 @@ describe('every --json output line against the published schema', () => {
     expect(stop).toEqual({ type: 'result', status: 'not_running', pid: null, data_dir: dataDir });
   });
 
+  it('local-gateway: one result line once it listens (and nothing more until it is stopped)', async () => {
+    const dataDir = await tempDir('od-lgw-');
+    const run = await runCli(['local-gateway', '--port', '0', '--data-dir', dataDir, '--simulate', '--json'], {
+      env: {},
+      onEvent: (event, child) => {
+        if (event.type === 'result') child.kill('SIGTERM');
+      },
+    });
+    // Stopped by the test as soon as it listens, so its exit status is not what is checked here.
+    const lines = linesOf(run);
+    expect(lines.map((line) => line.type)).toEqual(['result']);
+    const listening = lines[0]!;
+    expectResultOf('local-gateway', listening);
+    expect([listening.status, listening.data_dir]).toEqual(['listening', dataDir]);
+    expect(String(listening.url)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api$/);
+  });
+
   it('deploy --no-wait (result status started) and cancel', async () => {
     const slow = await startTestGateway({ buildDurationMs: 20_000 });
     try {
