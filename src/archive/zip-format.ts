@@ -37,24 +37,57 @@ export const LOCAL_HEADER_BYTES = 30;
 /** Offset of the zip64 extra's size fields from the start of the extra field. */
 export const ZIP64_LOCAL_EXTRA_BYTES = 20;
 
+/** Bytes of a local header for a name of `nameLength` bytes. */
+export function localHeaderBytes(nameLength: number, zip64: boolean): number {
+  return LOCAL_HEADER_BYTES + nameLength + (zip64 ? ZIP64_LOCAL_EXTRA_BYTES : 0);
+}
+
 /**
  * A local header. With `zip64` the header carries a zip64 extra holding both sizes (and the classic
  * size fields are 0xFFFFFFFF), as APPNOTE requires when either size may exceed 4 GiB.
  */
 export function localHeader(entry: Omit<EntryRecord, 'offset' | 'mode'>, zip64: boolean): Buffer {
-  const extraLength = zip64 ? ZIP64_LOCAL_EXTRA_BYTES : 0;
-  const header = Buffer.alloc(LOCAL_HEADER_BYTES + entry.name.length + extraLength);
-  header.writeUInt32LE(0x04034b50, 0);
-  header.writeUInt16LE(zip64 ? VERSION_ZIP64 : VERSION_DEFAULT, 4);
-  header.writeUInt16LE(FLAG_UTF8, 6);
-  header.writeUInt16LE(entry.method, 8);
-  header.writeUInt16LE(DOS_TIME, 10);
-  header.writeUInt16LE(DOS_DATE, 12);
-  header.writeUInt16LE(entry.name.length, 26);
-  header.writeUInt16LE(extraLength, 28);
-  entry.name.copy(header, LOCAL_HEADER_BYTES);
-  writeLocalSizes(header, 0, entry, zip64, entry.name.length);
+  const header = Buffer.alloc(localHeaderBytes(entry.name.length, zip64));
+  writeLocalHeader(header, 0, entry, entry.name, zip64);
   return header;
+}
+
+/**
+ * Writes a local header at `at` in `target` (a reused buffer: every byte of the header is written)
+ * and returns its length. `name` is the entry name, as UTF-8 bytes or as a string; `nameLength`
+ * must be its UTF-8 length.
+ */
+export function writeLocalHeader(
+  target: Buffer,
+  at: number,
+  entry: { method: number; crc: number; compressedSize: number; size: number },
+  name: Buffer | string,
+  zip64: boolean,
+  nameLength: number = typeof name === 'string' ? Buffer.byteLength(name, 'utf8') : name.length,
+): number {
+  checkNameLength(nameLength);
+  const extraLength = zip64 ? ZIP64_LOCAL_EXTRA_BYTES : 0;
+  target.writeUInt32LE(0x04034b50, at);
+  target.writeUInt16LE(zip64 ? VERSION_ZIP64 : VERSION_DEFAULT, at + 4);
+  target.writeUInt16LE(FLAG_UTF8, at + 6);
+  target.writeUInt16LE(entry.method, at + 8);
+  target.writeUInt16LE(DOS_TIME, at + 10);
+  target.writeUInt16LE(DOS_DATE, at + 12);
+  target.writeUInt16LE(nameLength, at + 26);
+  target.writeUInt16LE(extraLength, at + 28);
+  writeName(target, at + LOCAL_HEADER_BYTES, name);
+  writeLocalSizes(target, at, entry, zip64, nameLength);
+  return LOCAL_HEADER_BYTES + nameLength + extraLength;
+}
+
+/** A zip name field is 16 bits long. */
+function checkNameLength(nameLength: number): void {
+  if (nameLength > MAX16) throw new Error(`entry name of ${nameLength} bytes is longer than a zip can store`);
+}
+
+function writeName(target: Buffer, at: number, name: Buffer | string): void {
+  if (typeof name === 'string') target.write(name, at, 'utf8');
+  else name.copy(target, at);
 }
 
 /** Writes CRC and sizes into a local header at `at` (also used to patch a streamed entry's header). */
@@ -80,42 +113,71 @@ export function writeLocalSizes(
   }
 }
 
+/** The values of a central directory entry that need zip64 fields, in the order APPNOTE gives them. */
+function wideValues(entry: Omit<EntryRecord, 'name'>): number[] {
+  const wide: number[] = [];
+  if (entry.size >= MAX32) wide.push(entry.size);
+  if (entry.compressedSize >= MAX32) wide.push(entry.compressedSize);
+  if (entry.offset >= MAX32) wide.push(entry.offset);
+  return wide;
+}
+
+/** Bytes of the central directory entry `writeCentralEntry` writes. */
+export function centralEntryBytes(entry: Omit<EntryRecord, 'name'>, nameLength: number): number {
+  const wide = wideValues(entry).length;
+  return 46 + nameLength + (wide === 0 ? 0 : 4 + 8 * wide);
+}
+
 /** A central directory entry; zip64 extra fields only for the values that overflow. */
 export function centralEntry(entry: EntryRecord): Buffer {
-  const wide: bigint[] = [];
-  if (entry.size >= MAX32) wide.push(BigInt(entry.size));
-  if (entry.compressedSize >= MAX32) wide.push(BigInt(entry.compressedSize));
-  if (entry.offset >= MAX32) wide.push(BigInt(entry.offset));
+  const record = Buffer.alloc(centralEntryBytes(entry, entry.name.length));
+  writeCentralEntry(record, 0, entry, entry.name);
+  return record;
+}
+
+/**
+ * Writes a central directory entry at `at` in `target` (a reused buffer: every byte of the record
+ * is written) and returns its length. `nameLength` must be the UTF-8 length of `name`.
+ */
+export function writeCentralEntry(
+  target: Buffer,
+  at: number,
+  entry: Omit<EntryRecord, 'name'>,
+  name: Buffer | string,
+  nameLength: number = typeof name === 'string' ? Buffer.byteLength(name, 'utf8') : name.length,
+): number {
+  checkNameLength(nameLength);
+  const wide = wideValues(entry);
   const extraLength = wide.length === 0 ? 0 : 4 + 8 * wide.length;
-  const record = Buffer.alloc(46 + entry.name.length + extraLength);
-  record.writeUInt32LE(0x02014b50, 0);
-  record.writeUInt16LE(VERSION_MADE_BY, 4);
-  record.writeUInt16LE(wide.length > 0 ? VERSION_ZIP64 : VERSION_DEFAULT, 6);
-  record.writeUInt16LE(FLAG_UTF8, 8);
-  record.writeUInt16LE(entry.method, 10);
-  record.writeUInt16LE(DOS_TIME, 12);
-  record.writeUInt16LE(DOS_DATE, 14);
-  record.writeUInt32LE(entry.crc >>> 0, 16);
-  record.writeUInt32LE(Math.min(entry.compressedSize, MAX32), 20);
-  record.writeUInt32LE(Math.min(entry.size, MAX32), 24);
-  record.writeUInt16LE(entry.name.length, 28);
-  record.writeUInt16LE(extraLength, 30);
-  // comment length, disk number start, internal attributes: 0
+  target.writeUInt32LE(0x02014b50, at);
+  target.writeUInt16LE(VERSION_MADE_BY, at + 4);
+  target.writeUInt16LE(wide.length > 0 ? VERSION_ZIP64 : VERSION_DEFAULT, at + 6);
+  target.writeUInt16LE(FLAG_UTF8, at + 8);
+  target.writeUInt16LE(entry.method, at + 10);
+  target.writeUInt16LE(DOS_TIME, at + 12);
+  target.writeUInt16LE(DOS_DATE, at + 14);
+  target.writeUInt32LE(entry.crc >>> 0, at + 16);
+  target.writeUInt32LE(Math.min(entry.compressedSize, MAX32), at + 20);
+  target.writeUInt32LE(Math.min(entry.size, MAX32), at + 24);
+  target.writeUInt16LE(nameLength, at + 28);
+  target.writeUInt16LE(extraLength, at + 30);
+  // Comment length, disk number start, internal attributes: 0.
+  target.fill(0, at + 32, at + 38);
   // External attributes: regular file type bits plus the permission bits, in the high 16 bits.
-  record.writeUInt32LE(((0o100000 | entry.mode) << 16) >>> 0, 38);
-  record.writeUInt32LE(Math.min(entry.offset, MAX32), 42);
-  entry.name.copy(record, 46);
+  target.writeUInt32LE(((0o100000 | entry.mode) << 16) >>> 0, at + 38);
+  target.writeUInt32LE(Math.min(entry.offset, MAX32), at + 42);
+  writeName(target, at + 46, name);
   if (wide.length > 0) {
-    let at = 46 + entry.name.length;
-    record.writeUInt16LE(0x0001, at);
-    record.writeUInt16LE(8 * wide.length, at + 2);
-    at += 4;
+    let extra = at + 46 + nameLength;
+    target.writeUInt16LE(0x0001, extra);
+    target.writeUInt16LE(8 * wide.length, extra + 2);
+    extra += 4;
     for (const value of wide) {
-      record.writeBigUInt64LE(value, at);
-      at += 8;
+      target.writeBigUInt64LE(BigInt(value), extra);
+      extra += 8;
     }
   }
-  return record;
+  return 46 + nameLength + extraLength;
 }
 
 /** The end records: zip64 end record and locator when any count or offset overflows, then the classic one. */

@@ -1,10 +1,11 @@
 /**
  * Writes the selected files into a ZIP in a private temp folder, in sorted order. Small files are
- * read, hashed and deflated in batches on a few worker threads in parallel; big files are streamed
- * chunk by chunk; everything is written to the file in order, with a bounded number of batches in
- * flight, so memory stays flat however big the project is and the digest costs no second read.
- * Already-compressed types (images, video, archives, fonts, wasm...) and data that deflate cannot
- * shrink are stored as they are.
+ * read whole into one reused buffer, hashed and deflated synchronously on the main thread (or, when
+ * asked, in batches on worker threads); big files are streamed chunk by chunk through zlib on
+ * libuv's thread pool. Everything is written to the file in order through one reused output buffer,
+ * and the central directory is kept as columns of numbers, so memory stays flat however big the
+ * project is and the digest costs no second read. Already-compressed types (images, video,
+ * archives, fonts, wasm...) and data that deflate cannot shrink are stored as they are.
  *
  * Output is deterministic: entries in sorted order, a fixed 1980-01-01 timestamp (the DOS epoch),
  * modes normalised to 0644/0755, fixed compression level, the same bytes whatever the number of
@@ -14,17 +15,27 @@
  */
 import crypto from 'node:crypto';
 import fs, { constants } from 'node:fs';
-import { mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { OdError } from '../core/errors.js';
 import { DeflatePool } from './deflate-pool.js';
-import { processBatch, type BatchRequest, type BatchResponse, type WorkerDeps } from './deflate-worker.js';
+import { keepYoungGenerationSmall } from './heap.js';
+import type { BatchRequest, BatchResponse } from './deflate-worker.js';
 import { selectFiles, type SelectedFile, type Selection } from './select.js';
 import { isPrecompressedName } from './stored-types.js';
-import { centralEntry, endRecords, localHeader, METHOD_DEFLATED, METHOD_STORED, writeLocalSizes } from './zip-format.js';
+import {
+  centralEntryBytes,
+  endRecords,
+  localHeaderBytes,
+  METHOD_DEFLATED,
+  METHOD_STORED,
+  writeCentralEntry,
+  writeLocalHeader,
+  writeLocalSizes,
+} from './zip-format.js';
 import { errorCode } from '../core/records.js';
 
 export interface ArchiveResult {
@@ -52,14 +63,16 @@ export interface BuildOptions {
   tmpRoot?: string;
   /**
    * Called as entries are written with bytes of source processed so far and the total (the sum of
-   * the selected files' sizes); `done` reaches `total` at the end. Calls come per batch of small
-   * files and per 1 MiB of a big file, so a progress display should still throttle its redraws.
+   * the selected files' sizes); `done` reaches `total` at the end. Calls come per 1 MiB (or 256
+   * files) of small files and per 1 MiB of a big file, so a progress display should still throttle
+   * its redraws.
    */
   onProgress?: (done: number, total: number) => void;
   /**
-   * Worker threads compressing in parallel; defaults to os.availableParallelism(), or none for a
-   * small project where starting threads costs more than it saves. 0 compresses on the main thread.
-   * The zip is byte-identical whatever the count.
+   * Worker threads compressing small files in parallel. Defaults to 0: everything on the main
+   * thread, which measured as fast on two cores (big files already deflate on libuv's thread pool)
+   * while each worker thread adds ~10 MiB to the process's peak memory. The zip is byte-identical
+   * whatever the count.
    */
   workers?: number;
 }
@@ -85,10 +98,10 @@ function digestLine(rel: string, mode: number, size: number, contentHash: string
   return `${rel}\0${mode.toString(8)}\0${size}\0${contentHash}\n`;
 }
 
-/** Files up to this size are read whole by a worker; bigger ones are streamed in chunks. */
+/** Files up to this size are read whole (on the main thread, or by a worker); bigger ones are streamed in chunks. */
 const SMALL_FILE_BYTES = 1024 * 1024;
 
-/** A batch closes at this many files or bytes: big enough to amortise a message, small enough to spread. */
+/** A worker batch closes at this many files or bytes: big enough to amortise a message, small enough to spread. */
 const BATCH_FILES = 256;
 const BATCH_BYTES = 1024 * 1024;
 
@@ -104,12 +117,15 @@ const BATCHES_AHEAD_PER_WORKER = 2;
  */
 const SLOT_BYTES = BATCH_BYTES + 64 * 1024;
 
-/** Below these, starting threads costs more than it saves: the batches run on the main thread. */
-const INLINE_MAX_FILES = 512;
-const INLINE_MAX_BYTES = 2 * 1024 * 1024;
-
-/** Read and write size for streamed files, and the size writes are coalesced to. */
+/** Read size for streamed files. */
 const CHUNK_BYTES = 1024 * 1024;
+
+/** The output coalesces small writes to this size; bigger pieces are written as they are. */
+const OUTPUT_BYTES = 256 * 1024;
+
+/** Without worker threads, progress is reported after at least this many bytes or files. */
+const PROGRESS_BYTES = 1024 * 1024;
+const PROGRESS_FILES = 256;
 
 /** How much of a big file is test-compressed to decide whether deflate is worth it. */
 const SAMPLE_BYTES = 128 * 1024;
@@ -122,81 +138,145 @@ const MAX32 = 0xffffffff;
 
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
-const DEPS: Omit<WorkerDeps, 'scratch'> = { fs, zlib, crypto };
+/** `pwrite` until all of `data` is at `position`. */
+function writeAllSync(fd: number, data: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, position + done);
+}
 
 /**
- * Coalesces small writes into CHUNK_BYTES writes through one reused buffer (no garbage per write)
- * and tracks the offset of the next byte. Every write is awaited, so a caller may reuse its buffer
- * as soon as `write` resolves.
+ * The zip file being written: small writes are coalesced into OUTPUT_BYTES writes through one reused
+ * buffer, and headers are written straight into that buffer, so an entry costs no allocation.
+ * Synchronous: a write to a local file takes microseconds, and through fs/promises every one of
+ * them would cost a thread-pool round trip and a promise.
  */
 class Output {
   /** Offset of the next byte written (buffered bytes included). */
   position = 0;
+  readonly buffer = Buffer.allocUnsafeSlow(OUTPUT_BYTES);
   private flushed = 0;
-  private readonly buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
-  private buffered = 0;
+  private used = 0;
 
-  constructor(private readonly handle: FileHandle) {}
+  constructor(private readonly fd: number) {}
 
-  async write(data: Uint8Array): Promise<void> {
-    this.position += data.length;
-    if (data.length >= CHUNK_BYTES) {
-      await this.flush();
-      await this.writeAll(data, this.flushed);
-      this.flushed += data.length;
-      return;
-    }
-    if (this.buffered + data.length > CHUNK_BYTES) await this.flush();
-    this.buffer.set(data, this.buffered);
-    this.buffered += data.length;
+  /** Claims `bytes` (at most OUTPUT_BYTES) of the buffer for the caller to fill; returns where they start. */
+  reserve(bytes: number): number {
+    if (this.used + bytes > this.buffer.length) this.flush();
+    const at = this.used;
+    this.used += bytes;
+    this.position += bytes;
+    return at;
   }
 
-  async flush(): Promise<void> {
-    if (this.buffered === 0) return;
-    const length = this.buffered;
-    this.buffered = 0;
-    await this.writeAll(this.buffer.subarray(0, length), this.flushed);
-    this.flushed += length;
+  write(data: Uint8Array): void {
+    if (data.length > this.buffer.length - this.used) {
+      this.flush();
+      if (data.length >= this.buffer.length) {
+        writeAllSync(this.fd, data, this.flushed);
+        this.flushed += data.length;
+        this.position += data.length;
+        return;
+      }
+    }
+    this.buffer.set(data, this.used);
+    this.used += data.length;
+    this.position += data.length;
+  }
+
+  flush(): void {
+    if (this.used === 0) return;
+    writeAllSync(this.fd, this.buffer.subarray(0, this.used), this.flushed);
+    this.flushed += this.used;
+    this.used = 0;
   }
 
   /** Overwrites bytes already written (a streamed entry's header, once its sizes are known). */
-  async writeAt(data: Uint8Array, position: number): Promise<void> {
-    await this.flush();
-    await this.writeAll(data, position);
-  }
-
-  private async writeAll(data: Uint8Array, position: number): Promise<void> {
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
-      done += bytesWritten;
-    }
+  writeAt(data: Uint8Array, position: number): void {
+    this.flush();
+    writeAllSync(this.fd, data, position);
   }
 }
 
-type Job = { kind: 'batch'; files: SelectedFile[] } | { kind: 'large'; file: SelectedFile };
+/**
+ * What the central directory needs of each written entry, in columns of numbers rather than an
+ * object (or a Buffer) per entry: 100,000 entries cost a few MiB outside the JS heap and nothing
+ * for the garbage collector to trace. Names come from the selection when the directory is written.
+ */
+class EntryTable {
+  count = 0;
+  private readonly fileIndex: Uint32Array;
+  private readonly method: Uint8Array;
+  private readonly crc: Uint32Array;
+  private readonly size: Float64Array;
+  private readonly compressedSize: Float64Array;
+  private readonly offset: Float64Array;
 
-/** Consecutive small files are grouped into batches; big files stand alone, in place. */
+  constructor(capacity: number) {
+    this.fileIndex = new Uint32Array(capacity);
+    this.method = new Uint8Array(capacity);
+    this.crc = new Uint32Array(capacity);
+    this.size = new Float64Array(capacity);
+    this.compressedSize = new Float64Array(capacity);
+    this.offset = new Float64Array(capacity);
+  }
+
+  add(fileIndex: number, method: number, crc: number, compressedSize: number, size: number, offset: number): void {
+    const at = this.count;
+    this.fileIndex[at] = fileIndex;
+    this.method[at] = method;
+    this.crc[at] = crc;
+    this.compressedSize[at] = compressedSize;
+    this.size[at] = size;
+    this.offset[at] = offset;
+    this.count += 1;
+  }
+
+  /** Writes the central directory and the end records. */
+  writeDirectory(out: Output, files: readonly SelectedFile[]): void {
+    const centralOffset = out.position;
+    for (let at = 0; at < this.count; at += 1) {
+      const file = files[this.fileIndex[at] as number] as SelectedFile;
+      const entry = {
+        method: this.method[at] as number,
+        crc: this.crc[at] as number,
+        compressedSize: this.compressedSize[at] as number,
+        size: this.size[at] as number,
+        offset: this.offset[at] as number,
+        mode: file.mode,
+      };
+      const nameLength = Buffer.byteLength(file.rel, 'utf8');
+      const start = out.reserve(centralEntryBytes(entry, nameLength));
+      writeCentralEntry(out.buffer, start, entry, file.rel, nameLength);
+    }
+    out.write(endRecords(this.count, centralOffset, out.position - centralOffset));
+  }
+}
+
+type Job = { kind: 'batch'; files: SelectedFile[]; first: number } | { kind: 'large'; file: SelectedFile; index: number };
+
+/** For the worker threads: consecutive small files are grouped into batches; big files stand alone, in place. */
 function planJobs(files: readonly SelectedFile[]): Job[] {
   const jobs: Job[] = [];
   let batch: SelectedFile[] = [];
+  let first = 0;
   let batchBytes = 0;
-  const close = (): void => {
-    if (batch.length > 0) jobs.push({ kind: 'batch', files: batch });
+  const close = (next: number): void => {
+    if (batch.length > 0) jobs.push({ kind: 'batch', files: batch, first });
     batch = [];
     batchBytes = 0;
+    first = next;
   };
-  for (const file of files) {
+  for (const [index, file] of files.entries()) {
     if (file.size > SMALL_FILE_BYTES) {
-      close();
-      jobs.push({ kind: 'large', file });
+      close(index + 1);
+      jobs.push({ kind: 'large', file, index });
       continue;
     }
-    if (batch.length >= BATCH_FILES || (batch.length > 0 && batchBytes + file.size > BATCH_BYTES)) close();
+    if (batch.length >= BATCH_FILES || (batch.length > 0 && batchBytes + file.size > BATCH_BYTES)) close(index);
     batch.push(file);
     batchBytes += file.size;
   }
-  close();
+  close(files.length);
   return jobs;
 }
 
@@ -209,112 +289,20 @@ function worthDeflating(rel: string, head: Buffer): boolean {
   return deflated.length <= sample.length * (1 - SAMPLE_MIN_SAVING);
 }
 
-interface Streamed {
-  size: number;
-  sha256: string;
-}
-
-/**
- * Streams one big file into the zip: header with placeholder sizes, data chunk by chunk (hashed,
- * CRC'd and, when worth it, deflated by zlib off the main thread), then the header patched with the
- * real CRC and sizes. Only a chunk or two of the file is ever in memory.
- */
-async function streamEntry(
-  file: SelectedFile,
-  out: Output,
-  central: Buffer[],
-  warnings: string[],
-  onBytes: (bytes: number) => void,
-): Promise<Streamed | undefined> {
-  let handle: FileHandle;
-  try {
-    handle = await open(file.abs, OPEN_FLAGS);
-  } catch (error) {
-    warnings.push(`${file.rel}: unreadable while archiving (${errorCode(error)}), skipped`);
-    return undefined;
-  }
-  try {
-    let st;
-    let head: Buffer;
-    try {
-      st = await handle.stat();
-      if (!st.isFile()) {
-        warnings.push(`${file.rel}: no longer a regular file, skipped`);
-        return undefined;
-      }
-      head = await readChunk(handle, 0);
-    } catch (error) {
-      warnings.push(`${file.rel}: unreadable while archiving (${errorCode(error)}), skipped`);
-      return undefined;
-    }
-    const name = Buffer.from(file.rel, 'utf8');
-    const method = worthDeflating(file.rel, head) ? METHOD_DEFLATED : METHOD_STORED;
-    const zip64 = st.size >= ZIP64_STREAM_THRESHOLD;
-    const offset = out.position;
-    const header = localHeader({ name, method, crc: 0, compressedSize: 0, size: 0 }, zip64);
-    await out.write(header);
-
-    const hash = crypto.createHash('sha256');
-    let crc = 0;
-    let size = 0;
-    let compressedSize = 0;
-    const emit = async (piece: Uint8Array): Promise<void> => {
-      compressedSize += piece.length;
-      await out.write(piece);
-    };
-    // zlib runs on libuv's thread pool; a chunk's write callback fires once zlib has consumed it
-    // all, so the one read buffer can be refilled then, and the output is drained as it comes.
-    const deflate = method === METHOD_DEFLATED ? zlib.createDeflateRaw({ level: COMPRESSION_LEVEL, chunkSize: 64 * 1024 }) : undefined;
-    const produced: Buffer[] = [];
-    deflate?.on('data', (piece: Buffer) => produced.push(piece));
-    const ended = deflate === undefined ? undefined : once(deflate, 'end');
-    ended?.catch(() => undefined);
-    try {
-      let chunk = head;
-      while (chunk.length > 0) {
-        hash.update(chunk);
-        crc = zlib.crc32(chunk, crc);
-        size += chunk.length;
-        onBytes(chunk.length);
-        if (deflate === undefined) {
-          await emit(chunk);
-        } else {
-          const current = chunk;
-          await new Promise<void>((resolve, reject) => deflate.write(current, (error) => (error ? reject(error) : resolve())));
-          for (const piece of produced.splice(0)) await emit(piece);
-        }
-        chunk = await readChunk(handle, size, head);
-      }
-      if (deflate !== undefined) {
-        deflate.end();
-        await ended;
-        for (const piece of produced.splice(0)) await emit(piece);
-      }
-    } finally {
-      deflate?.destroy();
-    }
-    if (!zip64 && (size >= MAX32 || compressedSize >= MAX32)) {
-      throw new Error(`${file.rel} grew past 4 GiB while archiving`);
-    }
-    writeLocalSizes(header, 0, { crc, compressedSize, size }, zip64, name.length);
-    await out.writeAt(header, offset);
-    central.push(centralEntry({ name, method, crc, compressedSize, size, offset, mode: file.mode }));
-    return { size, sha256: hash.digest('hex') };
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
-
-/** Reads up to CHUNK_BYTES at `position`, into `reuse` when given (its whole backing buffer). */
-async function readChunk(handle: FileHandle, position: number, reuse?: Buffer): Promise<Buffer> {
-  const buffer = reuse === undefined ? Buffer.allocUnsafeSlow(CHUNK_BYTES) : Buffer.from(reuse.buffer, reuse.byteOffset, CHUNK_BYTES);
+/** Reads up to `buffer.length` bytes at `position`; returns the part filled. */
+function readAt(fd: number, buffer: Buffer, position: number): Buffer {
   let filled = 0;
   while (filled < buffer.length) {
-    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
+    const bytesRead = fs.readSync(fd, buffer, filled, buffer.length - filled, position + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
   return buffer.subarray(0, filled);
+}
+
+/** Calls `write` on a zlib stream and resolves once zlib has taken all of `chunk`. */
+function feed(deflate: zlib.DeflateRaw, chunk: Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) => deflate.write(chunk, (error) => (error ? reject(error) : resolve())));
 }
 
 interface WriteOutcome {
@@ -329,53 +317,284 @@ interface WriteOptions {
   onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
-async function writeZip(zipPath: string, files: readonly SelectedFile[], options: WriteOptions): Promise<WriteOutcome> {
-  const jobs = planJobs(files);
-  const small = files.filter((file) => file.size <= SMALL_FILE_BYTES);
-  const smallBytes = small.reduce((sum, file) => sum + file.size, 0);
-  const inline = small.length <= INLINE_MAX_FILES && smallBytes <= INLINE_MAX_BYTES;
-  const workers = Math.max(0, Math.floor(options.workers ?? (inline ? 0 : os.availableParallelism())));
-  const pool = workers > 0 ? new DeflatePool(workers) : undefined;
-  const batchesAhead = Math.max(1, workers) * BATCHES_AHEAD_PER_WORKER + 1;
+/**
+ * The reused read buffers: `whole` holds a small file (one byte more than the small-file size, to
+ * notice a file that grew), and is also the first of the two chunk buffers of a streamed file,
+ * one of which is hashed and deflated while the other is read.
+ */
+class ReadBuffers {
+  readonly whole: Buffer = Buffer.allocUnsafeSlow(SMALL_FILE_BYTES + 1);
+  readonly first: Buffer = this.whole.subarray(0, CHUNK_BYTES);
+  private second: Buffer | undefined;
 
-  // 'wx': the name is fresh inside a fresh mkdtemp folder; never reuse or follow anything there.
-  const handle = await open(zipPath, 'wx', 0o600);
-  try {
-    // The mode argument is filtered by the umask, which can only remove bits; chmod makes it exact.
-    await handle.chmod(0o600);
-    const out = new Output(handle);
-    const warnings: string[] = [];
-    const central: Buffer[] = [];
-    const digest = crypto.createHash('sha256').update(DIGEST_HEADER);
-    const total = files.reduce((sum, file) => sum + file.size, 0);
-    let done = 0;
-    const report = options.onProgress ?? (() => undefined);
-    let written = 0;
-    let sourceBytes = 0;
+  /** Allocated on the first streamed file: a project of small files never needs it. */
+  get spare(): Buffer {
+    this.second ??= Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    return this.second;
+  }
+}
 
-    const record = (file: SelectedFile, size: number, sha256: string): void => {
-      digest.update(digestLine(file.rel, file.mode, size, sha256));
-      if (size !== file.size) {
-        warnings.push(`${file.rel}: changed while archiving (${file.size} bytes when selected, ${size} archived)`);
+class ZipWriter {
+  readonly warnings: string[] = [];
+  private readonly digest = crypto.createHash('sha256').update(DIGEST_HEADER);
+  private readonly entries: EntryTable;
+  private readonly total: number;
+  private done = 0;
+  private reported = 0;
+  private filesSinceReport = 0;
+  private written = 0;
+  private sourceBytes = 0;
+  readonly buffers = new ReadBuffers();
+
+  constructor(
+    private readonly out: Output,
+    private readonly files: readonly SelectedFile[],
+    private readonly report: (done: number, total: number) => void,
+  ) {
+    this.entries = new EntryTable(files.length);
+    this.total = files.reduce((sum, file) => sum + file.size, 0);
+  }
+
+  /** Counts a file's selected size as processed, reporting progress every so often (or now). */
+  progress(bytes: number, now = false): void {
+    this.done += bytes;
+    this.filesSinceReport += 1;
+    if (now || this.done - this.reported >= PROGRESS_BYTES || this.filesSinceReport >= PROGRESS_FILES) this.flushProgress();
+  }
+
+  flushProgress(): void {
+    this.reported = this.done;
+    this.filesSinceReport = 0;
+    this.report(this.done, this.total);
+  }
+
+  /** Adds a written file to the digest and the counts. */
+  private record(file: SelectedFile, size: number, sha256: string): void {
+    this.digest.update(digestLine(file.rel, file.mode, size, sha256));
+    if (size !== file.size) {
+      this.warnings.push(`${file.rel}: changed while archiving (${file.size} bytes when selected, ${size} archived)`);
+    }
+    this.written += 1;
+    this.sourceBytes += size;
+  }
+
+  /** Writes an entry whose stored bytes are in hand: local header, then the data. */
+  writeEntry(index: number, method: 0 | 8, crc: number, size: number, data: Uint8Array, sha256: string): void {
+    const file = this.files[index] as SelectedFile;
+    const nameLength = Buffer.byteLength(file.rel, 'utf8');
+    const offset = this.out.position;
+    const entry = { method, crc, compressedSize: data.length, size };
+    const at = this.out.reserve(localHeaderBytes(nameLength, false));
+    writeLocalHeader(this.out.buffer, at, entry, file.rel, false, nameLength);
+    this.out.write(data);
+    this.entries.add(index, method, crc, data.length, size, offset);
+    this.record(file, size, sha256);
+  }
+
+  /**
+   * One small file, on this thread: the same steps, checks and bytes as a worker's `processBatch`
+   * (open without following a swapped-in link, read whole into a reused buffer, sha256,
+   * CRC-32, deflate unless precompressed or not shrinking). Returns false when the file grew past
+   * the small-file size since selection: the caller streams it instead.
+   */
+  small(index: number): boolean {
+    const file = this.files[index] as SelectedFile;
+    let fd: number;
+    try {
+      fd = fs.openSync(file.abs, OPEN_FLAGS);
+    } catch (error) {
+      this.warnings.push(`${file.rel}: unreadable while archiving (${errorCode(error)}), skipped`);
+      return true;
+    }
+    let data: Buffer;
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) {
+        this.warnings.push(`${file.rel}: no longer a regular file, skipped`);
+        return true;
       }
-      written += 1;
-      sourceBytes += size;
-    };
-    const stream = async (file: SelectedFile): Promise<void> => {
-      const before = done;
-      const streamed = await streamEntry(file, out, central, warnings, (bytes) => {
-        done = Math.min(before + file.size, done + bytes);
-        report(done, total);
-      });
-      done = before + file.size;
-      if (streamed !== undefined) record(file, streamed.size, streamed.sha256);
-    };
+      if (st.size > SMALL_FILE_BYTES) return false;
+      // One byte more than the size, to notice a file that grew since fstat.
+      data = readAt(fd, this.buffers.whole.subarray(0, st.size + 1), 0);
+      if (data.length > st.size) return false;
+    } catch (error) {
+      this.warnings.push(`${file.rel}: unreadable while archiving (${errorCode(error)}), skipped`);
+      return true;
+    } finally {
+      fs.closeSync(fd);
+    }
+    const sha256 = sha256Hex(data);
+    const crc = zlib.crc32(data);
+    if (data.length > 0 && !isPrecompressedName(file.rel)) {
+      const deflated = zlib.deflateRawSync(data, smallDeflateOptions(data.length));
+      // Deflate that does not shrink the file (random bytes, say) is stored instead, as zip does.
+      if (deflated.length < data.length) {
+        this.writeEntry(index, 8, crc, data.length, deflated, sha256);
+        return true;
+      }
+    }
+    this.writeEntry(index, 0, crc, data.length, data, sha256);
+    return true;
+  }
 
+  /**
+   * Streams one big file into the zip: header with placeholder sizes, data chunk by chunk (hashed,
+   * CRC'd and, when worth it, deflated by zlib on libuv's thread pool while the next chunk is read),
+   * then the header patched with the real CRC and sizes. Two reused 1 MiB buffers hold the file's
+   * data; zlib's output is written as it comes.
+   */
+  async stream(index: number): Promise<void> {
+    const file = this.files[index] as SelectedFile;
+    const before = this.done;
+    const skip = (warning: string): void => {
+      this.warnings.push(warning);
+      this.done = before + file.size;
+      this.flushProgress();
+    };
+    let fd: number;
+    try {
+      fd = fs.openSync(file.abs, OPEN_FLAGS);
+    } catch (error) {
+      skip(`${file.rel}: unreadable while archiving (${errorCode(error)}), skipped`);
+      return;
+    }
+    try {
+      let current: Buffer = this.buffers.first;
+      let spare: Buffer = this.buffers.spare;
+      let st: fs.Stats;
+      let chunk: Buffer;
+      try {
+        st = fs.fstatSync(fd);
+        if (!st.isFile()) {
+          skip(`${file.rel}: no longer a regular file, skipped`);
+          return;
+        }
+        chunk = readAt(fd, current, 0);
+      } catch (error) {
+        skip(`${file.rel}: unreadable while archiving (${errorCode(error)}), skipped`);
+        return;
+      }
+      const out = this.out;
+      const nameLength = Buffer.byteLength(file.rel, 'utf8');
+      const method = worthDeflating(file.rel, chunk) ? METHOD_DEFLATED : METHOD_STORED;
+      const zip64 = st.size >= ZIP64_STREAM_THRESHOLD;
+      const offset = out.position;
+      const header = Buffer.alloc(localHeaderBytes(nameLength, zip64));
+      writeLocalHeader(header, 0, { method, crc: 0, compressedSize: 0, size: 0 }, file.rel, zip64, nameLength);
+      out.write(header);
+
+      const hash = crypto.createHash('sha256');
+      let crc = 0;
+      let size = 0;
+      let compressedSize = 0;
+      const produced: Buffer[] = [];
+      const drain = (): void => {
+        for (const piece of produced.splice(0)) {
+          compressedSize += piece.length;
+          out.write(piece);
+        }
+      };
+      const deflate = method === METHOD_DEFLATED ? zlib.createDeflateRaw({ level: COMPRESSION_LEVEL, chunkSize: 64 * 1024 }) : undefined;
+      deflate?.on('data', (piece: Buffer) => produced.push(piece));
+      const ended = deflate === undefined ? undefined : once(deflate, 'end');
+      ended?.catch(() => undefined);
+      try {
+        while (chunk.length > 0) {
+          hash.update(chunk);
+          crc = zlib.crc32(chunk, crc);
+          size += chunk.length;
+          this.done = Math.min(before + file.size, this.done + chunk.length);
+          this.flushProgress();
+          if (deflate === undefined) {
+            compressedSize += chunk.length;
+            out.write(chunk);
+            chunk = readAt(fd, current, size);
+          } else {
+            // zlib works on this chunk on the thread pool while the next one is read into the
+            // other buffer; the write callback fires once zlib no longer needs the chunk.
+            const fed = feed(deflate, chunk);
+            fed.catch(() => undefined);
+            const next = readAt(fd, spare, size);
+            await fed;
+            drain();
+            [current, spare] = [spare, current];
+            chunk = next;
+          }
+        }
+        if (deflate !== undefined) {
+          deflate.end();
+          await ended;
+          drain();
+        }
+      } finally {
+        deflate?.destroy();
+      }
+      if (!zip64 && (size >= MAX32 || compressedSize >= MAX32)) {
+        throw new Error(`${file.rel} grew past 4 GiB while archiving`);
+      }
+      writeLocalSizes(header, 0, { crc, compressedSize, size }, zip64, nameLength);
+      out.writeAt(header, offset);
+      this.entries.add(index, method, crc, compressedSize, size, offset);
+      this.record(file, size, hash.digest('hex'));
+      this.done = before + file.size;
+      this.flushProgress();
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  finish(): WriteOutcome {
+    this.entries.writeDirectory(this.out, this.files);
+    this.out.flush();
+    this.flushProgress();
+    return { files: this.written, sourceBytes: this.sourceBytes, digest: this.digest.digest('hex'), warnings: this.warnings.sort() };
+  }
+}
+
+/** sha256 in hex; crypto.hash (Node >= 20.12) skips the Hash object: a third of the cost for a 1 KiB file. */
+function sha256Hex(data: Buffer): string {
+  return typeof crypto.hash === 'function' ? crypto.hash('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Deflate options for a small file, the same as a worker's (so the bytes are the same whichever
+ * thread deflated): the smallest window that still reaches back over the whole file, as zlib
+ * allocates state in proportion to it (and the output of a file that fits in the window is the same
+ * as with the full 32 KiB window), and an output chunk near the input size.
+ */
+function smallDeflateOptions(size: number): zlib.ZlibOptions {
+  let windowBits = 15;
+  for (let bits = 9; bits < 15; bits += 1) {
+    if ((1 << bits) - 262 >= size) {
+      windowBits = bits;
+      break;
+    }
+  }
+  return { level: COMPRESSION_LEVEL, windowBits, chunkSize: Math.min(16 * 1024, Math.max(64, size + 64)) };
+}
+
+/** Every file on this thread, in order: small ones read whole, big ones streamed. */
+async function writeInline(writer: ZipWriter, files: readonly SelectedFile[]): Promise<void> {
+  for (let index = 0; index < files.length; index += 1) {
+    const file = files[index] as SelectedFile;
+    if (file.size > SMALL_FILE_BYTES || !writer.small(index)) {
+      await writer.stream(index);
+      continue;
+    }
+    writer.progress(file.size);
+  }
+}
+
+/** Small files in batches on `workers` threads, written in order as their results come back. */
+async function writeWithWorkers(writer: ZipWriter, files: readonly SelectedFile[], workers: number): Promise<void> {
+  const jobs = planJobs(files);
+  const pool = new DeflatePool(workers);
+  const batchesAhead = workers * BATCHES_AHEAD_PER_WORKER + 1;
+  try {
     // Batches are dispatched ahead of the writer (bounded), awaited in order.
     const pending = new Map<number, { slot: SharedArrayBuffer; response: Promise<BatchResponse> }>();
     // One more slot than batches ahead: the batch being written keeps its slot while the next is out.
     const slots = Array.from({ length: batchesAhead + 1 }, () => new SharedArrayBuffer(SLOT_BYTES));
-    const scratch = Buffer.allocUnsafeSlow(SMALL_FILE_BYTES + 1);
     let nextJob = 0;
     const dispatch = (): void => {
       while (nextJob < jobs.length && pending.size < batchesAhead) {
@@ -388,7 +607,7 @@ async function writeZip(zipPath: string, files: readonly SelectedFile[], options
             maxBytes: SMALL_FILE_BYTES,
             level: COMPRESSION_LEVEL,
           };
-          const response = pool !== undefined ? pool.run(request) : Promise.resolve().then(() => processBatch(request, { ...DEPS, scratch }));
+          const response = pool.run(request);
           // Awaited later, in order; this only keeps an early failure from being reported as unhandled.
           response.catch(() => undefined);
           pending.set(nextJob, { slot, response });
@@ -396,59 +615,59 @@ async function writeZip(zipPath: string, files: readonly SelectedFile[], options
         nextJob += 1;
       }
     };
-
-    try {
-      for (let index = 0; index < jobs.length; index += 1) {
-        dispatch();
-        const job = jobs[index] as Job;
-        if (job.kind === 'large') {
-          await stream(job.file);
-          continue;
-        }
-        const { slot, response: responded } = pending.get(index) as { slot: SharedArrayBuffer; response: Promise<BatchResponse> };
-        pending.delete(index);
-        dispatch();
-        const response = await responded;
-        const data = Buffer.from(slot);
-        for (const [position, result] of response.results.entries()) {
-          const file = job.files[position] as SelectedFile;
-          if (result.kind === 'skip') {
-            warnings.push(result.warning);
-            done += file.size;
-          } else if (result.kind === 'large') {
-            // Grew past the small-file size since selection: streamed like any big file.
-            await stream(file);
-          } else {
-            const name = Buffer.from(file.rel, 'utf8');
-            const offset = out.position;
-            const entry = { name, method: result.method, crc: result.crc, compressedSize: result.compressedSize, size: result.size };
-            await out.write(localHeader(entry, false));
-            await out.write(data.subarray(result.start, result.start + result.compressedSize));
-            central.push(centralEntry({ ...entry, offset, mode: file.mode }));
-            record(file, result.size, result.sha256);
-            done += file.size;
-          }
-        }
-        // Every write above has completed: the slot's bytes are in the file and it can be refilled.
-        slots.push(slot);
-        report(done, total);
+    for (let index = 0; index < jobs.length; index += 1) {
+      dispatch();
+      const job = jobs[index] as Job;
+      if (job.kind === 'large') {
+        await writer.stream(job.index);
+        continue;
       }
-      const centralOffset = out.position;
-      let centralSize = 0;
-      for (const entry of central) {
-        centralSize += entry.length;
-        await out.write(entry);
+      const { slot, response: responded } = pending.get(index) as { slot: SharedArrayBuffer; response: Promise<BatchResponse> };
+      pending.delete(index);
+      dispatch();
+      const response = await responded;
+      const data = Buffer.from(slot);
+      for (const [position, result] of response.results.entries()) {
+        const fileIndex = job.first + position;
+        const file = job.files[position] as SelectedFile;
+        if (result.kind === 'skip') {
+          writer.warnings.push(result.warning);
+          writer.progress(file.size);
+        } else if (result.kind === 'large') {
+          // Grew past the small-file size since selection: streamed like any big file.
+          await writer.stream(fileIndex);
+        } else {
+          const stored = data.subarray(result.start, result.start + result.compressedSize);
+          writer.writeEntry(fileIndex, result.method, result.crc, result.size, stored, result.sha256);
+          writer.progress(file.size);
+        }
       }
-      await out.write(endRecords(central.length, centralOffset, centralSize));
-      await out.flush();
-    } finally {
-      await pool?.close();
+      // Every write above has been copied or written out: the slot can be refilled.
+      slots.push(slot);
+      writer.flushProgress();
     }
-    return { files: written, sourceBytes, digest: digest.digest('hex'), warnings: warnings.sort() };
   } finally {
-    await handle.close();
+    await pool.close();
   }
 }
+
+async function writeZip(zipPath: string, files: readonly SelectedFile[], options: WriteOptions): Promise<WriteOutcome> {
+  const workers = Math.max(0, Math.floor(options.workers ?? 0));
+  keepYoungGenerationSmall();
+  // 'wx': the name is fresh inside a fresh mkdtemp folder; never reuse or follow anything there.
+  const fd = fs.openSync(zipPath, 'wx', 0o600);
+  try {
+    // The mode argument is filtered by the umask, which can only remove bits; chmod makes it exact.
+    fs.fchmodSync(fd, 0o600);
+    const writer = new ZipWriter(new Output(fd), files, options.onProgress ?? (() => undefined));
+    if (workers > 0) await writeWithWorkers(writer, files, workers);
+    else await writeInline(writer, files);
+    return writer.finish();
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * Builds the source archive of `root` (or of `options.selection`). The caller owns the result and
  * must call `removeArchive` once the upload is done.

@@ -108,7 +108,7 @@ describe('parallel output', () => {
   it('gives byte-identical zips and digests with 0, 1, 3 and the default number of workers', async () => {
     const root = folder('pool');
     const spec: Record<string, string> = {};
-    // Over the inline limit (512 small files), so the default uses the worker pool.
+    // 700 small files: several batches for the worker threads, one file at a time without them (the default).
     for (let i = 0; i < 700; i += 1) spec[`src/m${Math.floor(i / 50)}/f${i}.js`] = text(200 + ((i * 37) % 3000), i).toString();
     writeTree(root, spec);
     writeFileSync(path.join(root, 'src/big.json'), text(2 * MiB + 3, 9));
