@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Argument } from '../commander.js';
+import { globalOptionsHelp } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
 export function registerCompletion(program: Command, wiring: Wiring): void {
@@ -7,6 +8,7 @@ export function registerCompletion(program: Command, wiring: Wiring): void {
     .command('completion')
     .description('print a shell completion script (commands, subcommands and options) for bash, zsh or fish')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .addHelpText('after', globalOptionsHelp([]))
     .addHelpText(
       'after',
       '\nExamples:\n' +

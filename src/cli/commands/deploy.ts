@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dataDirOption, forceUploadOption } from '../flags.js';
+import { dataDirOption, forceUploadOption, globalOptionsHelp, OUTPUT_GLOBALS } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
 export function registerDeploy(program: Command, wiring: Wiring): void {
@@ -20,6 +20,7 @@ export function registerDeploy(program: Command, wiring: Wiring): void {
     .option('--no-wait', 'return once the deployment is created, without following it (prints the command that follows it)')
     .option('--output <format>', '"url": print only the live URL on stdout (everything else on stderr); not with --json')
     .option('--dry-run', 'print what the deploy would do (the same as `opendeploy plan`) and stop: no credential, no network')
+    .addHelpText('after', globalOptionsHelp(['project', 'env', 'gateway', 'authFile', 'local', 'yes', ...OUTPUT_GLOBALS]))
     .addHelpText(
       'after',
       '\nExamples:\n  $ opendeploy                      deploy the current folder\n  $ opendeploy ./api --subdomain my-api\n  $ opendeploy --local              run it on this machine at http://<name>.localhost:<port>/ until Ctrl-C\n  $ opendeploy --local --detach     the same, in a background local gateway\n  $ opendeploy --no-wait --json     start the deployment and return; follow it with the printed command\n  $ URL=$(opendeploy --output url)  the live URL alone on stdout\n',

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dataDirOption } from '../flags.js';
+import { dataDirOption, globalOptionsHelp, OUTPUT_GLOBALS, TARGET_GLOBALS } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
 export function registerDeployments(program: Command, wiring: Wiring): void {
@@ -10,9 +10,10 @@ export function registerDeployments(program: Command, wiring: Wiring): void {
     .option('--status <status>', 'only deployments with this status (success, failed, building, cancelled, rolled_back, …)')
     .option('--limit <n>', 'at most this many rows (default 20)')
     .addOption(dataDirOption())
+    .addHelpText('after', globalOptionsHelp([...TARGET_GLOBALS, ...OUTPUT_GLOBALS]))
     .addHelpText(
       'after',
-      '\nHonours the global options --project, --service, --env, --gateway, --auth-file, --local, --json.\n\nExamples:\n  $ opendeploy deployments\n  $ opendeploy ls --status failed --limit 5\n  $ opendeploy deployments --project <id> --service api --json\n',
+      '\nExamples:\n  $ opendeploy deployments\n  $ opendeploy ls --status failed --limit 5\n  $ opendeploy deployments --project <id> --service api --json\n',
     )
     .action(lazyAction(wiring, async () => (await import('../handlers/deployments.js')).default));
 }

@@ -1,15 +1,21 @@
 import type { Command } from 'commander';
-import { dataDirOption, noRedeployOption, showSecretsOption } from '../flags.js';
+import { dataDirOption, globalOptionsHelp, noRedeployOption, OUTPUT_GLOBALS, showSecretsOption, TARGET_GLOBALS } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 // Shared with the handler through a module of its own, so the handler never imports this file.
 import { DEFAULT_PULL_FILE } from './env-defaults.js';
 
+/** `env list` and `env get` only read; the others may ask first, so they honour --yes too. */
+const READING = [...TARGET_GLOBALS, ...OUTPUT_GLOBALS];
+const CHANGING = [...TARGET_GLOBALS, 'yes' as const, ...OUTPUT_GLOBALS];
+
 export function registerEnv(program: Command, wiring: Wiring): void {
   const handlers = () => import('../handlers/env.js');
+  const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((line) => `  $ ${line}\n`).join('')}`;
   const env = program
     .command('env')
     .description('runtime variables of the linked service (values redacted unless --show-secrets)')
     .addOption(dataDirOption())
+    .addHelpText('after', globalOptionsHelp(CHANGING))
     .addHelpText(
       'after',
       [
@@ -34,12 +40,16 @@ export function registerEnv(program: Command, wiring: Wiring): void {
     .command('list', { isDefault: true })
     .description('list variable names (values hidden unless --show-secrets)')
     .addOption(showSecretsOption('print the values too'))
+    .addHelpText('after', globalOptionsHelp(READING))
+    .addHelpText('after', examples('opendeploy env list', 'opendeploy env list --show-secrets --service api', 'opendeploy env list --json'))
     .action(lazyAction(wiring, async () => (await handlers()).list));
 
   env
     .command('get <key>')
     .description('show one variable (value hidden unless --show-secrets)')
     .addOption(showSecretsOption('print the value'))
+    .addHelpText('after', globalOptionsHelp(READING))
+    .addHelpText('after', examples('opendeploy env get DATABASE_URL', 'DATABASE_URL=$(opendeploy env get DATABASE_URL --show-secrets)'))
     .action(lazyAction(wiring, async () => (await handlers()).get));
 
   env
@@ -48,12 +58,24 @@ export function registerEnv(program: Command, wiring: Wiring): void {
     .option('--vars-file <file>', 'dotenv file the named KEYs take their values from (the same flag as deploy and env rotate)')
     .option('--from-file <file>', 'read the value of the one KEY from this file (one trailing newline is dropped)')
     .option('--dry-run', 'show what would change (names only) and change nothing')
+    .addHelpText('after', globalOptionsHelp(CHANGING))
+    .addHelpText(
+      'after',
+      examples(
+        'printf %s "$TOKEN" | opendeploy env set API_TOKEN   value from stdin (not in shell history)',
+        'opendeploy env set API_TOKEN                asks for the value at a terminal (input hidden)',
+        'opendeploy env set API_KEY JWT_SECRET --vars-file .env.production',
+        'opendeploy env set LOG_LEVEL=debug --dry-run',
+      ),
+    )
     .action(lazyAction(wiring, async () => (await handlers()).set));
 
   env
     .command('unset <keys...>')
     .description('remove variables (asks first; --yes to skip)')
     .option('--dry-run', 'show what would change (names only) and change nothing')
+    .addHelpText('after', globalOptionsHelp(CHANGING))
+    .addHelpText('after', examples('opendeploy env unset OLD_FLAG', 'opendeploy env unset OLD_FLAG OTHER_FLAG --yes --json'))
     .action(lazyAction(wiring, async () => (await handlers()).unset));
 
   env
@@ -65,10 +87,21 @@ export function registerEnv(program: Command, wiring: Wiring): void {
     .addOption(noRedeployOption('change the variables only; the running deployment keeps the old values until the next deploy'))
     .addOption(showSecretsOption('with --generate: print the generated value'))
     .option('--dry-run', 'show what would change (names only), ask nothing and change nothing')
+    .addHelpText('after', globalOptionsHelp(CHANGING))
+    .addHelpText(
+      'after',
+      examples(
+        'opendeploy env rotate --vars-file .env.production            full replacement, then redeploy',
+        'opendeploy env rotate --vars-file .env.production --dry-run  the key-level diff only',
+        'opendeploy env rotate SESSION_KEY --generate                 new random secret, then redeploy',
+      ),
+    )
     .action(lazyAction(wiring, async () => (await handlers()).rotate));
 
   env
     .command('pull [file]')
     .description(`write the variables to a dotenv file (default ${DEFAULT_PULL_FILE}, mode 0600); --yes to overwrite`)
+    .addHelpText('after', globalOptionsHelp(CHANGING))
+    .addHelpText('after', examples(`opendeploy env pull                 writes ${DEFAULT_PULL_FILE}`, 'opendeploy env pull .env.local --yes  overwrites .env.local'))
     .action(lazyAction(wiring, async () => (await handlers()).pull));
 }

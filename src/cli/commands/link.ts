@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dataDirOption } from '../flags.js';
+import { dataDirOption, globalOptionsHelp, OUTPUT_GLOBALS, TARGET_GLOBALS } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
 export function registerLink(program: Command, wiring: Wiring): void {
@@ -7,6 +7,7 @@ export function registerLink(program: Command, wiring: Wiring): void {
     .command('link [path]')
     .description('link this folder to an existing project (writes .opendeploy/project.json; reads the gateway, changes nothing there)')
     .addOption(dataDirOption())
+    .addHelpText('after', globalOptionsHelp([...TARGET_GLOBALS, 'yes', ...OUTPUT_GLOBALS]))
     .addHelpText(
       'after',
       '\nUses the global --project <id> and --service <id|name>; with several services and no --service, a terminal is asked and anyone else gets the list.\n' +
@@ -16,6 +17,7 @@ export function registerLink(program: Command, wiring: Wiring): void {
   program
     .command('unlink [path]')
     .description('remove the folder\'s link file (.opendeploy/project.json) after confirmation; the project itself is untouched')
+    .addHelpText('after', globalOptionsHelp(['yes', ...OUTPUT_GLOBALS]))
     .addHelpText('after', '\nExamples:\n  $ opendeploy unlink\n  $ opendeploy unlink --yes --json\n')
     .action(lazyAction(wiring, async () => (await import('../handlers/link.js')).unlink));
 }

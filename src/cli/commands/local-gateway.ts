@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { globalOptionsHelp, OUTPUT_GLOBALS } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
 export function registerLocalGateway(program: Command, wiring: Wiring): void {
@@ -11,5 +12,10 @@ export function registerLocalGateway(program: Command, wiring: Wiring): void {
     .option('--ready-timeout <seconds>', 'how long a started app may take to answer HTTP on its port', '60')
     .option('--stop', 'stop the local gateway running for the data folder (e.g. one started by deploy --local --detach)')
     .option('--control-secret', 'serve the test-only /__local endpoints, guarded by a random secret written to <data-dir>/control-secret (header X-OpenDeploy-Control)')
+    .addHelpText('after', globalOptionsHelp(OUTPUT_GLOBALS))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ opendeploy local-gateway                     serve (and restart) the apps deployed with --local, until Ctrl-C\n  $ opendeploy local-gateway --port 4000 --data-dir /tmp/od-gw\n  $ opendeploy local-gateway --stop             stop the one started by deploy --local --detach\n',
+    )
     .action(lazyAction(wiring, async () => (await import('../handlers/local-gateway.js')).default));
 }

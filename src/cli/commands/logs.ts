@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dataDirOption } from '../flags.js';
+import { dataDirOption, globalOptionsHelp, OUTPUT_GLOBALS, TARGET_GLOBALS } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
 export function registerLogs(program: Command, wiring: Wiring): void {
@@ -11,6 +11,7 @@ export function registerLogs(program: Command, wiring: Wiring): void {
     .option('--build', 'build lines of the latest (or named) deployment')
     .option('-f, --follow', 'stream new lines: the app\'s until Ctrl-C; a named deployment\'s until it is over')
     .addOption(dataDirOption())
+    .addHelpText('after', globalOptionsHelp([...TARGET_GLOBALS, ...OUTPUT_GLOBALS]))
     .addHelpText('after', '\nExamples:\n  $ opendeploy logs --tail 50\n  $ opendeploy logs --follow\n  $ opendeploy logs --build --since 10m\n  $ opendeploy logs <deployment-id> --follow --json\n')
     .action(lazyAction(wiring, async () => (await import('../handlers/logs.js')).default));
 }

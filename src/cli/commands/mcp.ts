@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dataDirOption } from '../flags.js';
+import { dataDirOption, globalOptionsHelp, TARGET_GLOBALS } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
 export function registerMcp(program: Command, wiring: Wiring): void {
@@ -7,6 +7,7 @@ export function registerMcp(program: Command, wiring: Wiring): void {
     .command('mcp')
     .description('serve the operations as Model Context Protocol tools on stdio (for AI agents)')
     .addOption(dataDirOption())
+    .addHelpText('after', globalOptionsHelp(TARGET_GLOBALS))
     .addHelpText(
       'after',
       [

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from '../commander.js';
-import { dataDirOption } from '../flags.js';
+import { dataDirOption, globalOptionsHelp, OUTPUT_GLOBALS, TARGET_GLOBALS } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
 export function registerOpen(program: Command, wiring: Wiring): void {
@@ -10,6 +10,7 @@ export function registerOpen(program: Command, wiring: Wiring): void {
     .addOption(new Option('--dashboard', 'the project page in the dashboard instead of the app'))
     .addOption(new Option('--print', 'print the URL only, never start a browser'))
     .addOption(dataDirOption())
+    .addHelpText('after', globalOptionsHelp([...TARGET_GLOBALS, ...OUTPUT_GLOBALS]))
     .addHelpText(
       'after',
       '\nOn a terminal with a browser the URL is opened; in CI, with --json, --print or without a display it is printed on stdout.\n' +

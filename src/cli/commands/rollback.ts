@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { dataDirOption } from '../flags.js';
+import { dataDirOption, globalOptionsHelp, OUTPUT_GLOBALS, TARGET_GLOBALS } from '../flags.js';
 import { lazyAction, type Wiring } from '../lazy.js';
 
 export function registerRollback(program: Command, wiring: Wiring): void {
@@ -7,6 +7,7 @@ export function registerRollback(program: Command, wiring: Wiring): void {
     .command('rollback [deployment]')
     .description('roll back to the previous successful deployment (or the one named)')
     .addOption(dataDirOption())
+    .addHelpText('after', globalOptionsHelp([...TARGET_GLOBALS, 'yes', ...OUTPUT_GLOBALS]))
     .addHelpText(
       'after',
       '\nExamples:\n  $ opendeploy rollback                 back to the release before the current one\n  $ opendeploy rollback <deployment-id> --yes --json\n',
