@@ -57,6 +57,11 @@ const MachineLocalShape = {
     .object({ service_id: z.string(), to: z.string(), from: z.string().nullable(), known: z.array(z.string()) })
     .optional(),
   url: z.string().optional(),
+  /**
+   * The local gateway's data folder (absolute) when the folder was deployed or linked with
+   * `--local --data-dir`: later commands here reach the same gateway without repeating the flag.
+   */
+  data_dir: z.string().optional(),
   updated_at: z.string().optional(),
 };
 

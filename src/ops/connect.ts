@@ -77,9 +77,11 @@ export async function selectGateway<L extends LocalGatewayLease>(
       nextAction: 'Run the command through the opendeploy CLI, or pass --gateway with the URL of a running gateway.',
     });
   }
+  // A folder deployed with --local --data-dir remembers the folder, so plain commands reach the same gateway.
+  const dataDir = options.dataDir ?? (linked?.gateway === LOCAL_GATEWAY_MARKER ? linked.data_dir : undefined);
   const embedded = await start(
     {
-      ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+      ...(dataDir !== undefined ? { dataDir } : {}),
       ...(options.simulate ? { simulate: true } : {}),
       ...(options.detach ? { detach: true } : {}),
     },

@@ -101,6 +101,7 @@ export async function linkProject(input: {
         : [await chooseService(session, projectId, inEnvironment, options.service)].filter((s): s is Service => s !== null);
     const service = chosen.length === 1 ? chosen[0]! : null;
     const gateway = embedded ? LOCAL_GATEWAY_MARKER : credential.gateway;
+    const dataDir = options.dataDir !== undefined ? path.resolve(exec.cwd, options.dataDir) : linked?.data_dir;
     const state: ProjectState = {
       version: 1,
       gateway,
@@ -112,6 +113,7 @@ export async function linkProject(input: {
       dependencies: dependencies
         .filter((dep) => !dep.environment || dep.environment === environment)
         .map((dep) => ({ engine: dep.dependency_id ?? dep.type ?? dep.name ?? 'database', dependency_id: dep.id })),
+      ...(embedded && dataDir !== undefined ? { data_dir: dataDir } : {}),
     };
     await writeProjectState(root, state);
     audit.info('link', { project_id: project.id, service_id: service?.id ?? null, environment, replaced });

@@ -146,6 +146,8 @@ async function deployCommand(target: string | undefined, options: DeployOptions,
           signal,
           ...(useLocal ? { gatewayLabel: LOCAL_GATEWAY_MARKER } : {}),
         });
+        // Remembered in local.json, so later commands in this folder reach the same local gateway.
+        if (embedded && options.dataDir !== undefined) ctx.state.data_dir = embedded.gateway.dataDir;
         await runDeployPipeline(ctx);
         liveUrl = ctx.url;
       });
