@@ -227,17 +227,36 @@ async function hasRunningRelease(target: OpsTarget, serviceId: string): Promise<
 
 export async function runLogs(input: LogsInput): Promise<LogsResult> {
   const { target, reporter } = input;
-  if (input.runtime === true && input.deploymentId === undefined && !input.build) {
-    const service = target.service!;
-    const { running, status } = await hasRunningRelease(target, service.id);
-    if (running) return runServiceLogs(input, service);
-    reporter.info(`${service.name} has no running release${status ? ` (its status is ${status})` : ''}, so there is no app output to show; showing the logs of its latest deployment instead.`);
+  if (input.runtime !== true || input.deploymentId !== undefined || input.build) return runDeploymentLogs(input);
+  const service = target.service!;
+  const { running, status } = await hasRunningRelease(target, service.id);
+  if (running) {
+    const result = await runServiceLogs(input, service);
+    if (result !== UNSERVED) return result;
+    reporter.warn("This gateway does not serve the running app's output (404); showing the logs of the latest deployment instead.");
+    return runDeploymentLogs(input);
   }
-  return runDeploymentLogs(input);
+  reporter.info(`${service.name} has no running release${status ? ` (its status is ${status})` : ''}, so there is no app output to show; showing the logs of its latest deployment instead.`);
+  const deployment = await runDeploymentLogs(input);
+  if (!input.follow || deployment.status !== 'success' || deployment.deployment_id === undefined) return deployment;
+  // Followed a deployment to its success: the app runs now, so keep following its output from
+  // the moment the release went live (what it printed before is in the deployment's log above).
+  const live = await target.client.getDeployment(deployment.deployment_id);
+  reporter.info(`${service.name} is running now; following its output (Ctrl-C stops).`);
+  const since = typeof live.completed_at === 'string' && !Number.isNaN(Date.parse(live.completed_at)) ? new Date(Date.parse(live.completed_at)).toISOString() : undefined;
+  const result = await runServiceLogs({ ...input, ...(since ? { since } : {}) }, service);
+  return result === UNSERVED ? deployment : { ...result, count: result.count + deployment.count };
+}
+
+/** The gateway has no service-logs route (404 before any line): the caller falls back to deployment logs. */
+const UNSERVED = Symbol('unserved');
+
+function isMissingRoute(error: unknown): boolean {
+  return error instanceof OdError && error.code === 'not_found';
 }
 
 /** The running app's output: the last lines, or (`--follow`) a stream that only Ctrl-C ends. */
-async function runServiceLogs(input: LogsInput, service: { id: string; name: string }): Promise<LogsResult> {
+async function runServiceLogs(input: LogsInput, service: { id: string; name: string }): Promise<LogsResult | typeof UNSERVED> {
   const { target, reporter, signal } = input;
   const projectId = target.projectId;
   if (!(await registerServiceValues(target.client, projectId, service.id))) {
@@ -247,7 +266,13 @@ async function runServiceLogs(input: LogsInput, service: { id: string; name: str
   const stopped = (): OdError => new StoppedFollowing(service.name, 'opendeploy logs --follow');
   const result = (): LogsResult => ({ service_id: service.id, source: 'runtime', count: printer.count });
   if (!input.follow) {
-    const response = await target.client.getServiceLogs(projectId, service.id, { tail: input.tail, ...(input.since ? { since: input.since } : {}) });
+    let response;
+    try {
+      response = await target.client.getServiceLogs(projectId, service.id, { tail: input.tail, ...(input.since ? { since: input.since } : {}) });
+    } catch (error) {
+      if (isMissingRoute(error)) return UNSERVED;
+      throw error;
+    }
     // One read: every line is its own, even two equal ones in the same millisecond.
     response.logs.slice(-input.tail).forEach((line, index) => printer.print(toEvent(line), `read:${index}`));
     if (signal.aborted) throw stopped();
@@ -259,14 +284,15 @@ async function runServiceLogs(input: LogsInput, service: { id: string; name: str
   // is reconnected once, from the last timestamp printed; a second break with no line between stops.
   let broken: unknown;
   let reconnects = 0;
+  let connections = 0;
   for (;;) {
-    const countBefore = printer.count;
     const since = printer.lastTimestamp ?? input.since;
     if (reconnects > 0) {
       reporter.warn(`The log stream broke (${(broken as Error | undefined)?.message ?? 'closed early'}); reconnecting once from ${printer.lastTimestamp ?? 'the start'}.`);
       const missed = await target.client.getServiceLogs(projectId, service.id, since ? { since } : { tail: input.tail });
       for (const line of missed.logs) printer.print(toEvent(line));
     }
+    const countBefore = printer.count;
     try {
       const query = reconnects > 0 && since ? { since } : { tail: input.tail, ...(input.since ? { since: input.since } : {}) };
       for await (const event of target.client.streamServiceLogs(projectId, service.id, { ...query, signal })) {
@@ -278,10 +304,12 @@ async function runServiceLogs(input: LogsInput, service: { id: string; name: str
       broken = new Error('the stream closed');
     } catch (error) {
       if (signal.aborted) throw stopped();
+      if (connections === 0 && printer.count === 0 && isMissingRoute(error)) return UNSERVED;
       if (!isBroken(error)) throw error;
       broken = error;
     }
-    // A connection that delivered lines earns a fresh reconnect; two breaks in a row stop.
+    connections += 1;
+    // A connection that delivered new lines earns a fresh reconnect; two breaks in a row stop.
     if (printer.count > countBefore) reconnects = 0;
     reconnects += 1;
     if (reconnects > 1) {
