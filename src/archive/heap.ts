@@ -15,6 +15,9 @@
  */
 import v8 from 'node:v8';
 
+/** The V8 setting applied: the young generation never grows past its starting size. */
+export const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
+
 let applied = false;
 
 /** Whether this V8 is one the setting was measured on. */
@@ -26,5 +29,5 @@ export function youngGenerationCapSupported(version: string = process.versions.v
 export function keepYoungGenerationSmall(): void {
   if (applied) return;
   applied = true;
-  if (youngGenerationCapSupported()) v8.setFlagsFromString('--semi-space-growth-factor=1');
+  if (youngGenerationCapSupported()) v8.setFlagsFromString(YOUNG_GENERATION_FLAG);
 }
