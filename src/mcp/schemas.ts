@@ -219,7 +219,10 @@ export const StatusSchema = z.object({
     .nullable(),
   bound: z.boolean(),
   claim_url: z.string().nullable(),
-  dashboard_url: z.string(),
+  /** null when no local gateway serves the project after the command (see local_gateway). */
+  dashboard_url: z.string().nullable(),
+  /** Only for a project on the local gateway when no gateway serves it: how to start one. */
+  local_gateway: z.object({ running: z.literal(false), start_command: z.string() }).optional(),
 });
 
 export const DeploymentRowSchema = z.object({

@@ -1,6 +1,9 @@
 import { get } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastEvent, runCli, type CliRun } from '../helpers/cli.js';
+import { lastEvent, REPO_ROOT, runCli, type CliRun } from '../helpers/cli.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 
 /**
@@ -16,6 +19,17 @@ let app: string;
 let deployed: Record<string, unknown>;
 
 /** The one JSON document a one-shot command prints (a single line, or an indented object). */
+/** Whether a result line is valid against the published JSON Schema of this command's result. */
+async function matchesPublishedSchema(line: Record<string, unknown>): Promise<boolean> {
+  const published = JSON.parse(await readFile(path.join(REPO_ROOT, 'schema', 'opendeploy-json.schema.json'), 'utf8')) as Record<string, unknown>;
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  ajv.addSchema(published, 'opendeploy');
+  const validate = ajv.getSchema('opendeploy#/$defs/result.status')!;
+  const valid = validate({ type: 'result', ...line }) === true;
+  if (!valid) console.error(JSON.stringify(validate.errors));
+  return valid;
+}
+
 function documentOf(run: CliRun): Record<string, unknown> {
   const text = run.stdout.trim();
   try {
@@ -62,6 +76,7 @@ describe('status of a local project', () => {
     expect(services.map((s) => s.url)).toEqual([deployed.url]);
     expect(report.dashboard_url).toBe(deployed.dashboard_url);
     expect('local_gateway' in report).toBe(false);
+    expect(await matchesPublishedSchema(report)).toBe(true);
     expect(await statusOf(String(deployed.url))).toBe(200);
     expect(await statusOf(String(deployed.dashboard_url))).toBe(200);
   });
@@ -80,6 +95,7 @@ describe('status of a local project', () => {
     expect(report.dashboard_url).toBeNull();
     expect(report.local_gateway).toEqual({ running: false, start_command: `opendeploy local-gateway --data-dir ${dataDir}` });
     expect(json.stdout).not.toMatch(/localhost:\d+/);
+    expect(await matchesPublishedSchema(report)).toBe(true);
 
     const human = await runCli(['status', '--local', '--data-dir', dataDir], { cwd: app, env: { OPENDEPLOY_HOME: home } });
     expect(human.code, human.stderr).toBe(0);
