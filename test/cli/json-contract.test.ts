@@ -253,6 +253,19 @@ describe('every --json output line against the published schema', () => {
     expect(String(listening.url)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api$/);
   });
 
+  it('deploy --local without a terminal detaches (result with stop_command); local-gateway --stop stops it', async () => {
+    const dataDir = await tempDir('od-detach-');
+    const localEnv = { OPENDEPLOY_HOME: await tempDir('od-home-') };
+    try {
+      const run = await runCli(['deploy', await copyFixture('static-site'), '--local', '--data-dir', dataDir, '--json'], { env: localEnv, timeoutMs: 60_000 });
+      const detached = stream(run, 'deploy').result;
+      expect([detached.status, detached.detached, detached.stop_command]).toEqual(['success', true, `opendeploy local-gateway --stop --data-dir ${dataDir}`]);
+    } finally {
+      const stop = oneResult(await runCli(['local-gateway', '--stop', '--data-dir', dataDir, '--json'], { env: localEnv }), 'local-gateway --stop');
+      expect([stop.status, stop.data_dir]).toEqual(['stopped', dataDir]);
+    }
+  }, 90_000);
+
   it('deploy --no-wait (result status started) and cancel', async () => {
     const slow = await startTestGateway({ buildDurationMs: 20_000 });
     try {
