@@ -45,10 +45,14 @@ export const DeploymentsShape = {
 
 export const LogsShape = {
   ...TargetShape,
-  deployment_id: z.string().optional().describe('deployment whose logs to read (default: the service\'s latest)'),
+  deployment_id: z.string().optional().describe('deployment whose logs to read (default: the running app\'s output, see runtime)'),
   tail: z.number().int().min(1).max(10_000).optional().describe('last N lines (default 100)'),
   since: z.string().optional().describe('RFC3339 time or a duration back from now (30s, 10m, 1h)'),
-  build: z.boolean().optional().describe('build lines only'),
+  build: z.boolean().optional().describe('build lines of a deployment (default: the service\'s latest) instead of the app\'s output'),
+  runtime: z
+    .boolean()
+    .optional()
+    .describe("with no deployment_id: true (default) reads what the running app prints (its latest deployment's logs when nothing runs); false reads the latest deployment's logs"),
 };
 
 export const EnvSetShape = {
@@ -253,7 +257,11 @@ export const DeploymentsSchema = z.object({
 });
 
 export const LogsSchema = z.object({
-  deployment_id: z.string(),
+  /** `runtime`: what the running app printed; `deployment`: a deployment's build and start lines. */
+  source: z.enum(['runtime', 'deployment']),
+  /** The deployment whose logs these are (null for the app's output). */
+  deployment_id: z.string().nullable(),
+  service_id: z.string().nullable(),
   count: z.number(),
   lines: z.array(z.object({ timestamp: z.string().nullable(), level: z.string().nullable(), source: z.string().nullable(), message: z.string() })),
 });

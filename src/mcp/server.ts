@@ -150,8 +150,8 @@ function specs(): Record<(typeof TOOL_NAMES)[number], ToolSpec<never>> {
       body: deploymentsTool,
     }),
     logs: spec({
-      title: 'Deployment logs',
-      description: `The last lines of a deployment's logs (default: the service's latest deployment), with timestamps; variable values are hidden. Read-only. ${TARGET_NOTE}`,
+      title: 'Logs',
+      description: `The last lines of logs, with timestamps; variable values are hidden. With no deployment_id: what the service's running app prints (source "runtime"; when nothing runs, its latest deployment's logs), or with runtime: false the latest deployment's logs; with deployment_id or build: that deployment's logs (source "deployment"). Read-only. ${TARGET_NOTE}`,
       input: schemas.LogsShape,
       output: schemas.LogsSchema,
       annotations: { readOnlyHint: true, openWorldHint: true },

@@ -341,9 +341,15 @@ export interface LogsArgs extends TargetArgs {
   tail?: number | undefined;
   since?: string | undefined;
   build?: boolean | undefined;
+  runtime?: boolean | undefined;
 }
 
-/** The last lines of a deployment's logs (one-shot: an MCP call returns once, it does not follow). */
+/**
+ * The last lines of logs, one-shot (an MCP call returns once, it does not follow). As the CLI's
+ * `logs`: with no deployment named and no `build`, what the running app prints (or, when nothing
+ * runs, its latest deployment's logs: `source` says which); `runtime: false` reads the latest
+ * deployment's logs instead.
+ */
 export async function logsTool(call: Call & { args: LogsArgs }): Promise<ToolOutput> {
   const { args, session } = call;
   const since = args.since !== undefined ? parseSince(args.since) : undefined;
@@ -357,6 +363,7 @@ export async function logsTool(call: Call & { args: LogsArgs }): Promise<ToolOut
       since,
       build: args.build === true,
       follow: false,
+      runtime: args.runtime !== false,
       signal: session.signal,
     });
     const lines = call.reporter.captured.logs.map((line) => ({
@@ -365,7 +372,16 @@ export async function logsTool(call: Call & { args: LogsArgs }): Promise<ToolOut
       source: line.source ?? null,
       message: line.message,
     }));
-    return { data: { deployment_id: result.deployment_id, count: result.count, lines } };
+    const runtime = result.source === 'runtime';
+    return {
+      data: {
+        source: runtime ? 'runtime' : 'deployment',
+        deployment_id: runtime ? null : (result.deployment_id ?? null),
+        service_id: result.service_id ?? target.service?.id ?? null,
+        count: result.count,
+        lines,
+      },
+    };
   });
 }
 

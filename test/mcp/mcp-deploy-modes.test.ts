@@ -178,6 +178,51 @@ describe('opendeploy mcp against a hosted gateway', () => {
     expect(rows.at(-1)).toMatchObject({ service_id: serviceId, status: 'success' });
     expect(await settled(server, target, rows.at(-1)!.id)).toMatchObject({ status: 'success', live: true });
   });
+
+  it("a failed deploy: the tool error carries cause_id and the fix command with the server's --gateway", async () => {
+    await gw.nextDeployment(BUILD_FAILURE);
+    const error = await failed(server, 'deploy');
+    const fix = `opendeploy redeploy --source . --gateway ${gw.url}`;
+    expect(error).toMatchObject({
+      error_code: 'build_failed',
+      next_action: `Run the build locally, fix the error quoted above, then run \`${fix}\`.`,
+      details: { status: 'failed', cause_id: 'E1', cause: 'the build command failed', evidence: ['npm ERR! missing script: build'], fix_command: fix },
+    });
+  });
+});
+
+describe('opendeploy mcp logs', () => {
+  it("with no deployment named: the running app's output, as the gateway serves it; runtime: false and build read the deployment's", async () => {
+    const app = await copyFixture('node-http');
+    const server = await startServer(app, ['--gateway', gw.url], { HOME: home, OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN });
+    try {
+      const deployed = await ok(server, 'deploy', { name: 'mcp-logs' });
+      const projectId = String(deployed.project_id);
+      const serviceId = String(deployed.service_id);
+      const deploymentId = String(deployed.deployment_id);
+      const served = async (route: string): Promise<[string, string][]> => {
+        const response = await fetch(`${gw.url}${route}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        expect(response.status).toBe(200);
+        return ((await response.json()) as { logs: { timestamp: string; message: string }[] }).logs.map((row) => [row.timestamp, row.message]);
+      };
+      const pairs = (logs: Record<string, unknown>): [string, string][] => (logs.lines as { timestamp: string; message: string }[]).map((line) => [line.timestamp, line.message]);
+
+      const runtime = await ok(server, 'logs');
+      const appLines = await served(`/v1/projects/${projectId}/services/${serviceId}/logs?tail=100`);
+      expect(appLines.length).toBeGreaterThan(0);
+      expect({ ...runtime, lines: pairs(runtime) }).toEqual({ source: 'runtime', deployment_id: null, service_id: serviceId, count: appLines.length, lines: appLines });
+
+      const deployment = await ok(server, 'logs', { runtime: false });
+      const deploymentLines = await served(`/v1/deployments/${deploymentId}/logs?tail=100`);
+      expect({ ...deployment, lines: pairs(deployment) }).toEqual({ source: 'deployment', deployment_id: deploymentId, service_id: serviceId, count: deploymentLines.length, lines: deploymentLines });
+      expect(await ok(server, 'logs', { deployment_id: deploymentId })).toMatchObject({ source: 'deployment', deployment_id: deploymentId, count: deploymentLines.length });
+      const build = await ok(server, 'logs', { build: true });
+      expect(build).toMatchObject({ source: 'deployment', deployment_id: deploymentId });
+      expect((build.lines as { source: string }[]).every((line) => line.source === 'buildctl')).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('opendeploy mcp with local: true', () => {

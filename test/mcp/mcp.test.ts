@@ -431,9 +431,10 @@ describe('opendeploy mcp: a scripted agent session', () => {
       let list = await ok(server, 'deployments');
       expect((list.deployments as Record<string, unknown>[]).map((d) => [d.id, d.status, d.live])).toEqual([[first, 'success', true]]);
 
-      // logs of the live deployment
-      const logs = await ok(server, 'logs');
+      // logs of the live deployment (with no deployment named, logs reads the app's output: runtime: false asks for the deployment's)
+      const logs = await ok(server, 'logs', { runtime: false });
       expect(logs.deployment_id).toBe(first);
+      expect(logs.source).toBe('deployment');
       // The same lines the gateway serves, with their timestamps.
       const served = await fetch(`${gw.url}/v1/deployments/${first}/logs?tail=100`, { headers: { authorization: `Bearer ${TOKEN}` } });
       const rows = ((await served.json()) as { logs: { timestamp: string; message: string }[] }).logs;
