@@ -97,7 +97,8 @@ describe('status of a local project', () => {
     expect(json.stdout).not.toMatch(/localhost:\d+/);
     expect(await matchesPublishedSchema(report)).toBe(true);
 
-    const human = await runCli(['status', '--local', '--data-dir', dataDir], { cwd: app, env: { OPENDEPLOY_HOME: home } });
+    // Without the flags: the folder's link remembers the data folder, and the command names it.
+    const human = await runCli(['status'], { cwd: app, env: { OPENDEPLOY_HOME: home } });
     expect(human.code, human.stderr).toBe(0);
     const text = human.stdout + human.stderr;
     expect(text).not.toMatch(/localhost:\d+/);
