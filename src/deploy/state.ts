@@ -95,19 +95,29 @@ const LocalStateSchema = z.object({
 });
 
 export type ProjectState = z.infer<typeof ProjectStateSchema>;
-
-const MACHINE_LOCAL_KEYS = Object.keys(MachineLocalShape) as (keyof typeof MachineLocalShape)[];
-const SHARED_KEYS = Object.keys(ProjectStateSchema.shape).filter((key) => !(key in MachineLocalShape)) as (keyof ProjectState)[];
 export type ServiceLink = z.infer<typeof ServiceLinkSchema>;
 type LocalState = z.infer<typeof LocalStateSchema>;
+
+const MACHINE_LOCAL_KEYS = Object.keys(MachineLocalShape) as (keyof typeof MachineLocalShape)[];
+/** project.json's keys, in the order the file lists them. */
+const SHARED_KEYS = Object.keys(ProjectStateSchema.shape).filter((key) => !(key in MachineLocalShape)) as (keyof ProjectState)[];
 
 function statePath(root: string): string {
   return path.join(stateDir(root), 'project.json');
 }
 
 /** `.opendeploy/local.json`: this machine's side of the link. */
-export function localStatePath(root: string): string {
+function localStatePath(root: string): string {
   return path.join(stateDir(root), 'local.json');
+}
+
+/** How the errors of a state file name it. */
+interface StateFileWords {
+  /** "…is not valid JSON, so opendeploy cannot tell <unknown>." */
+  unknown: string;
+  /** "…does not look like <kind> (…)." */
+  kind: string;
+  nextAction: string;
 }
 
 const LINK_WORDS: StateFileWords = {
@@ -121,14 +131,6 @@ const LOCAL_WORDS: StateFileWords = {
   kind: "opendeploy's machine-local state",
   nextAction: 'Delete the file (it holds only what this machine remembers; the next run reads the rest from the gateway), then re-run.',
 };
-
-interface StateFileWords {
-  /** "…is not valid JSON, so opendeploy cannot tell <unknown>." */
-  unknown: string;
-  /** "…does not look like <kind> (…)." */
-  kind: string;
-  nextAction: string;
-}
 
 /** Reads and validates one state file; `undefined` when it does not exist. */
 async function readStateFile<T>(file: string, schema: z.ZodType<T>, words: StateFileWords): Promise<T | undefined> {
