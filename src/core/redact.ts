@@ -52,9 +52,18 @@ export function stripUrlCredentials(text: string): string {
   return text.replace(URL_USERINFO, '$1***@');
 }
 
+/**
+ * Scrubs only what is secret by its shape (token-shaped strings, URL credentials). For JSON keys:
+ * they are names, and scrubbing registered values out of them would turn `keys_changed` into
+ * `keys_***` whenever some variable's value happens to be the word "changed".
+ */
+export function scrubTokens(text: string): string {
+  return stripUrlCredentials(text).replace(TOKEN_PATTERN, (match) => `${match.slice(0, 4)}***`);
+}
+
 /** Scrubs token-shaped strings, URL credentials and registered secret values out of free text. */
 export function scrubText(text: string): string {
-  let out = stripUrlCredentials(text).replace(TOKEN_PATTERN, (match) => `${match.slice(0, 4)}***`);
+  let out = scrubTokens(text);
   for (const secret of registered) {
     if (out.includes(secret)) out = out.split(secret).join('***');
   }

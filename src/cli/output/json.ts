@@ -1,4 +1,4 @@
-import { scrubText, scrubTextExcept } from '../../core/redact.js';
+import { scrubText, scrubTextExcept, scrubTokens } from '../../core/redact.js';
 import type { OdError } from '../../core/errors.js';
 import { errorAllowList, type LogEvent, type Reporter } from '../../core/reporter.js';
 import { isByteProgress, Throttle, TransferMeters } from './progress.js';
@@ -6,6 +6,23 @@ import { isByteProgress, Throttle, TransferMeters } from './progress.js';
 export interface Streams {
   stdout: { write(chunk: string): unknown };
   stderr: { write(chunk: string): unknown };
+}
+
+/**
+ * Scrubs every string value before the object is serialised, not the serialised line: a secret
+ * holding a quote or a newline would not match its JSON-escaped form, and keys are names that
+ * must survive (a variable whose value is "changed" must not rename `keys_changed`). Keys are
+ * still cleared of token-shaped strings.
+ */
+function scrubJson(value: unknown, allowed: readonly string[], depth = 0): unknown {
+  if (typeof value === 'string') return allowed.length > 0 ? scrubTextExcept(value, allowed) : scrubText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 32) return '[depth]';
+  if (Array.isArray(value)) return value.map((item) => scrubJson(item, allowed, depth + 1));
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return scrubJson(JSON.parse(JSON.stringify(value)), allowed, depth + 1);
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) out[scrubTokens(key)] = scrubJson(inner, allowed, depth + 1);
+  return out;
 }
 
 /**
@@ -24,8 +41,7 @@ export class JsonReporter implements Reporter {
   ) {}
 
   private emit(event: Record<string, unknown>, allowed: string[] = []): void {
-    const line = JSON.stringify(event);
-    this.streams.stdout.write(`${allowed.length > 0 ? scrubTextExcept(line, allowed) : scrubText(line)}\n`);
+    this.streams.stdout.write(`${JSON.stringify(scrubJson(event, allowed))}\n`);
   }
 
   stageStart(): void {
