@@ -83,6 +83,25 @@ export async function resolveOpsTarget(input: ResolveTargetInput): Promise<OpsTa
 }
 
 /**
+ * The project's services. A 404 here means the project itself is unknown to this gateway (a
+ * mistyped --project, a project deleted since, or one another account owns): say that, rather
+ * than naming the services route.
+ */
+async function listServicesOf(target: OpsTarget): Promise<Service[]> {
+  try {
+    return await target.client.listServices(target.projectId);
+  } catch (error) {
+    if (error instanceof OdError && error.code === 'not_found') {
+      throw new OdError('not_found', `Project ${target.projectId} was not found on ${target.gatewayUrl}.`, {
+        nextAction: 'Check the project id (the dashboard shows it), the gateway (--gateway or OD_GATEWAY) and that this credential belongs to the owning account (`opendeploy auth status`).',
+        details: { project_id: target.projectId },
+      });
+    }
+    throw error;
+  }
+}
+
+/**
  * --service (id or name) wins; one linked service is used as is; several → ask on a TTY, otherwise
  * `invalid_input` listing them so an agent can re-run with --service.
  */
@@ -90,7 +109,7 @@ async function pickService(target: OpsTarget, session: ResolveTargetInput['sessi
   const linked = target.state?.project_id === target.projectId ? target.state.services : [];
   let candidates: { id: string; name: string }[] = linked.map((link) => ({ id: link.service_id, name: link.name }));
   if (candidates.length === 0 || wanted) {
-    const remote: Service[] = await target.client.listServices(target.projectId);
+    const remote: Service[] = await listServicesOf(target);
     candidates = remote.map((service) => ({ id: service.id, name: service.name ?? service.id }));
   }
   if (wanted) {
