@@ -99,9 +99,14 @@ describe('opendeploy logs --follow', () => {
 
   it('Ctrl-C stops following with exit 130', async () => {
     const running = await startDeployment();
+    // One Ctrl-C: several lines can arrive in one chunk, and a second Ctrl-C ends the process at once.
+    let killed = false;
     const run = await cli(['logs', running, '--follow', '--json'], {
       onEvent: (event, child) => {
-        if (event.type === 'log') child.kill('SIGINT');
+        if (event.type === 'log' && !killed) {
+          killed = true;
+          child.kill('SIGINT');
+        }
       },
     });
     expect(run.code).toBe(130);
