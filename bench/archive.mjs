@@ -13,7 +13,11 @@
  * - `many`: ~100,000 files: 10,000 source files of ~1 KiB, 75,000 under node_modules/ and 15,000
  *   under .git/ that both leave out.
  *
- * Flags: --runs N (default 5), --tree media|many (default both), --keep (leave the trees).
+ * Before the trees, the memory floor is measured the same way (median of 3): `node -e 0`, and a
+ * `node` that only imports the archive module.
+ *
+ * Flags: --runs N (default 5), --tree media|many (default both), --keep (leave the trees),
+ * --workers N (worker threads for buildArchive; default: its own default, none).
  * OPENDEPLOY_DIST=/path/to/dist overrides where the built module is loaded from.
  * Needs `zip` (Info-ZIP) and GNU time at /usr/bin/time: `apt-get install zip time`.
  */
@@ -29,15 +33,22 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = process.env.OPENDEPLOY_DIST ?? path.join(here, '..', 'dist');
 const MiB = 1024 * 1024;
 
+// Floor mode: the archive module imported, nothing done.
+if (process.argv[2] === '--import-only') {
+  await import(pathToFileURL(path.join(dist, 'archive', 'index.js')).href);
+  process.exit(0);
+}
+
 // Child mode: one whole-process archive build, result as JSON on stdout.
 if (process.argv[2] === '--child') {
   const { selectFiles, buildArchive, removeArchive } = await import(pathToFileURL(path.join(dist, 'archive', 'index.js')).href);
+  const workers = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
   // The walk and the zip writing are timed apart (buildArchive would walk itself when not given
   // a selection; the total is the same).
   const start = performance.now();
   const selection = await selectFiles(process.argv[3]);
   const walked = performance.now();
-  const result = await buildArchive(process.argv[3], { selection });
+  const result = await buildArchive(process.argv[3], workers === undefined ? { selection } : { selection, workers });
   const written = performance.now();
   await removeArchive(result);
   process.stdout.write(
@@ -54,6 +65,7 @@ const flag = (name) => {
 const RUNS = Number(flag('--runs') ?? 5);
 const TREES = flag('--tree') ? [flag('--tree')] : ['media', 'many'];
 const KEEP = args.includes('--keep');
+const WORKERS = flag('--workers');
 
 /** Text that differs per file, so compression has realistic work to do. */
 function sourceText(seed, bytes) {
@@ -156,6 +168,14 @@ for (const tool of ['zip', '/usr/bin/time']) {
   }
 }
 
+{
+  const floor = (commandArgs) => median([0, 1, 2].map(() => timed(process.execPath, commandArgs, os.tmpdir()).rss));
+  const bare = floor(['-e', '0']);
+  const imported = floor([fileURLToPath(import.meta.url), '--import-only']);
+  console.log(`node ${process.version}, load average ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  console.log(`memory floor: node -e 0 ${bare.toFixed(1)} MiB, archive module imported ${imported.toFixed(1)} MiB`);
+}
+
 for (const tree of TREES) {
   const root = mkdtempSync(path.join(os.tmpdir(), `od-archive-bench-${tree}-`));
   const zipOut = path.join(mkdtempSync(path.join(os.tmpdir(), 'od-archive-bench-zip-')), 'out.zip');
@@ -169,7 +189,7 @@ for (const tree of TREES) {
     let zipBytes = 0;
     let lastDigest;
     for (let run = 0; run < RUNS; run += 1) {
-      const a = timed(process.execPath, [fileURLToPath(import.meta.url), '--child', root], root);
+      const a = timed(process.execPath, [fileURLToPath(import.meta.url), '--child', root, ...(WORKERS === undefined ? [] : [WORKERS])], root);
       info = JSON.parse(a.stdout);
       if (lastDigest !== undefined && lastDigest !== info.digest) throw new Error('digest changed between identical runs');
       lastDigest = info.digest;
@@ -189,7 +209,9 @@ for (const tree of TREES) {
     console.log(`[${tree}] ${info.files} entries, ${(info.sourceBytes / MiB).toFixed(1)} MiB source`);
     console.log(`  opendeploy:   median ${oursMs.toFixed(0)} ms (walk ${median(ours.map((r) => r.selectMs)).toFixed(0)}, zip ${median(ours.map((r) => r.writeMs)).toFixed(0)}), peak RSS median ${oursRss.toFixed(1)} MiB (max ${Math.max(...ours.map((r) => r.rss)).toFixed(1)}), zip ${(info.bytes / MiB).toFixed(1)} MiB`);
     console.log(`  zip -qr:      median ${theirsMs.toFixed(0)} ms, peak RSS median ${theirsRss.toFixed(1)} MiB, zip ${(zipBytes / MiB).toFixed(1)} MiB`);
-    console.log(`  time ratio opendeploy / zip -qr: ${(oursMs / theirsMs).toFixed(2)}`);
+    const ratios = ours.map((run, index) => run.ms / theirs[index].ms);
+    console.log(`  time ratio opendeploy / zip -qr: ${(oursMs / theirsMs).toFixed(2)} (medians); per paired run ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}, median ${median(ratios).toFixed(2)}`);
+    console.log(`  load average at the end: ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   } finally {
     if (!KEEP) rmSync(root, { recursive: true, force: true });
     else if (existsSync(root)) console.log(`  kept ${root}`);
