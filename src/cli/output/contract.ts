@@ -99,6 +99,16 @@ const EnvListResultSchema = z.looseObject({
   variables: z.record(z.string(), z.string()),
   count: z.number(),
   values_redacted: z.boolean(),
+  /** The live (running) deployment, or null when the service has none. */
+  live_deployment_id: z.string().nullable(),
+  /** The live_* comparison is null when there is no live deployment or the gateway shows no variable snapshot for it. */
+  live_differs: z.boolean().nullable(),
+  /** Per key of the service's set: how the live deployment holds it. */
+  live: z.record(z.string(), z.enum(['same', 'different', 'missing'])).nullable(),
+  /** Keys the live deployment has that the service no longer has. */
+  live_only: z.array(z.string()).nullable(),
+  /** The live deployment's values of the keys that differ or are only there (`<redacted>` without --show-secrets). */
+  live_variables: z.record(z.string(), z.string()).nullable(),
 });
 
 const EnvGetResultSchema = z.looseObject({
