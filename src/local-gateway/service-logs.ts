@@ -29,19 +29,29 @@ export interface ServiceLogEntry {
   line: ServiceLogLine;
 }
 
+/**
+ * The last SERVICE_LOG_LIMIT entries. Dropping the oldest moves a start index; the array is
+ * compacted once that many were dropped, so a chatty app costs O(1) per line, not a shift of the
+ * whole buffer.
+ */
 class Ring {
-  private readonly entries: ServiceLogEntry[] = [];
+  private entries: ServiceLogEntry[] = [];
+  private start = 0;
   private next = 0;
 
   push(line: ServiceLogLine): ServiceLogEntry {
     const entry = { seq: this.next++, line };
     this.entries.push(entry);
-    if (this.entries.length > SERVICE_LOG_LIMIT) this.entries.splice(0, this.entries.length - SERVICE_LOG_LIMIT);
+    if (this.entries.length - this.start > SERVICE_LOG_LIMIT) this.start += 1;
+    if (this.start >= SERVICE_LOG_LIMIT) {
+      this.entries = this.entries.slice(this.start);
+      this.start = 0;
+    }
     return entry;
   }
 
   all(): readonly ServiceLogEntry[] {
-    return this.entries;
+    return this.start === 0 ? this.entries : this.entries.slice(this.start);
   }
 }
 
