@@ -7,7 +7,10 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import type { App } from '../../src/local-gateway/app.js';
 import { ACTIVE_REGION_ID } from '../../src/local-gateway/index.js';
+import { SERVICE_LOG_LIMIT, ServiceLogs, selectEntries } from '../../src/local-gateway/service-logs.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { deployLinked, readProjectJson, startDeploymentViaApi } from '../helpers/linked-app.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
@@ -210,4 +213,28 @@ describe('GET /v1/projects/:id/services/:sid/logs/stream', () => {
     expect(logFrames(resumed.frames).map((f) => [f.id, f.line.message])).toEqual([[before.length + 2, 'GET /d 200']]);
     resumed.stop();
   }, 30_000);
+});
+
+describe('the ring of one service', () => {
+  it('keeps the last 10,000 lines with their sequence numbers, per service, and announces each one', () => {
+    const events = new EventEmitter();
+    const logs = new ServiceLogs({ events } as unknown as App);
+    const announced: number[] = [];
+    events.on('service-log:a', (entry: { seq: number }) => announced.push(entry.seq));
+    for (let i = 0; i < SERVICE_LOG_LIMIT * 2 + 5; i++) logs.append('a', 'dep-1', 'info', `line ${i}`, new Date(Date.UTC(2030, 0, 1, 0, 0, 0, i)).toISOString());
+    logs.append('b', 'dep-2', 'warn', 'other service');
+    const kept = logs.entries('a');
+    expect(SERVICE_LOG_LIMIT).toBe(10_000);
+    expect(kept).toHaveLength(10_000);
+    expect(kept[0]).toEqual({ seq: 10_005, line: { timestamp: '2030-01-01T00:00:10.005Z', level: 'info', message: 'line 10005', source: 'runtime', deployment_id: 'dep-1' } });
+    expect(kept.at(-1)!.seq).toBe(20_004);
+    expect(announced).toHaveLength(20_005);
+    expect(logs.entries('b').map((e) => [e.seq, e.line.message, e.line.level])).toEqual([[0, 'other service', 'warn']]);
+    expect(logs.entries('c')).toEqual([]);
+    // since, then tail.
+    const since = Date.parse('2030-01-01T00:00:20.000Z');
+    expect(selectEntries(kept, since, undefined).map((e) => e.seq)).toEqual([20_000, 20_001, 20_002, 20_003, 20_004]);
+    expect(selectEntries(kept, since, 2).map((e) => e.seq)).toEqual([20_003, 20_004]);
+    expect(selectEntries(kept, undefined, 0)).toEqual([]);
+  });
 });

@@ -29,6 +29,8 @@ http
 process.on('SIGTERM', () => process.exit(0));
 `;
 
+const SECRET = 'runtime-log-secret-5c1d9e77b2';
+
 let gw: LocalGateway;
 let token: string;
 let app: string;
@@ -69,7 +71,10 @@ beforeAll(async () => {
   await mkdir(app);
   await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'logs-app', version: '1.0.0', private: true, main: 'server.js', scripts: { start: 'node server.js' } }, null, 2));
   await writeFile(path.join(app, 'server.js'), SERVER);
-  const deployed = await cli(['deploy', '--json'], { timeoutMs: 120_000 });
+  // A variable whose value must never reach a log through the gateway (the app does not print it).
+  const envFile = path.join(await tempDir('od-env-'), 'app.env');
+  await writeFile(envFile, `API_SECRET=${SECRET}\n`);
+  const deployed = await cli(['deploy', '--env-file', envFile, '--json'], { timeoutMs: 120_000 });
   expect(deployed.code, deployed.stderr).toBe(0);
   const result = lastEvent(deployed)!;
   url = String(result.url);
@@ -98,6 +103,16 @@ describe('opendeploy logs on a running app', () => {
     expect(messages.some((message) => /^logs-app listening on \d+$/.test(message))).toBe(true);
     expect(messages.filter((message) => message.endsWith(' GET /one-shot'))).toHaveLength(1);
     expect(lastEvent(run)).toEqual({ type: 'result', service_id: serviceId, source: 'runtime', count: lines.length });
+  });
+
+  it('the gateway writes no variable value into the service log or the deployment log', async () => {
+    const service = await api(`/v1/projects/${projectId}/services/${serviceId}/env`);
+    expect(service.variables.API_SECRET).toBe(SECRET);
+    const runtime = JSON.stringify(await api(`/v1/projects/${projectId}/services/${serviceId}/logs?tail=10000`));
+    const deployment = JSON.stringify(await api(`/v1/deployments/${deploymentId}/logs?tail=10000`));
+    expect(runtime).toContain('logs-app listening on');
+    expect(runtime).not.toContain(SECRET);
+    expect(deployment).not.toContain(SECRET);
   });
 
   it('--build: only the build lines of the latest deployment', async () => {
