@@ -171,6 +171,29 @@ describe('after a rollback to an older upload', () => {
   });
 });
 
+describe('after a rollback to an older upload, the changes that do not redeploy', () => {
+  it('env set and unset point at redeploy --source (a plain redeploy would refuse); rotate --dry-run says the real run is refused', async () => {
+    const hint = `The rolled-back release ${rolledBack} keeps running with the old values, and \`opendeploy redeploy\` refuses after this rollback because the project's current source is newer; to deploy the newer source with these values, run \`opendeploy redeploy --source ${app}\`.`;
+    const set = await cli(['env', 'set', 'FEATURE_FLAG=on-7c1e2a']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout.trim().split('\n').pop()).toBe(hint);
+    const unset = await cli(['env', 'unset', 'FEATURE_FLAG', '--yes']);
+    expect(unset.code, unset.stderr).toBe(0);
+    expect(unset.stdout.trim().split('\n').pop()).toBe(hint);
+    expect(set.stdout + set.stderr + unset.stdout + unset.stderr).not.toContain('on-7c1e2a');
+
+    await gw.clearRequests();
+    const plan = await cli(['env', 'rotate', 'SESSION_SECRET', '--generate', '--dry-run', '--json']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(doc(plan)).toMatchObject({ dry_run: true, then: 'redeploy', refused: 'conflict', newer_source_command: `opendeploy redeploy --source ${app}` });
+    expect(await changes()).toEqual([]);
+    const human = await cli(['env', 'rotate', 'SESSION_SECRET', '--generate', '--dry-run']);
+    expect(human.stdout).toContain(
+      `Without --dry-run this is refused: the live release is rollback deployment ${rolledBack} and its redeploy would build the newer source. Add --no-redeploy to change the variables only, or deploy the newer source with \`opendeploy redeploy --source ${app}\`.`,
+    );
+  });
+});
+
 describe('after a rollback to a release of the same source', () => {
   it('env rotate and db add rebuild the live release with the new variables', async () => {
     const same = await copyFixture('node-http');

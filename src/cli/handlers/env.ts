@@ -13,6 +13,7 @@ import { mayPrompt } from '../../core/session.js';
 import { plural, shellQuote } from '../../core/text.js';
 import { targetFlags } from '../../core/target-flags.js';
 import { resolveOpsTarget, type OpsOptions, type OpsTarget } from '../../ops/target.js';
+import { newerSourceAfterRollback } from '../../ops/redeploy.js';
 import {
   REDACTED_HUMAN,
   REDACTED_JSON,
@@ -119,20 +120,35 @@ function humanValue(value: string): string {
   return /[\u0000-\u001f\u007f]|^\s|\s$/.test(value) || value === '' ? JSON.stringify(value) : value;
 }
 
-function redeployHint(target: OpsTarget): string {
-  return `The running deployment keeps the old values until the next deploy: run \`opendeploy redeploy\`${target.state?.project_id === target.projectId ? '' : ` --project ${target.projectId}`} to apply them.`;
+/**
+ * What to run so the running app gets the new values. After a rollback to an older upload a plain
+ * `redeploy` refuses (it would build the newer source), so the hint names the command that deploys
+ * the newer source instead of one that would fail. A failed check falls back to the plain hint: the
+ * change itself already succeeded and must not be reported as a failure.
+ */
+async function redeployHint(target: OpsTarget, flags: string[]): Promise<string> {
+  const newer = await newerSourceAfterRollback(target, flags).catch(() => undefined);
+  if (newer) {
+    return `The rolled-back release ${newer.live.deployment_id} keeps running with the old values, and \`opendeploy redeploy\` refuses after this rollback because the project's current source is newer; to deploy the newer source with these values, run \`${newer.next.command}\`.`;
+  }
+  return `The running deployment keeps the old values until the next deploy: run \`${shellQuote(['opendeploy', 'redeploy', ...flags])}\` to apply them.`;
 }
 
 /** `--dry-run`: the plan, names only, and nothing asked, sent or deployed. */
-function showPlan(ctx: CommandEnv, plan: EnvPlan): number {
+async function showPlan(ctx: CommandEnv, plan: EnvPlan, target: OpsTarget, flags: string[]): Promise<number> {
   const { service } = plan;
+  // A rotate whose redeploy would undo a rollback is refused by the real run: the plan says so.
+  const refusal = !plan.unchanged && plan.then === 'redeploy' ? await newerSourceAfterRollback(target, flags) : undefined;
   const human = plan.unchanged
     ? [`Service ${service.name} already has these values; nothing would change.`]
     : [
         `Would change service ${service.name}: ${describeDiff(plan.diff)}${plan.then === 'redeploy' ? ', then redeploy it' : ''}.`,
         ...(plan.consent ? ['This change asks for confirmation (or --yes) when run without --dry-run.'] : []),
+        ...(refusal
+          ? [`Without --dry-run this is refused: the live release is rollback deployment ${refusal.live.deployment_id} and its redeploy would build the newer source. Add --no-redeploy to change the variables only, or deploy the newer source with \`${refusal.next.command}\`.`]
+          : []),
       ];
-  ctx.reporter.document({ dry_run: true, ...envPlanView(plan) }, [...human, 'Nothing was changed (--dry-run).']);
+  ctx.reporter.document({ dry_run: true, ...envPlanView(plan), ...(refusal ? { refused: 'conflict', newer_source_command: refusal.next.command } : {}) }, [...human, 'Nothing was changed (--dry-run).']);
   return 0;
 }
 
@@ -370,7 +386,7 @@ async function envSet(ctx: EnvCommandEnv, options: EnvOptions, assignments: stri
   }
   return withTarget(ctx, options, async (target) => {
     const plan = await planEnvRequest(target, { kind: 'set', updates });
-    if (options.dryRun === true) return showPlan(ctx, plan);
+    if (options.dryRun === true) return showPlan(ctx, plan, target, targetFlags(options));
     const { service, keys } = plan;
     const { outcome } = await applyEnvPlan(target, plan, ctx.session);
     if (!outcome) {
@@ -380,7 +396,7 @@ async function envSet(ctx: EnvCommandEnv, options: EnvOptions, assignments: stri
     warnUnexpected(ctx, outcome);
     ctx.reporter.document(envSetResult(plan, outcome), [
       `Set ${keys.join(', ')} on service ${service.name} (${describeDiff(outcome.diff)}; read back and verified).`,
-      redeployHint(target),
+      await redeployHint(target, targetFlags(options)),
     ]);
     return 0;
   });
@@ -392,7 +408,7 @@ async function envUnset(ctx: CommandEnv, options: EnvOptions, keys: string[], co
   for (const key of keys) assertEnvKey(key);
   return withTarget(ctx, options, async (target) => {
     const plan = await planEnvRequest(target, { kind: 'unset', keys });
-    if (options.dryRun === true) return showPlan(ctx, plan);
+    if (options.dryRun === true) return showPlan(ctx, plan, target, targetFlags(options));
     await confirm(ctx, plan.consent, command);
     const { outcome } = await applyEnvPlan(target, plan, ctx.session);
     // Every key exists (the plan refuses otherwise), so removing them always changes something.
@@ -400,7 +416,7 @@ async function envUnset(ctx: CommandEnv, options: EnvOptions, keys: string[], co
     warnUnexpected(ctx, outcome);
     ctx.reporter.document(envUnsetResult(plan, outcome), [
       `Removed ${plan.keys.join(', ')} from service ${plan.service.name} (read back and verified).`,
-      redeployHint(target),
+      await redeployHint(target, targetFlags(options)),
     ]);
     return 0;
   });
@@ -453,7 +469,7 @@ async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | und
 
   return withTarget(ctx, options, async (target) => {
     const plan = await planEnvRequest(target, request);
-    if (options.dryRun === true) return showPlan(ctx, plan);
+    if (options.dryRun === true) return showPlan(ctx, plan, target, targetFlags(options));
     const { service } = plan;
     if (plan.unchanged) {
       ctx.reporter.document(envRotateResult(plan, undefined), [`Service ${service.name} already has exactly these variables; nothing changed and nothing was redeployed.`]);
@@ -478,7 +494,7 @@ async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | und
     const summary = { ...envRotateResult(plan, outcome), ...(revealed.length ? { value: generated } : {}) };
     const valueLines = revealed.length ? [`${key}=${generated}`] : [];
     if (!deployment) {
-      emitDocument(ctx, { ...summary, deployment_id: null, redeploy_needed: true }, [replacedLine(outcome), ...valueLines, redeployHint(target)], revealed);
+      emitDocument(ctx, { ...summary, deployment_id: null, redeploy_needed: true }, [replacedLine(outcome), ...valueLines, await redeployHint(target, targetFlags(options))], revealed);
       return 0;
     }
     ctx.reporter.result(

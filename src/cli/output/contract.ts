@@ -130,6 +130,10 @@ const EnvDryRunResultSchema = z.looseObject({
   changed: z.boolean(),
   needs_consent: z.boolean(),
   then: z.string(),
+  /** Set when the real run would be refused (its redeploy would undo a rollback to an older upload). */
+  refused: z.literal('conflict').optional(),
+  /** With `refused`: the command that deploys the newer source instead. */
+  newer_source_command: z.string().optional(),
 });
 
 const EnvRotateResultSchema = z.looseObject({
@@ -177,6 +181,27 @@ const ResizeResultSchema = z.looseObject({
   redeployed: z.literal(false),
   verified: z.boolean().optional(),
   warning: z.string().optional(),
+});
+
+const PortResultSchema = z.looseObject({
+  status: z.literal('success'),
+  project_id: z.string(),
+  service_id: z.string(),
+  service: z.string(),
+  /** `show` without a number, `set` with one. */
+  action: z.enum(['show', 'set']),
+  /** The service's port (read back after a change). */
+  port: z.number().int().nullable(),
+  locked: z.boolean(),
+  /** show: what the analysis of the linked folder finds (null: none, or the folder is not linked). */
+  analysed_port: z.number().int().nullable().optional(),
+  previous_port: z.number().int().nullable().optional(),
+  changed: z.boolean().optional(),
+  /** set: the variables that followed the port (PORT, when it named the old one). */
+  variables_changed: z.array(z.string()).optional(),
+  redeployed: z.boolean().optional(),
+  deployment_id: nullableString.optional(),
+  url: nullableString.optional(),
 });
 
 const DbAddResultSchema = z.looseObject({
@@ -300,6 +325,7 @@ export const RESULT_SCHEMAS = {
   cancel: result(CancelResultSchema),
   triage: result(TriageSchema),
   resize: result(ResizeResultSchema),
+  port: result(PortResultSchema),
   'db add': result(DbAddResultSchema),
   'domain check': result(DomainCheckSchema),
   'domain rename': result(DomainRenameResultSchema),
