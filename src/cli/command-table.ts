@@ -29,6 +29,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   { module: 'triage', name: 'triage', term: 'triage [options] [deployment]', summary: 'read the logs and state of a failed deployment, name the cause and the fix (changes nothing)' },
   { module: 'redeploy', name: 'redeploy', term: 'redeploy [options]', summary: 'redeploy the linked service from its current source (no upload); --source <path> uploads a folder first' },
   { module: 'resize', name: 'resize', term: 'resize [options]', summary: 'change the CPU, memory and replicas of the linked service (no redeploy)' },
+  { module: 'port', name: 'port', term: 'port [options] [port]', summary: "show or set the port the linked service's app listens on (takes effect with the next deployment)" },
   { module: 'db', name: 'db', term: 'db', summary: 'managed databases of the linked project' },
   { module: 'domain', name: 'domain', term: 'domain', summary: 'the generated <prefix>.opendeploy.run domain of the linked service' },
   { module: 'env', name: 'env', term: 'env [options]', summary: 'runtime variables of the linked service (values redacted unless --show-secrets)' },
@@ -61,6 +62,7 @@ export async function loadRegister(module: string): Promise<Register> {
     case 'triage': return (await import('./commands/triage.js')).registerTriage;
     case 'redeploy': return (await import('./commands/redeploy.js')).registerRedeploy;
     case 'resize': return (await import('./commands/resize.js')).registerResize;
+    case 'port': return (await import('./commands/port.js')).registerPort;
     case 'db': return (await import('./commands/db.js')).registerDb;
     case 'domain': return (await import('./commands/domain.js')).registerDomain;
     case 'env': return (await import('./commands/env.js')).registerEnv;

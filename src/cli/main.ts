@@ -20,12 +20,21 @@ export async function main(argv: string[], io: RunIo = defaultIo()): Promise<num
     { json },
     argv,
   );
-  const { unknownCommand } = await import('./suggest.js');
+  const { unknownCommand, unknownSubcommand } = await import('./suggest.js');
   const unknown = unknownCommand(argv, program, io.cwd);
   if (unknown) {
     return usageError(io, json, `"${unknown.operand}" is neither a command nor a folder here.`, [
       unknown.suggestion ? `Did you mean \`opendeploy ${unknown.suggestion}\`?` : 'Run `opendeploy --help` for the commands.',
       `To deploy a folder, pass its path (./${unknown.operand}).`,
+    ]);
+  }
+  const unknownSub = unknownSubcommand(argv, program);
+  if (unknownSub) {
+    const { group, operand, suggestion, subcommands } = unknownSub;
+    return usageError(io, json, `Unknown command \`${group} ${operand}\`.`, [
+      suggestion
+        ? `Did you mean \`opendeploy ${group} ${suggestion}\`?`
+        : `\`opendeploy ${group}\` has the subcommands ${subcommands.join(', ')}; run \`opendeploy ${group} --help\` for usage.`,
     ]);
   }
   try {

@@ -71,3 +71,54 @@ export function unknownCommand(argv: string[], program: Command, cwd: string): U
   if (/[\\/.~]/.test(operand) || existsSync(path.resolve(cwd, operand))) return undefined;
   return { operand, suggestion: closest(operand, names) };
 }
+
+export interface UnknownSubcommand {
+  /** The command group (`env`, `db`, `domain`, `auth`). */
+  group: string;
+  operand: string;
+  suggestion: string | undefined;
+  subcommands: string[];
+}
+
+/** Long and short names of the options that take a value. */
+function valueOptionsOf(commands: Command[]): Set<string> {
+  const names = new Set<string>();
+  for (const command of commands) {
+    for (const option of command.options) {
+      if (!option.required && !option.optional) continue;
+      if (option.long) names.add(option.long);
+      if (option.short) names.add(option.short);
+    }
+  }
+  return names;
+}
+
+/**
+ * A command group's first operand must name one of its subcommands: a group with a default
+ * subcommand (`env` lists, `auth` shows the status) would otherwise take a mistyped name as that
+ * subcommand's argument ("Too many arguments for 'list'"). Only that one position is checked, so
+ * the subcommands' own arguments (`env set KEY`) are never looked at. Undefined when the run should
+ * go ahead.
+ */
+export function unknownSubcommand(argv: string[], program: Command): UnknownSubcommand | undefined {
+  const groups = program.commands.filter((command) => command.commands.length > 0);
+  const operands: { index: number; value: string }[] = [];
+  const valueOptions = valueOptionsOf([program, ...groups, ...groups.flatMap((group) => group.commands)]);
+  for (let index = 0; index < argv.length && operands.length < 2; index += 1) {
+    const arg = argv[index]!;
+    if (arg === '--') return undefined;
+    if (arg.startsWith('-') && arg !== '-') {
+      if (!arg.includes('=') && valueOptions.has(arg)) index += 1;
+      continue;
+    }
+    operands.push({ index, value: arg });
+  }
+  const [first, second] = operands;
+  if (!first || !second) return undefined;
+  const group = groups.find((command) => command.name() === first.value || command.aliases().includes(first.value));
+  if (!group) return undefined;
+  const subcommands = group.commands.filter((command) => command.name() !== 'help').map((command) => command.name());
+  const names = group.commands.flatMap((command) => [command.name(), ...command.aliases()]);
+  if (names.includes(second.value) || second.value === 'help') return undefined;
+  return { group: group.name(), operand: second.value, suggestion: closest(second.value, names), subcommands };
+}

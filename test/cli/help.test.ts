@@ -131,6 +131,6 @@ describe('command groups and typos', () => {
   it('a mistyped subcommand: "did you mean", exit 2', async () => {
     const run = await runCli(['domain', 'chek', 'my-app', '--no-color']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe("✖ Unknown command 'chek'.\n  → Did you mean check?\n");
+    expect(run.stderr).toBe('✖ Unknown command `domain chek`.\n  → Did you mean `opendeploy domain check`?\n');
   });
 });

@@ -81,9 +81,9 @@ describe('suggestions for mistyped commands', () => {
     expect(JSON.parse(result.stdout)).toEqual({
       type: 'error',
       error_code: 'invalid_input',
-      message: "Unknown command 'ad'.",
+      message: 'Unknown command `db ad`.',
       retryable: false,
-      next_action: 'Did you mean add?',
+      next_action: 'Did you mean `opendeploy db add`?',
     });
   });
 });

@@ -266,7 +266,7 @@ describe('the analysed port wins on a linked service', () => {
       {
         type: 'warning',
         code: 'port_locked',
-        message: 'The analysis finds port 8080 for node-http, but its service is locked to port 3000 in the dashboard; leaving it at 3000.',
+        message: 'The analysis finds port 8080 for node-http, but its service is locked to port 3000 in the dashboard; leaving it at 3000. To use 8080, run `opendeploy port 8080`.',
         service: 'node-http',
         service_id: serviceId,
         port: 3000,
