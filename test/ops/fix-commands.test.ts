@@ -163,6 +163,15 @@ describe('every command the playbook prints parses with the real CLI', () => {
     }
   });
 
+  it('the missing-variables warning carries the deploy target flags, and --service only once', () => {
+    expect(missingVarsWarning('web', ['API_KEY'], true, ['--project', 'p-1', '--local', '--data-dir', '/srv/od dir'])).toBe(
+      'web will start without a required variable: API_KEY (the analysis marks it required; the app will likely fail without it). ' +
+        "Pass it in a dotenv file with `opendeploy --vars-file <file> --project p-1 --local --data-dir '/srv/od dir'`, or set it with " +
+        "`opendeploy env set API_KEY=... --project p-1 --local --data-dir '/srv/od dir' --service web` and then `opendeploy redeploy --project p-1 --local --data-dir '/srv/od dir' --service web`.",
+    );
+    expect(missingVarsWarning('web', ['API_KEY'], true, ['--service', 'web'])).toContain('`opendeploy env set API_KEY=... --service web` and then `opendeploy redeploy --service web`');
+  });
+
   it('the parser itself rejects what does not exist', async () => {
     await expect(parse('opendeploy resize --mem 2Gi')).rejects.toThrow(/unknown option/);
     await expect(parse('opendeploy db ad postgres')).rejects.toThrow();

@@ -1,4 +1,5 @@
 import { envSetCommand, listNames } from '../../diagnose/playbook.js';
+import { commandWriter } from '../../core/target-flags.js';
 import { missingRequiredVars, requiredVarNames } from '../../diagnose/required-vars.js';
 import { requireClient, type DeployContext } from '../context.js';
 import { dnsSafeName } from './project.js';
@@ -25,7 +26,7 @@ export async function requiredVarsStage(ctx: DeployContext): Promise<void> {
     ctx.audit.warn('plan.required_vars', { service_id: link.service_id, missing });
     ctx.reporter.warning(
       'missing_required_vars',
-      missingVarsWarning(link.name, missing, several),
+      missingVarsWarning(link.name, missing, several, ctx.inputs.targetFlags),
       { service: link.name, service_id: link.service_id, missing_required_vars: missing },
     );
   }
@@ -37,14 +38,17 @@ export function allMissingRequired(ctx: DeployContext): string[] {
 }
 
 /** The warning: names only, and the two ways to pass them (both commands parse, see test/ops/fix-commands.test.ts). */
-export function missingVarsWarning(serviceName: string, missing: readonly string[], severalServices: boolean): string {
+export function missingVarsWarning(serviceName: string, missing: readonly string[], severalServices: boolean, targetFlags: readonly string[] = []): string {
   const one = missing.length === 1;
   const them = one ? 'it' : 'them';
-  const serviceFlag = severalServices ? ` --service ${serviceName}` : '';
+  // The day-2 commands act on the same target as this deploy: its flags, plus the service's name
+  // when the project has several and the run did not name one.
+  const flags = severalServices && !targetFlags.includes('--service') ? [...targetFlags, '--service', serviceName] : [...targetFlags];
+  const od = commandWriter(flags);
   return (
     `${serviceName} will start without ${one ? 'a required variable' : `${missing.length} required variables`}: ${listNames(missing)} ` +
     `(the analysis marks ${them} required; the app will likely fail without ${them}). ` +
-    `Pass ${them} in a dotenv file with \`opendeploy --vars-file <file>\`, or set ${them} with ` +
-    `\`${envSetCommand(missing)}${serviceFlag}\` and then \`opendeploy redeploy${serviceFlag}\`.`
+    `Pass ${them} in a dotenv file with \`${commandWriter(targetFlags)('--vars-file <file>')}\`, or set ${them} with ` +
+    `\`${envSetCommand(missing, od)}\` and then \`${od('redeploy')}\`.`
   );
 }
