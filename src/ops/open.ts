@@ -3,7 +3,10 @@
  * project's page in the dashboard. Read-only; opening a browser is the CLI's business.
  */
 import { OdError } from '../core/errors.js';
+import { commandWriter } from '../core/target-flags.js';
+import { shellQuote } from '../core/text.js';
 import { dashboardUrl } from '../auth/index.js';
+import { LOCAL_GATEWAY_MARKER } from '../deploy/state.js';
 import { serviceUrl } from './status.js';
 import type { OpsTarget } from './target.js';
 
@@ -28,4 +31,23 @@ export async function urlToOpen(target: OpsTarget, dashboard: boolean): Promise<
     });
   }
   return { url, kind: 'app', project_id: target.projectId, service_id: service.id };
+}
+
+/**
+ * A project on the local gateway that no gateway serves: the command reached it through a gateway
+ * started for itself, which stops when it returns, so the URL (`*.localhost:<port>` or its
+ * dashboard page) would name a port nothing listens on. Undefined when the URL is served.
+ */
+export function unservedLocalUrl(target: OpsTarget, dashboard: boolean, dataDirFlag: string | undefined): OdError | undefined {
+  if (!target.embedded || target.embedded.background === true) return undefined;
+  // The data folder the command used: the flag, or the one the folder's link remembers.
+  const dataDir = dataDirFlag ?? (target.state?.gateway === LOCAL_GATEWAY_MARKER ? target.state.data_dir : undefined);
+  const start = shellQuote(['opendeploy', 'local-gateway', ...(dataDir ? ['--data-dir', dataDir] : [])]);
+  const again = commandWriter(target.targetFlags)(dashboard ? 'open --dashboard' : 'open');
+  const what = dashboard ? "the project's dashboard page" : "the project's apps";
+  return new OdError('gateway_unreachable', `No local gateway is running for project ${target.projectId}, so nothing serves ${what}; nothing was opened.`, {
+    retryable: false,
+    nextAction: `Start it with \`${start}\` (it restarts the current releases and prints their URLs; Ctrl-C stops it), then run \`${again}\` again.`,
+    details: { project_id: target.projectId, service_id: target.service?.id ?? null, local_gateway: { running: false, start_command: start } },
+  });
 }

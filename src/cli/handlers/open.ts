@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
-import { urlToOpen } from '../../ops/open.js';
+import { unservedLocalUrl, urlToOpen } from '../../ops/open.js';
 import { mayPrompt, type ExecutionContext } from '../../core/session.js';
 import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
@@ -41,6 +41,8 @@ export default async function openCommand({ options, io }: Invocation<OpenOption
   return runHandler(options, io, async ({ exec, reporter, session }) => {
     const target = await resolveOpsTarget({ session, options, needService: options.dashboard !== true });
     try {
+      const unserved = unservedLocalUrl(target, options.dashboard === true, options.dataDir);
+      if (unserved) throw unserved;
       const found = await urlToOpen(target, options.dashboard === true);
       // Only a person at a terminal gets a browser; CI, agents and --json get the URL on stdout.
       const opened = options.print !== true && mayPrompt(exec) ? await startBrowser(found.url, exec) : false;
