@@ -9,6 +9,7 @@
  * the last timestamp seen; a second break in a row stops the command.
  */
 import { OdError } from '../core/errors.js';
+import { commandWriter } from '../core/target-flags.js';
 import type { ExecutionContext } from '../core/session.js';
 import type { LogEvent, Reporter } from '../core/reporter.js';
 import type { Deployment, LogLine } from '../gateway/index.js';
@@ -203,8 +204,8 @@ export class StoppedFollowing extends OdError {
   }
 }
 
-function interrupted(id: string): OdError {
-  return new StoppedFollowing(`deployment ${id}`, `opendeploy logs ${id} --follow`);
+function interrupted(id: string, flags: readonly string[] = []): OdError {
+  return new StoppedFollowing(`deployment ${id}`, commandWriter(flags)(`logs ${id} --follow`));
 }
 
 /** Statuses of a service that nothing serves (the app stopped, crashed or was never started). */
@@ -263,7 +264,7 @@ async function runServiceLogs(input: LogsInput, service: { id: string; name: str
     reporter.warn("Could not read the service's variables to hide them; log lines may show their values.");
   }
   const printer = new LinePrinter(input);
-  const stopped = (): OdError => new StoppedFollowing(service.name, 'opendeploy logs --follow');
+  const stopped = (): OdError => new StoppedFollowing(service.name, commandWriter(target.targetFlags)('logs --follow'));
   const result = (): LogsResult => ({ service_id: service.id, source: 'runtime', count: printer.count });
   if (!input.follow) {
     let response;
@@ -333,7 +334,7 @@ async function runDeploymentLogs(input: LogsInput): Promise<LogsResult> {
   }
   const printer = new LinePrinter(input);
   for (const line of await readTail(input, id)) printer.print(line);
-  if (signal.aborted) throw interrupted(id);
+  if (signal.aborted) throw interrupted(id, input.target.targetFlags);
   if (!input.follow) {
     if (printer.count === 0) reporter.info(`No${input.build ? ' build' : ''} log lines for deployment ${id}${input.since ? ` since ${input.since}` : ''}.`);
     return { deployment_id: id, count: printer.count };
@@ -365,7 +366,7 @@ async function runDeploymentLogs(input: LogsInput): Promise<LogsResult> {
           break;
         }
       }
-      if (signal.aborted) throw interrupted(id);
+      if (signal.aborted) throw interrupted(id, input.target.targetFlags);
       if (finalStatus === undefined) {
         // Closed without an end event: over, or broken?
         const now = await target.client.getDeployment(id);
@@ -378,13 +379,13 @@ async function runDeploymentLogs(input: LogsInput): Promise<LogsResult> {
         }
       }
     } catch (error) {
-      if (signal.aborted) throw interrupted(id);
+      if (signal.aborted) throw interrupted(id, input.target.targetFlags);
       if (!isBroken(error)) throw error;
       broken = error;
     }
   }
   // Ctrl-C that raced with the end of the stream still means "interrupted".
-  if (signal.aborted) throw interrupted(id);
+  if (signal.aborted) throw interrupted(id, input.target.targetFlags);
   if (finalStatus === undefined) {
     const reason = broken instanceof Error ? broken.message : 'it closed early';
     throw new OdError('gateway_unreachable', `The log stream of deployment ${id} broke twice (${reason}); stopped following.`, {

@@ -158,6 +158,21 @@ describe('opendeploy logs on a running app', () => {
     });
   });
 
+  it('from another folder with --project/--service, the follow-again command carries them', { timeout: 60_000 }, async () => {
+    const elsewhere = await tempDir('od-unlinked-');
+    const run = await cli(['logs', '--follow', '--tail', '1', '--json', '--project', projectId, '--service', serviceId], {
+      cwd: elsewhere,
+      onEvent: (event, child) => {
+        if (event.type === 'log') child.kill('SIGINT');
+      },
+    });
+    expect(run.code, run.stderr).toBe(130);
+    expect(errorOf(run)).toMatchObject({
+      error_code: 'interrupted',
+      next_action: `Run \`opendeploy logs --follow --project ${projectId} --service ${serviceId}\` to follow again.`,
+    });
+  });
+
   it('Ctrl-C on a person\'s logs --follow: the lines on stdout, then a plain line on stderr saying nothing changed (no error mark), exit 130', { timeout: 60_000 }, async () => {
     const child = spawn(process.execPath, [BIN, 'logs', '--follow', '--tail', '1'], {
       cwd: app,
