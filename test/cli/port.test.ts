@@ -5,6 +5,7 @@
  * request, and refuses an impossible port before any request. Every `--json` line is checked against
  * the published JSON Schema.
  */
+import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -219,4 +220,20 @@ describe('opendeploy port', () => {
       expect(await gw.requests()).toEqual([]);
     });
   }
+});
+
+describe('completion', () => {
+  it('bash completes the command and its option', async () => {
+    const script = await runCli(['completion', 'bash']);
+    expect(script.code).toBe(0);
+    const file = path.join(await tempDir('od-port-completion-'), 'opendeploy.bash');
+    await writeFile(file, script.stdout);
+    const complete = (words: string[]): string[] => {
+      const run = spawnSync('bash', ['--norc', '--noprofile', '-c', `source ${JSON.stringify(file)}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})\nCOMP_CWORD=${words.length - 1}\n_opendeploy_complete\nprintf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      return run.stdout.split('\n').filter((word) => word !== '');
+    };
+    expect(complete(['opendeploy', 'por'])).toEqual(['port']);
+    expect(complete(['opendeploy', 'port', '--re'])).toEqual(['--redeploy']);
+  });
 });
