@@ -142,7 +142,7 @@ function readText(body: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
     body.on('data', (chunk: Buffer) => chunks.push(chunk));
     body.once('end', () => resolve(new TextDecoder().decode(Buffer.concat(chunks))));
-    body.once('error', (err) => reject(relabel(err)));
+    body.on('error', (err) => reject(relabel(err)));
     body.once('close', () => {
       if (!body.complete) reject(transportError('the connection closed before the response was complete', SERVER_CLOSED));
     });
@@ -153,7 +153,7 @@ function readText(body: IncomingMessage): Promise<string> {
 function dump(body: IncomingMessage): Promise<void> {
   return new Promise((resolve) => {
     body.once('end', resolve);
-    body.once('error', () => resolve());
+    body.on('error', () => resolve());
     body.once('close', () => resolve());
     body.resume();
   });
@@ -413,7 +413,8 @@ export class HttpTransport {
         if (response) response.destroy(transportError(`no data for ${init.timeoutMs} ms`, BODY_TIMEOUT));
         else req.destroy(transportError(`no response headers within ${init.timeoutMs} ms`, HEADERS_TIMEOUT));
       });
-      req.once('error', (err) => {
+      // `on`, not `once`: a second error from a destroyed request must not go unhandled.
+      req.on('error', (err) => {
         clearTimeout(connectTimer);
         // After the headers, a failure belongs to the body (its reader sees it there).
         if (!response) reject(relabel(err));
@@ -428,7 +429,11 @@ export class HttpTransport {
       if (body === undefined || typeof body === 'string') {
         req.end(body);
       } else {
-        body.once('error', (err) => req.destroy(err));
+        body.on('error', (err) => req.destroy(err));
+        // A request that ends early (refused, reset, timed out) releases the file being streamed.
+        req.once('close', () => {
+          if (!body.readableEnded) body.destroy();
+        });
         body.pipe(req);
       }
     });
