@@ -13,7 +13,7 @@
  *
  * Memory is the child's whole-process peak RSS (`process.resourceUsage().maxRSS`), read at its exit
  * by this same file loaded into the child with `--import` (it only watches: it records the peak when
- * the archive stage reports done, and the final peak at exit).
+ * the archive stage reports done, the final peak at exit, and whether undici was ever loaded).
  *
  * 1. Full deploy, RUNS times: wall time, client peak RSS (median of the runs), PUTs per part.
  *    Target: peak ≤ 100 MiB for a 1 GiB archive.
@@ -26,6 +26,7 @@
  * CLI entry are loaded from.
  */
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 
 if (process.env.OD_BENCH_RSS_FILE) {
@@ -43,7 +44,9 @@ function watchChild(file) {
     if (beforeUploadMiB === undefined && /"type":"stage","stage":"archive","status":"done"/.test(String(chunk))) beforeUploadMiB = peakMiB();
     return write(chunk, ...rest);
   };
-  process.on('exit', () => writeFileSync(file, JSON.stringify({ maxRssMiB: peakMiB(), beforeUploadMiB })));
+  // CommonJS packages imported from ES modules land in the CommonJS cache too: was undici loaded?
+  const loadedUndici = () => Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes(`${'/node_modules/'}undici/`));
+  process.on('exit', () => writeFileSync(file, JSON.stringify({ maxRssMiB: peakMiB(), beforeUploadMiB, undici: loadedUndici() })));
 }
 
 async function bench() {
@@ -162,7 +165,7 @@ async function bench() {
       peaks.push(full.rss.maxRssMiB);
       console.log(
         `full deploy ${run}: ${seconds.toFixed(1)} s, client peak RSS ${full.rss.maxRssMiB} MiB (peak before the upload ${full.rss.beforeUploadMiB} MiB), ` +
-          `${putsFor(full.upload.upload_id)} PUTs for ${full.upload.parts_sent} parts`,
+          `${putsFor(full.upload.upload_id)} PUTs for ${full.upload.parts_sent} parts; undici loaded: ${full.rss.undici ? 'yes' : 'no'}`,
       );
     }
     console.log(`client peak RSS, median of ${RUNS}: ${median(peaks)} MiB (runs: ${peaks.join(', ')}; target ≤ 100)`);
