@@ -199,9 +199,14 @@ function moduleName(line: string): string | undefined {
 }
 
 /** The fix is in the source: change it as `action` says, then upload it and deploy again. */
-function redeployAfter(od: CommandWriter, action: string): Resolution {
+function redeployAfter(od: CommandWriter, action: string, alternative?: string): Resolution {
   const command = od('redeploy --source .');
-  return { fixCommand: command, nextAction: `${action}, then run \`${command}\`.` };
+  return { fixCommand: command, nextAction: `${action}, then run \`${command}\`${alternative ? `; ${alternative}` : ''}.` };
+}
+
+/** The other way out of a port mismatch: point the service at the port the app really uses. */
+function keepAppPort(od: CommandWriter, actual: number): string {
+  return `or, to keep ${actual}, run \`${od(`port ${actual} --redeploy`)}\``;
 }
 
 // ----------------------------------------------------------------------------- the table
@@ -374,7 +379,7 @@ export const PLAYBOOK: Rule[] = [
         if (expected === 80) {
           return {
             id: 'F3', detail, evidence: shown,
-            ...redeployAfter(od, `Make the app listen on 0.0.0.0 and the PORT variable (${expected}) instead of ${actual}`),
+            ...redeployAfter(od, `Make the app listen on 0.0.0.0 and the PORT variable (${expected}) instead of ${actual}`, keepAppPort(od, actual)),
           };
         }
         // PORT is set and the app listens on something else: it does not read PORT, so setting
@@ -382,7 +387,7 @@ export const PLAYBOOK: Rule[] = [
         if (portEnv !== undefined && portEnv !== String(actual)) {
           return {
             id: 'F4', detail: `${detail}; it ignores PORT=${portEnv}`, evidence: shown,
-            ...redeployAfter(od, `Make the app listen on 0.0.0.0 and process.env.PORT (${expected}) instead of a hard-coded ${actual}`),
+            ...redeployAfter(od, `Make the app listen on 0.0.0.0 and process.env.PORT (${expected}) instead of a hard-coded ${actual}`, keepAppPort(od, actual)),
           };
         }
         const command = od(`env set PORT=${expected}`);

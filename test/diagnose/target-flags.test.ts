@@ -135,7 +135,7 @@ describe('the diagnosis writes its commands with the target flags', () => {
   const lines = [...new Set(pairs.flatMap((pair) => commandsOf(pair.targeted)))].sort();
 
   it('found the commands, each with the flags', () => {
-    expect(lines.length).toBe(19);
+    expect(lines.length).toBe(20);
     for (const line of lines) expect(line.endsWith(SUFFIX), line).toBe(true);
   });
 

@@ -96,7 +96,7 @@ describe('fix commands that work', () => {
       detail: 'it listens on 3000, the service expects 8080; it ignores PORT=5000',
       fixCommand: 'opendeploy redeploy --source .',
     });
-    expect(match.nextAction).toBe('Make the app listen on 0.0.0.0 and process.env.PORT (8080) instead of a hard-coded 3000, then run `opendeploy redeploy --source .`.');
+    expect(match.nextAction).toBe('Make the app listen on 0.0.0.0 and process.env.PORT (8080) instead of a hard-coded 3000, then run `opendeploy redeploy --source .`; or, to keep 3000, run `opendeploy port 3000 --redeploy`.');
   });
 
   it('F1: the app follows a wrong PORT, so setting PORT fixes it', () => {
