@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import envPaths from 'env-paths';
 import { OdError } from '../core/errors.js';
-import { startLocalGateway, type LocalGateway } from '../local-gateway/index.js';
+import type { LocalGateway } from '../local-gateway/index.js';
 import { findRunningGateway, readGatewayFile, type GatewayFile } from '../local-gateway/gateway-file.js';
 import { localAuthFile } from '../local-gateway/local-key.js';
 
@@ -78,6 +78,9 @@ export async function startEmbeddedGateway(dataDir: string | undefined, options:
     const started = await startBackgroundGateway(dir, options);
     return { gateway: attachedGateway(started, dir), authFile, attached: true };
   }
+  // Loaded only here: the server (routes, multipart parser, zip reader) costs 14–18 MiB of memory,
+  // which a deploy to a remote gateway, or one attaching to a running local gateway, never needs.
+  const { startLocalGateway } = await import('../local-gateway/index.js');
   const gateway = await startLocalGateway({
     port: 0,
     dataDir: dir,

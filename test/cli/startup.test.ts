@@ -24,12 +24,12 @@ const NODE_MODULES = pathToFileURL(path.join(REPO_ROOT, 'node_modules')).href + 
 
 let traces = 0;
 /** Runs the built CLI and returns the project modules (dist-relative) and packages it loaded. */
-function trace(args: string[]): { dist: string[]; packages: string[]; stdout: string; status: number | null } {
+function trace(args: string[], extraEnv: Record<string, string> = {}): { dist: string[]; packages: string[]; stdout: string; status: number | null } {
   traces += 1;
   const file = path.join(work, `trace-${traces}.txt`);
   const run = spawnSync(process.execPath, ['--import', pathToFileURL(TRACER).href, BIN, ...args], {
     cwd: work,
-    env: { PATH: process.env.PATH ?? '', HOME: work, CI: 'true', NO_COLOR: '1', OD_MODULE_TRACE: file },
+    env: { PATH: process.env.PATH ?? '', HOME: work, CI: 'true', NO_COLOR: '1', OD_MODULE_TRACE: file, ...extraEnv },
     encoding: 'utf8',
   });
   const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -69,6 +69,18 @@ describe('what start-up loads', () => {
     expect(handlers).toEqual(['cli/handlers/analyze.js']);
     expect(run.dist.some((file) => file.startsWith('local-gateway/'))).toBe(false);
     expect(run.dist.some((file) => file.startsWith('ops/'))).toBe(false);
+  });
+
+  it('a deploy to a remote gateway never loads the embedded local gateway server (its routes, multipart parser and zip reader)', () => {
+    const run = trace(['deploy', path.join(REPO_ROOT, 'fixtures', 'apps', 'node-http'), '--json'], {
+      // Nothing listens on port 9: the deploy gets as far as its first request and stops.
+      OD_GATEWAY: 'http://127.0.0.1:9/api',
+      OPENDEPLOY_TOKEN: `od_k${'S'.repeat(43)}`,
+      OPENDEPLOY_HOME: path.join(work, 'home'),
+    });
+    expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toMatchObject({ type: 'error', error_code: 'gateway_unreachable' });
+    expect(run.dist.filter((file) => file.startsWith('local-gateway/'))).toEqual(['local-gateway/gateway-file.js', 'local-gateway/local-key.js', 'local-gateway/tokens.js']);
+    expect(run.packages.filter((name) => ['@fastify', 'yauzl', 'undici'].includes(name))).toEqual([]);
   });
 });
 
