@@ -3,7 +3,6 @@
  * Every response body is parsed with a zod schema; every failure is an OdError of the closed set.
  * No method deletes anything (the gateway refuses DELETE with API tokens; deletions are dashboard-only).
  */
-import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { OdError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
@@ -655,7 +654,7 @@ export class GatewayClient {
       if (signal?.aborted) return;
       throw err;
     }
-    const body = res.body as Dispatcher.ResponseData['body'];
+    const body = res.body;
     try {
       for await (const event of parseSseStream(body)) {
         yield event;
