@@ -42,6 +42,8 @@ if (process.argv[2] === '--import-only') {
 // Child mode: one whole-process archive build, result as JSON on stdout.
 if (process.argv[2] === '--child') {
   const { selectFiles, buildArchive, removeArchive } = await import(pathToFileURL(path.join(dist, 'archive', 'index.js')).href);
+  // What the CLI's deploy, redeploy, plan and analyze do as they start (dist/cli/heap.js).
+  (await import(pathToFileURL(path.join(dist, 'cli', 'heap.js')).href)).keepYoungGenerationSmall();
   const workers = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
   // The walk and the zip writing are timed apart (buildArchive would walk itself when not given
   // a selection; the total is the same).

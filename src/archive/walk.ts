@@ -23,7 +23,6 @@ import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OdError } from '../core/errors.js';
 import { IGNORE_FILE_MAX_BYTES, IgnoreRules, MAX_IGNORE_PATTERNS, type RulesSource } from './gitignore.js';
-import { keepYoungGenerationSmall } from './heap.js';
 import {
   buildDirIsGeneratedOutput,
   isExcludedDirName,
@@ -341,8 +340,6 @@ async function rawNamesOf(abs: string, dirents: readonly Dirent[]): Promise<Map<
  * recorded in the listing for its readers to report.
  */
 export async function walkProject(root: string, options: WalkOptions = {}, concurrency = 16): Promise<ProjectListing> {
-  // An object per entry survives the walk: without this V8 grows its young generation for it.
-  keepYoungGenerationSmall();
   const realRoot = await resolveRoot(root);
   const warnings: string[] = [];
   const extraIgnore = [...(options.extraIgnore ?? [])];

@@ -22,7 +22,6 @@ import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { OdError } from '../core/errors.js';
 import { DeflatePool } from './deflate-pool.js';
-import { keepYoungGenerationSmall } from './heap.js';
 import type { BatchRequest, BatchResponse } from './deflate-worker.js';
 import { selectFiles, type SelectedFile, type Selection } from './select.js';
 import { isPrecompressedName } from './stored-types.js';
@@ -653,7 +652,6 @@ async function writeWithWorkers(writer: ZipWriter, files: readonly SelectedFile[
 
 async function writeZip(zipPath: string, files: readonly SelectedFile[], options: WriteOptions): Promise<WriteOutcome> {
   const workers = Math.max(0, Math.floor(options.workers ?? 0));
-  keepYoungGenerationSmall();
   // 'wx': the name is fresh inside a fresh mkdtemp folder; never reuse or follow anything there.
   const fd = fs.openSync(zipPath, 'wx', 0o600);
   try {

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildArchive, removeArchive, selectFiles, type ArchiveResult, type BuildOptions } from '../../src/archive/index.js';
-import { YOUNG_GENERATION_FLAG, youngGenerationCapSupported } from '../../src/archive/heap.js';
+import { YOUNG_GENERATION_FLAG, youngGenerationCapSupported } from '../../src/cli/heap.js';
 import {
   centralEntry,
   centralEntryBytes,

@@ -17,6 +17,7 @@ import { validateSubdomain } from '../../deploy/subdomain.js';
 import { serveInForeground } from '../local-foreground.js';
 import { embeddedOptionsFromEnv } from '../local.js';
 import { createReporter } from '../output/index.js';
+import { keepYoungGenerationSmall } from '../heap.js';
 
 export interface DeployOptions extends GlobalOptions {
   name?: string;
@@ -38,6 +39,7 @@ export interface DeployOptions extends GlobalOptions {
 }
 
 export default async function deployHandler({ args, options, io }: Invocation<DeployOptions>): Promise<number> {
+  keepYoungGenerationSmall();
   const misuse = outputMisuse(options);
   if (misuse) return runHandler(options, io, () => Promise.reject(misuse));
   if (options.dryRun) {

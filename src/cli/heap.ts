@@ -9,9 +9,12 @@
  * lowered once the process runs, but the growth factor is read each time V8 decides to grow:
  * set to 1, the young generation stays at its starting 1 MiB semi-spaces.
  *
- * The setting is process-wide and stays for the rest of the process (a CLI run), and is applied
- * only on the V8 line it was measured on (Node 20's V8 11): elsewhere the flag may be gone, and
- * V8 would print an "unrecognized flag" error.
+ * The setting is process-wide and stays for the rest of the process, so it is the CLI's decision,
+ * not the archive library's: the commands that walk or archive a project (analyze, plan, deploy,
+ * redeploy) apply it as they start; a long-lived process (the MCP server, a foreground local
+ * gateway) is left alone. It is a sizing heuristic V8 consults when it decides to grow, not
+ * something compiled code depends on. Applied only on the V8 line it was measured on (Node 20's
+ * V8 11): elsewhere the flag may be gone, and V8 would print an "unrecognized flag" error.
  */
 import v8 from 'node:v8';
 
