@@ -65,7 +65,6 @@ const MachineLocalShape = {
   updated_at: z.string().optional(),
 };
 
-
 const ProjectStateSchema = z.object({
   version: z.literal(1),
   /** The gateway the ids belong to, or "local" for the embedded local gateway. */

@@ -6,7 +6,7 @@
  * loads, not what the source appears to import.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +21,13 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const TRACER = path.join(REPO_ROOT, 'test', 'helpers', 'module-trace.mjs');
 const DIST = pathToFileURL(path.join(REPO_ROOT, 'dist')).href + '/';
 const NODE_MODULES = pathToFileURL(path.join(REPO_ROOT, 'node_modules')).href + '/';
+
+/** A copy of a fixture app inside this file's temp folder: commands write `.opendeploy/` into the folder they act on. */
+function fixtureCopy(name: string): string {
+  const copy = path.join(work, `app-${name}`);
+  cpSync(path.join(REPO_ROOT, 'fixtures', 'apps', name), copy, { recursive: true });
+  return copy;
+}
 
 let traces = 0;
 /** Runs the built CLI and returns the project modules (dist-relative) and packages it loaded. */
@@ -63,7 +70,7 @@ describe('what start-up loads', () => {
   });
 
   it('running a command imports its own handler and not the others', () => {
-    const run = trace(['analyze', path.join(REPO_ROOT, 'fixtures', 'apps', 'express-app'), '--json']);
+    const run = trace(['analyze', fixtureCopy('express-app'), '--json']);
     expect(run.status).toBe(0);
     const handlers = run.dist.filter((file) => file.startsWith('cli/handlers/'));
     expect(handlers).toEqual(['cli/handlers/analyze.js']);
@@ -72,7 +79,7 @@ describe('what start-up loads', () => {
   });
 
   it('a deploy to a remote gateway never loads the embedded local gateway server (its routes, multipart parser and zip reader)', () => {
-    const run = trace(['deploy', path.join(REPO_ROOT, 'fixtures', 'apps', 'node-http'), '--json'], {
+    const run = trace(['deploy', fixtureCopy('node-http'), '--json'], {
       // Nothing listens on port 9: the deploy gets as far as its first request and stops.
       OD_GATEWAY: 'http://127.0.0.1:9/api',
       OPENDEPLOY_TOKEN: `od_k${'S'.repeat(43)}`,
