@@ -271,6 +271,11 @@ export const EnvListSchema = z.object({
   keys: z.array(z.string()),
   count: z.number(),
   values_redacted: z.literal(true),
+  live_deployment_id: z.string().nullable().describe('the live (running) deployment; null when the service has none'),
+  live_differs: z.boolean().nullable().describe('the live deployment runs with other variables than these; null when unknown (no live deployment, or the gateway shows no snapshot)'),
+  live: z.record(z.string(), z.enum(['same', 'different', 'missing'])).nullable().describe('per key of the service: how the live deployment has it (values compared, never returned)'),
+  live_only: z.array(z.string()).nullable().describe('keys the live deployment has that the service no longer has'),
+  deploy_current_values: z.string().nullable().describe('when they differ: the command that deploys the current values (after a rollback to an older upload, the one that deploys the newer source)'),
 });
 
 export const EnvSetSchema = z.object({

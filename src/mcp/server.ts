@@ -159,7 +159,7 @@ function specs(): Record<(typeof TOOL_NAMES)[number], ToolSpec<never>> {
     }),
     env_list: spec({
       title: 'List variable names',
-      description: `The names of the service's runtime variables (never their values). Read-only. ${TARGET_NOTE}`,
+      description: `The names of the service's runtime variables (never their values), and how the live deployment's variables compare (same / different / missing per key, keys only it has; values compared, never returned). Read-only. ${TARGET_NOTE}`,
       input: schemas.TargetShape,
       output: schemas.EnvListSchema,
       annotations: { readOnlyHint: true, openWorldHint: true },

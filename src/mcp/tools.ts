@@ -33,8 +33,8 @@ import { runRollback } from '../ops/rollback.js';
 import { redeploy } from '../ops/redeploy.js';
 import { runTriage } from '../ops/triage.js';
 import { parseSince, runLogs, DEFAULT_TAIL } from '../ops/logs.js';
-import { applyEnvPlan, planEnvRequest, readEnv, targetService, type ReplaceOutcome } from '../ops/env.js';
-import { envSetResult, envUnsetResult, outcomeWarnings } from '../ops/env-result.js';
+import { applyEnvPlan, planEnvRequest, readEnv, readLiveEnv, targetService, type ReplaceOutcome } from '../ops/env.js';
+import { compareLive, envSetResult, envUnsetResult, outcomeWarnings } from '../ops/env-result.js';
 import { assertEnvKey, assertEnvValue } from '../ops/dotenv.js';
 import { assertProductionForRename, checkDomain, renameDomain, validatePrefix } from '../ops/domain.js';
 import { confirmAction } from '../core/consent.js';
@@ -387,12 +387,33 @@ export async function logsTool(call: Call & { args: LogsArgs }): Promise<ToolOut
 
 // ------------------------------------------------------------------ env
 
-/** Names only: an MCP result never carries a value. */
+/**
+ * Names only: an MCP result never carries a value. Next to them, how the live deployment's variables
+ * compare (values compared here, never returned), as `env list` shows people.
+ */
 export async function envListTool(call: Call): Promise<ToolOutput> {
   return withTarget(call, true, async (target) => {
     const service = targetService(target);
-    const keys = Object.keys(await readEnv(target)).sort();
-    return { data: { service_id: service.id, keys, count: keys.length, values_redacted: true } };
+    const variables = await readEnv(target);
+    const keys = Object.keys(variables).sort();
+    const live = await readLiveEnv(target, target.targetFlags ?? []);
+    const comparison = live.variables ? compareLive(variables, live.variables) : undefined;
+    const next = live.rollback?.next;
+    return {
+      data: {
+        service_id: service.id,
+        keys,
+        count: keys.length,
+        values_redacted: true,
+        live_deployment_id: live.deploymentId,
+        live_differs: comparison?.differs ?? null,
+        live: comparison?.keys ?? null,
+        live_only: comparison?.liveOnly ?? null,
+        // What deploys the current values: a plain redeploy, or after a rollback to an older upload
+        // (where redeploy refuses) the command that deploys the newer source.
+        deploy_current_values: comparison?.differs ? (next?.source === 'newer_source' ? next.command : shellQuote(['opendeploy', 'redeploy', ...(target.targetFlags ?? [])])) : null,
+      },
+    };
   });
 }
 

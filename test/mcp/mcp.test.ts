@@ -306,7 +306,18 @@ describe('opendeploy mcp: the tools one by one', () => {
     const held = await gatewayEnv(projectId, serviceId);
     expect(held.API_TOKEN).toBe(CANARY);
     const list = await ok(server, 'env_list');
-    expect(list).toEqual({ service_id: serviceId, keys: Object.keys(held).sort(), count: before.length + 1, values_redacted: true });
+    // The live deployment was built before API_TOKEN existed: the comparison says so, by name only.
+    expect(list).toEqual({
+      service_id: serviceId,
+      keys: Object.keys(held).sort(),
+      count: before.length + 1,
+      values_redacted: true,
+      live_deployment_id: first,
+      live_differs: true,
+      live: { ...Object.fromEntries(before.map((key) => [key, 'same'])), API_TOKEN: 'missing' },
+      live_only: [],
+      deploy_current_values: `opendeploy redeploy --gateway ${gw.url}`,
+    });
     expect(server.texts.join('\n')).not.toContain(CANARY);
   });
 
