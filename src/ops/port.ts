@@ -35,6 +35,11 @@ export interface PortResult {
   changed?: boolean;
   variables_changed?: string[];
   redeployed?: boolean;
+  /**
+   * `set` without --redeploy after a rollback to an older upload: a plain redeploy refuses there, so
+   * this is the command that deploys the newer source with the new port.
+   */
+  newer_source_command?: string;
   deployment_id?: string | null;
   url?: string | null;
   [key: string]: unknown;
@@ -127,7 +132,18 @@ export async function setPort(target: OpsTarget, port: number, options: SetPortO
     }
   }
   if (!options.redeploy) {
-    return { ...base, port, previous_port: previous, changed, variables_changed: variables, redeployed: false, deployment_id: null, url: null };
+    const newer = changed ? await newerSourceAfterRollback(target, flags).catch(() => undefined) : undefined;
+    return {
+      ...base,
+      port,
+      previous_port: previous,
+      changed,
+      variables_changed: variables,
+      redeployed: false,
+      ...(newer ? { newer_source_command: newer.next.command } : {}),
+      deployment_id: null,
+      url: null,
+    };
   }
   const deployed = await redeploy(target, { ...options.redeploy, resume: false });
   return { ...base, port, previous_port: previous, changed, variables_changed: variables, redeployed: true, deployment_id: deployed.deployment_id, url: deployed.url };
@@ -158,6 +174,10 @@ export function humanPort(result: PortResult, flags: readonly string[] = []): st
   }
   if (result.redeployed) {
     lines.push(`  Redeployed: deployment ${result.deployment_id} → ${result.url ?? '(the generated domain is not ready yet; run `opendeploy status` shortly)'}`);
+  } else if (result.changed && result.newer_source_command) {
+    lines.push(
+      `  The running release is a rollback and keeps its port; \`opendeploy redeploy\` refuses after that rollback (the project's current source is newer): to deploy the newer source with this port, run \`${result.newer_source_command}\`.`,
+    );
   } else if (result.changed) {
     lines.push(`  The running release keeps its port until the next deployment: run \`${od('redeploy')}\` to apply it now.`);
   }

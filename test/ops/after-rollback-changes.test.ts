@@ -194,6 +194,20 @@ describe('after a rollback to an older upload, the changes that do not redeploy'
   });
 });
 
+describe('after a rollback to an older upload, port without --redeploy', () => {
+  it('sets the port and names the command that deploys the newer source, not a redeploy that refuses', async () => {
+    const run = await cli(['port', '8181', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(doc(run)).toMatchObject({ action: 'set', port: 8181, changed: true, redeployed: false, newer_source_command: `opendeploy redeploy --source ${app}` });
+    const human = await cli(['port', '8182']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout.trim().split('\n').pop()).toBe(
+      `  The running release is a rollback and keeps its port; \`opendeploy redeploy\` refuses after that rollback (the project's current source is newer): to deploy the newer source with this port, run \`opendeploy redeploy --source ${app}\`.`,
+    );
+    expect(await liveId()).toBe(rolledBack);
+  });
+});
+
 describe('after a rollback to a release of the same source', () => {
   it('env rotate and db add rebuild the live release with the new variables', async () => {
     const same = await copyFixture('node-http');

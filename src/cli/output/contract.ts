@@ -200,6 +200,8 @@ const PortResultSchema = z.looseObject({
   /** set: the variables that followed the port (PORT, when it named the old one). */
   variables_changed: z.array(z.string()).optional(),
   redeployed: z.boolean().optional(),
+  /** set without --redeploy after a rollback to an older upload: the command that deploys the newer source (a plain redeploy refuses). */
+  newer_source_command: z.string().optional(),
   deployment_id: nullableString.optional(),
   url: nullableString.optional(),
 });
