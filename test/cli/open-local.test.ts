@@ -5,10 +5,10 @@
  * returns), so instead of a link to a port nothing listens on it says no local gateway is running and
  * how to start one.
  */
-import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastEvent, runCli, type CliRun } from '../helpers/cli.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
+import { proxyStatus } from '../helpers/proxy-status.js';
 
 let dataDir: string;
 let home: string;
@@ -16,19 +16,6 @@ let app: string;
 let deployed: Record<string, unknown>;
 
 const run = (args: string[]): Promise<CliRun> => runCli(args, { cwd: app, env: { OPENDEPLOY_HOME: home } });
-
-/** The HTTP status of a GET through the gateway (127.0.0.1 with the URL's Host); 0 when nothing answers. */
-function statusOf(url: string): Promise<number> {
-  const target = new URL(url);
-  return new Promise((resolve) => {
-    const req = get({ host: '127.0.0.1', port: Number(target.port), path: target.pathname, headers: { host: target.host }, agent: false, timeout: 10_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(0));
-  });
-}
 
 function oneLine(result: CliRun): Record<string, unknown> {
   const lines = result.stdout.split('\n');
@@ -57,7 +44,7 @@ describe('open of a local project', () => {
     const dashboard = await run(['open', '--dashboard', '--local', '--data-dir', dataDir, '--json']);
     expect(dashboard.code, dashboard.stderr).toBe(0);
     expect(oneLine(dashboard)).toEqual({ type: 'result', url: deployed.dashboard_url, kind: 'dashboard', project_id: deployed.project_id, service_id: null, opened: false });
-    expect(await statusOf(String(deployed.dashboard_url))).toBe(200);
+    expect(await proxyStatus(String(deployed.dashboard_url))).toBe(200);
 
     const appUrl = await run(['open', '--print']);
     expect(appUrl.code, appUrl.stderr).toBe(0);
@@ -67,7 +54,7 @@ describe('open of a local project', () => {
   it('once its gateway is stopped: no dead link; says no gateway runs and how to start it', async () => {
     const stop = await runCli(['local-gateway', '--stop', '--data-dir', dataDir, '--json']);
     expect(stop.code, stop.stderr).toBe(0);
-    expect(await statusOf(String(deployed.dashboard_url))).toBe(0);
+    expect(await proxyStatus(String(deployed.dashboard_url))).toBe(0);
     const start = `opendeploy local-gateway --data-dir ${dataDir}`;
     const projectId = String(deployed.project_id);
 

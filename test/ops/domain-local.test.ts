@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastEvent, REPO_ROOT, runCli, type CliRun } from '../helpers/cli.js';
+import { lastEvent, runCli, type CliRun } from '../helpers/cli.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
+import { resultOf } from '../helpers/json-result.js';
+import { resultErrors } from '../helpers/published-schema.js';
 
 /**
  * `domain check` against the local gateway speaks of the names it serves apps under,
@@ -16,26 +15,6 @@ let home: string;
 let app: string;
 let port: string;
 let label: string;
-
-/** Whether a result line is valid against the published JSON Schema of this command's result. */
-async function matchesPublishedSchema(line: Record<string, unknown>): Promise<boolean> {
-  const published = JSON.parse(await readFile(path.join(REPO_ROOT, 'schema', 'opendeploy-json.schema.json'), 'utf8')) as Record<string, unknown>;
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
-  ajv.addSchema(published, 'opendeploy');
-  const validate = ajv.getSchema('opendeploy#/$defs/result.domain_check')!;
-  const valid = validate({ type: 'result', ...line }) === true;
-  if (!valid) console.error(JSON.stringify(validate.errors));
-  return valid;
-}
-
-function documentOf(run: CliRun): Record<string, unknown> {
-  const text = run.stdout.trim();
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return JSON.parse(text.split('\n').at(-1)!) as Record<string, unknown>;
-  }
-}
 
 function check(prefix: string, json: boolean): Promise<CliRun> {
   return runCli(['domain', 'check', prefix, '--local', '--data-dir', dataDir, ...(json ? ['--json'] : [])], { cwd: app, env: { OPENDEPLOY_HOME: home } });
@@ -61,8 +40,8 @@ describe('domain check on the local gateway', () => {
   it('a free prefix: <prefix>.localhost:<port of the running gateway>', async () => {
     const json = await check('shop-local', true);
     expect(json.code, json.stderr).toBe(0);
-    expect(documentOf(json)).toMatchObject({ subdomain: 'shop-local', domain: `shop-local.localhost:${port}`, available: true, reason: null, local: true });
-    expect(await matchesPublishedSchema(documentOf(json))).toBe(true);
+    expect(resultOf(json)).toMatchObject({ subdomain: 'shop-local', domain: `shop-local.localhost:${port}`, available: true, reason: null, local: true });
+    expect(resultErrors('result.domain_check', resultOf(json))).toBeNull();
     const human = await check('shop-local', false);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toBe(`shop-local.localhost:${port} is free on this machine's local gateway (claim it with \`opendeploy domain rename shop-local\`).\n`);
@@ -83,7 +62,7 @@ describe('domain check on the local gateway', () => {
     expect(stop.code, stop.stderr).toBe(0);
     const json = await check('shop-local', true);
     expect(json.code, json.stderr).toBe(0);
-    expect(documentOf(json)).toMatchObject({ subdomain: 'shop-local', domain: 'shop-local.localhost', available: true, local: true });
+    expect(resultOf(json)).toMatchObject({ subdomain: 'shop-local', domain: 'shop-local.localhost', available: true, local: true });
     const human = await check('shop-local', false);
     expect(human.stdout).toBe("shop-local.localhost:<port of the local gateway> is free on this machine's local gateway (claim it with `opendeploy domain rename shop-local`).\n");
   });
