@@ -38,6 +38,19 @@ describe('deploy --local --detach', () => {
     expect(JSON.parse(stop.stdout)).toMatchObject({ status: 'stopped', pid });
   }, 90_000);
 
+  it('in the deployed folder, local-gateway --stop without --data-dir stops the gateway of the folder it remembers', async () => {
+    const dataDir = await tempDir('od-detach-remembered-');
+    stopAfter.push(dataDir);
+    const home = await tempDir('od-home-');
+    const app = await copyFixture('static-site');
+    const run = await runCli(['deploy', '--local', '--detach', '--data-dir', dataDir, '--json'], { cwd: app, env: { OPENDEPLOY_HOME: home } });
+    expect(run.code, run.stderr).toBe(0);
+    const pid = (JSON.parse(readFileSync(path.join(dataDir, 'gateway.json'), 'utf8')) as { pid: number }).pid;
+    const stop = await runCli(['local-gateway', '--stop', '--json'], { cwd: app });
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(JSON.parse(stop.stdout)).toEqual({ type: 'result', status: 'stopped', pid, data_dir: dataDir });
+  }, 90_000);
+
   it('a deploy whose gateway lives only as long as the command has no stop command', async () => {
     const home = await tempDir('od-home-');
     const run = await runCli(['deploy', await copyFixture('static-site'), '--local', '--data-dir', await tempDir('od-fg-'), '--json'], {
