@@ -29,7 +29,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -50,7 +50,10 @@ const only = option('--only', '')
 const root = path.resolve(option('--root', repo));
 const node = process.execPath;
 const cli = path.join(root, 'bin/opendeploy.js');
-const smallApp = path.join(repo, 'fixtures/apps/express-app');
+// A copy: `analyze` writes `.opendeploy/` into the folder it reads, and the fixture must stay clean.
+const smallApp = path.join(mkdtempSync(path.join(tmpdir(), 'od-startup-app-')), 'express-app');
+cpSync(path.join(repo, 'fixtures/apps/express-app'), smallApp, { recursive: true });
+process.on('exit', () => rmSync(path.dirname(smallApp), { recursive: true, force: true }));
 
 /** Single-quotes a word for bash. */
 function sh(word) {
