@@ -82,6 +82,12 @@ export const TriageShape = {
   deployment_id: z.string().optional().describe('deployment to diagnose (default: the service\'s latest failure, or its healthy latest)'),
 };
 
+export const PortShape = {
+  ...TargetShape,
+  port: z.number().int().min(1).max(65535).optional().describe('the port to set (1-65535); without it the tool only reads the service\'s port'),
+  redeploy: z.boolean().optional().describe('with port: redeploy the current source at once, so the running app moves to the new port'),
+};
+
 export const DomainShape = {
   ...TargetShape,
   prefix: z.string().describe('subdomain prefix: 2–32 characters of a-z, 0-9 and -'),
@@ -324,6 +330,30 @@ export const TriageSchema = z.looseObject({
   evidence: z.array(z.string()),
   fix_command: z.string().nullable(),
   next_action: z.string(),
+});
+
+/** `port`: the CLI's `port --json` result and the MCP `port` tool's output. */
+export const PortResultSchema = z.looseObject({
+  status: z.literal('success'),
+  project_id: z.string(),
+  service_id: z.string(),
+  service: z.string(),
+  /** `show` without a number, `set` with one. */
+  action: z.enum(['show', 'set']),
+  /** The service's port (read back after a change). */
+  port: z.number().int().nullable(),
+  locked: z.boolean(),
+  /** show: what the analysis of the linked folder finds (null: none, or the folder is not linked). */
+  analysed_port: z.number().int().nullable().optional(),
+  previous_port: z.number().int().nullable().optional(),
+  changed: z.boolean().optional(),
+  /** set: the variables that followed the port (PORT, when it named the old one). */
+  variables_changed: z.array(z.string()).optional(),
+  redeployed: z.boolean().optional(),
+  /** set without --redeploy after a rollback to an older upload: the command that deploys the newer source (a plain redeploy refuses). */
+  newer_source_command: z.string().optional(),
+  deployment_id: z.string().nullable().optional(),
+  url: z.string().nullable().optional(),
 });
 
 export const DomainCheckSchema = z.looseObject({

@@ -23,6 +23,7 @@ import {
   deployTool,
   deploymentsTool,
   domainCheckTool,
+  portTool,
   domainRenameTool,
   envListTool,
   envSetTool,
@@ -59,6 +60,7 @@ export const TOOL_NAMES = [
   'triage',
   'domain_check',
   'domain_rename',
+  'port',
 ] as const;
 
 export interface McpServerDeps extends ToolDeps {
@@ -206,6 +208,14 @@ function specs(): Record<(typeof TOOL_NAMES)[number], ToolSpec<never>> {
       output: schemas.TriageSchema,
       annotations: { readOnlyHint: true, openWorldHint: true },
       body: triageTool,
+    }),
+    port: spec({
+      title: 'Service port',
+      description: `Without port: the port the service expects its app to listen on, and for a linked folder the port its analysis finds. With port: sets it (read back; a PORT variable naming the old port follows), effective with the next deployment or at once with redeploy: true. ${TARGET_NOTE}`,
+      input: schemas.PortShape,
+      output: schemas.PortResultSchema,
+      annotations: { destructiveHint: false, idempotentHint: true, openWorldHint: true },
+      body: portTool,
     }),
     domain_check: spec({
       title: 'Check a subdomain',

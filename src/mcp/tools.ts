@@ -32,6 +32,7 @@ import { environmentSource, planDeploy } from '../ops/plan.js';
 import { runRollback } from '../ops/rollback.js';
 import { redeploy } from '../ops/redeploy.js';
 import { runTriage } from '../ops/triage.js';
+import { setPort, showPort } from '../ops/port.js';
 import { parseSince, runLogs, DEFAULT_TAIL } from '../ops/logs.js';
 import { applyEnvPlan, planEnvRequest, readEnv, readLiveEnv, targetService, type ReplaceOutcome } from '../ops/env.js';
 import { compareLive, envSetResult, envUnsetResult, outcomeWarnings } from '../ops/env-result.js';
@@ -531,6 +532,29 @@ export async function triageTool(call: Call & { args: TriageArgs }): Promise<Too
 }
 
 // ------------------------------------------------------------------ domains
+
+export interface PortArgs extends TargetArgs {
+  port?: number | undefined;
+  redeploy?: boolean | undefined;
+}
+
+/**
+ * The service's port: read it (and, for a linked folder, what the analysis finds), or set it with
+ * the same update-and-read-back as a deploy's reconcile; `redeploy` applies it at once.
+ */
+export async function portTool(call: Call & { args: PortArgs }): Promise<ToolOutput> {
+  const { session } = call;
+  const { port, redeploy: andRedeploy } = call.args;
+  if (port === undefined && andRedeploy) {
+    throw new OdError('invalid_input', 'redeploy applies a new port: give port too.', { nextAction: 'Call port with {"port": 8080, "redeploy": true}.' });
+  }
+  return withTarget(call, true, async (target) => ({
+    data:
+      port === undefined
+        ? await showPort(target)
+        : await setPort(target, port, andRedeploy ? { redeploy: { exec: session.exec, reporter: session.reporter, signal: session.signal } } : {}),
+  }));
+}
 
 export interface DomainArgs extends TargetArgs {
   prefix: string;

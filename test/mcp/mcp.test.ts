@@ -34,6 +34,7 @@ const TOOLS = [
   'triage',
   'domain_check',
   'domain_rename',
+  'port',
 ];
 
 let gw: TestGateway;
@@ -160,7 +161,7 @@ describe('opendeploy mcp: the tools one by one', () => {
     await server.close();
   });
 
-  it('lists exactly the 14 tools, each with an input and an output schema; destructive ones take confirm', async () => {
+  it('lists exactly the 15 tools, each with an input and an output schema; destructive ones take confirm', async () => {
     const { tools } = await server.client.listTools();
     expect(tools.map((tool) => tool.name)).toEqual(TOOLS);
     for (const tool of tools) {
@@ -285,6 +286,18 @@ describe('opendeploy mcp: the tools one by one', () => {
     const list = await ok(server, 'deployments');
     expect(list).toMatchObject({ service_id: serviceId, environment: 'production', live_deployment_id: first, total: 1 });
     expect((list.deployments as Record<string, unknown>[]).map((d) => [d.id, d.status, d.live])).toEqual([[first, 'success', true]]);
+  });
+
+  it('port: reads the service and the analysed port; setting the same port sends nothing', async () => {
+    const shown = await ok(server, 'port');
+    expect(shown).toEqual({ status: 'success', project_id: (await projectJson(appDir)).project_id, service_id: serviceId, service: 'node-http', action: 'show', port: 3000, locked: false, analysed_port: 3000 });
+    await gw.clearRequests();
+    const same = await ok(server, 'port', { port: 3000 });
+    expect(same).toMatchObject({ action: 'set', port: 3000, previous_port: 3000, changed: false, variables_changed: [], redeployed: false });
+    expect(((await gw.requests()) as { method: string }[]).filter((r) => r.method !== 'GET')).toEqual([]);
+    const refused = await call(server, 'port', { redeploy: true });
+    expect(refused.isError).toBe(true);
+    expect(JSON.parse(refused.text)).toMatchObject({ error_code: 'invalid_input' });
   });
 
   it('env_set then env_list: names only, the value never comes back', async () => {
@@ -417,7 +430,7 @@ describe('opendeploy mcp: the tools one by one', () => {
   it('stdout carried only protocol messages; stderr never showed the value', () => {
     expect(server.protocolErrors).toEqual([]);
     expect(server.stderr()).not.toContain(CANARY);
-    expect(server.stderr()).toContain('MCP server on stdio (14 tools)');
+    expect(server.stderr()).toContain('MCP server on stdio (15 tools)');
   });
 });
 

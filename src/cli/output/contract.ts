@@ -23,6 +23,7 @@ import {
   EnvSetSchema,
   EnvUnsetResultSchema,
   PlanSchema,
+  PortResultSchema,
   RedeploySchema,
   RollbackResultSchema,
   StatusSchema,
@@ -181,29 +182,6 @@ const ResizeResultSchema = z.looseObject({
   redeployed: z.literal(false),
   verified: z.boolean().optional(),
   warning: z.string().optional(),
-});
-
-const PortResultSchema = z.looseObject({
-  status: z.literal('success'),
-  project_id: z.string(),
-  service_id: z.string(),
-  service: z.string(),
-  /** `show` without a number, `set` with one. */
-  action: z.enum(['show', 'set']),
-  /** The service's port (read back after a change). */
-  port: z.number().int().nullable(),
-  locked: z.boolean(),
-  /** show: what the analysis of the linked folder finds (null: none, or the folder is not linked). */
-  analysed_port: z.number().int().nullable().optional(),
-  previous_port: z.number().int().nullable().optional(),
-  changed: z.boolean().optional(),
-  /** set: the variables that followed the port (PORT, when it named the old one). */
-  variables_changed: z.array(z.string()).optional(),
-  redeployed: z.boolean().optional(),
-  /** set without --redeploy after a rollback to an older upload: the command that deploys the newer source (a plain redeploy refuses). */
-  newer_source_command: z.string().optional(),
-  deployment_id: nullableString.optional(),
-  url: nullableString.optional(),
 });
 
 const DbAddResultSchema = z.looseObject({
