@@ -1,9 +1,8 @@
 import { readdir } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { atTerminal } from '../helpers/terminal.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 /**
@@ -23,22 +22,6 @@ afterAll(async () => {
   await gw?.close();
   await cleanupTempDirs();
 });
-
-async function atTerminal(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const stdin = new PassThrough();
-  stdin.end('');
-  const code = await main(args, {
-    env,
-    cwd: await tempDir('od-cwd-'),
-    streams: { stdout: { write: (chunk: string) => ((stdout += chunk), true) }, stderr: { write: (chunk: string) => ((stderr += chunk), true) } },
-    stdin,
-    stdinIsTTY: true,
-    stderrIsTTY: true,
-  });
-  return { code, stdout, stderr };
-}
 
 const LOGIN_ADVICE = [
   '✖ No opendeploy credential found on this machine.',
