@@ -36,9 +36,13 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
-/** True when a body must never be quoted (it carries a credential). */
+/**
+ * True when a body must never be quoted: it carries a credential, or a variables map (a service's
+ * or a deployment's `runtime_variables`/`build_variables` snapshot, a database's `env_vars`), whose
+ * values are secrets the client has not seen yet and so cannot scrub.
+ */
 export function bodyIsSensitive(text: string): boolean {
-  return /api_key|bind_sig|private_key/i.test(text);
+  return /api_key|bind_sig|private_key|runtime_variables|build_variables|env_vars/i.test(text);
 }
 
 /** A short, scrubbed quote of a body, or a note that it was withheld. */

@@ -39,6 +39,16 @@ describe('malformed bodies → server_error with a scrubbed excerpt, never a cra
     expect(err.message).not.toMatch(/SyntaxError|at .*:\d+:\d+/);
   });
 
+  it('a malformed deployment carrying a variables snapshot is never quoted (its values are secrets not yet known to the scrubber)', async () => {
+    const value = 'snapshot-secret-4f1a9c7e2b';
+    reply = { status: 200, body: { status: 'success', runtime_variables: JSON.stringify({ STRIPE_KEY: value }) } };
+    const err = await failure(client.getDeployment('d-1'));
+    expect(err.code).toBe('server_error');
+    expect(err.message).toMatch(/^The gateway sent an unexpected response for GET \/v1\/deployments\/d-1 \(id: /);
+    expect(err.message).toContain('[response body withheld: it may contain secrets]');
+    expect(JSON.stringify({ message: err.message, details: err.details, next: err.nextAction })).not.toContain(value);
+  });
+
   it('JSON of the wrong shape names the route and the missing field', async () => {
     reply = { status: 201, body: { name: 'demo', note: `token ${OD_TOKEN}` } };
     const err = await failure(client.createProject({ name: 'demo', repo_url: 'file://upload' }));
