@@ -204,6 +204,11 @@ export async function writeProjectState(root: string, state: ProjectState): Prom
   await writeStateGitignore(root);
 }
 
+/** The data folder a link made with `--local --data-dir` remembers; undefined for any other link. */
+export function rememberedDataDir(state: ProjectState | undefined): string | undefined {
+  return state?.gateway === LOCAL_GATEWAY_MARKER ? state.data_dir : undefined;
+}
+
 /** Removes the link and this machine's state of it (`unlink`); the .gitignore stays. */
 export async function removeProjectState(root: string): Promise<void> {
   await rm(statePath(root), { force: true });

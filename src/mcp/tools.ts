@@ -18,8 +18,8 @@ import { normaliseGatewayUrl } from '../gateway/base-url.js';
 import { resolveHome } from '../auth/index.js';
 import { createAuditLogger } from '../audit/index.js';
 import { lazyAuditSink } from '../audit/lazy.js';
-import { analyzeProject, type Analysis } from '../analyze/index.js';
-import { manifestOf, selectFiles } from '../archive/index.js';
+import type { Analysis } from '../analyze/index.js';
+import { analyzeFolder } from '../analyze/folder.js';
 import { createDeployContext, runDeployPipeline } from '../deploy/pipeline.js';
 import { LOCAL_GATEWAY_MARKER, readProjectState, writeAnalysisFile } from '../deploy/state.js';
 import type { DeployInputs } from '../deploy/context.js';
@@ -213,9 +213,8 @@ async function assertFolder(root: string): Promise<void> {
 async function analysisOf(call: Call, save: boolean): Promise<Analysis> {
   const root = call.root;
   await assertFolder(root);
-  const selection = await selectFiles(root);
   // `root` in the analysis is relative to the server's working directory, as the CLI's is to its own.
-  const analysis = await analyzeProject(root, { archive: manifestOf(selection), cwd: call.session.exec.cwd });
+  const { analysis } = await analyzeFolder(root, { cwd: call.session.exec.cwd });
   if (!save) return analysis;
   try {
     await writeAnalysisFile(root, analysis);

@@ -11,7 +11,7 @@ import type { AuditLogger } from '../audit/index.js';
 import type { GatewayClient } from '../gateway/index.js';
 import { connectCredential } from '../deploy/connect.js';
 import type { Environment } from '../deploy/context.js';
-import { LOCAL_GATEWAY_MARKER, type ProjectState } from '../deploy/state.js';
+import { LOCAL_GATEWAY_MARKER, rememberedDataDir, type ProjectState } from '../deploy/state.js';
 
 /** `--env` > `OD_ENVIRONMENT` > the linked environment > production; anything else is an error. */
 export function resolveEnvironment(flag: string | undefined, env: NodeJS.ProcessEnv, linked?: string): Environment {
@@ -78,7 +78,7 @@ export async function selectGateway<L extends LocalGatewayLease>(
     });
   }
   // A folder deployed with --local --data-dir remembers the folder, so plain commands reach the same gateway.
-  const dataDir = options.dataDir ?? (linked?.gateway === LOCAL_GATEWAY_MARKER ? linked.data_dir : undefined);
+  const dataDir = options.dataDir ?? rememberedDataDir(linked);
   const embedded = await start(
     {
       ...(dataDir !== undefined ? { dataDir } : {}),

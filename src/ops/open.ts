@@ -4,11 +4,9 @@
  */
 import { OdError } from '../core/errors.js';
 import { commandWriter } from '../core/target-flags.js';
-import { shellQuote } from '../core/text.js';
 import { dashboardUrl } from '../auth/index.js';
-import { LOCAL_GATEWAY_MARKER } from '../deploy/state.js';
 import { serviceUrl } from './status.js';
-import type { OpsTarget } from './target.js';
+import { localGatewayStartCommand, type OpsTarget } from './target.js';
 
 export interface OpenTarget {
   url: string;
@@ -40,9 +38,7 @@ export async function urlToOpen(target: OpsTarget, dashboard: boolean): Promise<
  */
 export function unservedLocalUrl(target: OpsTarget, dashboard: boolean, dataDirFlag: string | undefined): OdError | undefined {
   if (!target.embedded || target.embedded.background === true) return undefined;
-  // The data folder the command used: the flag, or the one the folder's link remembers.
-  const dataDir = dataDirFlag ?? (target.state?.gateway === LOCAL_GATEWAY_MARKER ? target.state.data_dir : undefined);
-  const start = shellQuote(['opendeploy', 'local-gateway', ...(dataDir ? ['--data-dir', dataDir] : [])]);
+  const start = localGatewayStartCommand(target, dataDirFlag);
   const again = commandWriter(target.targetFlags)(dashboard ? 'open --dashboard' : 'open');
   const what = dashboard ? "the project's dashboard page" : "the project's apps";
   return new OdError('gateway_unreachable', `No local gateway is running for project ${target.projectId}, so nothing serves ${what}; nothing was opened.`, {

@@ -10,8 +10,9 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { OdError } from '../core/errors.js';
-import { analyzeProject, type Analysis, type AnalyzedService } from '../analyze/index.js';
-import { excludeSecretFiles, manifestOf, selectFiles, walkProject } from '../archive/index.js';
+import type { Analysis, AnalyzedService } from '../analyze/index.js';
+import { analyzeFolder } from '../analyze/folder.js';
+import { excludeSecretFiles, manifestOf } from '../archive/index.js';
 import { readProjectState, LOCAL_GATEWAY_MARKER, type ProjectState } from '../deploy/state.js';
 import type { Environment } from '../deploy/context.js';
 import { dnsSafeName, projectNameFor } from '../deploy/stages/project.js';
@@ -246,10 +247,7 @@ export async function planDeploy(input: PlanInput): Promise<DeployPlan> {
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) throw new OdError('invalid_input', `${root} is not a folder.`, { nextAction: 'Pass the path of the project folder.' });
   const state = await readProjectState(root);
-  // One walk for the selection and the analysis, as the deploy's analyze stage does.
-  const listing = await walkProject(root);
-  const selection = await selectFiles(root, { listing });
-  const analysis = await analyzeProject(root, { archive: manifestOf(selection), cwd: input.cwd, listing });
+  const { analysis, selection } = await analyzeFolder(root, { cwd: input.cwd });
   // The --vars-file holds secret values: inside the folder the deploy never archives it.
   const archived = input.varsFile ? await excludeSecretFiles(selection, [input.varsFile.path]) : selection;
 

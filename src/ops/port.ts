@@ -9,8 +9,7 @@ import { commandWriter } from '../core/target-flags.js';
 import { shellQuote } from '../core/text.js';
 import type { ExecutionContext } from '../core/session.js';
 import type { Reporter } from '../core/reporter.js';
-import { analyzeProject } from '../analyze/index.js';
-import { manifestOf, selectFiles, walkProject } from '../archive/index.js';
+import { analyzeFolder } from '../analyze/folder.js';
 import { dnsSafeName } from '../deploy/stages/project.js';
 import { mergeServiceVariables, portVariableChange, writeServicePort } from '../deploy/stages/reconcile.js';
 import { refuseChangeAfterRollback } from './live-source.js';
@@ -70,9 +69,7 @@ function serviceOf(target: OpsTarget): { id: string; name: string } {
 async function analysedPort(target: OpsTarget, serviceName: string): Promise<number | null> {
   if (target.state?.project_id !== target.projectId) return null;
   try {
-    const listing = await walkProject(target.root);
-    const selection = await selectFiles(target.root, { listing });
-    const analysis = await analyzeProject(target.root, { archive: manifestOf(selection), cwd: target.root, listing });
+    const { analysis } = await analyzeFolder(target.root, { cwd: target.root });
     return analysis.services.find((service) => dnsSafeName(service.name) === serviceName)?.port ?? null;
   } catch (error) {
     if (error instanceof OdError) return null;

@@ -5,7 +5,8 @@ import type { ResolvedCredential } from '../auth/index.js';
 import type { GatewayClient, Service } from '../gateway/index.js';
 import type { AuditLogger } from '../audit/index.js';
 import { targetFlags } from '../core/target-flags.js';
-import { readProjectState, type ProjectState } from '../deploy/state.js';
+import { readProjectState, rememberedDataDir, type ProjectState } from '../deploy/state.js';
+import { shellQuote } from '../core/text.js';
 import type { Environment } from '../deploy/context.js';
 import { connectExistingCredential, resolveEnvironment, type ConnectSession, type OpsOptions } from './connect.js';
 
@@ -99,6 +100,15 @@ async function listServicesOf(target: OpsTarget): Promise<Service[]> {
     }
     throw error;
   }
+}
+
+/**
+ * The command that starts the local gateway this target's project lives on, for the data folder the
+ * run used: the flag, or the one the folder's link remembers.
+ */
+export function localGatewayStartCommand(target: OpsTarget, dataDirFlag: string | undefined): string {
+  const dataDir = dataDirFlag ?? rememberedDataDir(target.state);
+  return shellQuote(['opendeploy', 'local-gateway', ...(dataDir ? ['--data-dir', dataDir] : [])]);
 }
 
 /**

@@ -1,11 +1,9 @@
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { OdError } from '../../core/errors.js';
-import { analyzeProject, type Analysis } from '../../analyze/index.js';
-// Straight from the modules, not archive/index: analyze never loads the zip writer.
-import { manifestOf } from '../../archive/manifest.js';
-import { selectFiles } from '../../archive/select.js';
-import { walkProject } from '../../archive/walk.js';
+import type { Analysis } from '../../analyze/index.js';
+// Straight from the module, not analyze/index + archive/index: analyze never loads the zip writer.
+import { analyzeFolder } from '../../analyze/folder.js';
 import { writeAnalysisFile } from '../../deploy/state-files.js';
 import type { GlobalOptions } from '../../core/session.js';
 import { runHandler } from '../run.js';
@@ -25,9 +23,7 @@ export default async function analyzeCommand({ args, options, io }: Invocation<A
     if (!info?.isDirectory()) {
       throw new OdError('invalid_input', `${root} is not a folder.`, { nextAction: 'Pass the path of the project folder to analyze.' });
     }
-    const listing = await walkProject(root);
-    const selection = await selectFiles(root, { listing });
-    const analysis = await analyzeProject(root, { archive: manifestOf(selection), listing });
+    const { analysis } = await analyzeFolder(root);
     await saveAnalysis(root, analysis);
     reporter.document(analysis, humanAnalysis(analysis, options.explain === true));
     return 0;

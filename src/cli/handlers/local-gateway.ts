@@ -5,7 +5,7 @@ import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
 import { defaultLocalDataDir, stopRunningGateway } from '../local.js';
 import path from 'node:path';
-import { LOCAL_GATEWAY_MARKER, readProjectState } from '../../deploy/state.js';
+import { readProjectState, rememberedDataDir, type ProjectState } from '../../deploy/state.js';
 
 interface LocalGatewayOptions extends GlobalOptions {
   port?: string;
@@ -17,13 +17,12 @@ interface LocalGatewayOptions extends GlobalOptions {
 }
 
 /**
- * In a folder deployed or linked with `--local --data-dir`, the data folder it remembers, so the
- * gateway started or stopped here is that project's (as every other command in the folder does).
- * A link that cannot be read is not this command's business: the default folder is used.
+ * In a folder deployed or linked with `--local --data-dir`, the gateway started or stopped here is
+ * that project's (as every other command in the folder does). A link that cannot be read is not
+ * this command's business: the default folder is used.
  */
-async function rememberedDataDir(cwd: string): Promise<string | undefined> {
-  const linked = await readProjectState(cwd).catch(() => undefined);
-  return linked?.gateway === LOCAL_GATEWAY_MARKER ? linked.data_dir : undefined;
+function linkOf(cwd: string): Promise<ProjectState | undefined> {
+  return readProjectState(cwd).catch(() => undefined);
 }
 
 export default async function localGatewayCommand({ options, io }: Invocation<LocalGatewayOptions>): Promise<number> {
@@ -40,7 +39,7 @@ export default async function localGatewayCommand({ options, io }: Invocation<Lo
         nextAction: 'Use e.g. --ready-timeout 60.',
       });
     }
-    const dataDir = path.resolve(exec.cwd, options.dataDir ?? (await rememberedDataDir(exec.cwd)) ?? defaultLocalDataDir());
+    const dataDir = path.resolve(exec.cwd, options.dataDir ?? rememberedDataDir(await linkOf(exec.cwd)) ?? defaultLocalDataDir());
     if (options.stop) {
       const pid = await stopRunningGateway(dataDir);
       const text = pid === null ? `No local gateway is running for ${dataDir}.` : `Stopped the local gateway (pid ${pid}) and everything it ran.`;

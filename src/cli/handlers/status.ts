@@ -1,7 +1,5 @@
-import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
+import { localGatewayStartCommand, resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { collectStatus, humanStatus, withLocalGatewayStopped } from '../../ops/status.js';
-import { shellQuote } from '../../core/text.js';
-import { LOCAL_GATEWAY_MARKER } from '../../deploy/state.js';
 import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
 
@@ -13,9 +11,7 @@ export default async function statusCommand({ options, io }: Invocation<OpsOptio
       // A local project whose gateway is not running was read through a gateway started for this
       // command alone: its app URLs die with it, so the report says how to start one instead.
       if (target.embedded && target.embedded.background !== true) {
-        // The data folder the command used: the flag, or the one the folder's link remembers.
-        const dataDir = options.dataDir ?? (target.state?.gateway === LOCAL_GATEWAY_MARKER ? target.state.data_dir : undefined);
-        report = withLocalGatewayStopped(report, shellQuote(['opendeploy', 'local-gateway', ...(dataDir ? ['--data-dir', dataDir] : [])]));
+        report = withLocalGatewayStopped(report, localGatewayStartCommand(target, options.dataDir));
       }
       // One JSON object; the claim URL (which embeds bind_sig) is the one string allowed through scrubbing.
       reporter.document(report, humanStatus(report), report.claim_url ? [report.claim_url] : []);
