@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/program.js';
 import { matchPlaybook, PLAYBOOK, type PlaybookFacts, type PlaybookMatch } from '../../src/diagnose/playbook.js';
+import { runtime } from '../helpers/playbook-facts.js';
 import { diagnoseFailure } from '../../src/diagnose/failure.js';
 import { diagnoseDeployment } from '../../src/diagnose/triage.js';
 import { commandWriter, targetFlags } from '../../src/core/target-flags.js';
@@ -22,18 +23,6 @@ const SUFFIX = " --project prj_1 --service web --env staging --gateway http://12
 /** The old afterwards-rewrite, kept here as the reference: the flags after every quoted command. */
 function withSuffix(text: string): string {
   return text.replace(/`(opendeploy(?: [^`]*)?)`/g, (_quoted, command: string) => `\`${command}${SUFFIX}\``);
-}
-
-function runtime(extra: Partial<PlaybookFacts> = {}): PlaybookFacts {
-  return {
-    status: 'failed',
-    progress: 90,
-    lastPhase: 'deploying',
-    bound: true,
-    service: { port: 3000, memoryLimit: '1Gi', envKeys: ['PORT'], portEnv: '3000', startCommand: 'node server.js', buildCommand: 'npm run build' },
-    dependencies: [],
-    ...extra,
-  };
 }
 
 /** One sample per playbook row and per variant that prints a different command. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/program.js';
 import { matchPlaybook, PLAYBOOK, type PlaybookFacts, type PlaybookMatch } from '../../src/diagnose/playbook.js';
+import { runtime } from '../helpers/playbook-facts.js';
 import { missingVarsWarning } from '../../src/deploy/stages/required.js';
 import { resizeBody } from '../../src/ops/quantity.js';
 import { parseEngine } from '../../src/ops/db.js';
@@ -77,18 +78,6 @@ function validate(line: string, parsed: Parsed): void {
 function commandsOf(match: Pick<PlaybookMatch, 'fixCommand' | 'nextAction'>): string[] {
   const quoted = [...match.nextAction.matchAll(/`(opendeploy[^`]*)`/g)].map((m) => m[1]!);
   return [...new Set([...(match.fixCommand ? [match.fixCommand] : []), ...quoted])];
-}
-
-function runtime(extra: Partial<PlaybookFacts> = {}): PlaybookFacts {
-  return {
-    status: 'failed',
-    progress: 90,
-    lastPhase: 'deploying',
-    bound: true,
-    service: { port: 3000, memoryLimit: '1Gi', envKeys: ['PORT'], portEnv: '3000', startCommand: 'node server.js', buildCommand: 'npm run build' },
-    dependencies: [],
-    ...extra,
-  };
 }
 
 /** One sample per playbook row and per variant a row resolves to (ids in comments). */

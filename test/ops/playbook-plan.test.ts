@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { matchPlaybook, type PlaybookFacts } from '../../src/diagnose/playbook.js';
+import { matchPlaybook } from '../../src/diagnose/playbook.js';
+import { runtime } from '../helpers/playbook-facts.js';
 import { missingRequiredVars, requiredVarNames } from '../../src/diagnose/required-vars.js';
 
 /** A failed runtime deployment of a claimed service on port 3000 with PORT=3000 and no databases. */
-function runtime(extra: Partial<PlaybookFacts> = {}): PlaybookFacts {
-  return {
-    status: 'failed',
-    progress: 90,
-    lastPhase: 'deploying',
-    bound: true,
-    service: { port: 3000, memoryLimit: '1Gi', envKeys: ['PORT'], portEnv: '3000', startCommand: 'node server.js', buildCommand: 'npm run build' },
-    dependencies: [],
-    ...extra,
-  };
-}
-
 const HOW = '`opendeploy env set JWT_SECRET=... SESSION_SECRET=...` (replace each ... with the real value) and then `opendeploy redeploy`, or put them in a dotenv file and deploy again with `opendeploy --vars-file <file>`';
 
 describe('required variables the service lacks come first', () => {
