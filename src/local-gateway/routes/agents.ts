@@ -11,6 +11,7 @@ import { HttpError } from '../http.js';
 import { localAuthFile } from '../local-key.js';
 import type { AgentRow } from '../store.js';
 import { bindSignature, hashToken, mintToken, randomLowerAlnum, verifyBindSignature } from '../tokens.js';
+import { escapeHtml } from '../html.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 const REPLAY_WINDOW_MS = 24 * HOUR_MS;
@@ -112,9 +113,6 @@ function findAgentForClaim(ctx: RequestContext): AgentRow | null {
   if (!agent || !verifyBindSignature(app.store.state.secret, agent.id, sig)) return null;
   return agent;
 }
-
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 function page(title: string, body: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;

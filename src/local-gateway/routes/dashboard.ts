@@ -11,12 +11,10 @@
 
 import type { RequestContext, Router } from '../http.js';
 import { TERMINAL_STATUSES, type DeploymentRow, type ProjectRow, type ServiceRow, type State } from '../store.js';
+import { escapeHtml } from '../html.js';
 
 /** How many deployments the page lists, newest first. */
 const LATEST_DEPLOYMENTS = 10;
-
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** Nothing on the page loads or runs anything; the inline style is the only exception. */
 const PAGE_HEADERS = {
