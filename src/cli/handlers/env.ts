@@ -124,10 +124,11 @@ function humanValue(value: string): string {
  * What to run so the running app gets the new values. After a rollback to an older upload a plain
  * `redeploy` refuses (it would build the newer source), so the hint names the command that deploys
  * the newer source instead of one that would fail. A failed check falls back to the plain hint: the
- * change itself already succeeded and must not be reported as a failure.
+ * change itself already succeeded and must not be reported as a failure. The line is for people:
+ * with --json it is not printed, so the deployments are not read for it.
  */
-async function redeployHint(target: OpsTarget, flags: string[]): Promise<string> {
-  const newer = await newerSourceAfterRollback(target, flags).catch(() => undefined);
+async function redeployHint(ctx: CommandEnv, target: OpsTarget, flags: string[]): Promise<string> {
+  const newer = ctx.exec.json ? undefined : await newerSourceAfterRollback(target, flags).catch(() => undefined);
   if (newer) {
     return `The rolled-back release ${newer.live.deployment_id} keeps running with the old values, and \`opendeploy redeploy\` refuses after this rollback because the project's current source is newer; to deploy the newer source with these values, run \`${newer.next.command}\`.`;
   }
@@ -396,7 +397,7 @@ async function envSet(ctx: EnvCommandEnv, options: EnvOptions, assignments: stri
     warnUnexpected(ctx, outcome);
     ctx.reporter.document(envSetResult(plan, outcome), [
       `Set ${keys.join(', ')} on service ${service.name} (${describeDiff(outcome.diff)}; read back and verified).`,
-      await redeployHint(target, targetFlags(options)),
+      await redeployHint(ctx, target, targetFlags(options)),
     ]);
     return 0;
   });
@@ -416,7 +417,7 @@ async function envUnset(ctx: CommandEnv, options: EnvOptions, keys: string[], co
     warnUnexpected(ctx, outcome);
     ctx.reporter.document(envUnsetResult(plan, outcome), [
       `Removed ${plan.keys.join(', ')} from service ${plan.service.name} (read back and verified).`,
-      await redeployHint(target, targetFlags(options)),
+      await redeployHint(ctx, target, targetFlags(options)),
     ]);
     return 0;
   });
@@ -494,7 +495,7 @@ async function envRotate(ctx: CommandEnv, options: EnvOptions, key: string | und
     const summary = { ...envRotateResult(plan, outcome), ...(revealed.length ? { value: generated } : {}) };
     const valueLines = revealed.length ? [`${key}=${generated}`] : [];
     if (!deployment) {
-      emitDocument(ctx, { ...summary, deployment_id: null, redeploy_needed: true }, [replacedLine(outcome), ...valueLines, await redeployHint(target, targetFlags(options))], revealed);
+      emitDocument(ctx, { ...summary, deployment_id: null, redeploy_needed: true }, [replacedLine(outcome), ...valueLines, await redeployHint(ctx, target, targetFlags(options))], revealed);
       return 0;
     }
     ctx.reporter.result(
