@@ -448,6 +448,11 @@ export async function walkProject(root: string, options: WalkOptions = {}, concu
       }
     }
     dirs.set(rel, entries);
+    // The array readdir settled with stays reachable after this (not through this function:
+    // dropping the variable changed nothing, emptying the array did), long enough for the young
+    // generation to promote it: 20,000 Dirent objects, 1.1 MiB, went to the old generation and
+    // stayed there for the rest of the run. Emptied, they die young.
+    dirents.length = 0;
     await Promise.all(subfolders);
   };
 
