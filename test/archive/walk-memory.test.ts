@@ -3,7 +3,7 @@
  * root instead of kept per entry, one ignore matcher per folder instead of one for the whole walk
  * (none when no pattern is in force), and the link tables built only when the tree has links.
  */
-import { realpathSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -90,19 +90,37 @@ describe('absolute paths derived from the root', () => {
     expect(selection.totalBytes).toBe(1);
   });
 
-  it('lists entries without a path of their own: the listing root and entryPath give it', async () => {
-    const root = project('listing', { 'src/a.js': 'a', 'b.txt': 'b' });
+  it('lists entries without a path of their own: the listing root and entryPath give it; names come from rel', async () => {
+    const root = project('listing', { 'src/a.js': 'a', 'b.txt': 'b', 'src/deeper/longer-name.test.js': 'c', '.env': 'X=1' });
     const listing = await walkProject(root);
     const entries = [...listing.dirs.values()].flat();
-    expect(entries.map((entry) => Object.keys(entry).sort().join(','))).toEqual([
-      'kind,name,rel,ruleIgnored,verdict',
-      'kind,name,rel,ruleIgnored,verdict',
-      'kind,name,rel,ruleIgnored,verdict',
+    expect(entries.map((entry) => [entry.rel, entry.name, entry.kind, entry.verdict, 'abs' in entry])).toEqual([
+      ['.env', '.env', 'file', 'secret', false],
+      ['b.txt', 'b.txt', 'file', 'keep', false],
+      ['src', 'src', 'dir', 'keep', false],
+      ['src/a.js', 'a.js', 'file', 'keep', false],
+      ['src/deeper', 'deeper', 'dir', 'keep', false],
+      ['src/deeper/longer-name.test.js', 'longer-name.test.js', 'file', 'keep', false],
     ]);
     expect(entries.map((entry) => entryPath(listing.root, entry.rel))).toEqual([
+      path.join(root, '.env'),
       path.join(root, 'b.txt'),
       path.join(root, 'src'),
       path.join(root, 'src', 'a.js'),
+      path.join(root, 'src', 'deeper'),
+      path.join(root, 'src', 'deeper', 'longer-name.test.js'),
+    ]);
+    // Only an entry whose name is not valid UTF-8 carries rawName.
+    expect(entries.filter((entry) => entry.rawName !== undefined)).toEqual([]);
+  });
+
+  it('keeps rawName on an entry whose name is not valid UTF-8, and its name cut from rel', async () => {
+    const root = project('raw-name', { 'src/ok.js': 'ok' });
+    writeFileSync(Buffer.concat([Buffer.from(path.join(root, 'src', 'bad-')), Buffer.from([0xff]), Buffer.from('.js')]), 'x');
+    const listing = await walkProject(root);
+    expect(listing.dirs.get('src')?.map((entry) => [entry.rel, entry.name, entry.rawName])).toEqual([
+      ['src/bad-\uFFFD.js', 'bad-\uFFFD.js', 'bad-\\xff.js'],
+      ['src/ok.js', 'ok.js', undefined],
     ]);
   });
 });
