@@ -52,13 +52,29 @@ class FoundFile implements SelectedFile {
     readonly size: number,
     readonly mode: number,
     /** The real root the selection was made from. */
-    private readonly root: string,
-    /** Where the content is, relative to the root: `rel`, or an included link's target. */
-    private readonly source: string,
+    protected readonly root: string,
   ) {}
 
   get abs(): string {
-    return entryPath(this.root, this.source);
+    return entryPath(this.root, this.rel);
+  }
+}
+
+/** An included link to a file: archived under its own name, with its target's content. */
+class FoundLink extends FoundFile {
+  constructor(
+    rel: string,
+    size: number,
+    mode: number,
+    root: string,
+    /** The target, relative to the root. */
+    private readonly target: string,
+  ) {
+    super(rel, size, mode, root);
+  }
+
+  override get abs(): string {
+    return entryPath(this.root, this.target);
   }
 }
 
@@ -197,7 +213,7 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
       if (shared && whole !== undefined) listing.contents.keep(entry.rel, whole);
       // Math.trunc of a whole number changes nothing but its representation: fstat's sizes are
       // heap-allocated doubles, and storing one made every file's size a 16-byte box of its own.
-      files.push(new FoundFile(entry.rel, Math.trunc(st.size), zipMode(st), realRoot, entry.rel));
+      files.push(new FoundFile(entry.rel, Math.trunc(st.size), zipMode(st), realRoot));
     } finally {
       closeSync(fd);
     }
@@ -290,7 +306,7 @@ export async function selectFiles(root: string, options: SelectOptions = {}): Pr
         continue;
       }
     }
-    files.push(new FoundFile(link.rel, target.size, target.mode, realRoot, link.targetRel));
+    files.push(new FoundLink(link.rel, target.size, target.mode, realRoot, link.targetRel));
   }
 
   files.sort((a, b) => compareRel(a.rel, b.rel));
