@@ -268,3 +268,23 @@ describe('one ignore matcher per folder', () => {
     expect(IgnoreRules.create('', [], ['# only a comment\n']).forFolder().ignores('a.log', false)).toBe(false);
   });
 });
+
+describe('PEM sniff on raw bytes', () => {
+  it('finds a private key under any name exactly as on the decoded text, odd bytes before it included', async () => {
+    const key = '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n';
+    const root = project('pem', {
+      'plain.txt': 'nothing to see\n',
+      'bom.txt': `\uFEFF${key}`,
+      'accent.txt': `clé\n${key}`,
+      'cert.pem.txt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      'no-space.txt': '-----BEGINPRIVATE KEY-----\n',
+      'mid-line.txt': `see ${key}`,
+      'cut-at-1k.txt': `${'x'.repeat(1000)}\n${key}`,
+    });
+    // A byte that is not UTF-8 before the key: decoded as U+FFFD, the key still starts a line.
+    writeFileSync(path.join(root, 'raw-byte.txt'), Buffer.concat([Buffer.from([0xff, 0x0a]), Buffer.from(key)]));
+    const selection = await selectFiles(root);
+    expect(selection.excludedSecrets).toEqual(['accent.txt', 'bom.txt', 'raw-byte.txt']);
+    expect(selection.files.map((file) => file.rel)).toEqual(['cert.pem.txt', 'cut-at-1k.txt', 'mid-line.txt', 'no-space.txt', 'plain.txt']);
+  });
+});
