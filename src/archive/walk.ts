@@ -22,7 +22,7 @@ import { constants, type Dirent } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OdError } from '../core/errors.js';
-import { IGNORE_FILE_MAX_BYTES, IgnoreRules, MAX_IGNORE_PATTERNS, type FolderMatcher, type RulesSource } from './gitignore.js';
+import { IGNORE_FILE_MAX_BYTES, IgnoreRules, MAX_IGNORE_PATTERNS, type RulesSource } from './gitignore.js';
 import {
   buildDirIsGeneratedOutput,
   isExcludedDirName,
@@ -408,7 +408,7 @@ export async function walkProject(root: string, options: WalkOptions = {}, concu
   const limit = limiter(concurrency);
 
   /** The ignore rules' verdict on one entry, in the order of the header. */
-  const judge = (rel: string, name: string, kind: EntryKind, folderRules: FolderMatcher): { verdict: Verdict; ruleIgnored: boolean } => {
+  const judge = (rel: string, name: string, kind: EntryKind, folderRules: IgnoreRules): { verdict: Verdict; ruleIgnored: boolean } => {
     // A link is judged by its name before anything else, as whatever it may point to.
     const folderLike = kind === 'dir' || kind === 'symlink';
     if (folderLike && isExcludedDirName(name)) return { verdict: 'ignored', ruleIgnored: true };
@@ -448,7 +448,6 @@ export async function walkProject(root: string, options: WalkOptions = {}, concu
       }
     }
     const rawNames = await rawNamesOf(abs, dirents);
-    const matcher = folderRules.forFolder();
     const entries: WalkEntry[] = new Array<WalkEntry>(dirents.length);
     const subfolders: Array<Promise<void>> = [];
     for (let i = 0; i < dirents.length; i += 1) {
@@ -456,7 +455,7 @@ export async function walkProject(root: string, options: WalkOptions = {}, concu
       const name = dirent.name;
       const entryRel = rel === '' ? name : `${rel}/${name}`;
       const kind = kindOf(dirent);
-      const { verdict, ruleIgnored } = judge(entryRel, name, kind, matcher);
+      const { verdict, ruleIgnored } = judge(entryRel, name, kind, folderRules);
       const entry: WalkEntry = new ListedEntry(entryRel, kind, verdict, ruleIgnored);
       const raw = rawNames.get(name);
       if (raw !== undefined) entry.rawName = raw;

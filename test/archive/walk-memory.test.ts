@@ -1,6 +1,6 @@
 /**
  * What the walk keeps less of must still give the same answers: absolute paths derived from the
- * root instead of kept per entry, one ignore matcher per folder instead of one for the whole walk
+ * root instead of kept per entry, a fresh ignore matcher every few hundred paths instead of one for the whole walk
  * (none when no pattern is in force), and the link tables built only when the tree has links.
  */
 import { realpathSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { excludeSecretFiles, selectFiles, walkProject } from '../../src/archive/index.js';
-import { IgnoreRules } from '../../src/archive/gitignore.js';
+import { IgnoreRules, MATCHER_PATHS } from '../../src/archive/gitignore.js';
 import { entryPath } from '../../src/archive/walk.js';
 import { removeTree, tempDir, writeTree, type TreeSpec } from './helpers.js';
 
@@ -125,7 +125,7 @@ describe('absolute paths derived from the root', () => {
   });
 });
 
-describe('one ignore matcher per folder', () => {
+describe('short-lived ignore matchers', () => {
   const spec: TreeSpec = {
     '.gitignore': '*.log\n!keep.log\ngen\n/top-only.txt\n*.tmp\n.env.local\n',
     'a.log': 'x',
@@ -211,31 +211,51 @@ describe('one ignore matcher per folder', () => {
     expect(selection.excludedSecrets).toEqual(['.env.local', '.env.production']);
   });
 
-  it('matchers made from the same rules agree, each on its own, whatever was asked before', () => {
+  it('gives the same verdicts before and after a fresh matcher takes over, excluded parents included', () => {
     // The root's .gitignore, as the walk reads it.
     const rules = IgnoreRules.create('', [], []).withGitignore('', '*.log\n!keep.log\nbuild\n');
-    const first = rules.forFolder();
-    expect(['a.log', 'keep.log', 'build', 'build/x.js', 'src/build', 'src/a.js'].map((rel) => first.ignores(rel, rel === 'build' || rel === 'src/build'))).toEqual([
-      true,
-      false,
-      true,
-      true,
-      true,
-      false,
-    ]);
-    // A fresh matcher asked only about a path below an excluded folder still finds the folder.
-    const second = rules.forFolder();
-    expect(second.ignores('build/deep/y.js', false)).toBe(true);
-    expect(second.ignores('keep.log', false)).toBe(false);
+    const asked: string[] = [];
+    // Four paths per folder, 3 * MATCHER_PATHS paths in all: several matchers serve them.
+    for (let i = 0; i < (3 * MATCHER_PATHS) / 4; i += 1) {
+      const dir = `d${i}`;
+      asked.push(
+        [
+          rules.ignores(`${dir}/build`, true),
+          rules.ignores(`${dir}/build/keep.log`, false),
+          rules.ignores(`${dir}/keep.log`, false),
+          rules.ignores(`${dir}/src/a.log`, false),
+        ].join(','),
+      );
+      expect(rules.ignores(`${dir}/src/a.js`, false)).toBe(false);
+    }
+    expect(new Set(asked)).toEqual(new Set(['true,true,false,true']));
+    expect(asked.length).toBe((3 * MATCHER_PATHS) / 4);
     // Rules from a nested .gitignore come after the parent's, as in git.
-    const nested = rules.withGitignore('src', '!*.log\nkeep.log\n').forFolder();
+    const nested = rules.withGitignore('src', '!*.log\nkeep.log\n');
     expect(nested.ignores('src/keep.log', false)).toBe(true);
     expect(nested.ignores('src/a.log', false)).toBe(false);
     expect(nested.ignores('a.log', false)).toBe(true);
     // .opendeployignore patterns come after every .gitignore, the nested ones included.
     const deploy = IgnoreRules.create('', [], ['!keep.log\n']).withGitignore('', '*.log\n').withGitignore('src', 'keep.log\n');
-    expect(deploy.forFolder().ignores('src/keep.log', false)).toBe(false);
-    expect(deploy.forFolder().ignores('src/other.log', false)).toBe(true);
+    expect(deploy.ignores('src/keep.log', false)).toBe(false);
+    expect(deploy.ignores('src/other.log', false)).toBe(true);
+  });
+
+  it('judges a folder of more files than one matcher serves exactly as git does', async () => {
+    const spec: TreeSpec = {
+      '.gitignore': '*.log\n!f1*.log\nskip/\n',
+      'big/.gitignore': '!f2*.log\nf15*.log\n',
+    };
+    for (let i = 0; i < 300; i += 1) spec[`big/f${String(i).padStart(3, '0')}.log`] = 'x';
+    spec['big/skip/f100.log'] = 'parent excluded';
+    const root = project('wide', spec);
+    const selection = await selectFiles(root);
+    const kept = selection.files.map((file) => file.rel);
+    const expected = ['.gitignore', 'big/.gitignore'];
+    for (let i = 100; i < 300; i += 1) if (i < 150 || i >= 160) expected.push(`big/f${String(i).padStart(3, '0')}.log`);
+    expect(kept).toEqual(expected);
+    // 100 f0*.log, 10 f15*.log, and the skip/ folder.
+    expect(selection.ignoredCount).toBe(111);
   });
 
   it('ignores nothing by rule when no pattern is in force (only comments and blank lines), built-in rules still apply', async () => {
@@ -265,7 +285,7 @@ describe('one ignore matcher per folder', () => {
       'sub/.gitignore keep',
       'sub/b.log keep',
     ]);
-    expect(IgnoreRules.create('', [], ['# only a comment\n']).forFolder().ignores('a.log', false)).toBe(false);
+    expect(IgnoreRules.create('', [], ['# only a comment\n']).ignores('a.log', false)).toBe(false);
   });
 });
 
