@@ -61,8 +61,8 @@ export function processBatch(request: BatchRequest, deps: WorkerDeps): BatchResp
     return typeof code === 'string' ? code : 'error';
   };
   // The smallest window that still reaches back over the whole file: zlib allocates state in
-  // proportion to it, which dominates the cost of deflating a 1 KiB file, and the output of a
-  // file that fits in the window is the same as with the full 32 KiB window.
+  // proportion to it, which dominates the cost of deflating a 1 KiB file. The window changes the
+  // bytes of some files, so this must choose as smallWindowBits in deflater.ts does.
   const windowBitsFor = (size: number): number => {
     for (let bits = 9; bits < 15; bits += 1) if ((1 << bits) - 262 >= size) return bits;
     return 15;

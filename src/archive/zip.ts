@@ -22,6 +22,7 @@ import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { OdError } from '../core/errors.js';
 import { DeflatePool } from './deflate-pool.js';
+import { Compressors, smallWindowBits, type DeflateSink } from './deflater.js';
 import type { BatchRequest, BatchResponse } from './deflate-worker.js';
 import { selectFiles, type SelectedFile, type Selection } from './select.js';
 import { isPrecompressedName } from './stored-types.js';
@@ -74,6 +75,13 @@ export interface BuildOptions {
    * whatever the count.
    */
   workers?: number;
+  /**
+   * Whether files are compressed by a few reused compressors writing into the writer's own buffers
+   * (deflater.ts; the default where this Node allows it) rather than by zlib's public API, which
+   * creates a compressor and fresh output Buffers for every file. The zip bytes are the same either
+   * way; `false` exists to show that, and to compare memory and time.
+   */
+  reuseCompressors?: boolean;
 }
 
 /** The DOS epoch: the earliest time a zip can store, and the same on every machine. */
@@ -149,7 +157,7 @@ function writeAllSync(fd: number, data: Uint8Array, position: number): void {
  * Synchronous: a write to a local file takes microseconds, and through fs/promises every one of
  * them would cost a thread-pool round trip and a promise.
  */
-class Output {
+class Output implements DeflateSink {
   /** Offset of the next byte written (buffered bytes included). */
   position = 0;
   readonly buffer = Buffer.allocUnsafeSlow(OUTPUT_BYTES);
@@ -165,6 +173,18 @@ class Output {
     this.used += bytes;
     this.position += bytes;
     return at;
+  }
+
+  /** Makes at least `min` bytes free at the end of the buffer (writing out what it holds if needed); returns where they start. */
+  room(min: number): number {
+    if (this.buffer.length - this.used < min) this.flush();
+    return this.used;
+  }
+
+  /** Counts `bytes` written by someone else into the buffer at `room()`'s offset. */
+  commit(bytes: number): void {
+    this.used += bytes;
+    this.position += bytes;
   }
 
   write(data: Uint8Array): void {
@@ -279,15 +299,6 @@ function planJobs(files: readonly SelectedFile[]): Job[] {
   return jobs;
 }
 
-/** Whether a big file is worth deflating: by its name, then by test-compressing its first bytes. */
-function worthDeflating(rel: string, head: Buffer): boolean {
-  if (isPrecompressedName(rel)) return false;
-  const sample = head.subarray(0, SAMPLE_BYTES);
-  if (sample.length === 0) return false;
-  const deflated = zlib.deflateRawSync(sample, { level: COMPRESSION_LEVEL });
-  return deflated.length <= sample.length * (1 - SAMPLE_MIN_SAVING);
-}
-
 /** Reads up to `buffer.length` bytes at `position`; returns the part filled. */
 function readAt(fd: number, buffer: Buffer, position: number): Buffer {
   let filled = 0;
@@ -304,6 +315,16 @@ function feed(deflate: zlib.DeflateRaw, chunk: Buffer): Promise<void> {
   return new Promise<void>((resolve, reject) => deflate.write(chunk, (error) => (error ? reject(error) : resolve())));
 }
 
+/** What a streamed entry accumulates as its chunks go by. */
+interface StreamedData {
+  hash: crypto.Hash;
+  crc: number;
+  size: number;
+  compressedSize: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 interface WriteOutcome {
   files: number;
   sourceBytes: number;
@@ -313,20 +334,22 @@ interface WriteOutcome {
 
 interface WriteOptions {
   workers?: number | undefined;
+  reuseCompressors?: boolean | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
 /**
- * The reused read buffers: `whole` holds a small file (one byte more than the small-file size, to
- * notice a file that grew), and is also the first of the two chunk buffers of a streamed file,
- * one of which is hashed and deflated while the other is read.
+ * The reused buffers: `whole` holds a small file (one byte more than the small-file size, to notice a
+ * file that grew) and is also the chunk buffer of a streamed file; `spare` receives a small file's
+ * compressed bytes or a big file's test-compressed sample and, on the public-API fallback, is the
+ * second chunk buffer (one chunk is deflated while the other is read).
  */
 class ReadBuffers {
   readonly whole: Buffer = Buffer.allocUnsafeSlow(SMALL_FILE_BYTES + 1);
   readonly first: Buffer = this.whole.subarray(0, CHUNK_BYTES);
   private second: Buffer | undefined;
 
-  /** Allocated on the first streamed file: a project of small files never needs it. */
+  /** Allocated on first use: a project of precompressed files never needs it. */
   get spare(): Buffer {
     this.second ??= Buffer.allocUnsafeSlow(CHUNK_BYTES);
     return this.second;
@@ -349,6 +372,8 @@ class ZipWriter {
     private readonly out: Output,
     private readonly files: readonly SelectedFile[],
     private readonly report: (done: number, total: number) => void,
+    /** The reused compressors; `undefined` on a Node whose zlib handle they cannot drive (zlib's public API then). */
+    private readonly compressors: Compressors | undefined,
   ) {
     this.entries = new EntryTable(files.length);
     this.total = files.reduce((sum, file) => sum + file.size, 0);
@@ -425,9 +450,9 @@ class ZipWriter {
     const sha256 = sha256Hex(data);
     const crc = zlib.crc32(data);
     if (data.length > 0 && !isPrecompressedName(file.rel)) {
-      const deflated = zlib.deflateRawSync(data, smallDeflateOptions(data.length));
       // Deflate that does not shrink the file (random bytes, say) is stored instead, as zip does.
-      if (deflated.length < data.length) {
+      const deflated = this.deflateSmall(data);
+      if (deflated !== undefined) {
         this.writeEntry(index, 8, crc, data.length, deflated, sha256);
         return true;
       }
@@ -436,11 +461,23 @@ class ZipWriter {
     return true;
   }
 
+  /** A small file's deflated bytes when they are fewer than the file's, else `undefined`. */
+  private deflateSmall(data: Buffer): Buffer | undefined {
+    if (this.compressors === undefined) {
+      const deflated = zlib.deflateRawSync(data, smallDeflateOptions(data.length));
+      return deflated.length < data.length ? deflated : undefined;
+    }
+    const scratch = this.buffers.spare;
+    const length = this.compressors.compressSmall(data, scratch);
+    return length === -1 ? undefined : scratch.subarray(0, length);
+  }
+
   /**
    * Streams one big file into the zip: header with placeholder sizes, data chunk by chunk (hashed,
-   * CRC'd and, when worth it, deflated by zlib on libuv's thread pool while the next chunk is read),
-   * then the header patched with the real CRC and sizes. Two reused 1 MiB buffers hold the file's
-   * data; zlib's output is written as it comes.
+   * CRC'd and, when worth it, deflated), then the header patched with the real CRC and sizes. One
+   * reused 1 MiB buffer holds the file's data, and the compressor writes straight into the output
+   * buffer. Without the reused compressor (see deflater.ts) zlib's public stream deflates on libuv's
+   * thread pool while the next chunk is read into a second buffer.
    */
   async stream(index: number): Promise<void> {
     const file = this.files[index] as SelectedFile;
@@ -458,8 +495,6 @@ class ZipWriter {
       return;
     }
     try {
-      let current: Buffer = this.buffers.first;
-      let spare: Buffer = this.buffers.spare;
       let st: fs.Stats;
       let chunk: Buffer;
       try {
@@ -468,78 +503,114 @@ class ZipWriter {
           skip(`${file.rel}: no longer a regular file, skipped`);
           return;
         }
-        chunk = readAt(fd, current, 0);
+        chunk = readAt(fd, this.buffers.first, 0);
       } catch (error) {
         skip(`${file.rel}: unreadable while archiving (${errorCode(error)}), skipped`);
         return;
       }
       const out = this.out;
       const nameLength = Buffer.byteLength(file.rel, 'utf8');
-      const method = worthDeflating(file.rel, chunk) ? METHOD_DEFLATED : METHOD_STORED;
+      const method = this.worthDeflating(file.rel, chunk) ? METHOD_DEFLATED : METHOD_STORED;
       const zip64 = st.size >= ZIP64_STREAM_THRESHOLD;
       const offset = out.position;
       const header = Buffer.alloc(localHeaderBytes(nameLength, zip64));
       writeLocalHeader(header, 0, { method, crc: 0, compressedSize: 0, size: 0 }, file.rel, zip64, nameLength);
       out.write(header);
 
-      const hash = crypto.createHash('sha256');
-      let crc = 0;
-      let size = 0;
-      let compressedSize = 0;
-      const produced: Buffer[] = [];
-      const drain = (): void => {
-        for (const piece of produced.splice(0)) {
-          compressedSize += piece.length;
-          out.write(piece);
-        }
+      const data: StreamedData = { hash: crypto.createHash('sha256'), crc: 0, size: 0, compressedSize: 0 };
+      /** Takes a chunk read: digest, CRC, size and progress. */
+      const take = (piece: Buffer): void => {
+        data.hash.update(piece);
+        data.crc = zlib.crc32(piece, data.crc);
+        data.size += piece.length;
+        this.done = Math.min(before + file.size, this.done + piece.length);
+        this.flushProgress();
       };
-      const deflate = method === METHOD_DEFLATED ? zlib.createDeflateRaw({ level: COMPRESSION_LEVEL, chunkSize: 64 * 1024 }) : undefined;
-      deflate?.on('data', (piece: Buffer) => produced.push(piece));
-      const ended = deflate === undefined ? undefined : once(deflate, 'end');
-      ended?.catch(() => undefined);
-      try {
-        while (chunk.length > 0) {
-          hash.update(chunk);
-          crc = zlib.crc32(chunk, crc);
-          size += chunk.length;
-          this.done = Math.min(before + file.size, this.done + chunk.length);
-          this.flushProgress();
-          if (deflate === undefined) {
-            compressedSize += chunk.length;
-            out.write(chunk);
-            chunk = readAt(fd, current, size);
-          } else {
-            // zlib works on this chunk on the thread pool while the next one is read into the
-            // other buffer; the write callback fires once zlib no longer needs the chunk.
-            const fed = feed(deflate, chunk);
-            fed.catch(() => undefined);
-            const next = readAt(fd, spare, size);
-            await fed;
-            drain();
-            [current, spare] = [spare, current];
-            chunk = next;
+      if (method === METHOD_STORED) {
+        for (; chunk.length > 0; chunk = readAt(fd, this.buffers.first, data.size)) {
+          take(chunk);
+          data.compressedSize += chunk.length;
+          out.write(chunk);
+        }
+      } else if (this.compressors !== undefined) {
+        const deflater = this.compressors.big;
+        try {
+          for (; chunk.length > 0; chunk = readAt(fd, this.buffers.first, data.size)) {
+            take(chunk);
+            data.compressedSize += deflater.push(chunk, out, false);
           }
+          data.compressedSize += deflater.push(EMPTY, out, true);
+        } catch (error) {
+          // The archive fails; the compressor must not carry this file's state into anything else.
+          deflater.reset();
+          throw error;
         }
-        if (deflate !== undefined) {
-          deflate.end();
-          await ended;
-          drain();
-        }
-      } finally {
-        deflate?.destroy();
+      } else {
+        await this.deflateThroughStream(fd, chunk, data, take);
       }
+      const { crc, size, compressedSize } = data;
       if (!zip64 && (size >= MAX32 || compressedSize >= MAX32)) {
         throw new Error(`${file.rel} grew past 4 GiB while archiving`);
       }
       writeLocalSizes(header, 0, { crc, compressedSize, size }, zip64, nameLength);
       out.writeAt(header, offset);
       this.entries.add(index, method, crc, compressedSize, size, offset);
-      this.record(file, size, hash.digest('hex'));
+      this.record(file, size, data.hash.digest('hex'));
       this.done = before + file.size;
       this.flushProgress();
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /**
+   * The public-API way to deflate a streamed file (when the reused compressor is not available):
+   * zlib's stream works on one chunk on the thread pool while the next is read into the other
+   * buffer, and its output (fresh Buffers) is written as it comes.
+   */
+  private async deflateThroughStream(fd: number, first: Buffer, data: StreamedData, take: (piece: Buffer) => void): Promise<void> {
+    let current: Buffer = this.buffers.first;
+    let spare: Buffer = this.buffers.spare;
+    const produced: Buffer[] = [];
+    const drain = (): void => {
+      for (const piece of produced.splice(0)) {
+        data.compressedSize += piece.length;
+        this.out.write(piece);
+      }
+    };
+    const deflate = zlib.createDeflateRaw({ level: COMPRESSION_LEVEL, chunkSize: 64 * 1024 });
+    deflate.on('data', (piece: Buffer) => produced.push(piece));
+    const ended = once(deflate, 'end');
+    ended.catch(() => undefined);
+    try {
+      for (let chunk = first; chunk.length > 0; ) {
+        take(chunk);
+        // The write callback fires once zlib no longer needs the chunk.
+        const fed = feed(deflate, chunk);
+        fed.catch(() => undefined);
+        const next = readAt(fd, spare, data.size);
+        await fed;
+        drain();
+        [current, spare] = [spare, current];
+        chunk = next;
+      }
+      deflate.end();
+      await ended;
+      drain();
+    } finally {
+      deflate.destroy();
+    }
+  }
+
+  /** Whether a big file is worth deflating: by its name, then by test-compressing its first bytes. */
+  private worthDeflating(rel: string, head: Buffer): boolean {
+    if (isPrecompressedName(rel)) return false;
+    const sample = head.subarray(0, SAMPLE_BYTES);
+    if (sample.length === 0) return false;
+    const limit = Math.floor(sample.length * (1 - SAMPLE_MIN_SAVING));
+    if (this.compressors === undefined) return zlib.deflateRawSync(sample, { level: COMPRESSION_LEVEL }).length <= limit;
+    const length = this.compressors.big.compressWhole(sample, this.buffers.spare);
+    return length !== -1 && length <= limit;
   }
 
   finish(): WriteOutcome {
@@ -556,20 +627,12 @@ function sha256Hex(data: Buffer): string {
 }
 
 /**
- * Deflate options for a small file, the same as a worker's (so the bytes are the same whichever
- * thread deflated): the smallest window that still reaches back over the whole file, as zlib
- * allocates state in proportion to it (and the output of a file that fits in the window is the same
- * as with the full 32 KiB window), and an output chunk near the input size.
+ * Deflate options for a small file on zlib's public API, the same as a worker's and the reused
+ * compressors' (the window decides the bytes: see smallWindowBits), with an output chunk near the
+ * input size.
  */
 function smallDeflateOptions(size: number): zlib.ZlibOptions {
-  let windowBits = 15;
-  for (let bits = 9; bits < 15; bits += 1) {
-    if ((1 << bits) - 262 >= size) {
-      windowBits = bits;
-      break;
-    }
-  }
-  return { level: COMPRESSION_LEVEL, windowBits, chunkSize: Math.min(16 * 1024, Math.max(64, size + 64)) };
+  return { level: COMPRESSION_LEVEL, windowBits: smallWindowBits(size), chunkSize: Math.min(16 * 1024, Math.max(64, size + 64)) };
 }
 
 /** Every file on this thread, in order: small ones read whole, big ones streamed. */
@@ -654,14 +717,16 @@ async function writeZip(zipPath: string, files: readonly SelectedFile[], options
   const workers = Math.max(0, Math.floor(options.workers ?? 0));
   // 'wx': the name is fresh inside a fresh mkdtemp folder; never reuse or follow anything there.
   const fd = fs.openSync(zipPath, 'wx', 0o600);
+  const compressors = options.reuseCompressors === false ? undefined : Compressors.open(COMPRESSION_LEVEL);
   try {
     // The mode argument is filtered by the umask, which can only remove bits; chmod makes it exact.
     fs.fchmodSync(fd, 0o600);
-    const writer = new ZipWriter(new Output(fd), files, options.onProgress ?? (() => undefined));
+    const writer = new ZipWriter(new Output(fd), files, options.onProgress ?? (() => undefined), compressors);
     if (workers > 0) await writeWithWorkers(writer, files, workers);
     else await writeInline(writer, files);
     return writer.finish();
   } finally {
+    compressors?.close();
     fs.closeSync(fd);
   }
 }
@@ -687,7 +752,11 @@ export async function buildArchive(root: string, options: BuildOptions = {}): Pr
   }
   const zipPath = path.join(dir, 'source.zip');
   try {
-    const outcome = await writeZip(zipPath, selection.files, { workers: options.workers, onProgress: options.onProgress });
+    const outcome = await writeZip(zipPath, selection.files, {
+      workers: options.workers,
+      onProgress: options.onProgress,
+      reuseCompressors: options.reuseCompressors,
+    });
     if (outcome.files === 0) {
       throw new OdError('invalid_input', `Nothing to upload: no selected file in ${selection.root} could be read`, {
         nextAction: 'Check the file permissions of the project folder.',
