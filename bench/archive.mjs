@@ -43,7 +43,7 @@ if (process.argv[2] === '--import-only') {
 if (process.argv[2] === '--child') {
   const { selectFiles, buildArchive, removeArchive } = await import(pathToFileURL(path.join(dist, 'archive', 'index.js')).href);
   // What the CLI's deploy, redeploy, plan and analyze do as they start (dist/cli/heap.js).
-  (await import(pathToFileURL(path.join(dist, 'cli', 'heap.js')).href)).keepYoungGenerationSmall();
+  (await import(pathToFileURL(path.join(dist, 'cli', 'heap.js')).href)).useLeanV8();
   const workers = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
   // The walk and the zip writing are timed apart (buildArchive would walk itself when not given
   // a selection; the total is the same).

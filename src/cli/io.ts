@@ -9,6 +9,12 @@ export interface RunIo {
   stdin?: NodeJS.ReadableStream;
   stdinIsTTY: boolean;
   stderrIsTTY: boolean;
+  /**
+   * True when the CLI runs as its own process (the `opendeploy` command), false or absent when
+   * embedded (tests, a program calling `main`): process-wide settings (heap.ts) are only made in a
+   * process the CLI owns.
+   */
+  ownsProcess?: boolean;
 }
 
 export function defaultIo(): RunIo {
@@ -19,5 +25,6 @@ export function defaultIo(): RunIo {
     stdin: process.stdin,
     stdinIsTTY: process.stdin.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
+    ownsProcess: true,
   };
 }

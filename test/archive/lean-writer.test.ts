@@ -2,16 +2,13 @@
  * The lean writer: records written into a reused buffer are byte for byte the allocated ones
  * (zip64 and UTF-8 names included), progress comes per 256 files or 1 MiB of small files, a file
  * that grew past the small-file size after selection is streamed with the same bytes with or
- * without worker threads, and the V8 setting the archive code applies keeps the young generation at
- * its starting size.
+ * without worker threads. (The V8 settings the CLI applies around archiving: test/cli/lean-v8.test.ts.)
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildArchive, removeArchive, selectFiles, type ArchiveResult, type BuildOptions } from '../../src/archive/index.js';
-import { YOUNG_GENERATION_FLAG, youngGenerationCapSupported } from '../../src/cli/heap.js';
 import {
   centralEntry,
   centralEntryBytes,
@@ -141,34 +138,5 @@ describe('a file that grew past the small-file size after selection', () => {
       ['c.txt', 0, 5],
     ]);
     expect(entries[1]?.content.equals(grown)).toBe(true);
-  });
-});
-
-describe("V8's young generation", () => {
-  it('is capped on the V8 it was measured on only', () => {
-    expect(youngGenerationCapSupported('11.3.244.8-node.38')).toBe(true);
-    expect(youngGenerationCapSupported('12.4.254.21-node.33')).toBe(false);
-    expect(youngGenerationCapSupported('10.2.154.26-node.36')).toBe(false);
-  });
-
-  it.runIf(youngGenerationCapSupported())('stops growing with the setting applied, however much survives (fresh processes)', () => {
-    // A fresh process each: the test runner's own young generation has long grown. ~30 MiB of small
-    // objects that all survive; the young generation's size is read after.
-    const script = (flag: string): string => `
-      const v8 = require('node:v8');
-      ${flag === '' ? '' : `v8.setFlagsFromString(${JSON.stringify(flag)});`}
-      const kept = [];
-      for (let i = 0; i < 300000; i += 1) kept.push({ index: i, text: 'entry-' + i + '-' + 'x'.repeat(40) });
-      const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
-      console.log(JSON.stringify({ kept: kept.length, size: space.space_size }));
-    `;
-    const run = (flag: string): { kept: number; size: number } =>
-      JSON.parse(execFileSync(process.execPath, ['-e', script(flag)]).toString()) as { kept: number; size: number };
-    const capped = run(YOUNG_GENERATION_FLAG);
-    const grown = run('');
-    expect(capped.kept).toBe(300_000);
-    // Two 1 MiB semi-spaces: the starting size.
-    expect(capped.size).toBe(2 * MiB);
-    expect(grown.size).toBeGreaterThanOrEqual(8 * capped.size);
   });
 });

@@ -17,7 +17,7 @@ import { validateSubdomain } from '../../deploy/subdomain.js';
 import { serveInForeground } from '../local-foreground.js';
 import { embeddedOptionsFromEnv } from '../local.js';
 import { createReporter } from '../output/index.js';
-import { keepYoungGenerationSmall } from '../heap.js';
+import { useLeanV8 } from '../heap.js';
 
 export interface DeployOptions extends GlobalOptions {
   name?: string;
@@ -39,7 +39,7 @@ export interface DeployOptions extends GlobalOptions {
 }
 
 export default async function deployHandler({ args, options, io }: Invocation<DeployOptions>): Promise<number> {
-  keepYoungGenerationSmall();
+  if (io.ownsProcess === true) useLeanV8();
   const misuse = outputMisuse(options);
   if (misuse) return runHandler(options, io, () => Promise.reject(misuse));
   if (options.dryRun) {
