@@ -141,7 +141,7 @@ function toPosix(rel: string): string {
 }
 
 /** `root` with a separator at its end (`/` alone stays as it is). */
-export function withTrailingSep(root: string): string {
+function withTrailingSep(root: string): string {
   return root.endsWith(path.sep) ? root : root + path.sep;
 }
 
