@@ -22,8 +22,9 @@
  *    journal. Target: no more than the missing parts plus one.
  *
  * Flags: --size MiB (default 1024), --part MiB (default 64), --concurrency N (default 3),
- * --runs N (default 3). OPENDEPLOY_DIST / OPENDEPLOY_BIN override where the built modules and the
- * CLI entry are loaded from.
+ * --runs N (default 3), --project DIR (deploy that folder instead of the generated one, in place: its
+ * `.opendeploy/` is written and removed; `bench/archive.mjs --keep` leaves trees to use).
+ * OPENDEPLOY_DIST / OPENDEPLOY_BIN override where the built modules and the CLI entry are loaded from.
  */
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -67,6 +68,8 @@ async function bench() {
     const at = args.indexOf(name);
     return at === -1 ? fallback : Number(args[at + 1]);
   };
+  const projectAt = args.indexOf('--project');
+  const givenProject = projectAt === -1 ? undefined : path.resolve(args[projectAt + 1]);
   const SIZE = flag('--size', 1024) * MiB;
   const PART = flag('--part', 64) * MiB;
   const CONCURRENCY = flag('--concurrency', 3);
@@ -74,10 +77,11 @@ async function bench() {
   const DATA = SIZE - 64 * 1024;
 
   const work = mkdtempSync(path.join(os.tmpdir(), 'od-bench-upload-'));
-  const project = path.join(work, 'app');
+  const project = givenProject ?? path.join(work, 'app');
   const stateDir = path.join(project, '.opendeploy');
 
   async function writeProject() {
+    if (givenProject !== undefined) return;
     mkdirSync(project);
     writeFileSync(path.join(project, 'package.json'), `${JSON.stringify({ name: 'bench-upload', version: '1.0.0', scripts: { start: 'node server.js' } }, null, 2)}\n`);
     writeFileSync(path.join(project, 'server.js'), "require('node:http').createServer((q, s) => s.end('ok')).listen(process.env.PORT || 3000);\n");
@@ -149,7 +153,8 @@ async function bench() {
   try {
     await writeProject();
     const totalParts = Math.ceil(SIZE / PART);
-    console.log(
+    if (givenProject !== undefined) console.log(`deploy of ${givenProject} (parts of ${PART / MiB} MiB, concurrency ${CONCURRENCY}); real CLI; node ${process.versions.node}`);
+    else console.log(
       `deploy of a folder with a ${(DATA / MiB).toFixed(2)} MiB random file (archive ~${SIZE / MiB} MiB, ${totalParts} parts of ${PART / MiB} MiB, ` +
         `concurrency ${CONCURRENCY}); real CLI (${path.relative(process.cwd(), bin) || bin}); node ${process.versions.node}, ${os.cpus().length} CPUs`,
     );
@@ -172,7 +177,7 @@ async function bench() {
 
     // 2. Kill at 50 %, then the same deploy again.
     rmSync(stateDir, { recursive: true, force: true });
-    const half = Math.floor(totalParts / 2);
+    const half = givenProject === undefined ? Math.floor(totalParts / 2) : 1;
     let killedAt = 0;
     const killed = await deploy('bench-resume', (child) => {
       const n = confirmedParts();
@@ -194,6 +199,7 @@ async function bench() {
     );
   } finally {
     await gateway.close();
+    if (givenProject !== undefined) rmSync(stateDir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   }
 }
