@@ -42,8 +42,10 @@ if (process.argv[2] === '--import-only') {
 // Child mode: one whole-process archive build, result as JSON on stdout.
 if (process.argv[2] === '--child') {
   const { selectFiles, buildArchive, removeArchive } = await import(pathToFileURL(path.join(dist, 'archive', 'index.js')).href);
-  // What the CLI's deploy, redeploy, plan and analyze do as they start (dist/cli/heap.js).
-  (await import(pathToFileURL(path.join(dist, 'cli', 'heap.js')).href)).useLeanV8();
+  // What the CLI's deploy, redeploy, plan and analyze do as they start (dist/cli/heap.js; builds
+  // before 2026-12-07 11:30 UTC named it keepYoungGenerationSmall and set the young generation only).
+  const heap = await import(pathToFileURL(path.join(dist, 'cli', 'heap.js')).href);
+  (heap.useLeanV8 ?? heap.keepYoungGenerationSmall)();
   const workers = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
   // The walk and the zip writing are timed apart (buildArchive would walk itself when not given
   // a selection; the total is the same).
