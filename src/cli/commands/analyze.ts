@@ -9,5 +9,5 @@ export function registerAnalyze(program: Command, wiring: Wiring): void {
     .option('--explain', 'show the evidence behind every decision')
     .addHelpText('after', globalOptionsHelp(OUTPUT_GLOBALS))
     .addHelpText('after', '\nExamples:\n  $ opendeploy analyze                  the current folder\n  $ opendeploy analyze ./api --explain  with the file and line behind every decision\n  $ opendeploy analyze --json           the analysis as one JSON document\n')
-    .action(lazyAction(wiring, async () => (await import('../handlers/analyze.js')).default));
+    .action(lazyAction(wiring, async () => (await import('../handlers/analyze.js')).default, { leanV8: true }));
 }

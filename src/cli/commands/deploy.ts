@@ -25,5 +25,5 @@ export function registerDeploy(program: Command, wiring: Wiring): void {
       'after',
       '\nExamples:\n  $ opendeploy                      deploy the current folder\n  $ opendeploy ./api --subdomain my-api\n  $ opendeploy --local              run it on this machine at http://<name>.localhost:<port>/ until Ctrl-C\n  $ opendeploy --local --detach     the same, in a background local gateway\n  $ opendeploy --no-wait --json     start the deployment and return; follow it with the printed command\n  $ URL=$(opendeploy --output url)  the live URL alone on stdout\n',
     )
-    .action(lazyAction(wiring, async () => (await import('../handlers/deploy.js')).default));
+    .action(lazyAction(wiring, async () => (await import('../handlers/deploy.js')).default, { leanV8: true }));
 }

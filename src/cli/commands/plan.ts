@@ -14,5 +14,5 @@ export function registerPlan(program: Command, wiring: Wiring): void {
       'after',
       '\nExamples:\n  $ opendeploy plan                       the plan for the current folder\n  $ opendeploy plan ./api --vars-file .env.production\n  $ opendeploy plan --json                one {"type":"result",...} line\n  $ opendeploy deploy --dry-run           the same plan\n',
     )
-    .action(lazyAction(wiring, async () => (await import('../handlers/plan.js')).default));
+    .action(lazyAction(wiring, async () => (await import('../handlers/plan.js')).default, { leanV8: true }));
 }

@@ -14,5 +14,5 @@ export function registerRedeploy(program: Command, wiring: Wiring): void {
       'after',
       '\nExamples:\n  $ opendeploy redeploy                 rebuild the current source\n  $ opendeploy redeploy --source .      upload the folder again (skipped if unchanged), then deploy\n  $ opendeploy redeploy --json          NDJSON events and a final result line\n',
     )
-    .action(lazyAction(wiring, async () => (await import('../handlers/redeploy.js')).default));
+    .action(lazyAction(wiring, async () => (await import('../handlers/redeploy.js')).default, { leanV8: true }));
 }

@@ -8,14 +8,12 @@ import { writeAnalysisFile } from '../../deploy/state-files.js';
 import type { GlobalOptions } from '../../core/session.js';
 import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
-import { useLeanV8 } from '../heap.js';
 
 export interface AnalyzeOptions extends GlobalOptions {
   explain?: boolean;
 }
 
 export default async function analyzeCommand({ args, options, io }: Invocation<AnalyzeOptions>): Promise<number> {
-  if (io.ownsProcess === true) useLeanV8();
   const target = args[0] as string | undefined;
   return runHandler(options, io, async ({ exec, reporter }) => {
     const root = path.resolve(exec.cwd, target ?? '.');

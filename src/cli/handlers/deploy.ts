@@ -17,7 +17,6 @@ import { validateSubdomain } from '../../deploy/subdomain.js';
 import { serveInForeground } from '../local-foreground.js';
 import { embeddedOptionsFromEnv } from '../local.js';
 import { createReporter } from '../output/index.js';
-import { useLeanV8 } from '../heap.js';
 
 export interface DeployOptions extends GlobalOptions {
   name?: string;
@@ -39,7 +38,6 @@ export interface DeployOptions extends GlobalOptions {
 }
 
 export default async function deployHandler({ args, options, io }: Invocation<DeployOptions>): Promise<number> {
-  if (io.ownsProcess === true) useLeanV8();
   const misuse = outputMisuse(options);
   if (misuse) return runHandler(options, io, () => Promise.reject(misuse));
   if (options.dryRun) {

@@ -7,7 +7,6 @@ import { readProjectState } from '../../deploy/state.js';
 import { readEnvFile } from '../options.js';
 import { runHandler, type CommandEnv } from '../run.js';
 import type { Invocation } from '../lazy.js';
-import { useLeanV8 } from '../heap.js';
 
 export interface PlanOptions extends GlobalOptions {
   name?: string;
@@ -17,7 +16,6 @@ export interface PlanOptions extends GlobalOptions {
 }
 
 export default async function planHandler({ args, options, io }: Invocation<PlanOptions>): Promise<number> {
-  if (io.ownsProcess === true) useLeanV8();
   return runHandler(options, io, (env) => planCommand(args[0] as string | undefined, options, env));
 }
 

@@ -5,7 +5,6 @@ import { resolveOpsTarget, type OpsOptions } from '../../ops/target.js';
 import { humanRedeploy, redeploy } from '../../ops/redeploy.js';
 import { runHandler } from '../run.js';
 import type { Invocation } from '../lazy.js';
-import { useLeanV8 } from '../heap.js';
 
 interface RedeployOptions extends OpsOptions {
   source?: string;
@@ -13,7 +12,6 @@ interface RedeployOptions extends OpsOptions {
 }
 
 export default async function redeployCommand({ options, io }: Invocation<RedeployOptions>): Promise<number> {
-  if (io.ownsProcess === true) useLeanV8();
   return runHandler(options, io, async ({ exec, reporter, session, interruptible }) => {
     if (options.force && options.source === undefined) {
       throw new OdError('invalid_input', '--force only applies together with --source.', {
