@@ -1,6 +1,7 @@
 /**
  * Two V8 settings for the commands that walk and archive a project (analyze, plan, deploy,
- * redeploy): short runs whose peak memory is what users and CI machines see.
+ * redeploy): short runs whose peak memory is what users and CI machines see. They are made before
+ * the command's handler modules load (`lazyAction`'s `leanV8`), so loading them benefits too.
  *
  * - `--semi-space-growth-factor=1`: V8 doubles the young generation (up to 16 MiB per semi-space,
  *   32-48 MiB of touched memory) once enough objects have survived its minor collections. Walking
