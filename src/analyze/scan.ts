@@ -168,10 +168,12 @@ const MINING_WORDS = /\b(xmrig|ethminer|cgminer|gminer|lolminer)\b/gi;
 const TREX = /(?:\.\/|\/)t-rex\b|\bt-rex(?:\.exe\b|-\d|\s+-{1,2}[a-z])/gi;
 const STRATUM = /stratum\d?\+(?:tcp|ssl|tls):\/\//gi;
 const MINER_FILE = /^(xmrig|ethminer|cgminer|t-rex|gminer|lolminer)(?:\.exe)?$/i;
+const MINING_PREFILTER = /miner|xmrig|t-rex|stratum/i;
 
 function scanMining(file: string, text: string, lines: Lines, out: MiningHit[]): void {
-  const lower = text.toLowerCase();
-  if (!/miner|xmrig|t-rex|stratum/.test(lower)) return;
+  // Case-insensitive on the text itself rather than on a lower-cased copy of every file: the same
+  // verdict (no character outside ASCII lower-cases into these words), without a copy per file.
+  if (!MINING_PREFILTER.test(text)) return;
   const seen = new Set<string>();
   for (const regex of [MINING_WORDS, TREX, STRATUM]) {
     regex.lastIndex = 0;
@@ -595,16 +597,6 @@ function scanPyApps(file: string, text: string, lines: Lines, apps: PyAppObject[
 
 // ---------------------------------------------------------------------------------------------
 
-interface FileResult {
-  env: EnvRef[];
-  ports: PortHint[];
-  http: Hit[];
-  health: HealthRoute[];
-  mining: MiningHit[];
-  pyApps: PyAppObject[];
-  truncated: boolean;
-}
-
 /** Scans the files under `dir` (relative to the snapshot root, `''` for the root). */
 export async function scanSources(
   fs: FsSnapshot,
@@ -633,9 +625,12 @@ export async function scanSources(
 
   // Synchronous reads in batches, yielding between batches: much faster than one async read per
   // file, and the event loop (spinners, signals) still runs. Budgets are checked per batch.
+  // Files are scanned in order and their hits go straight into the result, so it is in file order
+  // without a per-file record: 20,000 records of six arrays each lived until the last file was
+  // scanned, long enough for V8 to move every one of them to the old generation.
   let bytes = 0;
   let budgetHit: 'bytes' | 'time' | null = null;
-  const perFile: Array<FileResult | null> = new Array<FileResult | null>(selected.length).fill(null);
+  const truncated: string[] = [];
   const BATCH = 256;
   for (let start = 0; start < selected.length && !budgetHit; start += BATCH) {
     if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -649,7 +644,9 @@ export async function scanSources(
       const read = fs.readSyncUncached(file);
       if (!read) continue;
       bytes += Math.min(read.size, fs.limits.maxFileBytes);
-      perFile[i] = scanFile(file, read.text, read.truncated);
+      scanFile(file, read.text, result);
+      result.scannedFiles += 1;
+      if (read.truncated) truncated.push(file);
       if (bytes > limits.maxBytes) {
         budgetHit = 'bytes';
         break;
@@ -657,20 +654,6 @@ export async function scanSources(
     }
   }
 
-  const truncated: string[] = [];
-  for (const file of perFile) {
-    if (!file) continue;
-    result.scannedFiles += 1;
-    result.envRefs.push(...file.env);
-    result.portHints.push(...file.ports);
-    result.httpHits.push(...file.http);
-    result.healthRoutes.push(...file.health);
-    result.miningHits.push(...file.mining);
-    result.pyApps.push(...file.pyApps);
-  }
-  perFile.forEach((file, index) => {
-    if (file?.truncated) truncated.push(selected[index] as string);
-  });
   if (truncated.length > 0) {
     const shown = truncated.slice(0, 5).join(', ');
     warnings.add(
@@ -686,20 +669,19 @@ export async function scanSources(
   return result;
 }
 
-function scanFile(file: string, text: string, truncated: boolean): FileResult {
-  const out: FileResult = { env: [], ports: [], http: [], health: [], mining: [], pyApps: [], truncated };
+/** Scans one file, adding its hits to `out` (in the order the file's own scans find them). */
+function scanFile(file: string, text: string, out: ScanResult): void {
   const lines = new Lines(text);
-  scanMining(file, text, lines, out.mining);
+  scanMining(file, text, lines, out.miningHits);
   const base = path.posix.basename(file);
   let lang = sourceLanguageOf(file);
   if (lang === 'sh' && !ENTRYPOINT_SCRIPTS.test(base)) lang = undefined;
   // Framework configuration files that read env (their detectors say which) are the `props` language.
   if (!lang && tables().configFiles.some((isConfig) => isConfig(file, text))) lang = 'props';
-  if (!lang || isTestPath(file) || isMinified(file) || file.endsWith('.d.ts')) return out;
-  scanEnv(file, lang, text, lines, tables().buildConfig.test(base), out.env);
-  scanPorts(file, lang, text, lines, out.ports);
-  scanHttp(file, lang, text, lines, out.http);
-  scanHealth(file, lang, text, lines, out.health);
+  if (!lang || isTestPath(file) || isMinified(file) || file.endsWith('.d.ts')) return;
+  scanEnv(file, lang, text, lines, tables().buildConfig.test(base), out.envRefs);
+  scanPorts(file, lang, text, lines, out.portHints);
+  scanHttp(file, lang, text, lines, out.httpHits);
+  scanHealth(file, lang, text, lines, out.healthRoutes);
   if (lang === 'py') scanPyApps(file, text, lines, out.pyApps);
-  return out;
 }
