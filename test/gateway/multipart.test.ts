@@ -1,13 +1,14 @@
 /**
  * The chunked upload against the real local gateway over loopback: parts, retries of a single
- * failed part, complete → 409 missing_parts, resume from `.opendeploy/upload.json`, expiry, and the
- * extraction gate on deployment create.
+ * failed part, complete → 409 missing_parts, resume from `.opendeploy/upload.json`, expiry, the
+ * part pump's buffers handed from part to part, and the extraction gate on deployment create.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient } from '../../src/gateway/index.js';
+import { pumpBufferStats } from '../../src/gateway/client.js';
 import { chunkedUpload, readSavedUpload, UPLOAD_STATE_FILE } from '../../src/gateway/multipart-upload.js';
 import { startTestGateway, type TestGateway, type RecordedRequest } from '../helpers/gateway.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
@@ -99,6 +100,19 @@ describe('chunked upload against the local gateway', () => {
     expect(await readFile(path.join(String(project.source_path), 'index.js'), 'utf8')).toBe('console.log("hi")\n');
     // The resume file is gone once the upload is complete.
     expect(await readSavedUpload(s.stateDir)).toBeUndefined();
+  });
+
+  it('hands the part pump buffers from part to part and upload to upload, never a fresh set per part', async () => {
+    // Each part's buffers used to be garbage once it ended (1 MiB per part, freed only by a GC):
+    // 7 parts allocated 28. A 64 KiB part needs one 256 KiB buffer, and 3 parts are in flight.
+    const before = pumpBufferStats();
+    expect((await upload(await setup('mp-pump-a'))).sentParts).toHaveLength(7);
+    const afterFirst = pumpBufferStats();
+    expect(afterFirst.allocated - before.allocated).toBeLessThanOrEqual(3);
+    // Every buffer it used is back for the next part: the spares it found plus the ones it allocated.
+    expect(afterFirst.spare).toBe(before.spare + (afterFirst.allocated - before.allocated));
+    expect((await upload(await setup('mp-pump-b'))).sentParts).toHaveLength(7);
+    expect(pumpBufferStats()).toEqual(afterFirst);
   });
 
   it('a 502 on part 3 of 7 retries only part 3', async () => {
