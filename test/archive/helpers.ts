@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { afterEach } from 'vitest';
 import yauzl from 'yauzl';
 
 export type TreeSpec = Record<string, string | { content: string; mode?: number } | { symlink: string }>;
@@ -26,6 +27,26 @@ export function writeTree(root: string, spec: TreeSpec): void {
       if (value.mode !== undefined) chmodSync(abs, value.mode);
     }
   }
+}
+
+/**
+ * Temp trees removed after each test of the calling file: `project` writes `spec` into a fresh one,
+ * `track` hands over a folder made otherwise.
+ */
+export function testTrees(): { project: (label: string, spec: TreeSpec) => string; track: (root: string) => void } {
+  const roots: string[] = [];
+  afterEach(() => {
+    while (roots.length > 0) removeTree(roots.pop() as string);
+  });
+  return {
+    project(label, spec) {
+      const root = tempDir(label);
+      roots.push(root);
+      writeTree(root, spec);
+      return root;
+    },
+    track: (root) => void roots.push(root),
+  };
 }
 
 export function removeTree(root: string): void {

@@ -1,22 +1,12 @@
 /** .gitignore / .opendeployignore semantics and the top-level build/ rule, through selectFiles. */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { selectFiles } from '../../src/archive/index.js';
 import { rebasePattern } from '../../src/archive/gitignore.js';
-import { removeTree, tempDir, writeTree, type TreeSpec } from './helpers.js';
+import { tempDir, testTrees, writeTree, type TreeSpec } from './helpers.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length > 0) cleanups.pop()?.();
-});
-
-function project(label: string, spec: TreeSpec): string {
-  const root = tempDir(label);
-  cleanups.push(() => removeTree(root));
-  writeTree(root, spec);
-  return root;
-}
+const { project, track } = testTrees();
 
 async function selected(root: string, extraIgnore?: string[]): Promise<string[]> {
   const selection = await selectFiles(root, extraIgnore === undefined ? {} : { extraIgnore });
@@ -131,7 +121,7 @@ describe('.gitignore semantics', () => {
 
   it('applies the .gitignore files between the repository root and a subfolder source', async () => {
     const repo = tempDir('monorepo');
-    cleanups.push(() => removeTree(repo));
+    track(repo);
     mkdirSync(path.join(repo, '.git'));
     writeTree(repo, {
       '.gitignore': '*.log\n/apps/web/uploads/\n/apps/api/\n',
@@ -149,7 +139,7 @@ describe('.gitignore semantics', () => {
 
   it('ignores the outer .gitignore files when they exclude the source folder itself', async () => {
     const repo = tempDir('dotfiles');
-    cleanups.push(() => removeTree(repo));
+    track(repo);
     mkdirSync(path.join(repo, '.git'));
     writeTree(repo, { '.gitignore': '*\n', 'project/index.js': 'x', 'project/a.log': 'x' });
     const selection = await selectFiles(path.join(repo, 'project'));
@@ -161,7 +151,7 @@ describe('.gitignore semantics', () => {
 
   it('stops at a source root that is its own repository', async () => {
     const outer = tempDir('outer-repo');
-    cleanups.push(() => removeTree(outer));
+    track(outer);
     mkdirSync(path.join(outer, '.git'));
     writeTree(outer, { '.gitignore': '*.js\n', 'inner/.git/HEAD': 'x', 'inner/index.js': 'x' });
     expect(await selected(path.join(outer, 'inner'))).toEqual(['index.js']);

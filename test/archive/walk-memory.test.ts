@@ -6,23 +6,17 @@
 import { realpathSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { excludeSecretFiles, selectFiles, walkProject } from '../../src/archive/index.js';
 import { IgnoreRules, MATCHER_PATHS } from '../../src/archive/gitignore.js';
 import { entryPath } from '../../src/archive/walk.js';
-import { removeTree, tempDir, writeTree, type TreeSpec } from './helpers.js';
+import { testTrees, type TreeSpec } from './helpers.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length > 0) cleanups.pop()?.();
-});
+const trees = testTrees();
 
 /** A real temp tree; returns its real path (the temp folder may sit behind a link). */
 function project(label: string, spec: TreeSpec): string {
-  const root = tempDir(label);
-  cleanups.push(() => removeTree(root));
-  writeTree(root, spec);
-  return realpathSync(root);
+  return realpathSync(trees.project(label, spec));
 }
 
 describe('absolute paths derived from the root', () => {
