@@ -118,11 +118,17 @@ const DECODER = new TextDecoder('utf-8', { fatal: false });
 export class FsSnapshot {
   readonly root: string;
   readonly limits: SnapshotLimits;
-  /** Every recorded file, relative to the root with `/` separators, sorted. */
+  /**
+   * Every recorded file, relative to the root with `/` separators, sorted (code-unit order). It is
+   * also the index `has` searches: a set of the same 20,000 paths, and a list of names per folder,
+   * doubled what the snapshot kept for a tree, and most of it was never asked for.
+   */
   readonly files: readonly string[];
-  private readonly fileSet: ReadonlySet<string>;
   private readonly dirSet: ReadonlySet<string>;
-  private readonly childrenOf: ReadonlyMap<string, readonly string[]>;
+  /** `list` answers, made when a folder is first asked for (a handful per analysis). */
+  private readonly listed = new Map<string, readonly string[]>();
+  /** Recorded folders by parent, made on the first `list`. */
+  private subdirs: Map<string, string[]> | undefined;
   private readonly walkWarnings: readonly string[];
   private readonly readProblems = new Map<string, string>();
   private readonly cache = new Map<string, Promise<ReadResult | null>>();
@@ -136,7 +142,6 @@ export class FsSnapshot {
     limits: SnapshotLimits;
     files: string[];
     dirs: Set<string>;
-    children: Map<string, string[]>;
     warnings: string[];
     clock: Clock;
     startedAt: number;
@@ -145,9 +150,7 @@ export class FsSnapshot {
     this.root = init.root;
     this.limits = init.limits;
     this.files = init.files;
-    this.fileSet = new Set(init.files);
     this.dirSet = init.dirs;
-    this.childrenOf = init.children;
     this.walkWarnings = init.warnings;
     this.clock = init.clock;
     this.startedAt = init.startedAt;
@@ -180,7 +183,6 @@ export class FsSnapshot {
     const warnings: string[] = [...listing.ignoreWarnings];
     const files: string[] = [];
     const dirs = new Set<string>(['']);
-    const children = new Map<string, string[]>();
     const symlinks: string[] = [];
     const special: string[] = [];
     const tooDeep: string[] = [];
@@ -200,22 +202,21 @@ export class FsSnapshot {
       for (let i = 0; i < level.length && !capped; i += 1) {
         const dir = level[i] as string;
         const entries = FsSnapshot.entriesOf(listing, dir, badNames, unreadable);
-        const names: string[] = [];
         for (const entry of entries) {
-          const { name, rel } = entry;
+          if (!FsSnapshot.analyzes(entry)) continue;
+          const rel = entry.rel;
           if (entry.kind === 'symlink') {
             symlinks.push(rel);
             continue;
           }
           if (entry.kind === 'dir') {
             // Secret folders (`.ssh/`) are not entered by the walk; they hold nothing to analyze.
-            if (entry.verdict !== 'keep' || IGNORED_DIR_NAMES.has(name)) continue;
+            if (entry.verdict !== 'keep' || IGNORED_DIR_NAMES.has(entry.name)) continue;
             if (depth + 1 > limits.maxDepth) {
               tooDeep.push(rel);
               continue;
             }
             dirs.add(rel);
-            names.push(`${name}/`);
             nextLevel.push(rel);
             continue;
           }
@@ -228,9 +229,7 @@ export class FsSnapshot {
             break;
           }
           files.push(rel);
-          names.push(name);
         }
-        children.set(dir, names);
       }
       level = nextLevel;
       depth += 1;
@@ -264,32 +263,34 @@ export class FsSnapshot {
       warnings.push(`stopped listing files after the ${limits.timeBudgetMs} ms time budget; the rest of the project was not analyzed`);
     }
 
-    return new FsSnapshot({ root, limits, files, dirs, children, warnings, clock, startedAt, contents: listing.contents });
+    return new FsSnapshot({ root, limits, files, dirs, warnings, clock, startedAt, contents: listing.contents });
   }
 
   /**
-   * The entries of one listed folder analysis looks at: what the ignore rules kept, and secret
-   * files no ignore file leaves out (an env file may name variables). Names that are not valid
-   * UTF-8 are dropped and reported: no path built from them could be read back.
+   * The entries of one listed folder, with the names that are not valid UTF-8 among them reported
+   * (all of them, even when the entry cap stops the folder part way): no path built from such a
+   * name could be read back, so `analyzes` drops them.
    */
-  private static entriesOf(listing: ProjectListing, dir: string, badNames: string[], unreadable: string[]): WalkEntry[] {
+  private static entriesOf(listing: ProjectListing, dir: string, badNames: string[], unreadable: string[]): readonly WalkEntry[] {
     const entries = listing.dirs.get(dir);
     if (entries === undefined) {
       const code = listing.unreadable.get(dir);
       if (code !== undefined) unreadable.push(`could not read folder ${dir}/ (${code}); its files were not analyzed`);
       return [];
     }
-    const out: WalkEntry[] = [];
     for (const entry of entries) {
-      if (entry.rawName !== undefined) {
-        badNames.push(dir === '' ? entry.rawName : `${dir}/${entry.rawName}`);
-        continue;
-      }
-      if (entry.verdict === 'ignored') continue;
-      if (entry.verdict === 'secret' && (entry.ruleIgnored || entry.kind === 'dir')) continue;
-      out.push(entry);
+      if (entry.rawName !== undefined) badNames.push(dir === '' ? entry.rawName : `${dir}/${entry.rawName}`);
     }
-    return out;
+    return entries;
+  }
+
+  /**
+   * Whether analysis looks at a listed entry: what the ignore rules kept, and secret files no
+   * ignore file leaves out (an env file may name variables); never a name that is not UTF-8.
+   */
+  private static analyzes(entry: WalkEntry): boolean {
+    if (entry.rawName !== undefined || entry.verdict === 'ignored') return false;
+    return !(entry.verdict === 'secret' && (entry.ruleIgnored || entry.kind === 'dir'));
   }
 
   /** Milliseconds left of the time budget (negative when exhausted). */
@@ -298,16 +299,82 @@ export class FsSnapshot {
   }
 
   has(rel: string): boolean {
-    return this.fileSet.has(normalise(rel));
+    return this.recorded(normalise(rel));
+  }
+
+  /** Whether `rel` (normalised) is a recorded file: a binary search of the sorted `files`. */
+  private recorded(rel: string): boolean {
+    const at = this.firstAtOrAfter(rel);
+    return at < this.files.length && this.files[at] === rel;
+  }
+
+  /** Index of the first file not sorting before `rel` (code-unit order, as `files` is sorted). */
+  private firstAtOrAfter(rel: string): number {
+    let lo = 0;
+    let hi = this.files.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.files[mid] as string) < rel) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   hasDir(rel: string): boolean {
     return this.dirSet.has(normalise(rel));
   }
 
-  /** Names directly inside a folder (folders end with `/`), sorted. */
+  /**
+   * Names directly inside a folder (folders end with `/`), in the listing's order: by name, in
+   * code-unit order, a folder sorting by its bare name. Only recorded files and folders are named.
+   */
   list(dir: string): readonly string[] {
-    return this.childrenOf.get(normalise(dir)) ?? [];
+    const key = normalise(dir);
+    let names = this.listed.get(key);
+    if (names === undefined) {
+      names = this.dirSet.has(key) ? this.childrenOf(key) : [];
+      this.listed.set(key, names);
+    }
+    return names;
+  }
+
+  private childrenOf(dir: string): string[] {
+    if (this.subdirs === undefined) {
+      this.subdirs = new Map();
+      for (const rel of this.dirSet) {
+        if (rel === '') continue;
+        const cut = rel.lastIndexOf('/');
+        const parent = cut === -1 ? '' : rel.slice(0, cut);
+        const siblings = this.subdirs.get(parent);
+        if (siblings === undefined) this.subdirs.set(parent, [rel.slice(cut + 1)]);
+        else siblings.push(rel.slice(cut + 1));
+      }
+    }
+    const prefix = dir === '' ? '' : `${dir}/`;
+    const fileNames: string[] = [];
+    // The files under `dir` are contiguous in sorted order; those with no further `/` are its own.
+    for (let i = this.firstAtOrAfter(prefix); i < this.files.length; i += 1) {
+      const file = this.files[i] as string;
+      if (!file.startsWith(prefix)) break;
+      if (file.indexOf('/', prefix.length) === -1) fileNames.push(file.slice(prefix.length));
+    }
+    const folderNames = [...(this.subdirs.get(dir) ?? [])].sort(compareCodeUnits);
+    // Merge the two sorted runs; a file and a folder never share a name.
+    const out: string[] = [];
+    let f = 0;
+    let d = 0;
+    while (f < fileNames.length || d < folderNames.length) {
+      const file = fileNames[f];
+      const folder = folderNames[d];
+      if (folder === undefined || (file !== undefined && file < folder)) {
+        out.push(file as string);
+        f += 1;
+      } else {
+        out.push(`${folder}/`);
+        d += 1;
+      }
+    }
+    return out;
   }
 
   /** Files under a folder (recursively), sorted. */
@@ -324,7 +391,7 @@ export class FsSnapshot {
    */
   read(rel: string, options: { cache?: boolean } = {}): Promise<ReadResult | null> {
     const key = normalise(rel);
-    if (!this.fileSet.has(key)) return Promise.resolve(null);
+    if (!this.recorded(key)) return Promise.resolve(null);
     const cached = this.cache.get(key);
     if (cached) return cached;
     const pending = this.readUncached(key);
@@ -340,7 +407,7 @@ export class FsSnapshot {
    */
   readSyncUncached(rel: string): ReadResult | null {
     const key = normalise(rel);
-    if (!this.fileSet.has(key)) return null;
+    if (!this.recorded(key)) return null;
     return this.settle(key, this.fromContents(key) ?? readCappedSync(path.join(this.root, key), this.limits.maxFileBytes));
   }
 
@@ -377,6 +444,10 @@ export class FsSnapshot {
     const reads = [...this.readProblems.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, message]) => message);
     return [...this.walkWarnings, ...reads];
   }
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function normalise(rel: string): string {

@@ -605,21 +605,27 @@ export async function scanSources(
   limits: ScanLimits = DEFAULT_SCAN_LIMITS,
 ): Promise<ScanResult> {
   const result: ScanResult = { envRefs: [], portHints: [], httpHits: [], healthRoutes: [], miningHits: [], pyApps: [], scannedFiles: 0, publicEnvPrefixes: tables().publicPrefixes };
-  const candidates: string[] = [];
-  for (const file of fs.filesUnder(dir)) {
+  const files = fs.filesUnder(dir);
+  // Which files are scanned, one byte per file rather than an array of their paths: a growing array
+  // of 20,000 paths left each of its outgrown copies in the old generation.
+  const candidate = new Uint8Array(files.length);
+  let candidates = 0;
+  for (let i = 0; i < files.length; i += 1) {
+    const file = files[i] as string;
     const base = path.posix.basename(file);
     if (MINER_FILE.test(base)) result.miningHits.push({ file, line: 0, marker: base.toLowerCase().replace(/\.exe$/, '') });
     if (LOCKFILES.has(base)) continue;
     const ext = path.posix.extname(base).toLowerCase();
     // Env templates and their variants (`.env.example.local`) are read like the analysis reads them (env-example-names.ts).
-    if (sourceLanguageOf(base) || CONFIG_EXTENSIONS.has(ext) || CONFIG_NAMES.test(base) || isEnvExampleName(base)) candidates.push(file);
+    if (sourceLanguageOf(base) || CONFIG_EXTENSIONS.has(ext) || CONFIG_NAMES.test(base) || isEnvExampleName(base)) {
+      candidate[i] = 1;
+      candidates += 1;
+    }
   }
 
-  let selected = candidates;
-  if (candidates.length > limits.maxFiles) {
-    selected = candidates.slice(0, limits.maxFiles);
+  if (candidates > limits.maxFiles) {
     warnings.add(
-      `scanned the first ${limits.maxFiles} of ${candidates.length} source and config files; env references and refusal markers in the rest were not checked`,
+      `scanned the first ${limits.maxFiles} of ${candidates} source and config files; env references and refusal markers in the rest were not checked`,
     );
   }
 
@@ -632,15 +638,21 @@ export async function scanSources(
   let budgetHit: 'bytes' | 'time' | null = null;
   const truncated: string[] = [];
   const BATCH = 256;
-  for (let start = 0; start < selected.length && !budgetHit; start += BATCH) {
+  const toScan = Math.min(candidates, limits.maxFiles);
+  // `at`: the file after the last candidate taken; `taken`: how many candidates were taken.
+  let at = 0;
+  let taken = 0;
+  for (let start = 0; start < toScan && !budgetHit; start += BATCH) {
     if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     if (fs.remainingMs() <= 0) {
       budgetHit = 'time';
       break;
     }
-    const end = Math.min(start + BATCH, selected.length);
-    for (let i = start; i < end; i += 1) {
-      const file = selected[i] as string;
+    const end = Math.min(start + BATCH, toScan);
+    for (; taken < end; taken += 1) {
+      while (candidate[at] === 0) at += 1;
+      const file = files[at] as string;
+      at += 1;
       const read = fs.readSyncUncached(file);
       if (!read) continue;
       bytes += Math.min(read.size, fs.limits.maxFileBytes);
