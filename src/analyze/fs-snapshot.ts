@@ -120,8 +120,9 @@ export class FsSnapshot {
   readonly limits: SnapshotLimits;
   /**
    * Every recorded file, relative to the root with `/` separators, sorted (code-unit order). It is
-   * also the index `has` searches: a set of the same 20,000 paths, and a list of names per folder,
-   * doubled what the snapshot kept for a tree, and most of it was never asked for.
+   * also the index `has` searches and `list` reads: a set of the same paths and a name list per
+   * folder besides it made the snapshot of a 20,000-file tree 1.4 MiB bigger, all of it moved to the
+   * old generation, and `list` is asked about a handful of folders.
    */
   readonly files: readonly string[];
   private readonly dirSet: ReadonlySet<string>;
