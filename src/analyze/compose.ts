@@ -2,8 +2,8 @@
  * Reads a compose file with a real YAML parser into a model of its services, then classifies them
  * (the first service-split rule):
  * - repo-local `build:` services with a web or worker role are services to deploy;
- * - database / cache images are dependencies (postgres, mysql/mariadb → mysql, mongo → mongodb,
- *   redis/valkey → redis, clickhouse);
+ * - database / cache images are dependencies (postgres, mysql/mariadb -> mysql, mongo -> mongodb,
+ *   redis/valkey -> redis, clickhouse);
  * - `image:`-only entries are prebuilt sidecars, reported as warnings (queues and search engines
  *   as external services the user must provide);
  * - dev/test/tooling entries (devcontainer, test, e2e, mock, storybook, docs, seed, one-shot init
@@ -59,7 +59,7 @@ const IMAGE_ENGINES: ReadonlyArray<readonly [RegExp, Engine]> = [
 /** Services opendeploy does not manage: the app needs them, the user provides them. */
 const EXTERNAL_SERVICES = /^(?:rabbitmq|elasticsearch|opensearch|meilisearch|minio|typesense|kafka|cp-kafka|zookeeper|nats|memcached|qdrant|weaviate|chromadb|chroma|milvus|neo4j|cassandra|localstack)/;
 
-/** `bitnami/postgresql:16` → `postgres`. */
+/** `bitnami/postgresql:16` -> `postgres`. */
 export function engineOfImage(image: string): Engine | null {
   const name = imageName(image);
   for (const [regex, engine] of IMAGE_ENGINES) if (regex.test(name)) return engine;
@@ -80,7 +80,7 @@ const WORKER_COMMAND = /\bcelery\b[^\n]*\b(?:worker|beat)\b|\bsidekiq\b|\brq\s+w
 /** Commands that run a development server: the Dockerfile's own CMD is used instead. */
 const DEV_COMMAND = /\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?dev\b|\bnext\s+dev\b|\bnodemon\b|\brunserver\b|--reload\b|\bflask\s+run\b|\b(?:vite|astro|nuxt)\s+dev\b|--watch\b/;
 
-/** Container side of a compose port: `"8080:80"` → 80, `"127.0.0.1:5432:5432/tcp"` → 5432, `{target: 80}` → 80. */
+/** Container side of a compose port: `"8080:80"` -> 80, `"127.0.0.1:5432:5432/tcp"` -> 5432, `{target: 80}` -> 80. */
 export function containerPort(entry: unknown): number | null {
   const record = asRecord(entry);
   if (record) {
@@ -96,7 +96,7 @@ export function containerPort(entry: unknown): number | null {
   return port >= 1 && port <= 65535 ? port : null;
 }
 
-/** `./api/` → `api`, `.` → `''`; null when it leaves the repository. */
+/** `./api/` -> `api`, `.` -> `''`; null when it leaves the repository. */
 function repoPath(base: string, raw: string): string | null {
   if (/^[a-z][\w+.-]*:\/\//i.test(raw) || raw.startsWith('/') || /^git@/.test(raw)) return null;
   const parts = base === '' ? [] : base.split('/');

@@ -3,7 +3,7 @@
  * the server's default):
  * - a settings class or config struct with a default port: pydantic `BaseSettings` with
  *   `port: int = 8080`, a Go struct field tagged `envDefault:"8080"` / `default:"8080"`, Go
- *   `flag.Int("port", 8080, …)` / `flag.String("addr", ":8080", …)`, viper `SetDefault("port", 8080)`,
+ *   `flag.Int("port", 8080, ...)` / `flag.String("addr", ":8080", ...)`, viper `SetDefault("port", 8080)`,
  *   node-config `config/default.json` `port`;
  * - an app-prefixed port variable (`APP_PORT`, `SERVER_PORT`, `<NAME>_PORT`) read by the code with a
  *   literal fallback, or set in the env example when the code reads it (the usual names count

@@ -1,7 +1,7 @@
 /**
  * Managed engines the service needs: from
  * compose images, runtime (non-dev) manifest dependencies, Prisma's datasource provider, and env
- * names. Each engine once; nothing detected → nothing provisioned.
+ * names. Each engine once; nothing detected -> nothing provisioned.
  *
  * `dependencies` is in a fixed order (postgres, mysql, mongodb, redis, clickhouse) so the output
  * does not depend on discovery order; `database_type` is the first non-cache engine, else redis.
@@ -305,7 +305,7 @@ async function prismaProvider(ctx: DetectContext): Promise<SqlDecision | null> {
   return null;
 }
 
-/** drizzle.config.*: `dialect: "postgresql"` (drizzle-kit ≥ 0.21) or the older `driver: "pg"`. */
+/** drizzle.config.*: `dialect: "postgresql"` (drizzle-kit >= 0.21) or the older `driver: "pg"`. */
 async function drizzleDialect(ctx: DetectContext): Promise<SqlDecision | null> {
   for (const file of ['drizzle.config.ts', 'drizzle.config.js', 'drizzle.config.mjs', 'drizzle.config.cjs', 'drizzle.config.mts']) {
     const rel = inDir(ctx.dir, file);
@@ -323,8 +323,8 @@ const DATABASE_URL_NAMES = /^(?:\w+_)?(?:DATABASE_(?:URL|URI)|DB_(?:URL|URI))$|^
 
 /**
  * The code's own fallback for its database URL: a multi-dialect ORM configured as
- * `DATABASE_URL || "sqlite:…"` (sequelize, knex, SQLAlchemy, Prisma's `file:`) runs on a SQLite file
- * and needs no database server; `|| "postgres://…"` names the engine.
+ * `DATABASE_URL || "sqlite:..."` (sequelize, knex, SQLAlchemy, Prisma's `file:`) runs on a SQLite file
+ * and needs no database server; `|| "postgres://..."` names the engine.
  */
 const DIALECTS: Readonly<Record<string, Engine | null>> = {
   pg: 'postgres',
@@ -404,7 +404,7 @@ function codeDefaultUrl(ctx: DetectContext): SqlDecision | null {
   return null;
 }
 
-/** A Redis URL as the code's fallback (`CELERY_BROKER_URL`, `CACHE_URL` or `|| "redis://…"`): Redis is used. */
+/** A Redis URL as the code's fallback (`CELERY_BROKER_URL`, `CACHE_URL` or `|| "redis://..."`): Redis is used. */
 function codeRedisDefault(ctx: DetectContext): { engine: Engine; evidence: string } | null {
   const ref = productionRefs(ctx).find((r) => r.fallback === 'default' && /^rediss?:\/\//i.test(r.default));
   return ref ? { engine: 'redis', evidence: `${ref.file}:${ref.line} ${ref.name} falls back to a Redis URL` } : null;

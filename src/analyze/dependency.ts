@@ -6,7 +6,7 @@ export interface Dependency {
   ecosystem: Ecosystem;
   /** Normalised name: npm names as written, PyPI names per PEP 503 (lowercase, `-`). */
   name: string;
-  /** Extras for PyPI (`celery[redis]` → `["redis"]`), features elsewhere. */
+  /** Extras for PyPI (`celery[redis]` -> `["redis"]`), features elsewhere. */
   extras: string[];
   /** Version requirement as written (may be empty). */
   spec: string;

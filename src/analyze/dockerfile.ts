@@ -115,7 +115,7 @@ function shellWords(instruction: string): string {
     return text;
   }
   if (!Array.isArray(words) || !words.every((w): w is string => typeof w === 'string')) return text;
-  // `["sh", "-c", "…"]` runs the script string itself.
+  // `["sh", "-c", "..."]` runs the script string itself.
   if (words.length === 3 && /^(?:\/bin\/)?(?:ba)?sh$/.test(words[0] as string) && words[1] === '-c') return words[2] as string;
   return words.map((w) => (/^[\w@%+=:,./$-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
 }

@@ -1,14 +1,14 @@
 /**
- * Local analysis: a pure function of a folder → Analysis.
+ * Local analysis: a pure function of a folder -> Analysis.
  *
  * It never touches the network, never executes project code and never writes files (the CLI saves
  * the result to .opendeploy/analysis.json). Problems inside the folder (malformed manifests,
  * unreadable or binary files, symlink loops, huge or deep trees) become warnings; only a root that
  * is not a readable folder is an error (`invalid_input`).
  *
- * Pipeline: bounded snapshot → one-pass source scan → detector registry (runtime + framework,
- * precedence) → shared pieces (Dockerfile, compose, Procfile, port, env, databases, AI, health)
- * → refusal checklist → schema-validated result.
+ * Pipeline: bounded snapshot -> one-pass source scan -> detector registry (runtime + framework,
+ * precedence) -> shared pieces (Dockerfile, compose, Procfile, port, env, databases, AI, health)
+ * -> refusal checklist -> schema-validated result.
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';

@@ -39,7 +39,7 @@ function coordinates(node: XmlNode): { groupId: string; artifactId: string; vers
   return { groupId: textAt(node, ['groupId']) ?? '', artifactId: textAt(node, ['artifactId']) ?? '', version: textAt(node, ['version']) ?? '' };
 }
 
-/** `${java.version}` → its value from <properties> (one level; unknown stays as written). */
+/** `${java.version}` -> its value from <properties> (one level; unknown stays as written). */
 export function substitutePomProperties(value: string, pom: Pick<PomXml, 'properties' | 'artifactId' | 'version' | 'groupId'>): string {
   return value.replace(/\$\{([\w.-]+)\}/g, (all, key: string) => {
     if (key === 'project.artifactId' || key === 'artifactId') return pom.artifactId ?? all;
@@ -119,7 +119,7 @@ export interface GradleSettings {
   includes: string[];
 }
 
-/** Library and plugin aliases of a version catalog: `spring.boot.starter.web` → `org.springframework.boot:spring-boot-starter-web`. */
+/** Library and plugin aliases of a version catalog: `spring.boot.starter.web` -> `org.springframework.boot:spring-boot-starter-web`. */
 export interface VersionCatalog {
   libraries: Map<string, string>;
   plugins: Map<string, string>;
@@ -305,7 +305,7 @@ export function parseCsproj(text: string, rel: string): Csproj | null {
   };
 }
 
-/** `net8.0` → `8.0`, `netcoreapp3.1` → `3.1`; `netstandard2.0` and .NET Framework → undefined. */
+/** `net8.0` -> `8.0`, `netcoreapp3.1` -> `3.1`; `netstandard2.0` and .NET Framework -> undefined. */
 export function dotnetVersionOf(tfm: string): string | undefined {
   return /^net(?:coreapp)?(\d+\.\d+)/.exec(tfm)?.[1];
 }

@@ -246,7 +246,7 @@ async function scriptBody(ctx: DetectContext, segment: string): Promise<{ text: 
   return null;
 }
 
-/** The long-running part of a start command: the last `&&` / `;` segment (`migrate && gunicorn …`). */
+/** The long-running part of a start command: the last `&&` / `;` segment (`migrate && gunicorn ...`). */
 function serverSegment(command: string): string {
   const parts = command.split(/&&|;|\|\|/).map((part) => part.trim()).filter((part) => part !== '');
   return parts[parts.length - 1] ?? '';

@@ -83,7 +83,7 @@ const COMMAND_LANGUAGES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^perl$/, 'perl'],
 ];
 
-/** The language a start command runs, from its program (`python3 web.py` → python), or `''`. */
+/** The language a start command runs, from its program (`python3 web.py` -> python), or `''`. */
 export function languageOfCommand(command: string): string {
   let words = command.replace(/^(?:[A-Za-z_]\w*=\S*\s+)+/, '').split(/\s+/);
   if (words[0] === 'exec') words = words.slice(1);

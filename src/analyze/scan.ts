@@ -347,7 +347,7 @@ const DART_ENV: EnvPattern[] = [
   },
 ];
 
-/** Gleam: `envoy.get("X")` / `os.get_env("X")` return a Result; `result.unwrap(…, "d")` or `|> result.unwrap("d")` in the same expression is the default. */
+/** Gleam: `envoy.get("X")` / `os.get_env("X")` return a Result; `result.unwrap(..., "d")` or `|> result.unwrap("d")` in the same expression is the default. */
 function gleamFallback(after: string): FallbackInfo {
   const expression = after.split(/\n\s*\n|\n\s*(?:let|pub|fn)\b/)[0] ?? '';
   const unwrap = /\bresult\.(?:unwrap|lazy_unwrap)\(\s*(?:fn\(\)\s*\{\s*)?(?:\)\s*,\s*)?("[^"\n]*"|\d+)/.exec(expression) ?? /^\s*,\s*("[^"\n]*"|\d+)\s*\)/.exec(after);

@@ -1,16 +1,16 @@
 /**
  * Longest warning kept, in characters. A warning quotes what it found (a port list, file names), and
  * hostile input made that quote huge: a 10,000-line EXPOSE produced a 122 KB warning. Longer
- * messages are cut to MAX_WARNING_CHARS - 1 characters plus `…`.
+ * messages are cut to MAX_WARNING_CHARS - 1 characters plus `...`.
  */
 export const MAX_WARNING_CHARS = 500;
 
 /** Most warnings an analysis reports; the rest are counted in one closing line (see `boundWarnings`). */
 export const MAX_WARNINGS = 50;
 
-/** Cuts a message to MAX_WARNING_CHARS, marking the cut with `…`. */
+/** Cuts a message to MAX_WARNING_CHARS, marking the cut with `...`. */
 export function capWarning(message: string): string {
-  return message.length > MAX_WARNING_CHARS ? `${message.slice(0, MAX_WARNING_CHARS - 1)}…` : message;
+  return message.length > MAX_WARNING_CHARS ? `${message.slice(0, MAX_WARNING_CHARS - 1)}\u2026` : message;
 }
 
 /**

@@ -8,7 +8,7 @@
 import { TIER, type Conclusion, type FrameworkDetector } from '../types.js';
 import { entryOfStartScript, fileRouteHealth, frameworkBuild, hasAnyDependency, nodeTools, productionStart, readJsConfig } from './node.js';
 
-/** Astro endpoints: `src/pages/health.ts` → /health, `src/pages/api/health.ts` → /api/health. */
+/** Astro endpoints: `src/pages/health.ts` -> /health, `src/pages/api/health.ts` -> /api/health. */
 const HEALTH_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^src\/pages\/health(?:\/index)?\.[jt]s$/, '/health'],
   [/^src\/pages\/healthz(?:\/index)?\.[jt]s$/, '/healthz'],

@@ -1,9 +1,9 @@
 /**
  * Bun as the runtime: a start script (or any script) that runs a file with `bun`, `@types/bun` /
  * `bun-types` in the manifest, or an entry file that uses Bun's APIs (`Bun.serve`, `bun:sqlite`).
- * A bun.lock / bun.lockb or `packageManager: bun@…` alone makes Bun the package manager only: the
+ * A bun.lock / bun.lockb or `packageManager: bun@...` alone makes Bun the package manager only: the
  * app is a Node app installed with `bun install` and started with `bun run start` (which runs the
- * script's own `node …`), and it is not reported as framework `bun`.
+ * script's own `node ...`), and it is not reported as framework `bun`.
  * Refines the node runtime when no web framework claimed the folder: `bun run start`, else
  * `bun <entry>` (package.json `module`, as `bun init` writes it, or index.ts / src/index.ts).
  * `Bun.serve()` and a default-exported `{ fetch }` listen on 3000 unless a port is given.

@@ -3,7 +3,7 @@
  * file says, `caddy run --config Caddyfile --adapter caddyfile` (railpack's staticfile and SPA
  * plans run Caddy the same way). The build is the project's own (package.json `build` with its
  * package manager), the served folder is the `root` directive, and the port is the site address
- * (`:8080`, `:{$PORT:8080}` → 8080; plain `http://` → 80).
+ * (`:8080`, `:{$PORT:8080}` -> 8080; plain `http://` -> 80).
  *
  * A Caddyfile that only proxies (`reverse_proxy`) fronts another process and is not claimed here;
  * one that runs PHP (`php_server`, `php_fastcgi`, FrankenPHP) belongs to the php detector.

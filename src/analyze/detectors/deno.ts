@@ -54,7 +54,7 @@ export async function readDenoConfig(ctx: DetectContext): Promise<DenoConfig | n
   return null;
 }
 
-/** The script a Deno command runs: `deno run -A --watch main.ts` → `main.ts`. */
+/** The script a Deno command runs: `deno run -A --watch main.ts` -> `main.ts`. */
 export function entryOfDenoCommand(command: string): string {
   const match = /\bdeno\s+(?:run|serve)\s+(?:--?[\w-]+(?:=\S+)?\s+)*([\w./-]+\.[cm]?[jt]sx?)\b/.exec(command);
   return match ? (match[1] as string).replace(/^\.\//, '') : '';

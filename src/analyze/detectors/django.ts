@@ -3,7 +3,7 @@
  * dependency with manage.py one folder down (`src/manage.py`, `backend/manage.py`).
  *
  * The settings module comes from manage.py's DJANGO_SETTINGS_MODULE (`config.settings.production`
- * → the files of config/settings/); WSGI_APPLICATION / ASGI_APPLICATION there name the server
+ * -> the files of config/settings/); WSGI_APPLICATION / ASGI_APPLICATION there name the server
  * targets (falling back to `<project>/wsgi.py`). Start, in order: an ASGI project (Channels:
  * ASGI_APPLICATION set) with daphne or uvicorn; gunicorn on the WSGI module; uvicorn or daphne on
  * asgi.py; else `manage.py runserver` (warned). Build: the install, then `manage.py collectstatic
@@ -70,7 +70,7 @@ const DEV_SETTINGS = /(?:^|\/)(?:local|dev|development|test|testing|ci)\.py$|set
 /**
  * The engine of `DATABASES['default']`: the `ENGINE` backend (`django.db.backends.postgresql`, also
  * as an env fallback), or the default URL of dj-database-url / django-environ
- * (`dj_database_url.config(default="sqlite:///…")`). Production-named settings first.
+ * (`dj_database_url.config(default="sqlite:///...")`). Production-named settings first.
  */
 function databaseEngine(settings: Settings): { engine: Engine | null; where: string } | undefined {
   const order = settings.files
@@ -88,7 +88,7 @@ function databaseEngine(settings: Settings): { engine: Engine | null; where: str
     if (url) {
       const scheme = url[1] as string;
       const hit = URL_ENGINES.find(([regex]) => regex.test(`${scheme}:`));
-      if (hit) return { engine: hit[1], where: `${at(url.index)} DATABASES default URL "${scheme}:…"` };
+      if (hit) return { engine: hit[1], where: `${at(url.index)} DATABASES default URL "${scheme}:\u2026"` };
     }
   }
   return undefined;

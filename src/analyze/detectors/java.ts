@@ -4,11 +4,11 @@
  * Java), the Java version (.java-version, system.properties, .sdkmanrc, pom properties, Gradle
  * toolchain / sourceCompatibility), the build tool and its wrapper version, and a generic build
  * (`./mvnw -DskipTests package`, `./gradlew build -x test`). A start command is written only with
- * evidence: Gradle's `application` plugin (`installDist` → `build/install/<name>/bin/<name>`, the
+ * evidence: Gradle's `application` plugin (`installDist` -> `build/install/<name>/bin/<name>`, the
  * name from settings or, as Gradle does, the folder); a jar whose manifest names its main class
  * (Maven: maven-jar-plugin / maven-shade-plugin / maven-assembly-plugin `mainClass`; Gradle: the
- * `jar` task's `Main-Class` attribute) → `java -jar` that jar (never a `-plain` jar); Maven's
- * exec-maven-plugin → `mvn exec:java`. Such a plain JVM app is web when its code starts a server
+ * `jar` task's `Main-Class` attribute) -> `java -jar` that jar (never a `-plain` jar); Maven's
+ * exec-maven-plugin -> `mvn exec:java`. Such a plain JVM app is web when its code starts a server
  * (JDK HttpServer, Javalin, Jetty, Undertow, Vert.x, Helidon, Spark); the port is the default of its
  * PORT read or the literal it binds. The spring-boot detector refines it.
  */

@@ -3,7 +3,7 @@
  * `dependencies` makes a web service only when the entry, or code the entry imports, imports it
  * (a script that prints and exits is not an Express app because `express` is in package.json).
  *
- * The entry's relative imports are followed (with TypeScript's `./x.js` → `x.ts` mapping). When
+ * The entry's relative imports are followed (with TypeScript's `./x.js` -> `x.ts` mapping). When
  * the entry is not in the sources (a build output such as `dist/index.js`), is unknown, or imports
  * through path aliases this walk cannot resolve (`@/server`, `~/lib`, `#app`), every source file
  * of the service is searched instead. Text is matched, never executed.

@@ -3,7 +3,7 @@
  * `public/index.php`. Build: the Composer production install, then the JS install and `build` script
  * when package.json has one (Vite is reported as the build tool, never as the framework).
  *
- * Start: Octane (`laravel/octane`) → `php artisan octane:start`; FrankenPHP when the project uses
+ * Start: Octane (`laravel/octane`) -> `php artisan octane:start`; FrankenPHP when the project uses
  * it (php.ts `phpServer`); otherwise Laravel's own server, `php artisan serve --host 0.0.0.0 --port
  * $PORT` (PHP's built-in server with Laravel's router script; warned: one request at a time). They
  * listen on 8000 by default. `APP_PORT` in .env.example is a stated port.

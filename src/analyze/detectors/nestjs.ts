@@ -8,7 +8,7 @@ import { healthRank } from '../scan-model.js';
 import { TIER, inDir, type Conclusion, type DetectContext, type FrameworkDetector } from '../types.js';
 import { entryOfStartScript, frameworkBuild, hasDependency, nodeTools } from './node.js';
 
-/** `node dist/main` → `dist/main.js` (Node resolves the extension). */
+/** `node dist/main` -> `dist/main.js` (Node resolves the extension). */
 function entryOfNodeScript(script: string): string {
   const direct = entryOfStartScript(script);
   if (direct) return direct;

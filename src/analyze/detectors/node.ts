@@ -33,7 +33,7 @@ const ENTRY_CANDIDATES = [
 const RUNNERS = new Set(['node', 'nodemon', 'ts-node', 'ts-node-esm', 'tsx', 'bun', 'pm2-runtime', 'esno', 'babel-node']);
 
 /**
- * The file a start script runs: `node --enable-source-maps dist/server.js` → `dist/server.js`.
+ * The file a start script runs: `node --enable-source-maps dist/server.js` -> `dist/server.js`.
  * Returns '' when the script does not run a file directly (`next start`, `vite preview`).
  */
 export function entryOfStartScript(script: string): string {

@@ -7,7 +7,7 @@
 import { TIER, type Conclusion, type FrameworkDetector } from '../types.js';
 import { entryOfStartScript, fileRouteHealth, frameworkBuild, hasAnyDependency, nodeTools, productionStart, readJsConfig } from './node.js';
 
-/** Nitro file routes: `server/routes/health.ts` → /health, `server/api/health.get.ts` → /api/health. */
+/** Nitro file routes: `server/routes/health.ts` -> /health, `server/api/health.get.ts` -> /api/health. */
 const HEALTH_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^server\/routes\/health(?:\/index)?(?:\.get)?\.[jt]s$/, '/health'],
   [/^server\/routes\/healthz(?:\/index)?(?:\.get)?\.[jt]s$/, '/healthz'],

@@ -32,7 +32,7 @@ export async function pythonDependency(ctx: DetectContext, name: string): Promis
   return dep ? { evidence: describeDependency(dep), extras: dep.extras } : undefined;
 }
 
-/** `app/main.py` → `app.main`; `pkg/__init__.py` → `pkg`; relative to the service folder. */
+/** `app/main.py` -> `app.main`; `pkg/__init__.py` -> `pkg`; relative to the service folder. */
 export function moduleOf(dir: string, file: string): string {
   const rel = dir === '' ? file : file.slice(dir.length + 1);
   return rel.replace(/\.py$/, '').replace(/\/__init__$/, '').split('/').join('.');
@@ -193,7 +193,7 @@ export const python: RuntimeDetector = {
       const entry = await consoleScript(ctx);
       if (entry) {
         fields.scripts_start = { value: `${runPrefix}${entry.name}`, evidence: entry.evidence };
-        // `feedsync.cli:main` → the module file (flat or src layout), when it is there.
+        // `feedsync.cli:main` -> the module file (flat or src layout), when it is there.
         const module = entry.target.split(':')[0]?.trim().split('.').join('/') ?? '';
         const file = [`${module}.py`, `src/${module}.py`, `${module}/__init__.py`, `src/${module}/__init__.py`].find((f) => module !== '' && ctx.fs.has(inDir(ctx.dir, f)));
         if (file) fields.entry_point = { value: file, evidence: entry.evidence };

@@ -8,7 +8,7 @@
 import { TIER, inDir, type Conclusion, type FrameworkDetector } from '../types.js';
 import { entryOfStartScript, fileRouteHealth, frameworkBuild, hasAnyDependency, nodeTools, productionStart, readJsConfig } from './node.js';
 
-/** Flat file routes (Remix v2, React Router `flatRoutes()`): `app/routes/healthz.ts` → /healthz, `api.health.ts` → /api/health. */
+/** Flat file routes (Remix v2, React Router `flatRoutes()`): `app/routes/healthz.ts` -> /healthz, `api.health.ts` -> /api/health. */
 export const FLAT_HEALTH_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^app\/routes\/health(?:\/route)?\.[jt]sx?$/, '/health'],
   [/^app\/routes\/healthz(?:\/route)?\.[jt]sx?$/, '/healthz'],
@@ -18,7 +18,7 @@ export const FLAT_HEALTH_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
 
 const MARKERS = ['@remix-run/node', '@remix-run/serve', '@remix-run/react', '@remix-run/dev', '@remix-run/express'];
 
-/** The server build a `remix-serve` / `react-router-serve` script serves: `remix-serve ./build/index.js` → `build/index.js`. */
+/** The server build a `remix-serve` / `react-router-serve` script serves: `remix-serve ./build/index.js` -> `build/index.js`. */
 export function servedBuild(script: string, binary: string): string {
   const match = new RegExp(`\\b${binary}\\s+(?:--?[\\w-]+(?:[=\\s]\\S+)?\\s+)*([\\w./-]+\\.[cm]?js)\\b`).exec(script);
   return match ? (match[1] as string).replace(/^\.\//, '') : '';

@@ -12,7 +12,7 @@ export interface GemfileLock {
   path: string;
   bundler: string | undefined;
   ruby: string | undefined;
-  /** Resolved gems (`specs:` entries) → version. */
+  /** Resolved gems (`specs:` entries) -> version. */
   gems: Map<string, string>;
 }
 

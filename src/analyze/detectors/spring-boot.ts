@@ -7,7 +7,7 @@
  * (`:<module>:bootJar`). Start: `java -Dserver.port=$PORT -jar <jar>`, the jar named from
  * finalName / artifactId-version (Maven) or archiveFileName / project name-version (Gradle), a glob
  * when the name is computed. Port: `server.port` in application.properties / application.yml
- * (`${PORT:8080}` → 8080), else Spring Boot's 8080. Engines also from `spring.datasource.url`
+ * (`${PORT:8080}` -> 8080), else Spring Boot's 8080. Engines also from `spring.datasource.url`
  * (`jdbc:postgresql:`), `spring.data.mongodb.*` and `spring.data.redis.*` / `spring.redis.*`.
  * A Boot app without a web starter is a worker (no port).
  */
@@ -23,7 +23,7 @@ import type { EnvReadSyntax } from '../scan-model.js';
 const EMBEDDED_DATABASES = ['com.h2database:h2', 'org.hsqldb:hsqldb', 'org.apache.derby:derby', 'org.apache.derby:derbyclient'];
 const WEB_STARTERS = ['web', 'webflux', 'jersey', 'websocket', 'data-rest', 'graphql', 'hateoas', 'web-services'].map((s) => `org.springframework.boot:spring-boot-starter-${s}`);
 
-/** Flattened `a.b.c` → value of the default profile of application.properties / .yml. */
+/** Flattened `a.b.c` -> value of the default profile of application.properties / .yml. */
 async function springConfig(ctx: DetectContext, moduleDir: string): Promise<{ values: Map<string, { value: string; where: string }>; file: string } | null> {
   const base = inDir(joinRel(ctx.dir, moduleDir), 'src/main/resources');
   for (const name of ['application.properties', 'application.yml', 'application.yaml']) {
@@ -59,7 +59,7 @@ async function springConfig(ctx: DetectContext, moduleDir: string): Promise<{ va
   return null;
 }
 
-/** `8080`, `${PORT:8080}`, `${SERVER_PORT:${PORT:8080}}` → 8080; `${PORT}` → undefined. */
+/** `8080`, `${PORT:8080}`, `${SERVER_PORT:${PORT:8080}}` -> 8080; `${PORT}` -> undefined. */
 export function springPort(value: string): number | undefined {
   const literal = /^(\d{2,5})$/.exec(value.trim()) ?? /:(\d{2,5})\}+$/.exec(value.trim());
   const port = literal ? Number(literal[1]) : NaN;
@@ -185,7 +185,7 @@ export const springBoot: FrameworkDetector = {
     if (embedded && !urlConfigured) {
       detection.optionalEngines = {
         engines: ['postgres', 'mysql'],
-        reason: `the default configuration runs on the embedded database (${embedded.source}; no spring.datasource.url) — activate a profile that sets it to use them`,
+        reason: `the default configuration runs on the embedded database (${embedded.source}; no spring.datasource.url) \u2014 activate a profile that sets it to use them`,
       };
     }
     // A module's own dependencies are not the root's: their engines are reported here.

@@ -6,7 +6,7 @@
  * builder or when a `browser` entry is set). The platform serves the files; no process is started.
  *
  * These builders are outside the framework vocabulary, so the framework is
- * `static` and the builder is named in the evidence (`create-react-app (react-scripts build): …`).
+ * `static` and the builder is named in the evidence (`create-react-app (react-scripts build): ...`).
  * An Angular app with `@angular/ssr` runs its server instead (`node dist/<app>/server/server.mjs`,
  * port 4000) and is reported as `angular`: a server is not `static`, and an empty framework would
  * make clients re-derive it (a client never accepts an empty framework from the analyzer).

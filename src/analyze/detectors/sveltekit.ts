@@ -12,7 +12,7 @@ import { chain } from '../package-manager.js';
 import { TIER, type Conclusion, type DetectContext, type Detection, type FrameworkDetector } from '../types.js';
 import { entryOfStartScript, fileRouteHealth, frameworkBuild, hasAnyDependency, nodeTools, productionStart, readJsConfig } from './node.js';
 
-/** `src/routes/health/+server.ts` → /health (route groups `(name)` do not add a path segment). */
+/** `src/routes/health/+server.ts` -> /health (route groups `(name)` do not add a path segment). */
 const HEALTH_ROUTES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^src\/routes\/(?:\([^/]+\)\/)*health\/\+server\.[jt]s$/, '/health'],
   [/^src\/routes\/(?:\([^/]+\)\/)*healthz\/\+server\.[jt]s$/, '/healthz'],

@@ -83,7 +83,7 @@ export async function moonStart(ctx: DetectContext): Promise<DerivedStart | null
 const ENTRY_SOURCES = ['src/index.ts', 'src/server.ts', 'src/main.ts', 'src/app.ts', 'index.ts', 'server.ts', 'main.ts', 'app.ts', 'src/index.mts', 'src/server.mts', 'src/main.mts'];
 const TS_SOURCE = /\.(?:[cm]?ts|tsx)$/;
 
-/** The folder a tsconfig `include` pattern or `files` entry starts in (`src/**\/*` → `src`). */
+/** The folder a tsconfig `include` pattern or `files` entry starts in (`src/**\/*` -> `src`). */
 function staticRoot(pattern: string): string {
   const clean = pattern.replace(/^\.\//, '');
   const parts = clean.split('/');
