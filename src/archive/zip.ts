@@ -19,6 +19,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import { OdError } from '../core/errors.js';
 import { DeflatePool } from './deflate-pool.js';
@@ -129,6 +130,13 @@ const CHUNK_BYTES = 1024 * 1024;
 
 /** The output coalesces small writes to this size; bigger pieces are written as they are. */
 const OUTPUT_BYTES = 256 * 1024;
+
+/**
+ * The writer works synchronously (each step is a local read, hash, compression or write), so it lets
+ * the event loop turn after at most this much source: a Ctrl-C, a progress redraw or a request
+ * waiting on a socket is never held up for longer than compressing 1 MiB takes.
+ */
+const YIELD_BYTES = 1024 * 1024;
 
 /** Without worker threads, progress is reported after at least this many bytes or files. */
 const PROGRESS_BYTES = 1024 * 1024;
@@ -526,11 +534,13 @@ class ZipWriter {
         this.done = Math.min(before + file.size, this.done + piece.length);
         this.flushProgress();
       };
+      // One chunk (CHUNK_BYTES = YIELD_BYTES) at a time, letting the event loop turn between them.
       if (method === METHOD_STORED) {
         for (; chunk.length > 0; chunk = readAt(fd, this.buffers.first, data.size)) {
           take(chunk);
           data.compressedSize += chunk.length;
           out.write(chunk);
+          await nextTurn();
         }
       } else if (this.compressors !== undefined) {
         const deflater = this.compressors.big;
@@ -538,6 +548,7 @@ class ZipWriter {
           for (; chunk.length > 0; chunk = readAt(fd, this.buffers.first, data.size)) {
             take(chunk);
             data.compressedSize += deflater.push(chunk, out, false);
+            await nextTurn();
           }
           data.compressedSize += deflater.push(EMPTY, out, true);
         } catch (error) {
@@ -637,6 +648,7 @@ function smallDeflateOptions(size: number): zlib.ZlibOptions {
 
 /** Every file on this thread, in order: small ones read whole, big ones streamed. */
 async function writeInline(writer: ZipWriter, files: readonly SelectedFile[]): Promise<void> {
+  let sinceTurn = 0;
   for (let index = 0; index < files.length; index += 1) {
     const file = files[index] as SelectedFile;
     if (file.size > SMALL_FILE_BYTES || !writer.small(index)) {
@@ -644,6 +656,11 @@ async function writeInline(writer: ZipWriter, files: readonly SelectedFile[]): P
       continue;
     }
     writer.progress(file.size);
+    sinceTurn += file.size + 1;
+    if (sinceTurn >= YIELD_BYTES) {
+      sinceTurn = 0;
+      await nextTurn();
+    }
   }
 }
 
