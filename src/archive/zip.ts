@@ -22,6 +22,7 @@ import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import { OdError } from '../core/errors.js';
+import { throwIfAborted } from '../core/sleep.js';
 import { DeflatePool } from './deflate-pool.js';
 import { Compressors, smallWindowBits, type DeflateSink } from './deflater.js';
 import type { BatchRequest, BatchResponse } from './deflate-worker.js';
@@ -83,6 +84,11 @@ export interface BuildOptions {
    * way; `false` exists to show that, and to compare memory and time.
    */
   reuseCompressors?: boolean;
+  /**
+   * Aborted (Ctrl-C), the archive stops at its next turn of the event loop (after at most 1 MiB),
+   * removes its temp folder and throws `interrupted`.
+   */
+  signal?: AbortSignal;
 }
 
 /** The DOS epoch: the earliest time a zip can store, and the same on every machine. */
@@ -341,6 +347,7 @@ interface WriteOutcome {
 }
 
 interface WriteOptions {
+  signal?: AbortSignal | undefined;
   workers?: number | undefined;
   reuseCompressors?: boolean | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
@@ -382,9 +389,16 @@ class ZipWriter {
     private readonly report: (done: number, total: number) => void,
     /** The reused compressors; `undefined` on a Node whose zlib handle they cannot drive (zlib's public API then). */
     private readonly compressors: Compressors | undefined,
+    readonly signal: AbortSignal | undefined,
   ) {
     this.entries = new EntryTable(files.length);
     this.total = files.reduce((sum, file) => sum + file.size, 0);
+  }
+
+  /** Lets the event loop turn (see YIELD_BYTES), then stops here if the archive was aborted. */
+  async giveWay(): Promise<void> {
+    await nextTurn();
+    throwIfAborted(this.signal);
   }
 
   /** Counts a file's selected size as processed, reporting progress every so often (or now). */
@@ -540,7 +554,7 @@ class ZipWriter {
           take(chunk);
           data.compressedSize += chunk.length;
           out.write(chunk);
-          await nextTurn();
+          await this.giveWay();
         }
       } else if (this.compressors !== undefined) {
         const deflater = this.compressors.big;
@@ -548,7 +562,7 @@ class ZipWriter {
           for (; chunk.length > 0; chunk = readAt(fd, this.buffers.first, data.size)) {
             take(chunk);
             data.compressedSize += deflater.push(chunk, out, false);
-            await nextTurn();
+            await this.giveWay();
           }
           data.compressedSize += deflater.push(EMPTY, out, true);
         } catch (error) {
@@ -659,7 +673,7 @@ async function writeInline(writer: ZipWriter, files: readonly SelectedFile[]): P
     sinceTurn += file.size + 1;
     if (sinceTurn >= YIELD_BYTES) {
       sinceTurn = 0;
-      await nextTurn();
+      await writer.giveWay();
     }
   }
 }
@@ -724,6 +738,7 @@ async function writeWithWorkers(writer: ZipWriter, files: readonly SelectedFile[
       // Every write above has been copied or written out: the slot can be refilled.
       slots.push(slot);
       writer.flushProgress();
+      throwIfAborted(writer.signal);
     }
   } finally {
     await pool.close();
@@ -738,7 +753,7 @@ async function writeZip(zipPath: string, files: readonly SelectedFile[], options
   try {
     // The mode argument is filtered by the umask, which can only remove bits; chmod makes it exact.
     fs.fchmodSync(fd, 0o600);
-    const writer = new ZipWriter(new Output(fd), files, options.onProgress ?? (() => undefined), compressors);
+    const writer = new ZipWriter(new Output(fd), files, options.onProgress ?? (() => undefined), compressors, options.signal);
     if (workers > 0) await writeWithWorkers(writer, files, workers);
     else await writeInline(writer, files);
     return writer.finish();
@@ -773,6 +788,7 @@ export async function buildArchive(root: string, options: BuildOptions = {}): Pr
       workers: options.workers,
       onProgress: options.onProgress,
       reuseCompressors: options.reuseCompressors,
+      signal: options.signal,
     });
     if (outcome.files === 0) {
       throw new OdError('invalid_input', `Nothing to upload: no selected file in ${selection.root} could be read`, {

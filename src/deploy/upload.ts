@@ -88,6 +88,7 @@ export async function uploadAndBind(input: UploadSourceInput): Promise<UploadSou
   const archive = await buildArchive(input.root, {
     selection,
     onProgress: (done) => reporter.transfer('archive', 'Packing', done, sourceBytes),
+    signal: input.signal,
   });
   try {
     const secrets = archive.excludedSecrets;

@@ -6,7 +6,7 @@
  * it must let the event loop turn as it goes (Ctrl-C, progress redraws).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -181,4 +181,34 @@ describe('the synchronous writer', () => {
     seen.delete(24 * MiB + 3000 * 1024);
     expect(seen.size).toBeGreaterThanOrEqual(26);
   });
+
+  it.each([
+    ['a big file being compressed', { 'big.csv': 8 }],
+    ['small files', { small: 8 }],
+  ])('stops when aborted (Ctrl-C) while writing %s: interrupted, and its temp folder is gone', async (_what, shape) => {
+    const root = tempDir('abort');
+    const tmpRoot = tempDir('abort-tmp');
+    cleanups.push(() => removeTree(root), () => removeTree(tmpRoot));
+    if ('big.csv' in shape) writeFileSync(path.join(root, 'big.csv'), text(shape['big.csv'] * MiB, 3));
+    if ('small' in shape) {
+      mkdirSync(path.join(root, 'small'));
+      for (let i = 0; i < shape.small * 1024; i += 1) writeFileSync(path.join(root, 'small', `f${i}.js`), text(1024, i));
+    }
+    const controller = new AbortController();
+    let progressAtAbort = 0;
+    const built = buildArchive(root, {
+      tmpRoot,
+      signal: controller.signal,
+      onProgress: (done) => {
+        if (done >= 2 * MiB && !controller.signal.aborted) {
+          progressAtAbort = done;
+          controller.abort();
+        }
+      },
+    });
+    await expect(built).rejects.toMatchObject({ code: 'interrupted' });
+    expect(progressAtAbort).toBeGreaterThanOrEqual(2 * MiB);
+    expect(readdirSync(tmpRoot)).toEqual([]);
+  });
 });
+
