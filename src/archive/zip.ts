@@ -27,6 +27,7 @@ import { DeflatePool } from './deflate-pool.js';
 import { Compressors, smallWindowBits, type DeflateSink } from './deflater.js';
 import type { BatchRequest, BatchResponse } from './deflate-worker.js';
 import { selectFiles, type SelectedFile, type Selection } from './select.js';
+import { sweepStaleArchives } from './stale-temp.js';
 import { isPrecompressedName } from './stored-types.js';
 import {
   centralEntryBytes,
@@ -775,10 +776,13 @@ export async function buildArchive(root: string, options: BuildOptions = {}): Pr
       details: { ignored: selection.ignoredCount, excluded_secrets: selection.excludedSecrets },
     });
   }
+  const tmpRoot = options.tmpRoot ?? os.tmpdir();
+  // What killed runs left behind (see stale-temp.ts) goes before this run adds its own.
+  await sweepStaleArchives(tmpRoot, TEMP_PREFIX);
   // mkdtemp creates the folder 0700 with an unguessable name: nobody else can read or pre-create the zip.
   let dir: string;
   try {
-    dir = await mkdtemp(path.join(options.tmpRoot ?? os.tmpdir(), TEMP_PREFIX));
+    dir = await mkdtemp(path.join(tmpRoot, TEMP_PREFIX));
   } catch (error) {
     throw archiveError(error);
   }
