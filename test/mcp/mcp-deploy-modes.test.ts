@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { patToken } from '../helpers/tokens.js';
+import { callTool, startMcpServer, type McpServer } from '../helpers/mcp-client.js';
 import { dashboardUrl } from '../../src/auth/index.js';
 
 /**
@@ -22,43 +21,13 @@ const TOKEN = patToken();
 let gw: TestGateway;
 let home: string;
 
-interface Server {
-  client: Client;
-  stderr: () => string;
-  close(): Promise<void>;
+type Server = McpServer;
+
+function startServer(cwd: string, args: string[], env: Record<string, string>): Promise<Server> {
+  return startMcpServer(cwd, args, { PATH: process.env.PATH ?? '', CI: 'true', NO_COLOR: '1', ...env });
 }
 
-async function startServer(cwd: string, args: string[], env: Record<string, string>): Promise<Server> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, 'mcp', ...args],
-    cwd,
-    env: { PATH: process.env.PATH ?? '', CI: 'true', NO_COLOR: '1', ...env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const client = new Client({ name: 'opendeploy-test', version: '1.0.0' });
-  await client.connect(transport);
-  return { client, stderr: () => stderr, close: () => client.close() };
-}
-
-interface Called {
-  isError: boolean;
-  structured: Record<string, unknown>;
-  text: string;
-}
-
-async function call(server: Server, name: string, args: Record<string, unknown> = {}): Promise<Called> {
-  const result = (await server.client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 })) as {
-    isError?: boolean;
-    structuredContent?: Record<string, unknown>;
-    content: { type: string; text?: string }[];
-  };
-  return { isError: result.isError === true, structured: result.structuredContent ?? {}, text: result.content.map((item) => item.text ?? '').join('\n') };
-}
+const call = callTool;
 
 async function ok(server: Server, name: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   const result = await call(server, name, args);

@@ -1,12 +1,10 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cleanupTempDirs, copyFixture, tempDir } from '../helpers/tmp.js';
 import { patToken } from '../helpers/tokens.js';
+import { callTool, startMcpServer, type McpServer } from '../helpers/mcp-client.js';
 import { readProjectJson } from '../helpers/linked-app.js';
 
 /**
@@ -40,51 +38,17 @@ const TOOLS = [
 let gw: TestGateway;
 let home: string;
 
-interface Server {
-  client: Client;
-  stderr: () => string;
-  /** Lines on stdout that were not protocol messages (the transport reports them as errors). */
-  protocolErrors: Error[];
-  /** Every text the server returned, for leak checks. */
-  texts: string[];
-  close(): Promise<void>;
-}
+type Server = McpServer;
 
-async function startServer(cwd: string, options: { args?: string[]; env?: Record<string, string> } = {}): Promise<Server> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, 'mcp', ...(options.args ?? ['--gateway', gw.url])],
+function startServer(cwd: string, options: { args?: string[]; env?: Record<string, string> } = {}): Promise<Server> {
+  return startMcpServer(
     cwd,
-    env: options.env ?? { PATH: process.env.PATH ?? '', HOME: home, CI: 'true', NO_COLOR: '1', OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const protocolErrors: Error[] = [];
-  const client = new Client({ name: 'opendeploy-test', version: '1.0.0' });
-  await client.connect(transport);
-  transport.onerror = (error) => protocolErrors.push(error);
-  return { client, stderr: () => stderr, protocolErrors, texts: [], close: () => client.close() };
+    options.args ?? ['--gateway', gw.url],
+    options.env ?? { PATH: process.env.PATH ?? '', HOME: home, CI: 'true', NO_COLOR: '1', OPENDEPLOY_HOME: home, OPENDEPLOY_TOKEN: TOKEN },
+  );
 }
 
-interface Called {
-  isError: boolean;
-  structured: Record<string, unknown>;
-  text: string;
-}
-
-async function call(server: Server, name: string, args: Record<string, unknown> = {}, onprogress?: (progress: { progress: number; total?: number }) => void): Promise<Called> {
-  const result = (await server.client.callTool({ name, arguments: args }, undefined, { timeout: 60_000, ...(onprogress ? { onprogress } : {}) })) as {
-    isError?: boolean;
-    structuredContent?: Record<string, unknown>;
-    content: { type: string; text?: string }[];
-  };
-  const text = result.content.map((item) => item.text ?? '').join('\n');
-  server.texts.push(text);
-  return { isError: result.isError === true, structured: result.structuredContent ?? {}, text };
-}
+const call = callTool;
 
 /** A successful call's structured result (and its text is the same JSON). */
 async function ok(server: Server, name: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
