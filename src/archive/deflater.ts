@@ -1,5 +1,5 @@
 /**
- * One raw-deflate compressor for a whole archive, writing straight into buffers the writer owns.
+ * Raw-deflate compressors reused for a whole archive, writing straight into buffers the writer owns.
  *
  * Why not `zlib.deflateRawSync` per file and a zlib stream per big file: every call of zlib's public
  * API creates a compressor (a native state of ~100-300 KiB, a stream object with its event
